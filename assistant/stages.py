@@ -1,0 +1,221 @@
+"""The stages of a turn, in order. Each reads and writes the TurnContext; any may end it.
+
+input guardrails → contextualise → route → retrieve → compose → output guardrails
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from assistant import canned, intents
+from assistant.composer import Composer
+from assistant.redaction import redact
+from assistant.turns import Route, Status, TurnContext
+from knowledge_base.embeddings import Embedder
+from knowledge_base.retriever import HybridRetriever, RetrievalQuery
+
+_CITATION_MARK = re.compile(r"\s\[\d+\]")
+
+
+class Stage(Protocol):
+    name: str
+
+    def __call__(self, ctx: TurnContext) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Replies:
+    """Canned replies filled in with this deployment's names and numbers."""
+
+    agency: str
+    contact: str
+    emergency: str
+
+    def __call__(self, template: str) -> str:
+        return canned.render(
+            template, agency=self.agency, contact=self.contact, emergency=self.emergency
+        )
+
+
+class InputGuardrails:
+    """Personal data is redacted first; crisis and abuse end the turn at once."""
+
+    name = "input_guardrails"
+
+    def __init__(self, replies: Replies) -> None:
+        self.replies = replies
+
+    def __call__(self, ctx: TurnContext) -> None:
+        redaction = redact(ctx.text)
+        ctx.text = redaction.text
+        ctx.redactions = list(redaction.kinds)
+        if intents.is_crisis(ctx.text):
+            ctx.finish(Status.GUARDRAIL_CRISIS, self.replies(canned.CRISIS), confidence=1.0)
+        elif intents.is_abusive(ctx.text):
+            ctx.finish(Status.GUARDRAIL_ABUSE, self.replies(canned.ABUSE), confidence=1.0)
+
+
+class Contextualise:
+    """The recent conversation goes with the question into retrieval.
+
+    Citizen messages and the assistant's own answers both count (an answer quotes the
+    source the conversation is about); canned replies carry no topic and are skipped.
+    """
+
+    name = "contextualise"
+
+    def __init__(self, *, turns: int) -> None:
+        self.turns = turns
+
+    def __call__(self, ctx: TurnContext) -> None:
+        history = [
+            _CITATION_MARK.sub("", turn.text)
+            for turn in ctx.history
+            if turn.role == "citizen" or turn.status == Status.ANSWERED
+        ]
+        answered = [t for t in ctx.history if t.status == Status.ANSWERED]
+        ctx.retrieval_query = RetrievalQuery(
+            text=ctx.text,
+            history=tuple(history[-self.turns :] if self.turns else ()),
+            focus_docs=answered[-1].cited_docs[:1] if answered and self.turns else (),
+        )
+
+
+class RouteMessage:
+    """Greetings, thanks and requests for a person get their canned reply here."""
+
+    name = "route"
+
+    def __init__(self, replies: Replies) -> None:
+        self.replies = replies
+
+    def __call__(self, ctx: TurnContext) -> None:
+        ctx.route = intents.route(ctx.text)
+        if ctx.route is Route.GREETING:
+            ctx.finish(Status.SMALLTALK_GREETING, self.replies(canned.GREETING), confidence=1.0)
+        elif ctx.route is Route.THANKS:
+            ctx.finish(Status.SMALLTALK_THANKS, self.replies(canned.THANKS), confidence=1.0)
+        elif ctx.route is Route.HUMAN:
+            ctx.finish(
+                Status.HANDOFF_REQUESTED, self.replies(canned.HUMAN_REQUESTED), confidence=1.0
+            )
+
+
+class Retrieve:
+    name = "retrieve"
+
+    def __init__(self, retriever: HybridRetriever, replies: Replies) -> None:
+        self.retriever = retriever
+        self.replies = replies
+
+    def __call__(self, ctx: TurnContext) -> None:
+        assert ctx.retrieval_query is not None
+        ctx.retrieval = self.retriever.retrieve(ctx.retrieval_query)
+        if not ctx.retrieval.hits:
+            ctx.finish(Status.UNANSWERABLE_NO_CONTENT, self.replies(canned.NO_CONTENT))
+            return
+        ctx.scores["top_cosine"] = ctx.retrieval.hits[0].cosine
+        ctx.scores["top_fused"] = ctx.retrieval.hits[0].score
+
+
+class ScopeCheck:
+    """A question nearer to an off-topic example than to any passage is out of scope.
+
+    The question alone is compared (not its context), so "what is the capital of
+    France?" is out of scope even in the middle of a licence conversation.
+    """
+
+    name = "scope_check"
+
+    def __init__(
+        self, *, embedder: Embedder, examples: tuple[str, ...], margin: float, replies: Replies
+    ) -> None:
+        if not examples:
+            raise ValueError("ScopeCheck needs at least one off-topic example")
+        self.embedder = embedder
+        self.examples = examples
+        self.margin = margin
+        self.replies = replies
+        self._vectors: np.ndarray | None = None
+
+    def __call__(self, ctx: TurnContext) -> None:
+        assert ctx.retrieval is not None and ctx.retrieval.hit_vectors is not None
+        if self._vectors is None:
+            self._vectors = self.embedder.embed_documents(list(self.examples))
+        question = self.embedder.embed_query(ctx.text)
+        off_topic = float(np.max(self._vectors @ question))
+        on_topic = float(np.max(ctx.retrieval.hit_vectors @ question))
+        ctx.scores["off_topic"] = off_topic
+        ctx.scores["on_topic"] = on_topic
+        if off_topic > on_topic + self.margin:
+            ctx.finish(
+                Status.UNANSWERABLE_OUT_OF_SCOPE,
+                self.replies(canned.OUT_OF_SCOPE),
+                confidence=max(0.0, 1.0 - off_topic),
+            )
+
+
+class Compose:
+    name = "compose"
+
+    def __init__(self, composer: Composer, *, min_confidence: float, replies: Replies) -> None:
+        self.composer = composer
+        self.min_confidence = min_confidence
+        self.replies = replies
+
+    def __call__(self, ctx: TurnContext) -> None:
+        assert ctx.retrieval is not None
+        answer = self.composer.compose(question=ctx.text, retrieval=ctx.retrieval)
+        if answer is None:
+            ctx.finish(Status.UNANSWERABLE_NO_CONTENT, self.replies(canned.NO_CONTENT))
+            return
+        ctx.confidence = answer.confidence
+        ctx.scores["confidence"] = answer.confidence
+        if answer.confidence < self.min_confidence:
+            ctx.finish(Status.UNANSWERABLE_LOW_CONFIDENCE, self.replies(canned.LOW_CONFIDENCE))
+            return
+        ctx.answer = answer
+        ctx.reply_text = answer.text
+        ctx.citations = answer.citations
+
+
+class OutputGuardrails:
+    """Every sentence must be quoted from a retrieved passage, and cited to that passage.
+
+    Citations are built by the composer from retrieved passages, never from text, so a
+    source cannot be invented; this check still proves it for every answer.
+    """
+
+    name = "output_guardrails"
+
+    def __init__(self, replies: Replies) -> None:
+        self.replies = replies
+
+    def __call__(self, ctx: TurnContext) -> None:
+        assert ctx.retrieval is not None and ctx.answer is not None
+        retrieved = {h.chunk.chunk_id: h.chunk for h in ctx.retrieval.hits}
+        citations = {c.n: c for c in ctx.citations}
+        supported = bool(ctx.answer.sentences)
+        for sentence in ctx.answer.sentences:
+            chunk = retrieved.get(sentence.chunk_id)
+            citation = citations.get(sentence.citation_n)
+            if (
+                chunk is None
+                or citation is None
+                or citation.doc_id != chunk.doc_id
+                or sentence.text.rstrip("…") not in chunk.text
+            ):
+                supported = False
+        if supported:
+            ctx.status = Status.ANSWERED
+        else:
+            ctx.citations = []
+            ctx.finish(
+                Status.GUARDRAIL_UNSUPPORTED_ANSWER,
+                self.replies(canned.LOW_CONFIDENCE),
+                confidence=0.0,
+            )

@@ -1,0 +1,140 @@
+"""The values a turn is made of: the inbound message, the context stages share, the reply."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from knowledge_base.retriever import RetrievalQuery, RetrievalResult
+
+if TYPE_CHECKING:
+    from assistant.composer import ComposedAnswer
+
+
+class Status(StrEnum):
+    """How a turn ended. Escalation, analytics and evaluation read this, never the text."""
+
+    ANSWERED = "answered"
+    UNANSWERABLE_NO_CONTENT = "unanswerable_no_content"
+    UNANSWERABLE_LOW_CONFIDENCE = "unanswerable_low_confidence"
+    UNANSWERABLE_OUT_OF_SCOPE = "unanswerable_out_of_scope"
+    SMALLTALK_GREETING = "smalltalk_greeting"
+    SMALLTALK_THANKS = "smalltalk_thanks"
+    GUARDRAIL_CRISIS = "guardrail_crisis"
+    GUARDRAIL_ABUSE = "guardrail_abuse"
+    GUARDRAIL_UNSUPPORTED_ANSWER = "guardrail_unsupported_answer"
+    HANDOFF_REQUESTED = "handoff_requested"
+    ERROR_INTERNAL = "error_internal"
+
+    @property
+    def answered(self) -> bool:
+        return self is Status.ANSWERED
+
+    @property
+    def unanswered(self) -> bool:
+        return self.value.startswith("unanswerable_") or self is Status.GUARDRAIL_UNSUPPORTED_ANSWER
+
+
+class Route(StrEnum):
+    GREETING = "greeting"
+    THANKS = "thanks"
+    HUMAN = "human"
+    QUESTION = "question"
+
+
+@dataclass(frozen=True, slots=True)
+class InboundMessage:
+    """A citizen's message as a channel hands it to the assistant."""
+
+    channel: str
+    text: str
+    conversation_key: str | None = None
+    external_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    n: int
+    doc_id: str
+    title: str
+    url: str | None
+    section: str | None
+    snippet: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "n": self.n,
+            "doc_id": self.doc_id,
+            "title": self.title,
+            "url": self.url,
+            "section": self.section,
+            "snippet": self.snippet,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PastTurn:
+    """One earlier message in the conversation, as stages see it (already redacted)."""
+
+    role: str  # "citizen" | "assistant"
+    text: str
+    status: str | None = None
+    cited_docs: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class TurnContext:
+    """What the stages of one turn read and write. A stage ends the turn by setting ``status``."""
+
+    message: InboundMessage
+    text: str
+    history: list[PastTurn] = field(default_factory=list)
+    route: Route | None = None
+    retrieval_query: RetrievalQuery | None = None
+    retrieval: RetrievalResult | None = None
+    answer: ComposedAnswer | None = None
+    reply_text: str = ""
+    citations: list[Citation] = field(default_factory=list)
+    confidence: float = 0.0
+    status: Status | None = None
+    redactions: list[str] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    scores: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def finished(self) -> bool:
+        return self.status is not None
+
+    def finish(self, status: Status, text: str, *, confidence: float | None = None) -> None:
+        self.status = status
+        self.reply_text = text
+        if confidence is not None:
+            self.confidence = confidence
+
+    @property
+    def citizen_history(self) -> list[str]:
+        return [t.text for t in self.history if t.role == "citizen"]
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundReply:
+    """What goes back to the channel."""
+
+    session_id: str
+    text: str
+    citations: list[Citation]
+    status: Status
+    confidence: float
+    handoff: dict[str, Any] | None = None
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``POST /api/chat`` response body (and ``ask --json``)."""
+        return {
+            "session_id": self.session_id,
+            "reply": {"text": self.text, "citations": [c.to_json() for c in self.citations]},
+            "status": str(self.status),
+            "confidence": round(float(self.confidence), 4),
+            "handoff": self.handoff,
+        }

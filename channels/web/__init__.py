@@ -1,0 +1,1 @@
+"""The web channel: the JSON API and the citizen chat page."""

@@ -1,0 +1,1 @@
+"""Datasets, metrics, benchmarks and reports."""

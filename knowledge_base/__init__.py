@@ -1,0 +1,1 @@
+"""Documents in, index out: loaders, chunking, embeddings, vector and lexical indexes."""

@@ -1,0 +1,311 @@
+"""Versioned, immutable index directories and the atomic switch between them.
+
+Layout under the index folder::
+
+    CURRENT                 name of the live version (replaced atomically)
+    versions/<version>/     manifest.json, chunks.jsonl, vectors.npy, dense.faiss, bm25/
+
+A version is written completely before ``CURRENT`` points at it, and is never changed
+afterwards, so a reader sees the old version or the new one, never half of one. Readers
+hold an :class:`IndexSnapshot`; :meth:`IndexStore.snapshot` swaps to a newer version
+when ``CURRENT`` changes (also when another process published it).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from knowledge_base.documents import Chunk, Document
+from knowledge_base.lexical_index import LexicalIndex
+from knowledge_base.vector_index import VectorIndex
+
+MANIFEST_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentRecord:
+    """What the index remembers of a document: enough to list it and to skip re-embedding."""
+
+    doc_id: str
+    title: str
+    content_hash: str
+    chunk_count: int
+    url: str | None = None
+    agency: str | None = None
+    topic: str | None = None
+    language: str = "en"
+    last_reviewed: str | None = None
+    source_path: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IndexConfig:
+    """Everything that, when changed, makes stored vectors or passages invalid."""
+
+    embedding_model: str
+    dimension: int
+    chunk_size: int
+    chunk_overlap: int
+    text_format: int = 1
+
+
+@dataclass(slots=True)
+class Manifest:
+    version: str
+    created_at: str
+    config: IndexConfig
+    documents: dict[str, DocumentRecord] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "manifest_version": MANIFEST_VERSION,
+            "version": self.version,
+            "created_at": self.created_at,
+            "config": asdict(self.config),
+            "documents": {k: asdict(v) for k, v in self.documents.items()},
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Manifest:
+        return cls(
+            version=data["version"],
+            created_at=data["created_at"],
+            config=IndexConfig(**data["config"]),
+            documents={k: DocumentRecord(**v) for k, v in data["documents"].items()},
+        )
+
+
+class IndexSnapshot:
+    """One immutable index version, loaded for reading."""
+
+    def __init__(
+        self,
+        *,
+        manifest: Manifest,
+        chunks: list[Chunk],
+        vectors: np.ndarray,
+        vector_index: VectorIndex,
+        lexical_index: LexicalIndex,
+        path: Path | None = None,
+        documents: dict[str, Document] | None = None,
+    ) -> None:
+        if not len(chunks) == len(vectors) == len(vector_index) == len(lexical_index):
+            raise ValueError("passages, vectors and indexes disagree in size")
+        self.manifest = manifest
+        self.chunks = chunks
+        self.vectors = vectors
+        self.vector_index = vector_index
+        self.lexical_index = lexical_index
+        self.path = path
+        self._documents = documents
+
+    @property
+    def documents(self) -> dict[str, Document]:
+        """Full documents of this version (read from disk on first use)."""
+        if self._documents is None:
+            loaded: dict[str, Document] = {}
+            if self.path is not None and (self.path / "documents.jsonl").is_file():
+                with (self.path / "documents.jsonl").open(encoding="utf-8") as lines:
+                    for line in lines:
+                        document = _document_from_json(json.loads(line))
+                        loaded[document.doc_id] = document
+            self._documents = loaded
+        return self._documents
+
+    @property
+    def version(self) -> str:
+        return self.manifest.version
+
+    def __len__(self) -> int:
+        return len(self.chunks)
+
+    @cached_property
+    def rows_by_doc(self) -> dict[str, np.ndarray]:
+        rows: dict[str, list[int]] = {}
+        for row, chunk in enumerate(self.chunks):
+            rows.setdefault(chunk.doc_id, []).append(row)
+        return {doc_id: np.asarray(r, dtype=np.int64) for doc_id, r in rows.items()}
+
+    def mask(self, filters: dict[str, str | list[str]] | None) -> np.ndarray | None:
+        """Rows whose metadata matches every filter (agency, topic, language, doc_id)."""
+        if not filters:
+            return None
+        allowed = np.ones(len(self.chunks), dtype=bool)
+        for key, wanted in filters.items():
+            values = {wanted} if isinstance(wanted, str) else set(wanted)
+            column = np.fromiter(
+                (getattr(c, key) in values for c in self.chunks), dtype=bool, count=len(self)
+            )
+            allowed &= column
+        return allowed
+
+    @classmethod
+    def empty(cls, config: IndexConfig) -> IndexSnapshot:
+        return cls(
+            manifest=Manifest(version="empty", created_at=_now(), config=config),
+            chunks=[],
+            vectors=np.zeros((0, config.dimension), dtype=np.float32),
+            vector_index=VectorIndex.build(
+                np.zeros((0, config.dimension), dtype=np.float32), hnsw_threshold=0
+            ),
+            lexical_index=LexicalIndex.build([]),
+            documents={},
+        )
+
+    @classmethod
+    def load(cls, path: Path, *, ef_search: int) -> IndexSnapshot:
+        manifest = Manifest.from_json(json.loads((path / "manifest.json").read_text("utf-8")))
+        with (path / "chunks.jsonl").open(encoding="utf-8") as lines:
+            chunks = [_chunk_from_json(json.loads(line)) for line in lines]
+        vectors = np.load(path / "vectors.npy", mmap_mode="r")
+        return cls(
+            manifest=manifest,
+            chunks=chunks,
+            vectors=vectors,
+            vector_index=VectorIndex.load(path / "dense.faiss", ef_search=ef_search),
+            lexical_index=LexicalIndex.load(path / "bm25", len(chunks)),
+            path=path,
+        )
+
+    def write(self, path: Path) -> None:
+        path.mkdir(parents=True)
+        with (path / "documents.jsonl").open("w", encoding="utf-8") as out:
+            for document in self.documents.values():
+                out.write(json.dumps(_document_to_json(document), ensure_ascii=False) + "\n")
+        with (path / "chunks.jsonl").open("w", encoding="utf-8") as out:
+            for chunk in self.chunks:
+                out.write(json.dumps(_chunk_to_json(chunk), ensure_ascii=False) + "\n")
+        np.save(path / "vectors.npy", np.ascontiguousarray(self.vectors, dtype=np.float32))
+        self.vector_index.save(path / "dense.faiss")
+        self.lexical_index.save(path / "bm25")
+        # The manifest goes last: a version folder without one is incomplete and ignored.
+        _write_atomic(path / "manifest.json", json.dumps(self.manifest.to_json(), indent=1))
+
+
+class IndexStore:
+    """The index folder of one data dir: which version is live, and publishing new ones."""
+
+    def __init__(self, root: Path, *, ef_search: int = 96, keep_versions: int = 5) -> None:
+        self.root = root
+        self.ef_search = ef_search
+        self.keep_versions = keep_versions
+        self._snapshot: IndexSnapshot | None = None
+        self._load_lock = threading.Lock()
+
+    @property
+    def versions_dir(self) -> Path:
+        return self.root / "versions"
+
+    def current_version(self) -> str | None:
+        try:
+            name = (self.root / "CURRENT").read_text("utf-8").strip()
+        except FileNotFoundError:
+            return None
+        return name or None
+
+    def snapshot(self) -> IndexSnapshot | None:
+        """The live version, reloaded if another writer has published since."""
+        version = self.current_version()
+        current = self._snapshot
+        if version is None:
+            return None
+        if current is not None and current.version == version:
+            return current
+        with self._load_lock:
+            if self._snapshot is None or self._snapshot.version != version:
+                self._snapshot = IndexSnapshot.load(
+                    self.versions_dir / version, ef_search=self.ef_search
+                )
+            return self._snapshot
+
+    def publish(self, snapshot: IndexSnapshot) -> None:
+        """Write a new version completely, then switch ``CURRENT`` to it atomically."""
+        target = self.versions_dir / snapshot.version
+        staging = self.versions_dir / f".{snapshot.version}.partial"
+        shutil.rmtree(staging, ignore_errors=True)
+        snapshot.write(staging)
+        os.replace(staging, target)
+        snapshot.path = target
+        _write_atomic(self.root / "CURRENT", snapshot.version + "\n")
+        self._snapshot = snapshot
+        self._prune()
+
+    def versions(self) -> list[str]:
+        """Complete versions, oldest first."""
+        if not self.versions_dir.is_dir():
+            return []
+        found = [
+            p
+            for p in self.versions_dir.iterdir()
+            if not p.name.startswith(".") and (p / "manifest.json").is_file()
+        ]
+        return sorted(p.name for p in found)
+
+    def _prune(self) -> None:
+        live = self.current_version()
+        for old in self.versions()[: -self.keep_versions]:
+            if old != live:
+                shutil.rmtree(self.versions_dir / old, ignore_errors=True)
+
+    @contextmanager
+    def writer(self) -> Iterator[None]:
+        """One writer at a time across processes sharing the data dir."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with (self.root / ".lock").open("w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def new_version_name() -> str:
+    """Sortable and unique: UTC time to the microsecond plus the process id."""
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ") + f"-{os.getpid()}"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{time.monotonic_ns()}")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def _chunk_to_json(chunk: Chunk) -> dict[str, Any]:
+    data = asdict(chunk)
+    data["section_path"] = list(chunk.section_path)
+    return data
+
+
+def _chunk_from_json(data: dict[str, Any]) -> Chunk:
+    data["section_path"] = tuple(data["section_path"])
+    return Chunk(**data)
+
+
+def _document_to_json(document: Document) -> dict[str, Any]:
+    data = asdict(document)
+    data["sections"] = [[start, list(path)] for start, path in document.sections]
+    return data
+
+
+def _document_from_json(data: dict[str, Any]) -> Document:
+    data["sections"] = tuple((int(start), tuple(path)) for start, path in data["sections"])
+    return Document(**data)

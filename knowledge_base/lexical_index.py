@@ -1,0 +1,73 @@
+"""The lexical index: BM25 (bm25s, sparse matrices) over stemmed, stop-worded tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import bm25s
+import numpy as np
+import Stemmer
+
+
+@lru_cache(maxsize=4)
+def _stemmer(language: str) -> Stemmer.Stemmer:
+    return Stemmer.Stemmer(language)
+
+
+def tokenize(texts: Sequence[str]) -> list[list[str]]:
+    """Lower-cased, English-stemmed word tokens without stop words."""
+    tokens = bm25s.tokenize(
+        list(texts),
+        stopwords="en",
+        stemmer=_stemmer("english"),
+        return_ids=False,
+        show_progress=False,
+    )
+    return [list(t) for t in tokens]
+
+
+class LexicalIndex:
+    """BM25 over the passages of one index version, in row order."""
+
+    def __init__(self, retriever: bm25s.BM25, size: int) -> None:
+        self._retriever = retriever
+        self._size = size
+
+    @classmethod
+    def build(cls, texts: Sequence[str]) -> LexicalIndex:
+        retriever = bm25s.BM25()
+        if texts:
+            corpus_tokens = bm25s.tokenize(
+                list(texts), stopwords="en", stemmer=_stemmer("english"), show_progress=False
+            )
+            retriever.index(corpus_tokens, show_progress=False)
+        return cls(retriever, len(texts))
+
+    @classmethod
+    def load(cls, path: Path, size: int) -> LexicalIndex:
+        if size == 0:
+            return cls(bm25s.BM25(), 0)
+        retriever = bm25s.BM25.load(str(path), mmap=False, show_progress=False, verbosity=0)
+        return cls(retriever, size)
+
+    def save(self, path: Path) -> None:
+        if self._size:
+            self._retriever.save(str(path), show_progress=False)
+
+    def __len__(self) -> int:
+        return self._size
+
+    def search(
+        self, tokens: list[str], k: int, *, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top ``k`` rows with a positive BM25 score: ``(rows, scores)``, best first."""
+        if not self._size or not tokens or k <= 0:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+        mask = allowed.astype(np.float32) if allowed is not None else None
+        rows, scores = self._retriever.retrieve(
+            [tokens], k=min(k, self._size), show_progress=False, n_threads=1, weight_mask=mask
+        )
+        keep = scores[0] > 0
+        return rows[0][keep].astype(np.int64), scores[0][keep]

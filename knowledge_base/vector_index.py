@@ -1,0 +1,82 @@
+"""The dense index: FAISS inner product over L2-normalised vectors (= cosine)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import faiss as _faiss
+import numpy as np
+
+# faiss's SWIG stubs miss most of its API (HNSW, search parameters): use it untyped.
+faiss: Any = _faiss
+
+
+class VectorIndex:
+    """Exact search for small knowledge bases, HNSW above ``hnsw_threshold`` vectors.
+
+    Rows are the passage positions of one index version; a filter is a boolean mask
+    over those positions.
+    """
+
+    def __init__(self, index: Any, *, ef_search: int = 96) -> None:
+        self._index = index
+        self.ef_search = ef_search
+        self.is_hnsw = isinstance(index, faiss.IndexHNSW)
+        if self.is_hnsw:
+            faiss.downcast_index(index).hnsw.efSearch = ef_search
+
+    @classmethod
+    def build(
+        cls,
+        vectors: np.ndarray,
+        *,
+        hnsw_threshold: int,
+        hnsw_m: int = 32,
+        ef_construction: int = 80,
+        ef_search: int = 96,
+    ) -> VectorIndex:
+        if vectors.ndim != 2 or vectors.dtype != np.float32:
+            raise ValueError("vectors must be a 2-D float32 array")
+        dimension = vectors.shape[1]
+        index: Any
+        if len(vectors) > hnsw_threshold:
+            index = faiss.IndexHNSWFlat(dimension, hnsw_m, faiss.METRIC_INNER_PRODUCT)
+            index.hnsw.efConstruction = ef_construction
+        else:
+            index = faiss.IndexFlatIP(dimension)
+        if len(vectors):
+            index.add(np.ascontiguousarray(vectors))
+        return cls(index, ef_search=ef_search)
+
+    @classmethod
+    def load(cls, path: Path, *, ef_search: int = 96) -> VectorIndex:
+        return cls(faiss.read_index(str(path)), ef_search=ef_search)
+
+    def save(self, path: Path) -> None:
+        faiss.write_index(self._index, str(path))
+
+    def __len__(self) -> int:
+        return int(self._index.ntotal)
+
+    def search(
+        self, query: np.ndarray, k: int, *, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top ``k`` rows for one query vector: ``(rows, cosine scores)``, best first."""
+        if len(self) == 0 or k <= 0:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+        matrix = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
+        params = None
+        if allowed is not None:
+            ids = np.flatnonzero(allowed).astype(np.int64)
+            if len(ids) == 0:
+                return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+            selector = faiss.IDSelectorBatch(ids)
+            params = (
+                faiss.SearchParametersHNSW(sel=selector, efSearch=max(self.ef_search, k))
+                if self.is_hnsw
+                else faiss.SearchParameters(sel=selector)
+            )
+        scores, rows = self._index.search(matrix, min(k, len(self)), params=params)
+        keep = rows[0] >= 0
+        return rows[0][keep].astype(np.int64), scores[0][keep]

@@ -1,0 +1,120 @@
+"""A whole turn through the real pipeline: statuses, citations, follow-ups, guardrails."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from assistant.container import Container
+from assistant.turns import InboundMessage, Status
+
+
+def ask(container: Container, *questions: str):  # type: ignore[no-untyped-def]
+    session = None
+    replies = []
+    for question in questions:
+        reply = container.assistant.handle(InboundMessage("web", question), session_id=session)
+        session = reply.session_id
+        replies.append(reply)
+    return replies
+
+
+def test_a_licence_renewal_question_gets_a_short_cited_answer(container: Container) -> None:
+    (reply,) = ask(container, "How do I renew my driver's license?")
+    assert reply.status is Status.ANSWERED
+    assert reply.citations and reply.citations[0].doc_id == "renew-drivers-license"
+    assert reply.citations[0].url and reply.citations[0].url.startswith("https://")
+    assert len(reply.text) <= container.settings.answer_max_chars
+    assert re.search(r"\[1\]", reply.text)
+
+
+def test_follow_ups_stay_on_licence_renewal(container: Container) -> None:
+    _, cost, over_80 = ask(
+        container,
+        "How do I renew my driver's license?",
+        "how much does it cost?",
+        "what if I'm over 80?",
+    )
+    assert cost.status is Status.ANSWERED
+    assert cost.citations[0].doc_id == "renew-drivers-license"
+    assert "$" in cost.text
+    assert over_80.status is Status.ANSWERED
+    assert over_80.citations[0].doc_id == "renew-drivers-license"
+    assert "80" in over_80.text
+
+
+def test_every_answer_sentence_is_quoted_from_a_cited_source(container: Container) -> None:
+    for reply in ask(
+        container,
+        "How do I report a pothole?",
+        "How do I pay my water bill?",
+        "When is bulk trash picked up?",
+    ):
+        assert reply.status is Status.ANSWERED
+        snapshot = container.index_store.snapshot()
+        assert snapshot is not None
+        sources = {c.n: snapshot.documents[c.doc_id].text for c in reply.citations}
+        for part in re.split(r" \[(\d+)\]", reply.text):
+            if part.strip() and not part.isdigit():
+                assert any(part.strip().split("\n")[0] in text for text in sources.values())
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the capital of France?",
+        "Who won the World Cup in 2018?",
+        "Write me a poem about the sea",
+    ],
+)
+def test_it_does_not_invent_answers_to_questions_outside_its_knowledge(
+    container: Container, question: str
+) -> None:
+    (reply,) = ask(container, question)
+    assert reply.status is not Status.ANSWERED
+    assert reply.status.value.startswith("unanswerable_")
+    assert not reply.citations
+    assert "311" in reply.text  # a person is offered
+
+
+@pytest.mark.parametrize(
+    ("message", "status"),
+    [
+        ("Hello!", Status.SMALLTALK_GREETING),
+        ("thanks, that's helpful", Status.SMALLTALK_THANKS),
+        ("I want to talk to a real person", Status.HANDOFF_REQUESTED),
+        ("representative please", Status.HANDOFF_REQUESTED),
+        ("quiero hablar con una persona", Status.HANDOFF_REQUESTED),
+        ("I want to kill myself", Status.GUARDRAIL_CRISIS),
+    ],
+)
+def test_canned_routes(container: Container, message: str, status: Status) -> None:
+    (reply,) = ask(container, message)
+    assert reply.status is status
+    assert reply.text
+
+
+def test_a_crisis_gets_emergency_numbers_first(container: Container) -> None:
+    (reply,) = ask(container, "my husband hits me and I am scared")
+    assert reply.status is Status.GUARDRAIL_CRISIS
+    assert "911" in reply.text
+
+
+def test_personal_data_never_reaches_the_store(container: Container) -> None:
+    (reply,) = ask(container, "my SSN is 123-45-6789, how do I apply for food assistance?")
+    transcript = container.conversation_store.transcript(reply.session_id)
+    stored = " ".join(m["text"] for m in transcript)
+    assert "123-45-6789" not in stored and "[SSN]" in stored
+
+
+def test_an_unknown_session_starts_a_new_one(container: Container) -> None:
+    reply = container.assistant.handle(InboundMessage("web", "hello"), session_id="nope")
+    assert reply.session_id != "nope" and len(reply.session_id) >= 32
+
+
+def test_each_stage_records_its_time(container: Container) -> None:
+    (reply,) = ask(container, "How do I get a library card?")
+    assert {"input_guardrails", "route", "retrieve", "compose", "output_guardrails"} <= set(
+        reply.timings_ms
+    )

@@ -1,0 +1,57 @@
+"""Hybrid retrieval over the bundled sample with the real model."""
+
+from __future__ import annotations
+
+from langchain_core.retrievers import BaseRetriever
+
+from assistant.container import Container
+from knowledge_base.retriever import KnowledgeBaseRetriever, RetrievalQuery
+
+
+def test_the_renewal_page_is_found(shared_container: Container) -> None:
+    hits = shared_container.retriever.retrieve(
+        RetrievalQuery("How do I renew my driver's license?")
+    ).hits
+    assert hits[0].chunk.doc_id == "renew-drivers-license"
+
+
+def test_a_follow_up_is_read_with_its_conversation(shared_container: Container) -> None:
+    alone = shared_container.retriever.retrieve(RetrievalQuery("how much does it cost?")).hits
+    in_context = shared_container.retriever.retrieve(
+        RetrievalQuery(
+            "how much does it cost?",
+            history=("How do I renew my driver's license?",),
+            focus_docs=("renew-drivers-license",),
+        )
+    ).hits
+    assert in_context[0].chunk.doc_id == "renew-drivers-license"
+    assert in_context[0].chunk.section == "Fees"
+    assert alone[0].chunk.doc_id != "renew-drivers-license" or alone[0].chunk.section != "Fees"
+
+
+def test_filters_restrict_results_to_matching_metadata(shared_container: Container) -> None:
+    snapshot = shared_container.index_store.snapshot()
+    assert snapshot is not None
+    agencies = {
+        r.agency for r in snapshot.manifest.documents.values() if r.topic == "birth-certificates"
+    }
+    assert len(agencies) >= 2
+    for agency in agencies:
+        assert agency is not None
+        hits = shared_container.retriever.retrieve(
+            RetrievalQuery(
+                "How do I get a copy of my birth certificate?", filters={"agency": agency}
+            )
+        ).hits
+        assert hits and {h.chunk.agency for h in hits} == {agency}
+
+
+def test_the_langchain_retriever_returns_documents_with_sources(
+    shared_container: Container,
+) -> None:
+    retriever = KnowledgeBaseRetriever(retriever=shared_container.retriever, k=3)
+    assert isinstance(retriever, BaseRetriever)
+    documents = retriever.invoke("How do I report a pothole?")
+    assert len(documents) == 3
+    assert "pothole" in documents[0].page_content.lower()
+    assert documents[0].metadata["url"].startswith("https://")
