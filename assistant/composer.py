@@ -7,6 +7,7 @@ the source it came from, so the output check can prove every sentence is in a so
 
 from __future__ import annotations
 
+import math
 import re
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -14,14 +15,21 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
+import Stemmer
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from assistant.turns import Citation
 from knowledge_base.embeddings import Embedder
+from knowledge_base.index_store import IndexStore
 from knowledge_base.lexical_index import tokenize
 from knowledge_base.retriever import RetrievalResult, ScoredChunk
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9¿¡$])")
 _LIST_MARK = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
+# Words that carry no topic; the lexical index keeps some of them (e.g. "my").
+_FUNCTION_WORDS = frozenset(
+    Stemmer.Stemmer("english").stemWords([*ENGLISH_STOP_WORDS, "does", "did", "doing", "my", "am"])
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,12 +98,20 @@ def split_sentences(text: str) -> list[str]:
 
 
 class ExtractiveComposer:
-    """Picks the best supported sentences from the top passages, up to ``max_chars``."""
+    """Picks the best supported sentences from the top passages, up to ``max_chars``.
+
+    Confidence blends how close the answer is to the question in meaning (cosines of
+    the best sentence and the best passage) with how much of the question's specific
+    vocabulary the source document contains (IDF-weighted): a question about passports
+    may sit near the driver's licence page in meaning, but "passport" is nowhere in it.
+    """
 
     def __init__(
         self,
         *,
         embedder: Embedder,
+        store: IndexStore | None = None,
+        coverage_weight: float = 0.4,
         max_chars: int = 320,
         passages: int = 4,
         max_sentences: int = 3,
@@ -103,7 +119,11 @@ class ExtractiveComposer:
     ) -> None:
         if max_chars < 80:
             raise ValueError("max_chars must leave room for at least one sentence")
+        if not 0 <= coverage_weight <= 1:
+            raise ValueError("coverage_weight must be between 0 and 1")
         self.embedder = embedder
+        self.store = store
+        self.coverage_weight = coverage_weight
         self.max_chars = max_chars
         self.passages = passages
         self.max_sentences = max_sentences
@@ -158,10 +178,29 @@ class ExtractiveComposer:
             [(candidates[i], candidates[i].text) for i in picked],
             cosine=float(cosines[order[0]]),
             top=hits[0],
+            coverage=self._coverage(question, source_doc),
         )
 
+    def _coverage(self, question: str, doc_id: str) -> float:
+        """IDF-weighted share of the question's content terms found in the source document."""
+        snapshot = self.store.snapshot() if self.store is not None else None
+        terms = set(tokenize([question])[0]) - _FUNCTION_WORDS
+        if snapshot is None or not terms:
+            return 1.0
+        frequency = snapshot.term_document_frequency
+        passages = len(snapshot)
+        weights = {t: math.log((passages + 1) / (frequency.get(t, 0) + 0.5)) for t in terms}
+        found = snapshot.document_terms(doc_id)
+        total = sum(weights.values())
+        return sum(w for t, w in weights.items() if t in found) / total if total > 0 else 1.0
+
     def _assemble(
-        self, parts: Sequence[tuple[_Candidate, str]], *, cosine: float, top: ScoredChunk
+        self,
+        parts: Sequence[tuple[_Candidate, str]],
+        *,
+        cosine: float,
+        top: ScoredChunk,
+        coverage: float,
     ) -> ComposedAnswer:
         numbers: dict[str, int] = {}
         citations: list[Citation] = []
@@ -186,7 +225,9 @@ class ExtractiveComposer:
         for i, sentence in enumerate(sentences):
             closing = i + 1 == len(sentences) or sentences[i + 1].citation_n != sentence.citation_n
             text_parts.append(sentence.text + (f" [{sentence.citation_n}]" if closing else ""))
-        confidence = float(np.clip(0.5 * cosine + 0.5 * top.cosine, 0.0, 1.0))
+        meaning = 0.5 * cosine + 0.5 * top.cosine
+        w = self.coverage_weight
+        confidence = float(np.clip((1 - w) * meaning + w * coverage, 0.0, 1.0))
         return ComposedAnswer(
             text=" ".join(text_parts),
             citations=citations,

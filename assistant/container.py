@@ -24,7 +24,7 @@ from assistant.stages import (
 )
 from assistant.store import ConversationStore, make_engine
 from knowledge_base.chunking import Chunker
-from knowledge_base.embeddings import SentenceTransformerEmbedder
+from knowledge_base.embeddings import Embedder, make_embedder
 from knowledge_base.index_store import IndexStore
 from knowledge_base.ingest import IndexBuildOptions, Ingestor, IngestReport
 from knowledge_base.loaders import load_paths
@@ -43,9 +43,11 @@ class Container:
         self._lock = threading.RLock()
 
     @cached_property
-    def embedder(self) -> SentenceTransformerEmbedder:
-        return SentenceTransformerEmbedder(
+    def embedder(self) -> Embedder:
+        return make_embedder(
+            self.settings.embedding_backend,
             self.settings.resolved_embedding_model,
+            cache_dir=self.settings.resolved_onnx_cache_dir,
             batch_size=self.settings.embedding_batch_size,
             threads=self.settings.torch_threads,
         )
@@ -109,7 +111,12 @@ class Container:
                     replies=replies,
                 ),
                 Compose(
-                    ExtractiveComposer(embedder=self.embedder, max_chars=s.answer_max_chars),
+                    ExtractiveComposer(
+                        embedder=self.embedder,
+                        store=self.index_store,
+                        max_chars=s.answer_max_chars,
+                        coverage_weight=s.coverage_weight,
+                    ),
                     min_confidence=s.min_confidence,
                     replies=replies,
                 ),

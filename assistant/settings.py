@@ -59,6 +59,17 @@ class Settings(BaseSettings):
     torch_threads: int = Field(
         0, ge=0, description="CPU threads for the embedding model; 0 lets torch decide."
     )
+    embedding_backend: Literal["torch", "onnx"] = Field(
+        "onnx",
+        description="How the embedding model runs: `onnx` (onnxruntime, int8, exported from "
+        "the model on first use; falls back to torch when onnx is not installed) or `torch` "
+        "(sentence-transformers).",
+    )
+    onnx_cache_dir: Path | None = Field(
+        None,
+        description="Folder caching the exported ONNX model; empty means `models/` in the "
+        "data dir.",
+    )
 
     # Chunking and indexing
     chunk_size: int = Field(
@@ -117,8 +128,15 @@ class Settings(BaseSettings):
     answer_max_chars: int = Field(
         320, ge=80, le=2000, description="Longest main answer, in characters (two SMS segments)."
     )
+    coverage_weight: float = Field(
+        0.4,
+        ge=0,
+        le=1,
+        description="Share of confidence that comes from the question's specific words being "
+        "in the source (the rest from closeness in meaning).",
+    )
     min_confidence: float = Field(
-        0.35,
+        0.5,
         ge=0,
         le=1,
         description="Confidence below which the assistant says it does not know "
@@ -163,6 +181,10 @@ class Settings(BaseSettings):
     @property
     def resolved_embedding_model(self) -> str:
         return self.embedding_model or _default_model_path()
+
+    @property
+    def resolved_onnx_cache_dir(self) -> Path:
+        return self.onnx_cache_dir or self.data_dir / "models"
 
     @property
     def index_dir(self) -> Path:

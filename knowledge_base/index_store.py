@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from knowledge_base.documents import Chunk, Document
-from knowledge_base.lexical_index import LexicalIndex
+from knowledge_base.lexical_index import LexicalIndex, tokenize
 from knowledge_base.vector_index import VectorIndex
 
 MANIFEST_VERSION = 1
@@ -112,6 +112,7 @@ class IndexSnapshot:
         self.lexical_index = lexical_index
         self.path = path
         self._documents = documents
+        self._doc_terms: dict[str, frozenset[str]] = {}
 
     @property
     def documents(self) -> dict[str, Document]:
@@ -132,6 +133,29 @@ class IndexSnapshot:
 
     def __len__(self) -> int:
         return len(self.chunks)
+
+    @cached_property
+    def term_document_frequency(self) -> dict[str, int]:
+        """How many passages each (stemmed) term occurs in; saved with the version."""
+        if self.path is not None and (self.path / "terms.json").is_file():
+            loaded: dict[str, int] = json.loads((self.path / "terms.json").read_text("utf-8"))
+            return loaded
+        counts: dict[str, int] = {}
+        for tokens in tokenize([f"{c.title} {c.text}" for c in self.chunks]):
+            for term in set(tokens):
+                counts[term] = counts.get(term, 0) + 1
+        return counts
+
+    def document_terms(self, doc_id: str) -> frozenset[str]:
+        """The terms of one document (title and all its passages)."""
+        cached = self._doc_terms.get(doc_id)
+        if cached is None:
+            rows = self.rows_by_doc.get(doc_id, np.empty(0, dtype=np.int64))
+            text = " ".join(self.chunks[r].text for r in rows)
+            title = self.chunks[rows[0]].title if len(rows) else ""
+            cached = frozenset(tokenize([f"{title} {text}"])[0])
+            self._doc_terms[doc_id] = cached
+        return cached
 
     @cached_property
     def rows_by_doc(self) -> dict[str, np.ndarray]:
@@ -192,6 +216,7 @@ class IndexSnapshot:
         np.save(path / "vectors.npy", np.ascontiguousarray(self.vectors, dtype=np.float32))
         self.vector_index.save(path / "dense.faiss")
         self.lexical_index.save(path / "bm25")
+        (path / "terms.json").write_text(json.dumps(self.term_document_frequency), "utf-8")
         # The manifest goes last: a version folder without one is incomplete and ignored.
         _write_atomic(path / "manifest.json", json.dumps(self.manifest.to_json(), indent=1))
 

@@ -95,3 +95,10 @@ def test_readyz_says_not_ready_without_an_index(tmp_path: Path) -> None:
             server.url + "/api/chat", json={"message": "How do I vote?"}, timeout=30
         ).json()
         assert reply["status"] == "unanswerable_no_content"
+
+
+def test_the_page_is_served_with_protective_headers(live_server: LiveServer) -> None:
+    page = httpx.get(live_server.url + "/", timeout=30)
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert page.headers["x-content-type-options"] == "nosniff"

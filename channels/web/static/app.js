@@ -455,7 +455,7 @@
 
   // One listener for every "Talk to a person" button, including those inside replies.
   function onClick(event) {
-    const button = event.target.closest('#handoff-button, .js-handoff');
+    const button = event.target.closest('.js-handoff');
     if (button && !button.disabled) send(HANDOFF_MESSAGE, { fromBox: false });
   }
 

@@ -1,0 +1,484 @@
+"""The citizen chat page, driven in a real Chromium against a real server.
+
+Each test checks something a citizen would notice: an answer with links to official pages,
+a conversation that survives a reload, a person one click away, markup shown as text, kind
+errors that keep what was typed, a page that fits a small phone, and no serious accessibility
+problems. Chromium is not optional: when it is missing these tests fail (CI installs it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Page,
+    Request,
+    Route,
+    ViewportSize,
+    expect,
+    sync_playwright,
+)
+
+from assistant import canned
+from assistant.settings import Settings
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+ANSWER_TIMEOUT_MS = 30_000
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
+MOBILE: ViewportSize = {"width": 360, "height": 740}
+
+FIRST_QUESTION = "How do I renew my driver's license?"
+FOLLOW_UP = "how much does it cost?"
+MARKUP = '<img src=x onerror="window.__pwned=1"><b>bold</b>'
+
+
+# ---------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            f"Chromium is needed for the browser tests but {CHROMIUM} does not exist: "
+            "install it with `apt-get install -y chromium` (or set CHROMIUM_PATH).",
+            pytrace=False,
+        )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+class PageProblems:
+    """What went wrong in the page that the citizen might not see: script errors, CSP
+    violations, and any attempt to reach a server other than our own."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+        self.external_requests: list[str] = []
+
+    def console(self, message: ConsoleMessage) -> None:
+        # Chromium logs every 4xx/5xx response; the tests provoke those on purpose.
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            self.errors.append(f"console: {message.text}")
+
+    def check(self) -> None:
+        assert not self.errors, f"errors in the page: {self.errors}"
+        assert not self.external_requests, f"the page reached out to: {self.external_requests}"
+
+
+def open_page(browser: Browser, base_url: str, viewport: ViewportSize) -> tuple[Page, PageProblems]:
+    context = browser.new_context(viewport=viewport, base_url=base_url)
+    context.set_default_timeout(ANSWER_TIMEOUT_MS)
+    problems = PageProblems()
+    own_origin = urlsplit(base_url).netloc
+
+    def only_our_server(route: Route) -> None:
+        if urlsplit(route.request.url).netloc == own_origin:
+            route.continue_()
+        else:
+            problems.external_requests.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_our_server)
+    page = context.new_page()
+    page.on("pageerror", lambda error: problems.errors.append(f"pageerror: {error}"))
+    page.on("console", problems.console)
+    page.goto("/")
+    expect(page.locator("#ask-form")).to_be_visible()  # app.js has started
+    return page, problems
+
+
+@pytest.fixture
+def page(browser: Browser, live_server) -> Iterator[Page]:
+    page, problems = open_page(browser, live_server.url, DESKTOP)
+    yield page
+    page.context.close()
+    problems.check()
+
+
+@pytest.fixture
+def mobile_page(browser: Browser, live_server) -> Iterator[Page]:
+    page, problems = open_page(browser, live_server.url, MOBILE)
+    yield page
+    page.context.close()
+    problems.check()
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def assistant_messages(page: Page):
+    return page.locator("#messages .message--assistant")
+
+
+def ask(page: Page, question: str) -> None:
+    """Type a question in the box and press Enter, as a citizen would, then wait for the reply."""
+    before = assistant_messages(page).count()
+    box = page.get_by_label("Ask a question")
+    box.focus()
+    page.keyboard.type(question)
+    page.keyboard.press("Enter")
+    expect(assistant_messages(page)).to_have_count(before + 1, timeout=ANSWER_TIMEOUT_MS)
+
+
+def stored_session_id(page: Page) -> str | None:
+    raw = page.evaluate("() => window.localStorage.getItem('fairhaven-assistant/conversation/v1')")
+    return json.loads(raw)["sessionId"] if raw else None
+
+
+def sent_session_id(request: Request) -> str | None:
+    body = request.post_data_json
+    assert isinstance(body, dict), body
+    return body["session_id"]
+
+
+def fake_reply(route: Route, body: dict) -> None:
+    route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
+
+
+def serious_violations(page: Page) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at "
+        + ", ".join(" ".join(node["target"]) for node in v["nodes"])
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+# ---------------------------------------------------------------------------- tests
+
+
+def test_keyboard_only_question_gets_a_cited_answer_and_a_follow_up(page: Page) -> None:
+    # From the top of the page: Tab reaches the skip link, Enter jumps to the question box.
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to the question box")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Ask a question")).to_be_focused()
+
+    page.keyboard.type(FIRST_QUESTION)
+    page.keyboard.press("Enter")
+
+    answer = assistant_messages(page).first
+    expect(answer).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    expect(page.locator("#messages .message--user").first).to_contain_text(FIRST_QUESTION)
+    sources = answer.locator(".sources a[href]")
+    expect(sources.first).to_be_visible()
+    hrefs = sources.evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    assert hrefs and all(href.startswith("http") for href in hrefs), hrefs
+    expect(sources.first).to_have_attribute("target", "_blank")
+    expect(sources.first).to_have_attribute("rel", "noopener noreferrer")
+    expect(sources.first).to_contain_text("(opens in a new tab)")
+    # Each [n] marker in the text links to its source under the message.
+    marker = answer.locator(".message__text a.cite-ref").first
+    first_source_id = answer.locator(".sources li").first.get_attribute("id")
+    expect(marker).to_have_attribute("href", f"#{first_source_id}")
+    # The box is empty, still focused, and ready for the next question.
+    expect(page.get_by_label("Ask a question")).to_be_focused()
+    expect(page.get_by_label("Ask a question")).to_have_value("")
+
+    page.keyboard.type(FOLLOW_UP)
+    page.keyboard.press("Enter")
+    expect(assistant_messages(page)).to_have_count(2, timeout=ANSWER_TIMEOUT_MS)
+    expect(assistant_messages(page).nth(1).locator(".message__text")).to_contain_text("$")
+
+    page.screenshot(path="/tmp/page-desktop.png", full_page=True)
+
+
+def test_conversation_survives_a_reload_and_continues_the_same_session(page: Page) -> None:
+    ask(page, FIRST_QUESTION)
+    session_id = stored_session_id(page)
+    assert session_id
+
+    page.reload()
+    expect(page.locator("#messages .message--user")).to_have_count(1)
+    expect(page.locator("#messages .message--user")).to_contain_text(FIRST_QUESTION)
+    expect(assistant_messages(page)).to_have_count(1)
+    expect(assistant_messages(page).locator(".sources a").first).to_be_visible()
+
+    with page.expect_request(lambda r: r.url.endswith("/api/chat") and r.method == "POST") as sent:
+        ask(page, FOLLOW_UP)
+    assert sent_session_id(sent.value) == session_id
+    assert stored_session_id(page) == session_id
+    expect(assistant_messages(page).nth(1)).to_contain_text("$")
+
+    # Starting again forgets it all, here and after a reload.
+    page.get_by_role("button", name="Start a new conversation").click()
+    expect(page.locator("#messages li")).to_have_count(0)
+    expect(page.get_by_label("Ask a question")).to_be_focused()
+    assert stored_session_id(page) is None
+    page.reload()
+    expect(page.locator("#messages li")).to_have_count(0)
+    with page.expect_request(lambda r: r.url.endswith("/api/chat")) as sent:
+        ask(page, "hello")
+    assert sent_session_id(sent.value) is None
+
+
+def test_talk_to_a_person_gives_contact_details(page: Page) -> None:
+    button = page.locator("#handoff-button")
+    expect(button).to_be_visible()
+    expect(button).to_have_text("Talk to a person")
+    button.click()
+
+    expect(assistant_messages(page)).to_have_count(1, timeout=ANSWER_TIMEOUT_MS)
+    expect(page.locator("#messages .message--user .message__text")).to_have_text(
+        "I want to talk to a person"
+    )
+    expect(assistant_messages(page)).to_contain_text("311")
+    expect(page.get_by_label("Ask a question")).to_be_focused()
+
+
+def test_unanswerable_question_suggests_a_person(page: Page) -> None:
+    ask(page, "What is the capital of France?")
+    reply = assistant_messages(page).first
+    suggestion = reply.get_by_role("button", name="Talk to a person")
+    expect(suggestion).to_be_visible()
+    suggestion.click()
+    expect(assistant_messages(page)).to_have_count(2, timeout=ANSWER_TIMEOUT_MS)
+    expect(assistant_messages(page).nth(1)).to_contain_text("311")
+
+
+def test_handoff_state_and_position_are_shown(page: Page) -> None:
+    # The server does not queue handoffs yet, so its reply is stood in for here.
+    page.route(
+        "**/api/chat",
+        lambda route: fake_reply(
+            route,
+            {
+                "session_id": "s-1",
+                "reply": {"text": "A person will be with you soon.", "citations": []},
+                "status": "handoff_requested",
+                "confidence": 1.0,
+                "handoff": {"id": "H-42", "state": "queued", "position": 3},
+            },
+        ),
+    )
+    page.locator("#handoff-button").click()
+    handoff = assistant_messages(page).first.locator(".handoff")
+    expect(handoff).to_contain_text("waiting for a person")
+    expect(handoff).to_contain_text("Your place in the queue: 3")
+    expect(handoff).to_contain_text("H-42")
+
+
+def test_markup_typed_by_the_citizen_is_shown_as_text(page: Page) -> None:
+    ask(page, MARKUP)
+    typed = page.locator("#messages .message--user .message__text")
+    expect(typed).to_have_text(MARKUP)
+    assert page.locator("#messages img, #messages b").count() == 0
+    assert page.evaluate("() => window.__pwned") is None
+    # And a second line of defence: the page forbids inline script altogether.
+    policy = page.locator('meta[http-equiv="Content-Security-Policy"]').get_attribute("content")
+    assert policy and "script-src 'self'" in policy and "unsafe" not in policy, policy
+
+
+def test_markup_and_unsafe_links_in_a_reply_are_not_run(page: Page) -> None:
+    page.route(
+        "**/api/chat",
+        lambda route: fake_reply(
+            route,
+            {
+                "session_id": "s-1",
+                "reply": {
+                    "text": '<img src=x onerror="window.__pwned=1"> <b>hi</b> [1] [2]\n- line two',
+                    "citations": [
+                        {
+                            "n": 1,
+                            "doc_id": "a",
+                            "title": "<b>Title</b>",
+                            "url": "javascript:window.__pwned=1",
+                            "section": None,
+                            "snippet": "",
+                        },
+                        {
+                            "n": 2,
+                            "doc_id": "b",
+                            "title": "Offline leaflet",
+                            "url": None,
+                            "section": "Fees",
+                            "snippet": "",
+                        },
+                    ],
+                },
+                "status": "answered",
+                "confidence": 0.9,
+                "handoff": None,
+            },
+        ),
+    )
+    ask(page, "anything")
+    reply = assistant_messages(page).first
+    expect(reply.locator(".message__text")).to_contain_text(
+        '<img src=x onerror="window.__pwned=1"> <b>hi</b>'
+    )
+    expect(reply.locator(".sources li")).to_have_count(2)
+    expect(reply.locator(".sources li").first).to_contain_text("<b>Title</b>")
+    expect(reply.locator(".sources li").nth(1)).to_contain_text("Offline leaflet: Fees")
+    assert reply.locator(".sources a").count() == 0  # neither javascript: nor missing URLs link
+    assert page.locator("#messages img, #messages b").count() == 0
+    # Newlines in the reply are kept on screen.
+    assert "\n" in reply.locator(".message__text").inner_text()
+    assert page.evaluate("() => window.__pwned") is None
+
+
+def test_blank_and_over_long_messages_show_the_servers_reason(
+    page: Page, settings: Settings
+) -> None:
+    box = page.get_by_label("Ask a question")
+    alert = page.get_by_role("alert")
+
+    box.focus()
+    page.keyboard.type("   ")
+    page.keyboard.press("Enter")
+    expect(alert).to_contain_text(canned.EMPTY_MESSAGE)
+    expect(page.locator("#messages li")).to_have_count(0)
+
+    too_long = "a" * 1500
+    page.evaluate(
+        """text => {
+            const box = document.getElementById('message');
+            box.value = text;  // a script can go past maxlength; the server still says no
+            box.dispatchEvent(new Event('input', {bubbles: true}));
+        }""",
+        too_long,
+    )
+    expect(page.locator("#message-count")).to_contain_text("too many")
+    box.focus()
+    page.keyboard.press("Enter")
+    limit = settings.message_max_chars
+    expect(alert).to_have_text("Error: " + canned.render(canned.MESSAGE_TOO_LONG, limit=limit))
+    expect(box).to_have_value(too_long)
+    expect(box).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#messages li")).to_have_count(0)
+    expect(box).to_be_focused()
+
+
+def test_network_and_server_errors_keep_the_question(page: Page) -> None:
+    box = page.get_by_label("Ask a question")
+    alert = page.get_by_role("alert")
+
+    page.route("**/api/chat", lambda route: route.abort())
+    box.focus()
+    page.keyboard.type("Where do I pay a parking ticket?")
+    page.keyboard.press("Enter")
+    expect(alert).to_contain_text("try again")
+    expect(box).to_have_value("Where do I pay a parking ticket?")
+    expect(page.locator("#messages li")).to_have_count(0)
+
+    page.unroute("**/api/chat")
+    page.route("**/api/chat", lambda route: route.fulfill(status=500, body="Internal Server Error"))
+    page.keyboard.press("Enter")
+    expect(alert).to_contain_text("something went wrong")
+    expect(box).to_have_value("Where do I pay a parking ticket?")
+
+    page.unroute("**/api/chat")
+    page.keyboard.press("Enter")
+    expect(assistant_messages(page)).to_have_count(1, timeout=ANSWER_TIMEOUT_MS)
+    expect(alert).to_have_text("")
+    expect(box).to_have_value("")
+
+
+def test_waiting_indicator_and_send_disabled_while_waiting(page: Page) -> None:
+    held: list[Route] = []
+    page.route("**/api/chat", lambda route: held.append(route))
+    box = page.get_by_label("Ask a question")
+    box.focus()
+    page.keyboard.type("first line")
+    page.keyboard.press("Shift+Enter")  # a new line, not a send
+    page.keyboard.type("second line")
+    expect(box).to_have_value("first line\nsecond line")
+    assert not held
+
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_have_text("Looking that up…")
+    expect(page.get_by_role("button", name="Send")).to_be_disabled()
+    expect(page.locator("#handoff-button")).to_be_disabled()  # one message at a time
+    expect(box).to_be_focused()
+    assert len(held) == 1
+    held[0].continue_()
+    expect(assistant_messages(page)).to_have_count(1, timeout=ANSWER_TIMEOUT_MS)
+    expect(page.get_by_role("status")).to_have_text("")
+    expect(page.get_by_role("button", name="Send")).to_be_enabled()
+
+
+def test_fits_a_small_phone_without_sideways_scrolling(mobile_page: Page) -> None:
+    page = mobile_page
+    ask(page, FIRST_QUESTION)
+    ask(page, "what documents do I need for a building permit?")
+    page.screenshot(path="/tmp/page-mobile.png", full_page=True)
+
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= MOBILE["width"]
+    for locator in (
+        page.get_by_label("Ask a question"),
+        page.get_by_role("button", name="Send"),
+        page.locator("#handoff-button"),
+    ):
+        locator.scroll_into_view_if_needed()
+        expect(locator).to_be_in_viewport()
+        box = locator.bounding_box()
+        assert box is not None
+        assert box["x"] >= 0 and box["x"] + box["width"] <= MOBILE["width"], box
+        assert box["height"] >= 44, box  # a comfortable touch target
+
+
+def test_no_serious_accessibility_problems(page: Page) -> None:
+    problems = serious_violations(page)
+    assert not problems, "empty page:\n" + "\n".join(problems)
+
+    ask(page, FIRST_QUESTION)
+    ask(page, "What is the capital of France?")  # adds the talk-to-a-person suggestion
+    problems = serious_violations(page)
+    assert not problems, "after answers:\n" + "\n".join(problems)
+
+    page.get_by_label("Ask a question").focus()
+    page.keyboard.press("Enter")  # blank: the error state
+    expect(page.get_by_role("alert")).not_to_have_text("")
+    problems = serious_violations(page)
+    assert not problems, "with an error:\n" + "\n".join(problems)
+
+
+def test_keyboard_focus_is_clearly_visible(page: Page) -> None:
+    def focus_style() -> dict[str, str]:
+        return page.evaluate(
+            """() => {
+                const style = getComputedStyle(document.activeElement);
+                return {id: document.activeElement.id || document.activeElement.className,
+                        outlineStyle: style.outlineStyle, outlineWidth: style.outlineWidth,
+                        boxShadow: style.boxShadow, background: style.backgroundColor};
+            }"""
+        )
+
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Ask a question")).to_be_focused()
+    style = focus_style()
+    assert style["outlineStyle"] != "none" and float(style["outlineWidth"].rstrip("px")) >= 2, style
+    assert style["boxShadow"] != "none", style
+
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Send")).to_be_focused()
+    style = focus_style()
+    assert style["boxShadow"] != "none", style
+    assert style["background"] == "rgb(255, 221, 0)", style  # yellow, as the other focus states
