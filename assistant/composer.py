@@ -170,6 +170,7 @@ class ExtractiveComposer:
                     [(candidates[i], _truncate(candidates[i].text, self.max_chars - 6))],
                     cosine=float(cosines[i]),
                     top=hits[0],
+                    coverage=self._coverage(question, source_doc),
                 )
             chosen.append(int(i))
             length += extra

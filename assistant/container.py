@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 
@@ -136,6 +137,7 @@ class Container:
             pipeline=self.pipeline,
             store=self.conversation_store,
             history_turns=self.settings.session_history_turns,
+            idle_timeout=timedelta(minutes=self.settings.conversation_idle_minutes),
         )
 
     def ephemeral_assistant(self) -> AssistantService:

@@ -145,6 +145,12 @@ class Settings(BaseSettings):
     message_max_chars: int = Field(
         1000, ge=10, le=20_000, description="Longest citizen message accepted, in characters."
     )
+    conversation_idle_minutes: int = Field(
+        120,
+        ge=1,
+        description="Minutes of silence after which a channel keyed by phone number starts a "
+        "new conversation.",
+    )
     session_history_turns: int = Field(
         6, ge=0, le=50, description="Recent turns kept in view for contextualising follow-ups."
     )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import secrets
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -15,12 +17,14 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
     create_engine,
     event,
     select,
     text,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
 from assistant.turns import PastTurn
@@ -28,6 +32,11 @@ from assistant.turns import PastTurn
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; they were stored as UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def new_session_id() -> str:
@@ -44,6 +53,8 @@ class Conversation(Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     channel: Mapped[str] = mapped_column(String(32))
+    # A channel's own handle on the citizen (e.g. a keyed hash of a phone number).
+    conversation_key: Mapped[str | None] = mapped_column(String(128), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
@@ -60,7 +71,14 @@ class Message(Base):
     status: Mapped[str | None] = mapped_column(String(64), nullable=True)
     confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
     citations: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
+    channel: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # The channel's id for the inbound message (Twilio's MessageSid): retries are ignored.
+    external_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+    __table_args__ = (
+        UniqueConstraint("channel", "external_id", name="uq_messages_channel_external_id"),
+    )
 
 
 def make_engine(url: str) -> Engine:
@@ -80,13 +98,36 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+def migrate(engine: Engine) -> None:
+    """Bring the database schema to the newest Alembic revision."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+@dataclass(frozen=True, slots=True)
+class StoredReply:
+    """The reply already given to an inbound message (for retried deliveries)."""
+
+    conversation_id: str
+    text: str
+    status: str
+    confidence: float
+    citations: list[dict[str, Any]]
+
+
 class ConversationStore:
     """Conversations and their messages. Text given to it must already be redacted."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
-        Base.metadata.create_all(engine)
+        migrate(engine)
 
     def ping(self) -> bool:
         with self.engine.connect() as connection:
@@ -97,11 +138,59 @@ class ConversationStore:
         with self._sessions() as session:
             return session.get(Conversation, conversation_id) is not None
 
-    def create(self, *, channel: str) -> str:
+    def create(self, *, channel: str, conversation_key: str | None = None) -> str:
         conversation_id = new_session_id()
         with self._sessions.begin() as session:
-            session.add(Conversation(id=conversation_id, channel=channel))
+            session.add(
+                Conversation(id=conversation_id, channel=channel, conversation_key=conversation_key)
+            )
         return conversation_id
+
+    def find_by_key(self, *, channel: str, conversation_key: str, idle: timedelta) -> str | None:
+        """The citizen's conversation on a channel, unless it has been idle too long."""
+        with self._sessions() as session:
+            found = session.scalars(
+                select(Conversation)
+                .where(
+                    Conversation.channel == channel,
+                    Conversation.conversation_key == conversation_key,
+                )
+                .order_by(Conversation.updated_at.desc())
+                .limit(1)
+            ).first()
+        if found is None or _aware(found.updated_at) < _now() - idle:
+            return None
+        return found.id
+
+    def reply_to(self, *, channel: str, external_id: str) -> StoredReply | None:
+        """The reply stored for an inbound message id, if that message was handled before."""
+        with self._sessions() as session:
+            inbound = session.scalars(
+                select(Message).where(
+                    Message.channel == channel, Message.external_id == external_id
+                )
+            ).first()
+            if inbound is None:
+                return None
+            reply = session.scalars(
+                select(Message)
+                .where(
+                    Message.conversation_id == inbound.conversation_id,
+                    Message.id > inbound.id,
+                    Message.role == "assistant",
+                )
+                .order_by(Message.id)
+                .limit(1)
+            ).first()
+        if reply is None:
+            return None
+        return StoredReply(
+            conversation_id=inbound.conversation_id,
+            text=reply.text,
+            status=reply.status or "",
+            confidence=reply.confidence or 0.0,
+            citations=reply.citations or [],
+        )
 
     def recent(self, conversation_id: str, *, limit: int) -> list[PastTurn]:
         """The last ``limit`` messages, oldest first."""
@@ -150,13 +239,54 @@ class ConversationStore:
         status: str,
         confidence: float,
         citations: list[dict[str, Any]],
+        channel: str | None = None,
+        external_id: str | None = None,
+    ) -> bool:
+        """Store a citizen message and its reply; False if ``external_id`` was already stored."""
+        try:
+            self._add_turn(
+                conversation_id,
+                citizen_text=citizen_text,
+                reply_text=reply_text,
+                status=status,
+                confidence=confidence,
+                citations=citations,
+                channel=channel,
+                external_id=external_id,
+            )
+        except IntegrityError:
+            if external_id is None:
+                raise
+            return False
+        return True
+
+    def _add_turn(
+        self,
+        conversation_id: str,
+        *,
+        citizen_text: str,
+        reply_text: str,
+        status: str,
+        confidence: float,
+        citations: list[dict[str, Any]],
+        channel: str | None,
+        external_id: str | None,
     ) -> None:
         with self._sessions.begin() as session:
             conversation = session.get(Conversation, conversation_id)
             if conversation is None:  # pragma: no cover - callers create first
                 raise KeyError(conversation_id)
             conversation.updated_at = _now()
-            session.add(Message(conversation_id=conversation_id, role="citizen", text=citizen_text))
+            session.add(
+                Message(
+                    conversation_id=conversation_id,
+                    role="citizen",
+                    text=citizen_text,
+                    channel=channel,
+                    external_id=external_id,
+                )
+            )
+            session.flush()  # the citizen message gets the lower id, before its reply
             session.add(
                 Message(
                     conversation_id=conversation_id,

@@ -128,6 +128,7 @@ class OutboundReply:
     confidence: float
     handoff: dict[str, Any] | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
+    duplicate: bool = False  # the inbound message was delivered before; this is a replay
 
     def to_json(self) -> dict[str, Any]:
         """The ``POST /api/chat`` response body (and ``ask --json``)."""
