@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from assistant.container import Container
 from assistant.settings import Settings, get_settings
-from channels.web import api, pages
+from channels.web import api, pages, staff
 
 log = logging.getLogger("citizen_assistant")
 
@@ -40,6 +40,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.middleware("http")(_security_headers)
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(staff.router)
+    if settings.sms_enabled:
+        from channels.sms import webhook as sms_webhook  # twilio is imported only when used
+
+        app.include_router(sms_webhook.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     return app
 

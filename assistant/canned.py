@@ -42,6 +42,45 @@ INTERNAL_ERROR: Final = (
 )
 
 
+# SMS and WhatsApp keywords (STOP and its synonyms get no text from us: Twilio's
+# Advanced Opt-Out sends the carrier-approved confirmation itself).
+SMS_HELP: Final = (
+    "This is the question line of {agency}: text a question, like How do I renew my "
+    "driver's license? To talk to a person, {contact}. Reply STOP to stop messages."
+)
+SMS_OPTED_IN: Final = (
+    "You will get answers from {agency} again. Text a question any time, or reply STOP to stop."
+)
+# Offered (Rasa) when the assistant could not answer: the agency's own flow decides next.
+HANDOFF_OFFER: Final = "Would you like to talk to a person about this?"
+
+
 def render(template: str, **values: object) -> str:
     """Fill a template; unknown placeholders are an error caught by the tests."""
     return template.format(**values)
+
+
+# Handoff to a person. {position} and {wait} describe the queue.
+HANDOFF_LEAD_IN: Final = {
+    "requested": "",
+    "unanswered_twice": "I'm sorry I couldn't find an answer. ",
+    "own_case": "I can't see your records, but a caseworker can help with your case. ",
+    "frustration": "I'm sorry this hasn't been helpful. ",
+    "crisis": "",
+}
+HANDOFF_OPENED: Final = (
+    "I've asked a caseworker to join this conversation. You are number {position} in the "
+    "queue and the wait is about {wait} minutes. Please keep this conversation open."
+)
+HANDOFF_CRISIS_OPENED: Final = " A caseworker has been asked to join this conversation first."
+HANDOFF_STILL_WAITING: Final = (
+    "Thank you, a caseworker will see your message. You are number {position} in the queue."
+)
+CALLBACK_OFFER: Final = (
+    "No caseworker is available right now{hours}. You can leave a message and a phone "
+    "number or email address, and someone will contact you. Or {contact}."
+)
+CALLBACK_HOURS: Final = " (we are here {hours})"
+CALLBACK_RECEIVED: Final = (
+    "Thank you. Your message is with our caseworkers and someone will contact you."
+)

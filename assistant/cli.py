@@ -6,12 +6,14 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from assistant.cli_admin import retention_app, users_app
 from assistant.settings import Settings
 
 if TYPE_CHECKING:
@@ -24,6 +26,8 @@ app = typer.Typer(
 )
 kb_app = typer.Typer(help="Inspect and change the knowledge base.", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
+app.add_typer(users_app, name="users")
+app.add_typer(retention_app, name="retention")
 
 
 def _quiet_libraries() -> None:
@@ -142,6 +146,65 @@ def kb_remove(doc_id: Annotated[str, typer.Argument(help="The id shown by `kb li
     typer.echo(
         f"Removed {doc_id}. {report.chunks_total} passages remain (version {report.version})."
     )
+
+
+@app.command("sms-sim")
+def sms_sim(
+    url: Annotated[
+        str, typer.Option(help="The running server (`citizen-assistant serve`).")
+    ] = "http://127.0.0.1:8000",
+    once: Annotated[
+        str | None, typer.Option(help="Send this one message, print the reply and exit.")
+    ] = None,
+    from_: Annotated[
+        str, typer.Option("--from", help="The simulated phone number (a fictional 555-01xx).")
+    ] = "+15555550100",
+    whatsapp: Annotated[bool, typer.Option(help="Write as a WhatsApp user.")] = False,
+) -> None:
+    """Text a running local server as Twilio would (signed requests); prints each reply."""
+    import httpx
+
+    from channels.sms.simulator import SmsSimulator
+    from channels.sms.webhook import auth_token_for
+
+    settings = Settings()
+    sender = f"whatsapp:{from_}" if whatsapp else from_
+    simulator = SmsSimulator(
+        url=url, auth_token=auth_token_for(settings), public_url=settings.public_url, from_=sender
+    )
+    try:
+        if once is not None:
+            exchange = simulator.send(once)
+            typer.echo(exchange.describe())
+            if exchange.status_code != 200:
+                raise typer.Exit(1)
+            return
+        typer.echo(f"Texting {url} as {sender}. An empty line ends.", err=True)
+        simulator.interact(_prompted_lines("you> "), typer.echo)
+    except httpx.HTTPError as error:
+        typer.echo(f"Could not reach {url}: {error}. Is `citizen-assistant serve` running?")
+        raise typer.Exit(1) from error
+
+
+def _prompted_lines(prompt: str) -> Iterator[str]:
+    while True:
+        try:
+            yield input(prompt)
+        except EOFError:
+            return
+
+
+@app.command("rasa-actions")
+def rasa_actions(
+    host: Annotated[
+        str, typer.Option(help="Address to listen on (loopback: Rasa runs beside it).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 5055,
+) -> None:
+    """Serve the Rasa custom actions (channels/rasa/actions.py) with rasa-sdk."""
+    from channels.rasa.server import run_action_server
+
+    run_action_server(host=host, port=port)
 
 
 def main() -> None:

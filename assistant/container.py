@@ -8,14 +8,20 @@ from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 
+from sqlalchemy.engine import Engine
+
 from assistant.composer import ExtractiveComposer
+from assistant.events import InProcessEventBus
+from assistant.handoffs import HandoffQueue
 from assistant.intents import OFF_TOPIC_EXAMPLES
 from assistant.pipeline import TurnPipeline
-from assistant.service import AssistantService
+from assistant.service import AssistantService, People
 from assistant.settings import Settings
+from assistant.staff import Staff
 from assistant.stages import (
     Compose,
     Contextualise,
+    Escalate,
     InputGuardrails,
     OutputGuardrails,
     Replies,
@@ -123,13 +129,61 @@ class Container:
                 ),
                 OutputGuardrails(replies),
             ],
+            after=[Escalate(embedder=self.embedder, repeat_similarity=s.repeat_similarity)],
             replies=replies,
         )
 
     @cached_property
-    def conversation_store(self) -> ConversationStore:
+    def engine(self) -> Engine:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        return ConversationStore(make_engine(self.settings.resolved_database_url))
+        return make_engine(self.settings.resolved_database_url)
+
+    @cached_property
+    def conversation_store(self) -> ConversationStore:
+        return ConversationStore(self.engine)  # runs the migrations once
+
+    @cached_property
+    def staff(self) -> Staff:
+        self.conversation_store  # noqa: B018 - the schema must exist first
+        return Staff(self.engine, session_hours=self.settings.staff_session_hours)
+
+    @cached_property
+    def events(self) -> InProcessEventBus:
+        return InProcessEventBus()
+
+    @cached_property
+    def handoffs(self) -> HandoffQueue:
+        return HandoffQueue(
+            self.engine,
+            staff=self.staff,
+            events=self.events,
+            minutes_per_case=self.settings.handoff_minutes_per_case,
+        )
+
+    @cached_property
+    def people(self) -> People:
+        s = self.settings
+        return People(
+            queue=self.handoffs,
+            staff=self.staff,
+            hours=s.opening_hours,
+            online_window=timedelta(minutes=s.staff_online_minutes),
+            replies=self.replies,
+            default_team=s.default_team,
+            team_routes=s.team_routes,
+            topic_of=self._topic_of,
+        )
+
+    def _topic_of(self, doc_id: str) -> tuple[str | None, str | None]:
+        snapshot = self.index_store.snapshot()
+        record = snapshot.manifest.documents.get(doc_id) if snapshot else None
+        return (record.topic, record.agency) if record else (None, None)
+
+    def teams(self) -> list[str]:
+        return sorted(
+            {self.settings.default_team, *self.settings.team_routes.values()}
+            | {t for u in self.staff.users() for t in u.teams}
+        )
 
     @cached_property
     def assistant(self) -> AssistantService:
@@ -138,6 +192,7 @@ class Container:
             store=self.conversation_store,
             history_turns=self.settings.session_history_turns,
             idle_timeout=timedelta(minutes=self.settings.conversation_idle_minutes),
+            people=self.people,
         )
 
     def ephemeral_assistant(self) -> AssistantService:

@@ -1,20 +1,74 @@
-"""One citizen message in, one reply out: conversations around the turn pipeline."""
+"""One citizen message in, one reply out: conversations and handoffs around the turn."""
 
 from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
+from assistant import canned
+from assistant.escalation import PRIORITY, Reason
+from assistant.handoffs import HandoffQueue, HandoffView
+from assistant.hours import OpeningHours
+from assistant.models import utcnow
 from assistant.pipeline import TurnPipeline
+from assistant.redaction import redact
+from assistant.staff import Staff
+from assistant.stages import Replies
 from assistant.store import ConversationStore, StoredReply, new_session_id
-from assistant.turns import Citation, InboundMessage, OutboundReply, PastTurn, Status, TurnContext
+from assistant.turns import (
+    Citation,
+    InboundMessage,
+    OutboundReply,
+    PastTurn,
+    Status,
+    TurnContext,
+)
 
 log = logging.getLogger(__name__)
 
+_HANDOFF_STATUS = {
+    Reason.REQUESTED: Status.HANDOFF_REQUESTED,
+    Reason.OWN_CASE: Status.HANDOFF_OWN_CASE,
+    Reason.FRUSTRATION: Status.HANDOFF_FRUSTRATION,
+    Reason.UNANSWERED_TWICE: Status.HANDOFF_UNANSWERED_TWICE,
+    Reason.CRISIS: Status.GUARDRAIL_CRISIS,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class People:
+    """Everything the service needs to bring in a caseworker."""
+
+    queue: HandoffQueue
+    staff: Staff
+    hours: OpeningHours
+    online_window: timedelta
+    replies: Replies
+    default_team: str
+    team_routes: dict[str, str]
+    topic_of: Any  # Callable[[str], tuple[str | None, str | None]]: doc_id -> (topic, agency)
+
+    def available(self) -> bool:
+        return self.hours.is_open(utcnow()) and (
+            self.staff.caseworkers_online(within=self.online_window) > 0
+        )
+
+    def team_for(self, history: list[PastTurn]) -> str:
+        for turn in reversed(history):
+            for doc_id in turn.cited_docs:
+                topic, agency = self.topic_of(doc_id)
+                for key in (topic, agency):
+                    if key and key in self.team_routes:
+                        return self.team_routes[key]
+        return self.default_team
+
 
 class AssistantService:
-    """Loads the conversation, runs a turn, stores it (redacted) and returns the reply."""
+    """Loads the conversation, runs a turn (or passes the message to a caseworker), stores it
+    redacted, and returns the reply."""
 
     def __init__(
         self,
@@ -23,11 +77,13 @@ class AssistantService:
         store: ConversationStore | None,
         history_turns: int,
         idle_timeout: timedelta = timedelta(hours=2),
+        people: People | None = None,
     ) -> None:
         self.pipeline = pipeline
         self.store = store
         self.history_turns = history_turns
         self.idle_timeout = idle_timeout
+        self.people = people
         # The turn is CPU-bound (embedding, FAISS): running turns one at a time keeps
         # latency flat and the component caches simple; storage happens outside the lock.
         self._turn_lock = threading.Lock()
@@ -37,27 +93,19 @@ class AssistantService:
             earlier = self.store.reply_to(channel=message.channel, external_id=message.external_id)
             if earlier is not None:
                 return _replay(earlier)
-        history: list[PastTurn] = []
-        if self.store is None:
-            session_id = session_id or new_session_id()
-        else:
-            if not (session_id and self.store.exists(session_id)):
-                session_id = None
-            if session_id is None and message.conversation_key:
-                session_id = self.store.find_by_key(
-                    channel=message.channel,
-                    conversation_key=message.conversation_key,
-                    idle=self.idle_timeout,
-                )
-            if session_id is None:
-                session_id = self.store.create(
-                    channel=message.channel, conversation_key=message.conversation_key
-                )
-            history = self.store.recent(session_id, limit=self.history_turns * 2)
+        session_id = self._conversation(message, session_id)
+        if self.people is not None:
+            handoff = self.people.queue.open_for(session_id)
+            if handoff is not None:
+                return self._to_caseworker(message, session_id, handoff)
+        history = self.store.recent(session_id, limit=self.history_turns * 2) if self.store else []
         ctx = TurnContext(message=message, text=message.text.strip(), history=history)
         with self._turn_lock:
             self.pipeline.run(ctx)
         assert ctx.status is not None
+        handoff_json = None
+        if self.people is not None and ctx.handoff_reasons:
+            handoff_json = self._bring_in_a_person(ctx, session_id)
         if self.store is not None:
             stored = self.store.add_turn(
                 session_id,
@@ -77,11 +125,12 @@ class AssistantService:
                 if earlier is not None:
                     return _replay(earlier)
         log.info(
-            "turn channel=%s status=%s confidence=%.3f redacted=%s timings_ms=%s",
+            "turn channel=%s status=%s confidence=%.3f redacted=%s handoff=%s timings_ms=%s",
             message.channel,
             ctx.status,
             ctx.confidence,
             ",".join(ctx.redactions) or "-",
+            ",".join(ctx.handoff_reasons) or "-",
             {k: round(v, 2) for k, v in ctx.timings_ms.items()},
         )
         return OutboundReply(
@@ -90,9 +139,158 @@ class AssistantService:
             citations=ctx.citations,
             status=ctx.status,
             confidence=ctx.confidence,
-            handoff=None,
+            handoff=handoff_json,
             timings_ms=ctx.timings_ms,
         )
+
+    def leave_callback(self, session_id: str, *, message: str, contact: str) -> HandoffView:
+        """Out of hours: the citizen's message and how to reach them go in the queue."""
+        if self.people is None or self.store is None or not self.store.exists(session_id):
+            raise LookupError("unknown conversation")
+        text = redact(message.strip()).text
+        self.store.add_citizen_message(
+            session_id,
+            text=text,
+            channel="web",
+            reply=(str(Status.HANDOFF_WAITING), canned.CALLBACK_RECEIVED),
+        )
+        history = self.store.recent(session_id, limit=self.history_turns * 2)
+        return self.people.queue.open(
+            conversation_id=session_id,
+            channel=self._channel_of(session_id),
+            reasons=[str(Reason.REQUESTED)],
+            priority=PRIORITY[Reason.REQUESTED],
+            summary=_summary(history, text, [str(Reason.REQUESTED)]),
+            team=self.people.team_for(history),
+            state="callback_requested",
+            # Kept as given: a caseworker needs it to call back. Never logged.
+            callback_contact=contact.strip()[:255],
+        )
+
+    # ---- internals -----------------------------------------------------------------
+    def _conversation(self, message: InboundMessage, session_id: str | None) -> str:
+        if self.store is None:
+            return session_id or new_session_id()
+        if session_id and self.store.exists(session_id):
+            return session_id
+        if message.conversation_key:
+            found = self.store.find_by_key(
+                channel=message.channel,
+                conversation_key=message.conversation_key,
+                idle=self.idle_timeout,
+            )
+            if found is not None:
+                return found
+        return self.store.create(channel=message.channel, conversation_key=message.conversation_key)
+
+    def _channel_of(self, session_id: str) -> str:
+        assert self.store is not None
+        return self.store.channel_of(session_id) or "web"
+
+    def _to_caseworker(
+        self, message: InboundMessage, session_id: str, handoff: HandoffView
+    ) -> OutboundReply:
+        """A person has (or will take) this conversation: the assistant stays silent."""
+        assert self.store is not None and self.people is not None
+        redaction = redact(message.text.strip())
+        if handoff.state == "claimed":
+            status, text = Status.HANDOFF_ACTIVE, ""
+        else:
+            status = Status.HANDOFF_WAITING
+            text = canned.render(canned.HANDOFF_STILL_WAITING, position=handoff.position or 1)
+        stored = self.store.add_citizen_message(
+            session_id,
+            text=redaction.text,
+            channel=message.channel,
+            external_id=message.external_id,
+            reply=(str(status), text) if text else None,
+        )
+        if not stored:
+            return OutboundReply(
+                session_id=session_id,
+                text="",
+                citations=[],
+                status=status,
+                confidence=0.0,
+                duplicate=True,
+            )
+        self.people.queue.citizen_wrote(
+            handoff,
+            {
+                "role": "citizen",
+                "text": redaction.text,
+                "author": None,
+                "at": utcnow().isoformat(),
+                "status": None,
+                "citations": [],
+            },
+        )
+        log.info("turn channel=%s status=%s handoff=%s", message.channel, status, handoff.id)
+        return OutboundReply(
+            session_id=session_id,
+            text=text,
+            citations=[],
+            status=status,
+            confidence=1.0,
+            handoff=handoff.citizen_json(minutes_per_case=self.people.queue.minutes_per_case),
+        )
+
+    def _bring_in_a_person(self, ctx: TurnContext, session_id: str) -> dict[str, Any] | None:
+        assert self.people is not None and ctx.status is not None
+        reasons = ctx.handoff_reasons
+        first = Reason(reasons[0])
+        crisis = first is Reason.CRISIS
+        replies = self.people.replies
+        if not crisis and not self.people.available():
+            ctx.status = Status.HANDOFF_CALLBACK_OFFERED
+            ctx.citations = []
+            hours = self.people.hours
+            when = "" if hours.always else canned.render(canned.CALLBACK_HOURS, hours=hours.text)
+            ctx.reply_text = canned.render(
+                canned.CALLBACK_OFFER, hours=when, contact=replies.contact
+            )
+            return None
+        handoff = self.people.queue.open(
+            conversation_id=session_id,
+            channel=ctx.message.channel,
+            reasons=reasons,
+            priority=max(PRIORITY[Reason(r)] for r in reasons),
+            summary=_summary(ctx.history, ctx.text, reasons),
+            team=self.people.team_for(ctx.history),
+        )
+        minutes = self.people.queue.minutes_per_case
+        if crisis:
+            ctx.reply_text = ctx.reply_text + canned.HANDOFF_CRISIS_OPENED
+        else:
+            ctx.status = _HANDOFF_STATUS[first]
+            ctx.citations = []
+            ctx.reply_text = canned.HANDOFF_LEAD_IN[str(first)] + canned.render(
+                canned.HANDOFF_OPENED,
+                position=handoff.position or 1,
+                wait=max(1, round((handoff.position or 1) * minutes)),
+            )
+        return handoff.citizen_json(minutes_per_case=minutes)
+
+
+_REASON_WORDS = {
+    "crisis": "may be in crisis",
+    "requested": "asked for a person",
+    "own_case": "asked about their own case",
+    "frustration": "seemed frustrated",
+    "unanswered_twice": "the assistant could not answer twice",
+}
+
+
+def _summary(history: list[PastTurn], text: str, reasons: list[str]) -> str:
+    """A short, redacted account of what the citizen needs, for the caseworker's list."""
+    asked = [t.text for t in history if t.role == "citizen"][-2:]
+    topics = list(dict.fromkeys(d for t in history for d in t.cited_docs))[-2:]
+    parts = [f"The citizen {', and '.join(_REASON_WORDS[r] for r in reasons)}."]
+    if topics:
+        parts.append("Pages discussed: " + ", ".join(topics) + ".")
+    quoted = [q for q in [*asked, text] if q][-3:]
+    parts.append("They wrote: " + " / ".join(f"“{q[:140]}”" for q in quoted))
+    return " ".join(parts)[:600]
 
 
 def _replay(earlier: StoredReply) -> OutboundReply:
@@ -101,7 +299,7 @@ def _replay(earlier: StoredReply) -> OutboundReply:
         session_id=earlier.conversation_id,
         text=earlier.text,
         citations=[Citation(**c) for c in earlier.citations],
-        status=Status(earlier.status),
+        status=Status.parse(earlier.status) or Status.ERROR_INTERNAL,
         confidence=earlier.confidence,
         duplicate=True,
     )

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from assistant.hours import OpeningHours
 
 
 def _default_model_path() -> str:
@@ -73,7 +76,7 @@ class Settings(BaseSettings):
 
     # Chunking and indexing
     chunk_size: int = Field(
-        700,
+        1500,
         ge=100,
         le=4000,
         description="Target passage length in characters (chosen with `eval retrieval`).",
@@ -101,17 +104,17 @@ class Settings(BaseSettings):
     retrieval_candidates: int = Field(
         50, ge=1, le=1000, description="Candidates taken from each index before fusion."
     )
-    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
-    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
+    rrf_k: int = Field(10, ge=1, description="Reciprocal-rank-fusion constant.")
+    dense_weight: float = Field(0.7, ge=0, description="Weight of the dense ranking in fusion.")
     lexical_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in fusion.")
     history_turns: int = Field(
-        4,
+        12,
         ge=0,
         le=20,
         description="Earlier messages (citizen and answered) folded into a follow-up's query.",
     )
     history_weight: float = Field(
-        0.5,
+        0.8,
         ge=0,
         le=1,
         description="Weight of the conversation history against the latest message in retrieval.",
@@ -177,12 +180,139 @@ class Settings(BaseSettings):
         "must be to be treated as out of scope.",
     )
 
+    # SMS and WhatsApp through Twilio (channels/sms)
+    sms_enabled: bool = Field(
+        False,
+        description="Serve the Twilio SMS and WhatsApp webhook at `POST /channels/twilio/sms`.",
+    )
+    public_url: str | None = Field(
+        None,
+        description="The public base URL Twilio calls (e.g. `https://help.example.gov`); "
+        "webhook signatures are checked against it, so they hold behind a proxy. Required in "
+        "production with SMS; in development the request's own URL is used when unset.",
+    )
+    twilio_account_sid: str | None = Field(
+        None, description="Twilio Account SID, for replies sent later through the REST API."
+    )
+    twilio_auth_token: SecretStr | None = Field(
+        None,
+        description="Twilio Auth Token: checks `X-Twilio-Signature` and authenticates REST "
+        "calls. Required in production with SMS; development uses a fixed, public dev token.",
+    )
+    twilio_from_number: str | None = Field(
+        None,
+        description="Number replies sent later come from (E.164); default: the number the "
+        "citizen wrote to.",
+    )
+    twilio_messaging_service_sid: str | None = Field(
+        None,
+        description="Twilio Messaging Service SID for SMS sent later; used instead of "
+        "`CA_TWILIO_FROM_NUMBER` when set.",
+    )
+    twilio_api_base_url: str | None = Field(
+        None,
+        description="Base URL of Twilio's REST API; empty means Twilio's own. Only for a "
+        "local fake API in tests and demos.",
+    )
+    sms_max_segments: int = Field(
+        2,
+        ge=1,
+        le=10,
+        description="Most SMS segments an answer and its source link may take; longer "
+        "answers are cut at a sentence or word and link to the full answer.",
+    )
+    sms_reply_budget_seconds: float = Field(
+        10.0,
+        gt=0,
+        le=14,
+        description="Seconds a webhook waits for the answer before acknowledging at once "
+        "and sending it later through the REST API (Twilio gives up after 15).",
+    )
+    phone_hash_key: SecretStr | None = Field(
+        None,
+        description="Secret key for the HMAC-SHA256 hash that stands in for phone numbers "
+        "in the database; required in production with SMS (a fixed dev key otherwise).",
+    )
+
+    # People: handoff, queue, staff
+    staff_hours: str = Field(
+        "Mon-Fri 08:00-18:00",
+        description="When caseworkers take conversations, e.g. 'Mon-Fri 08:00-18:00; "
+        "Sat 09:00-12:00', or 'always'. Outside them citizens can leave a message.",
+    )
+    staff_timezone: str = Field(
+        "America/New_York", description="Time zone of the staffed hours (IANA name)."
+    )
+    staff_online_minutes: int = Field(
+        10,
+        ge=1,
+        description="A caseworker counts as online if their console was seen this recently.",
+    )
+    handoff_minutes_per_case: float = Field(
+        6.0, gt=0, description="Minutes of expected wait per conversation ahead in the queue."
+    )
+    repeat_similarity: float = Field(
+        0.92,
+        ge=0,
+        le=1,
+        description="How alike two citizen messages must be to count as asking the same "
+        "question again (a sign of frustration).",
+    )
+    default_team: str = Field("General", description="Team that takes unrouted handoffs.")
+    team_routes: dict[str, str] = Field(
+        default_factory=dict,
+        description="Topic or agency -> caseworker team, as JSON, e.g. "
+        '{"driver-licenses": "DMV", "Westmark Department of Human Services": "Benefits"}.',
+    )
+    staff_session_hours: float = Field(
+        8.0, gt=0, le=24 * 30, description="How long a staff sign-in lasts."
+    )
+    retention_days: int = Field(
+        365, ge=1, description="Conversations older than this are deleted by `retention run`."
+    )
+    secure_cookies: bool = Field(
+        False,
+        description="Send the staff cookie only over HTTPS (turn on behind TLS; required in "
+        "production).",
+    )
+
     @field_validator("embedding_model")
     @classmethod
     def _model_folder_exists(cls, value: str) -> str:
         if value and not Path(value).is_dir():
             raise ValueError(f"embedding_model {value!r} is not a folder")
         return value
+
+    @model_validator(mode="after")
+    def _production_sms_has_its_secrets(self) -> Settings:
+        # Without a token anyone could post as Twilio; without a key phone hashes are
+        # reversible by anyone who reads the (public) dev key.
+        if self.environment == "production" and self.sms_enabled:
+            missing = [
+                f"CA_{name.upper()}"
+                for name in ("twilio_auth_token", "phone_hash_key", "public_url")
+                if not _secret_value(getattr(self, name))
+            ]
+            if missing:
+                raise ValueError(
+                    "the SMS channel is enabled in production but these are not set: "
+                    + ", ".join(missing)
+                )
+        return self
+
+    @field_validator("staff_hours")
+    @classmethod
+    def _hours_readable(cls, value: str) -> str:
+        from assistant.hours import OpeningHours
+
+        OpeningHours.parse(value, "UTC")
+        return value
+
+    @property
+    def opening_hours(self) -> OpeningHours:
+        from assistant.hours import OpeningHours
+
+        return OpeningHours.parse(self.staff_hours, self.staff_timezone)
 
     @property
     def resolved_embedding_model(self) -> str:
@@ -199,6 +329,12 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'assistant.db').resolve()}"
+
+
+def _secret_value(value: SecretStr | str | None) -> str:
+    if isinstance(value, SecretStr):
+        return value.get_secret_value().strip()
+    return (value or "").strip()
 
 
 @lru_cache

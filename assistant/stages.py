@@ -11,7 +11,7 @@ from typing import Protocol
 
 import numpy as np
 
-from assistant import canned, intents
+from assistant import canned, escalation, intents
 from assistant.composer import Composer
 from assistant.redaction import redact
 from assistant.turns import Route, Status, TurnContext
@@ -219,3 +219,35 @@ class OutputGuardrails:
                 self.replies(canned.LOW_CONFIDENCE),
                 confidence=0.0,
             )
+
+
+class Escalate:
+    """Decides whether this turn should bring in a person, and records why."""
+
+    name = "escalate"
+
+    def __init__(self, *, embedder: Embedder, repeat_similarity: float) -> None:
+        self.embedder = embedder
+        self.repeat_similarity = repeat_similarity
+
+    def __call__(self, ctx: TurnContext) -> None:
+        assert ctx.status is not None
+        earlier = [t.text for t in ctx.history if t.role == "citizen"][-3:]
+        repeated = False
+        if earlier and ctx.route is not Route.HUMAN and ctx.status is not Status.GUARDRAIL_CRISIS:
+            question = self.embedder.embed_query(ctx.text)
+            repeated = escalation.repeats_itself(
+                question,
+                [self.embedder.embed_query(t) for t in earlier],
+                threshold=self.repeat_similarity,
+            )
+        ctx.handoff_reasons = [
+            str(r)
+            for r in escalation.decide(
+                status=ctx.status,
+                route=ctx.route,
+                text=ctx.text,
+                history=ctx.history,
+                repeated=repeated,
+            )
+        ]

@@ -5,80 +5,28 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
-    DateTime,
-    Float,
-    ForeignKey,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
     create_engine,
     event,
     select,
     text,
 )
+from sqlalchemy import delete as sa_delete
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
+from assistant.models import Conversation, Message, aware, utcnow
 from assistant.turns import PastTurn
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; they were stored as UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def new_session_id() -> str:
     """Unguessable: 192 random bits."""
     return secrets.token_urlsafe(24)
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class Conversation(Base):
-    __tablename__ = "conversations"
-
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    channel: Mapped[str] = mapped_column(String(32))
-    # A channel's own handle on the citizen (e.g. a keyed hash of a phone number).
-    conversation_key: Mapped[str | None] = mapped_column(String(128), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
-
-
-class Message(Base):
-    __tablename__ = "messages"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    conversation_id: Mapped[str] = mapped_column(
-        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
-    )
-    role: Mapped[str] = mapped_column(String(16))  # citizen | assistant
-    text: Mapped[str] = mapped_column(Text)  # always redacted
-    status: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
-    citations: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
-    channel: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    # The channel's id for the inbound message (Twilio's MessageSid): retries are ignored.
-    external_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
-
-    __table_args__ = (
-        UniqueConstraint("channel", "external_id", name="uq_messages_channel_external_id"),
-    )
 
 
 def make_engine(url: str) -> Engine:
@@ -138,6 +86,42 @@ class ConversationStore:
         with self._sessions() as session:
             return session.get(Conversation, conversation_id) is not None
 
+    def delete(self, conversation_id: str) -> bool:
+        """Erase one conversation with its messages and handoffs."""
+        with self._sessions.begin() as session:
+            found = session.get(Conversation, conversation_id)
+            if found is None:
+                return False
+            self._delete_rows(session, [conversation_id])
+        return True
+
+    def delete_older_than(self, age: timedelta) -> int:
+        """Delete conversations untouched for longer than ``age``; how many went."""
+        cutoff = utcnow() - age
+        with self._sessions.begin() as session:
+            ids = list(
+                session.scalars(select(Conversation.id).where(Conversation.updated_at < cutoff))
+            )
+            self._delete_rows(session, ids)
+        return len(ids)
+
+    @staticmethod
+    def _delete_rows(session: Session, ids: list[str]) -> None:
+        from assistant.models import Handoff, HandoffNote
+
+        if not ids:
+            return
+        handoffs = select(Handoff.id).where(Handoff.conversation_id.in_(ids))
+        session.execute(sa_delete(HandoffNote).where(HandoffNote.handoff_id.in_(handoffs)))
+        session.execute(sa_delete(Handoff).where(Handoff.conversation_id.in_(ids)))
+        session.execute(sa_delete(Message).where(Message.conversation_id.in_(ids)))
+        session.execute(sa_delete(Conversation).where(Conversation.id.in_(ids)))
+
+    def channel_of(self, conversation_id: str) -> str | None:
+        with self._sessions() as session:
+            conversation = session.get(Conversation, conversation_id)
+            return conversation.channel if conversation else None
+
     def create(self, *, channel: str, conversation_key: str | None = None) -> str:
         conversation_id = new_session_id()
         with self._sessions.begin() as session:
@@ -158,7 +142,7 @@ class ConversationStore:
                 .order_by(Conversation.updated_at.desc())
                 .limit(1)
             ).first()
-        if found is None or _aware(found.updated_at) < _now() - idle:
+        if found is None or aware(found.updated_at) < utcnow() - idle:
             return None
         return found.id
 
@@ -222,6 +206,7 @@ class ConversationStore:
             {
                 "role": m.role,
                 "text": m.text,
+                "author": m.author,
                 "status": m.status,
                 "confidence": m.confidence,
                 "citations": m.citations or [],
@@ -260,6 +245,49 @@ class ConversationStore:
             return False
         return True
 
+    def add_citizen_message(
+        self,
+        conversation_id: str,
+        *,
+        text: str,
+        channel: str | None = None,
+        external_id: str | None = None,
+        reply: tuple[str, str] | None = None,
+    ) -> bool:
+        """Store a message for a caseworker (and an optional canned ``(status, text)`` reply)."""
+        now = utcnow()
+        try:
+            with self._sessions.begin() as session:
+                session.add(
+                    Message(
+                        conversation_id=conversation_id,
+                        role="citizen",
+                        text=text,
+                        channel=channel,
+                        external_id=external_id,
+                        created_at=now,
+                    )
+                )
+                session.flush()
+                if reply is not None:
+                    session.add(
+                        Message(
+                            conversation_id=conversation_id,
+                            role="assistant",
+                            text=reply[1],
+                            status=reply[0],
+                            created_at=now,
+                        )
+                    )
+                conversation = session.get(Conversation, conversation_id)
+                if conversation is not None:
+                    conversation.updated_at = now
+        except IntegrityError:
+            if external_id is None:
+                raise
+            return False
+        return True
+
     def _add_turn(
         self,
         conversation_id: str,
@@ -276,7 +304,7 @@ class ConversationStore:
             conversation = session.get(Conversation, conversation_id)
             if conversation is None:  # pragma: no cover - callers create first
                 raise KeyError(conversation_id)
-            conversation.updated_at = _now()
+            conversation.updated_at = utcnow()
             session.add(
                 Message(
                     conversation_id=conversation_id,

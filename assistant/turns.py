@@ -25,6 +25,13 @@ class Status(StrEnum):
     GUARDRAIL_ABUSE = "guardrail_abuse"
     GUARDRAIL_UNSUPPORTED_ANSWER = "guardrail_unsupported_answer"
     HANDOFF_REQUESTED = "handoff_requested"
+    HANDOFF_CRISIS = "handoff_crisis"
+    HANDOFF_OWN_CASE = "handoff_own_case"
+    HANDOFF_FRUSTRATION = "handoff_frustration"
+    HANDOFF_UNANSWERED_TWICE = "handoff_unanswered_twice"
+    HANDOFF_WAITING = "handoff_waiting"
+    HANDOFF_ACTIVE = "handoff_active"
+    HANDOFF_CALLBACK_OFFERED = "handoff_callback_offered"
     ERROR_INTERNAL = "error_internal"
 
     @property
@@ -34,6 +41,11 @@ class Status(StrEnum):
     @property
     def unanswered(self) -> bool:
         return self.value.startswith("unanswerable_") or self is Status.GUARDRAIL_UNSUPPORTED_ANSWER
+
+    @classmethod
+    def parse(cls, value: str | None) -> Status | None:
+        """The status stored as text, or None for none or an unknown one."""
+        return cls._value2member_map_.get(value or "")  # type: ignore[return-value]
 
 
 class Route(StrEnum):
@@ -99,6 +111,7 @@ class TurnContext:
     confidence: float = 0.0
     status: Status | None = None
     redactions: list[str] = field(default_factory=list)
+    handoff_reasons: list[str] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
     scores: dict[str, float] = field(default_factory=dict)
 

@@ -55,12 +55,12 @@ class RetrievalResult:
 class FusionWeights:
     """How much each ranking counts; see the settings of the same names."""
 
-    dense: float = 1.0
+    dense: float = 0.7
     lexical: float = 1.0
-    history: float = 0.5
+    history: float = 0.8
     focus: float = 0.5
-    history_turns: int = 4
-    rrf_k: int = 60
+    history_turns: int = 12
+    rrf_k: int = 10
     candidates: int = 50
 
     def __post_init__(self) -> None:

@@ -56,6 +56,21 @@ class VectorIndex:
     def save(self, path: Path) -> None:
         faiss.write_index(self._index, str(path))
 
+    def add(self, vectors: np.ndarray) -> None:
+        """Append rows (for building a large index in batches without a second copy)."""
+        if vectors.ndim != 2 or vectors.dtype != np.float32:
+            raise ValueError("vectors must be a 2-D float32 array")
+        self._index.add(np.ascontiguousarray(vectors))
+
+    @property
+    def memory_bytes(self) -> int:
+        """Approximate in-memory size: stored vectors plus the HNSW graph's links."""
+        vectors = len(self) * self._index.d * 4
+        if self.is_hnsw:
+            hnsw = faiss.downcast_index(self._index).hnsw
+            vectors += hnsw.neighbors.size() * 4 + hnsw.offsets.size() * 8 + len(self) * 4
+        return int(vectors)
+
     def __len__(self) -> int:
         return int(self._index.ntotal)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from assistant.store import Base
+from assistant.models import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException, WebSocket, WebSocketDisconnect
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 from assistant import canned
+from assistant.events import chat_topic
+from assistant.handoffs import NotFoundError
 from assistant.turns import InboundMessage
-from channels.web.deps import ContainerDep
+from channels.web.deps import ContainerDep, get_container
+from channels.web.staff import _drain
 
 router = APIRouter()
 
@@ -71,6 +76,89 @@ async def chat(body: ChatRequest, container: ContainerDep) -> dict[str, Any]:
     inbound = InboundMessage(channel="web", text=body.message)
     reply = await run_in_threadpool(container.assistant.handle, inbound, session_id=body.session_id)
     return reply.to_json()
+
+
+class CallbackRequest(BaseModel):
+    session_id: StrictStr
+    message: StrictStr = Field(min_length=1, max_length=2000)
+    contact: StrictStr = Field(
+        min_length=3, max_length=255, description="A phone number or email address to call back."
+    )
+
+
+class RatingRequest(BaseModel):
+    session_id: StrictStr
+    rating: StrictInt = Field(ge=1, le=5)
+    comment: StrictStr | None = Field(None, max_length=2000)
+
+
+@router.post("/api/chat/callback", tags=["chat"])
+async def leave_callback(body: CallbackRequest, container: ContainerDep) -> dict[str, Any]:
+    """Out of hours: leave a message and how to be contacted; it joins the queue."""
+    if not body.message.strip() or not body.contact.strip():
+        raise HTTPException(422, "Please write a message and a phone number or email address.")
+    try:
+        view = await run_in_threadpool(
+            container.assistant.leave_callback,
+            body.session_id,
+            message=body.message,
+            contact=body.contact,
+        )
+    except LookupError as error:
+        raise HTTPException(404, "This conversation has ended. Please start a new one.") from error
+    return {
+        "handoff": view.citizen_json(minutes_per_case=container.handoffs.minutes_per_case),
+        "text": canned.CALLBACK_RECEIVED,
+    }
+
+
+@router.post("/api/chat/rating", tags=["chat"])
+async def rate(body: RatingRequest, container: ContainerDep) -> dict[str, bool]:
+    """Rate the help from a caseworker (1–5) once the conversation is resolved."""
+    try:
+        await run_in_threadpool(
+            container.handoffs.rate, body.session_id, rating=body.rating, comment=body.comment
+        )
+    except NotFoundError as error:
+        raise HTTPException(409, str(error)) from error
+    return {"ok": True}
+
+
+@router.websocket("/ws/chat/{session_id}")
+async def chat_socket(websocket: WebSocket, session_id: str) -> None:
+    """Live caseworker messages and queue updates for one citizen's conversation.
+
+    The session id is the citizen's unguessable key; an unknown one is refused.
+    """
+    container = get_container(websocket)  # type: ignore[arg-type]
+    if not await run_in_threadpool(container.conversation_store.exists, session_id):
+        await websocket.close(code=4404)
+        return
+    await websocket.accept()
+    async with container.events.subscribe(chat_topic(session_id)) as events:
+        handoff = await run_in_threadpool(container.handoffs.open_for, session_id)
+        if handoff is not None:
+            await websocket.send_json(
+                {
+                    "type": "handoff",
+                    **handoff.citizen_json(minutes_per_case=container.handoffs.minutes_per_case),
+                }
+            )
+        receiver = asyncio.create_task(_drain(websocket))
+        try:
+            while not receiver.done():
+                try:
+                    event = await asyncio.wait_for(events.get(), timeout=25)
+                except TimeoutError:
+                    await websocket.send_json({"type": "ping"})
+                    continue
+                await websocket.send_json(event)
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+        finally:
+            receiver.cancel()
+            with contextlib.suppress(BaseException):
+                await receiver
 
 
 @router.get("/healthz", tags=["health"])

@@ -13,8 +13,9 @@ from assistant.turns import InboundMessage, Status
 
 
 def test_a_retried_delivery_gets_the_same_single_reply(container: Container) -> None:
-    message = InboundMessage("sms", "How do I pay my water bill?", conversation_key="k1",
-                             external_id="SM123")
+    message = InboundMessage(
+        "sms", "How do I pay my water bill?", conversation_key="k1", external_id="SM123"
+    )
     first = container.assistant.handle(message)
     again = container.assistant.handle(message)
     assert first.status is Status.ANSWERED and not first.duplicate
@@ -24,11 +25,14 @@ def test_a_retried_delivery_gets_the_same_single_reply(container: Container) -> 
 
 
 def test_concurrent_retries_store_one_turn(container: Container) -> None:
-    message = InboundMessage("sms", "When is trash picked up?", conversation_key="k2",
-                             external_id="SM-race")
+    message = InboundMessage(
+        "sms", "When is trash picked up?", conversation_key="k2", external_id="SM-race"
+    )
     replies = []
-    threads = [threading.Thread(target=lambda: replies.append(container.assistant.handle(message)))
-               for _ in range(4)]
+    threads = [
+        threading.Thread(target=lambda: replies.append(container.assistant.handle(message)))
+        for _ in range(4)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -7,6 +7,11 @@
 
 (() => {
   const API_URL = 'api/chat'; // relative, so the page also works behind a path prefix
+  const RATING_URL = 'api/chat/rating';
+  const CALLBACK_URL = 'api/chat/callback';
+  const SOCKET_PATH = 'ws/chat/';
+  const RECONNECT_MIN_MS = 1000;
+  const RECONNECT_MAX_MS = 30000;
   const STORAGE_KEY = 'fairhaven-assistant/conversation/v1';
   const MAX_STORED_MESSAGES = 200; // keeps localStorage well under its quota
   const REQUEST_TIMEOUT_MS = 45000;
@@ -31,10 +36,27 @@
     suggestPerson: 'If this did not answer your question, you can talk to a person.',
     talkToPerson: 'Talk to a person',
     handoffTitle: 'Your request to talk to a person',
+    handoffNow: 'Talking to a person',
     handoffState: 'Status: ',
     handoffPosition: 'Your place in the queue: ',
     handoffReference: 'Reference: ',
     restarted: 'You started a new conversation.',
+    caseworker: 'Caseworker',
+    system: 'Update',
+    handoffWait: 'Expected wait: about ',
+    minutes: (n) => (n === 1 ? '1 minute' : `${n} minutes`),
+    handoffJoined: 'A caseworker has joined the conversation. Your messages go to them.',
+    handoffResolved: 'The caseworker has finished this conversation.',
+    handoffReturned: 'You are talking to the automated assistant again.',
+    handoffCallback: 'Your message is with our caseworkers. Someone will contact you.',
+    sentToCaseworker: 'Your message was sent to the caseworker.',
+    reconnecting: 'Reconnecting to the caseworker…',
+    ratingMissing: 'Choose a rating from 1 to 5.',
+    ratingThanks: 'Thank you for rating your conversation.',
+    ratingFailed: 'Sorry, we could not send your rating. Please try again.',
+    callbackMissingMessage: 'Enter a message for the caseworker.',
+    callbackMissingContact: 'Enter a phone number or email address so we can contact you.',
+    callbackFailed: 'Sorry, we could not send your message. Please try again, or call 311.',
   };
 
   // Friendly words for handoff states the server may report; unknown ones are shown as-is.
@@ -43,6 +65,9 @@
     queued: 'waiting for a person',
     waiting: 'waiting for a person',
     assigned: 'a person will reply soon',
+    claimed: 'a caseworker has joined',
+    returned: 'back with the automated assistant',
+    callback_requested: 'a caseworker will contact you',
     connected: 'connected to a person',
     active: 'connected to a person',
     closed: 'closed',
@@ -50,13 +75,21 @@
     cancelled: 'cancelled',
   };
 
+  const ROLES = ['user', 'assistant', 'caseworker', 'system'];
+
   const reduceMotion = window.matchMedia('(prefers-reduced-motion: reduce)');
 
   const state = {
     sessionId: null,
     messages: [], // what is rendered and stored: {role, text, citations?, status?, handoff?}
     inFlight: false,
+    handoff: null, // the latest {id, state, position, expected_wait_minutes} from the server
+    rating: 'none', // 'none' | 'offered' | 'done': the form after a caseworker resolves
+    callback: 'none', // 'none' | 'offered' | 'done': the out-of-hours message form
   };
+
+  // The live line to a caseworker (WS /ws/chat/{session_id}).
+  const live = { socket: null, delay: RECONNECT_MIN_MS, timer: null };
 
   let ui = null; // element references, filled in by start()
   let countTimer = null;
@@ -88,6 +121,9 @@
       return {
         sessionId: typeof data.sessionId === 'string' ? data.sessionId : null,
         messages: data.messages.filter(isStorableMessage),
+        handoff: data.handoff && typeof data.handoff === 'object' ? data.handoff : null,
+        rating: ['none', 'offered', 'done'].includes(data.rating) ? data.rating : 'none',
+        callback: ['none', 'offered', 'done'].includes(data.callback) ? data.callback : 'none',
       };
     } catch (error) {
       return null;
@@ -99,7 +135,13 @@
     try {
       window.localStorage.setItem(
         STORAGE_KEY,
-        JSON.stringify({ sessionId: state.sessionId, messages }),
+        JSON.stringify({
+          sessionId: state.sessionId,
+          messages,
+          handoff: state.handoff,
+          rating: state.rating,
+          callback: state.callback,
+        }),
       );
     } catch (error) {
       // Not being able to save only means the conversation is not kept across a reload.
@@ -115,24 +157,33 @@
   }
 
   function isStorableMessage(message) {
-    return Boolean(message) && (message.role === 'user' || message.role === 'assistant') &&
-      typeof message.text === 'string';
+    return Boolean(message) && ROLES.includes(message.role) && typeof message.text === 'string';
   }
 
   // ---------------------------------------------------------------- rendering messages
 
+  function speakerName(message) {
+    if (message.role === 'user') return TEXT.you;
+    if (message.role === 'caseworker') {
+      return message.author ? `${TEXT.caseworker} ${message.author}` : TEXT.caseworker;
+    }
+    if (message.role === 'system') return TEXT.system;
+    return TEXT.assistant;
+  }
+
   function renderMessage(message, index) {
     const isUser = message.role === 'user';
-    const item = el('li', `message message--${isUser ? 'user' : 'assistant'}`);
+    const role = ROLES.includes(message.role) ? message.role : 'assistant';
+    const item = el('li', `message message--${role}`);
     item.id = `message-${index}`;
 
     // "You said:" / "Assistant said:" for screen readers; the short name is also visible.
-    const who = el('p', 'message__who', isUser ? TEXT.you : TEXT.assistant);
+    const who = el('p', 'message__who', speakerName(message));
     who.append(visuallyHidden(TEXT.said));
     item.append(who);
 
     const body = el('p', 'message__text');
-    const citations = isUser ? [] : validCitations(message.citations);
+    const citations = role === 'assistant' ? validCitations(message.citations) : [];
     appendTextWithCitations(body, message.text, citations, index);
     item.append(body);
 
@@ -404,6 +455,16 @@
   }
 
   function acceptReply(userMessage, data) {
+    if (data.status === 'handoff_active') {
+      // A caseworker holds the conversation: the assistant stays silent, the message went to them.
+      state.sessionId = data.session_id;
+      state.messages.push(userMessage);
+      if (data.handoff) updateHandoff(data.handoff);
+      saveConversation();
+      updateChrome();
+      ui.status.textContent = TEXT.sentToCaseworker;
+      return;
+    }
     const reply = {
       role: 'assistant',
       text: data.reply.text,
@@ -414,9 +475,237 @@
     state.sessionId = data.session_id;
     state.messages.push(userMessage, reply);
     const item = appendToTranscript(reply, state.messages.length - 1);
+    if (data.handoff) updateHandoff(data.handoff);
+    if (data.status === 'handoff_callback_offered' && state.callback !== 'done') {
+      state.callback = 'offered';
+    }
     saveConversation();
     updateChrome();
     reveal(item);
+  }
+
+  // ---------------------------------------------------------------- talking to a caseworker
+
+  const OPEN_HANDOFF_STATES = ['waiting', 'queued', 'requested', 'claimed', 'assigned', 'active', 'connected'];
+
+  function handoffIsOpen() {
+    return Boolean(state.handoff) && OPEN_HANDOFF_STATES.includes(String(state.handoff.state));
+  }
+
+  // Takes the server's latest word on the handoff and keeps the page (and the socket) in step.
+  function updateHandoff(handoff) {
+    if (!handoff || typeof handoff !== 'object' || typeof handoff.id !== 'string') return;
+    const previous = state.handoff;
+    const merged = previous && previous.id === handoff.id ? { ...previous, ...handoff } : { ...handoff };
+    // The chat reply carries no estimate: keep the last one the socket gave while still waiting.
+    if (!('expected_wait_minutes' in handoff) && merged.state !== 'waiting') {
+      merged.expected_wait_minutes = null;
+    }
+    state.handoff = merged;
+    if (merged.state === 'callback_requested') state.callback = 'done';
+    renderHandoffPanel();
+    saveConversation();
+    if (handoffIsOpen()) connectLive();
+    else if (merged.state !== 'resolved') disconnectLive();
+  }
+
+  // The box lives in a polite live region: it is only replaced when what it says changes,
+  // so a screen reader hears each change once.
+  function renderHandoffPanel() {
+    const handoff = state.handoff;
+    let box = null;
+    if (handoff) {
+      box = el('div', 'handoff handoff--current');
+      box.append(el('p', 'handoff__title', TEXT.handoffNow));
+      const key = String(handoff.state);
+      if (key === 'claimed' || key === 'active' || key === 'connected') {
+        box.append(el('p', 'handoff__line', TEXT.handoffJoined));
+      } else if (key === 'resolved') {
+        box.append(el('p', 'handoff__line', TEXT.handoffResolved));
+      } else if (key === 'returned') {
+        box.append(el('p', 'handoff__line', TEXT.handoffReturned));
+      } else if (key === 'callback_requested') {
+        box.append(el('p', 'handoff__line', TEXT.handoffCallback));
+      } else {
+        box.append(el('p', 'handoff__line', TEXT.handoffState + describeHandoffState(key)));
+        if (Number.isInteger(handoff.position)) {
+          box.append(el('p', 'handoff__line', TEXT.handoffPosition + handoff.position));
+        }
+        if (Number.isInteger(handoff.expected_wait_minutes) && handoff.expected_wait_minutes > 0) {
+          box.append(el('p', 'handoff__line', TEXT.handoffWait + TEXT.minutes(handoff.expected_wait_minutes)));
+        }
+      }
+      if (handoff.id) box.append(el('p', 'handoff__line handoff__ref', TEXT.handoffReference + handoff.id));
+      if (live.timer && !live.socket && handoffIsOpen()) {
+        box.append(el('p', 'handoff__line handoff__ref', TEXT.reconnecting));
+      }
+    }
+    const before = ui.handoffLive.textContent;
+    if (!box) {
+      if (before) ui.handoffLive.textContent = '';
+    } else if (box.textContent !== before) {
+      ui.handoffLive.textContent = '';
+      ui.handoffLive.append(box);
+    }
+    ui.ratingForm.hidden = state.rating !== 'offered';
+    ui.callbackForm.hidden = state.callback !== 'offered';
+  }
+
+  function socketUrl() {
+    const url = new URL(SOCKET_PATH + encodeURIComponent(state.sessionId), document.baseURI);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    return url.href;
+  }
+
+  // One socket while a handoff is open; it comes back with growing pauses if the line drops.
+  function connectLive() {
+    if (live.socket || live.timer || !state.sessionId || !('WebSocket' in window)) return;
+    let socket;
+    try {
+      socket = new WebSocket(socketUrl());
+    } catch (error) {
+      scheduleReconnect();
+      return;
+    }
+    live.socket = socket;
+    socket.addEventListener('open', () => {
+      live.delay = RECONNECT_MIN_MS;
+      renderHandoffPanel();
+    });
+    socket.addEventListener('message', (event) => {
+      let data = null;
+      try {
+        data = JSON.parse(event.data);
+      } catch (error) {
+        return;
+      }
+      onLiveEvent(data);
+    });
+    socket.addEventListener('close', () => {
+      if (live.socket !== socket) return;
+      live.socket = null;
+      if (handoffIsOpen()) scheduleReconnect();
+    });
+  }
+
+  function scheduleReconnect() {
+    if (live.timer) return;
+    const delay = live.delay;
+    live.delay = Math.min(RECONNECT_MAX_MS, live.delay * 2);
+    live.timer = window.setTimeout(() => {
+      live.timer = null;
+      if (handoffIsOpen()) connectLive();
+    }, delay);
+    renderHandoffPanel();
+  }
+
+  function disconnectLive() {
+    window.clearTimeout(live.timer);
+    live.timer = null;
+    live.delay = RECONNECT_MIN_MS;
+    const socket = live.socket;
+    live.socket = null;
+    if (socket) socket.close();
+  }
+
+  function onLiveEvent(data) {
+    if (!data || typeof data !== 'object') return;
+    if (data.type === 'message' && typeof data.text === 'string') {
+      const role = data.role === 'caseworker' || data.role === 'system' ? data.role : null;
+      if (!role) return;
+      const message = { role, text: data.text, author: data.author || null, at: data.at || null };
+      const duplicate = state.messages.some((m) => m.role === role && m.at && m.at === message.at &&
+        m.text === message.text);
+      if (duplicate) return;
+      state.messages.push(message);
+      const item = appendToTranscript(message, state.messages.length - 1);
+      saveConversation();
+      reveal(item);
+    } else if (data.type === 'handoff') {
+      updateHandoff(data);
+    } else if (data.type === 'resolved') {
+      if (state.rating === 'none') state.rating = 'offered';
+      const id = typeof data.id === 'string' ? data.id : state.handoff && state.handoff.id;
+      updateHandoff({ id, state: 'resolved', position: null, expected_wait_minutes: null });
+      disconnectLive();
+    }
+  }
+
+  async function postJson(url, body) {
+    try {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+        body: JSON.stringify(body),
+        credentials: 'same-origin',
+        cache: 'no-store',
+      });
+      const data = await response.json().catch(() => null);
+      return { ok: response.ok, status: response.status, data };
+    } catch (error) {
+      return { ok: false, status: 0, data: null };
+    }
+  }
+
+  async function onRatingSubmit(event) {
+    event.preventDefault();
+    ui.ratingError.textContent = '';
+    const chosen = ui.ratingForm.querySelector('input[name="rating"]:checked');
+    if (!chosen) {
+      ui.ratingError.append(visuallyHidden(TEXT.errorPrefix), TEXT.ratingMissing);
+      ui.ratingForm.querySelector('input[name="rating"]').focus();
+      return;
+    }
+    const comment = ui.ratingComment.value.trim();
+    ui.ratingButton.disabled = true;
+    const result = await postJson(RATING_URL, {
+      session_id: state.sessionId,
+      rating: Number(chosen.value),
+      comment: comment || null,
+    });
+    ui.ratingButton.disabled = false;
+    if (!result.ok) {
+      ui.ratingError.append(visuallyHidden(TEXT.errorPrefix), TEXT.ratingFailed);
+      return;
+    }
+    state.rating = 'done';
+    saveConversation();
+    renderHandoffPanel();
+    ui.status.textContent = TEXT.ratingThanks;
+    ui.input.focus();
+  }
+
+  async function onCallbackSubmit(event) {
+    event.preventDefault();
+    ui.callbackError.textContent = '';
+    const message = ui.callbackMessage.value.trim();
+    const contact = ui.callbackContact.value.trim();
+    const problem = !message ? [TEXT.callbackMissingMessage, ui.callbackMessage]
+      : !contact ? [TEXT.callbackMissingContact, ui.callbackContact] : null;
+    if (problem) {
+      ui.callbackError.append(visuallyHidden(TEXT.errorPrefix), problem[0]);
+      problem[1].setAttribute('aria-invalid', 'true');
+      problem[1].focus();
+      return;
+    }
+    ui.callbackMessage.removeAttribute('aria-invalid');
+    ui.callbackContact.removeAttribute('aria-invalid');
+    ui.callbackButton.disabled = true;
+    const result = await postJson(CALLBACK_URL, { session_id: state.sessionId, message, contact });
+    ui.callbackButton.disabled = false;
+    if (!result.ok) {
+      const detail = result.status === 422 ? validationMessage(result.data) : null;
+      ui.callbackError.append(visuallyHidden(TEXT.errorPrefix), detail || TEXT.callbackFailed);
+      return;
+    }
+    state.callback = 'done';
+    ui.callbackMessage.value = '';
+    ui.callbackContact.value = '';
+    if (result.data && result.data.handoff) updateHandoff(result.data.handoff);
+    else updateHandoff({ ...(state.handoff || { id: '' }), state: 'callback_requested' });
+    saveConversation();
+    renderHandoffPanel();
+    ui.input.focus();
   }
 
   // Puts the words back only if the citizen has not started typing something else meanwhile.
@@ -431,7 +720,12 @@
     if (state.inFlight) return;
     state.sessionId = null;
     state.messages = [];
+    state.handoff = null;
+    state.rating = 'none';
+    state.callback = 'none';
+    disconnectLive();
     forgetConversation();
+    renderHandoffPanel();
     ui.messages.textContent = '';
     clearError();
     updateChrome();
@@ -464,6 +758,9 @@
     if (!saved) return;
     state.sessionId = saved.sessionId;
     state.messages = saved.messages;
+    state.handoff = saved.handoff;
+    state.rating = saved.rating;
+    state.callback = saved.callback;
     const items = state.messages.map((message, index) => renderMessage(message, index));
     ui.messages.append(...items);
   }
@@ -484,10 +781,24 @@
       status: byId('status'),
       restart: byId('restart'),
       restartButton: byId('restart-button'),
+      handoffLive: byId('handoff-live'),
+      ratingForm: byId('rating-form'),
+      ratingError: byId('rating-error'),
+      ratingComment: byId('rating-comment'),
+      ratingButton: byId('rating-button'),
+      callbackForm: byId('callback-form'),
+      callbackError: byId('callback-error'),
+      callbackMessage: byId('callback-message'),
+      callbackContact: byId('callback-contact'),
+      callbackButton: byId('callback-button'),
     };
     restore();
     updateChrome();
     updateCount();
+    renderHandoffPanel();
+    if (handoffIsOpen()) connectLive(); // survives a reload: the session id is stored
+    ui.ratingForm.addEventListener('submit', onRatingSubmit);
+    ui.callbackForm.addEventListener('submit', onCallbackSubmit);
 
     ui.form.addEventListener('submit', onSubmit);
     ui.input.addEventListener('keydown', onKeyDown);

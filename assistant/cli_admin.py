@@ -1,0 +1,91 @@
+"""Administration commands: staff accounts and data retention."""
+
+from __future__ import annotations
+
+import getpass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from assistant.settings import Settings
+from assistant.staff import Role, UserExistsError
+
+if TYPE_CHECKING:
+    from assistant.container import Container
+
+users_app = typer.Typer(help="Staff accounts: caseworkers, editors, admins.", no_args_is_help=True)
+retention_app = typer.Typer(
+    help="Delete old conversations, or one on request.", no_args_is_help=True
+)
+
+
+def _container() -> Container:
+    from assistant.container import Container
+
+    return Container(Settings())
+
+
+@users_app.command("add")
+def add_user(
+    username: Annotated[str, typer.Argument(help="Sign-in name.")],
+    role: Annotated[Role, typer.Option(help="What the account may do.")],
+    name: Annotated[str | None, typer.Option(help="Name shown to colleagues.")] = None,
+    team: Annotated[list[str] | None, typer.Option(help="Caseworker team (repeatable).")] = None,
+    password: Annotated[
+        str | None,
+        typer.Option(
+            help="Read from the CA_NEW_PASSWORD variable or asked for if not given.",
+            envvar="CA_NEW_PASSWORD",
+        ),
+    ] = None,
+) -> None:
+    """Create a staff account; the password is asked for twice unless given."""
+    if password is None:
+        password = getpass.getpass("Password (10+ characters): ")
+        if getpass.getpass("Again: ") != password:
+            typer.echo("The two passwords differ; nothing was created.", err=True)
+            raise typer.Exit(1)
+    try:
+        user = _container().staff.create(
+            username=username, password=password, role=role, display_name=name, teams=team or []
+        )
+    except (UserExistsError, ValueError) as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from error
+    typer.echo(f"Created {user.role} {user.username} ({user.display_name}).")
+
+
+@users_app.command("list")
+def list_users() -> None:
+    """List active staff accounts."""
+    for user in _container().staff.users():
+        teams = ", ".join(user.teams) or "-"
+        typer.echo(f"{user.username}\t{user.role}\t{user.display_name}\tteams: {teams}")
+
+
+@retention_app.command("run")
+def retention_run(
+    days: Annotated[int | None, typer.Option(help="Override CA_RETENTION_DAYS.")] = None,
+) -> None:
+    """Delete conversations (and their handoffs) untouched for longer than the setting."""
+    container = _container()
+    keep = days or container.settings.retention_days
+    removed = container.conversation_store.delete_older_than(timedelta(days=keep))
+    container.staff.audit(
+        actor="cli", action="retention.run", detail={"days": keep, "deleted": removed}
+    )
+    typer.echo(f"Deleted {removed} conversation(s) older than {keep} days.")
+
+
+@retention_app.command("erase")
+def retention_erase(
+    conversation_id: Annotated[str, typer.Argument(help="The conversation (session) id.")],
+) -> None:
+    """Erase one conversation on the citizen's request."""
+    container = _container()
+    if not container.conversation_store.delete(conversation_id):
+        typer.echo("No conversation with that id.", err=True)
+        raise typer.Exit(1)
+    container.staff.audit(actor="cli", action="retention.erase", target=conversation_id[:8])
+    typer.echo("Erased the conversation and everything in it.")

@@ -1,0 +1,63 @@
+"""Staffed hours, written the way a notice on the door would say them.
+
+``"Mon-Fri 08:00-18:00; Sat 09:00-12:00"`` or ``"always"``, in a named time zone.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+_DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+_RULE = re.compile(
+    r"^\s*(?P<first>[a-z]{3})(?:\s*-\s*(?P<last>[a-z]{3}))?\s+"
+    r"(?P<start>\d{1,2}:\d{2})\s*-\s*(?P<end>\d{1,2}:\d{2})\s*$",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class OpeningHours:
+    text: str
+    zone: ZoneInfo
+    rules: tuple[tuple[frozenset[int], time, time], ...]
+    always: bool = False
+
+    @classmethod
+    def parse(cls, text: str, timezone: str) -> OpeningHours:
+        zone = ZoneInfo(timezone)
+        if text.strip().lower() == "always":
+            return cls(text="at any time", zone=zone, rules=(), always=True)
+        rules = []
+        for part in filter(None, (p.strip() for p in text.split(";"))):
+            match = _RULE.match(part)
+            if not match:
+                raise ValueError(f"cannot read opening hours {part!r} (e.g. 'Mon-Fri 08:00-18:00')")
+            first = _DAYS.index(match["first"].lower()[:3])
+            last = _DAYS.index((match["last"] or match["first"]).lower()[:3])
+            days = (
+                frozenset(range(first, last + 1))
+                if first <= last
+                else frozenset([*range(first, 7), *range(0, last + 1)])
+            )
+            start, end = (
+                time.fromisoformat(match["start"].zfill(5)),
+                time.fromisoformat(match["end"].zfill(5)),
+            )
+            if end <= start:
+                raise ValueError(f"closing time must be after opening time in {part!r}")
+            rules.append((days, start, end))
+        if not rules:
+            raise ValueError("opening hours are empty")
+        return cls(text=text, zone=zone, rules=tuple(rules))
+
+    def is_open(self, moment: datetime) -> bool:
+        if self.always:
+            return True
+        local = moment.astimezone(self.zone)
+        return any(
+            local.weekday() in days and start <= local.time() < end
+            for days, start, end in self.rules
+        )

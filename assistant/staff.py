@@ -1,0 +1,214 @@
+"""Staff accounts (caseworker, editor, admin), their sign-in sessions, and the audit log.
+
+Passwords are hashed with Argon2 (argon2-cffi). A session is a random token in an
+HttpOnly cookie; only its SHA-256 is stored, with an expiry and a CSRF token that every
+state-changing request must echo in a header.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import sessionmaker
+
+from assistant.models import AuditEntry, StaffSession, User, aware, utcnow
+
+
+class Role(StrEnum):
+    CASEWORKER = "caseworker"
+    EDITOR = "editor"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True, slots=True)
+class StaffUser:
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    teams: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "username": self.username,
+            "display_name": self.display_name,
+            "role": str(self.role),
+            "teams": list(self.teams),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    user: StaffUser
+    token: str  # goes in the cookie, never stored
+    csrf_token: str
+
+
+class UserExistsError(ValueError):
+    pass
+
+
+def _user(row: User) -> StaffUser:
+    return StaffUser(
+        id=row.id,
+        username=row.username,
+        display_name=row.display_name,
+        role=Role(row.role),
+        teams=tuple(row.teams or ()),
+    )
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Staff:
+    """Users, sessions and the audit log over one database."""
+
+    def __init__(self, engine: Engine, *, session_hours: float = 8.0) -> None:
+        if session_hours <= 0:
+            raise ValueError("session_hours must be positive")
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self.session_lifetime = timedelta(hours=session_hours)
+        self._hasher = PasswordHasher()
+        # Verifying against a real hash for unknown users keeps sign-in timing uniform.
+        self._decoy = self._hasher.hash(secrets.token_urlsafe(16))
+
+    def create(
+        self,
+        *,
+        username: str,
+        password: str,
+        role: Role | str,
+        display_name: str | None = None,
+        teams: list[str] | tuple[str, ...] = (),
+    ) -> StaffUser:
+        if len(password) < 10:
+            raise ValueError("passwords must be at least 10 characters")
+        row = User(
+            username=username.strip().lower(),
+            display_name=display_name or username,
+            role=str(Role(role)),
+            password_hash=self._hasher.hash(password),
+            teams=list(teams),
+        )
+        try:
+            with self._sessions.begin() as session:
+                session.add(row)
+        except IntegrityError as error:
+            raise UserExistsError(f"a user named {username!r} already exists") from error
+        self.audit(actor=None, action="user.create", target=row.username, detail={"role": row.role})
+        return _user(row)
+
+    def users(self, *, role: Role | None = None) -> list[StaffUser]:
+        with self._sessions() as session:
+            query = select(User).where(User.active.is_(True)).order_by(User.username)
+            if role is not None:
+                query = query.where(User.role == str(role))
+            return [_user(u) for u in session.scalars(query)]
+
+    def get(self, user_id: int) -> StaffUser | None:
+        with self._sessions() as session:
+            row = session.get(User, user_id)
+            return _user(row) if row is not None and row.active else None
+
+    def by_username(self, username: str) -> StaffUser | None:
+        with self._sessions() as session:
+            row = session.scalars(select(User).where(User.username == username.lower())).first()
+            return _user(row) if row is not None and row.active else None
+
+    def sign_in(self, username: str, password: str) -> SignedIn | None:
+        with self._sessions() as session:
+            row = session.scalars(
+                select(User).where(User.username == username.strip().lower(), User.active)
+            ).first()
+        try:
+            self._hasher.verify(row.password_hash if row else self._decoy, password)
+        except (VerificationError, InvalidHashError):
+            self.audit(actor=None, action="staff.sign_in_failed", target=username[:64])
+            return None
+        if row is None:  # pragma: no cover - the decoy never verifies
+            return None
+        token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+        now = utcnow()
+        with self._sessions.begin() as session:
+            session.add(
+                StaffSession(
+                    token_hash=_digest(token),
+                    user_id=row.id,
+                    csrf_token=csrf,
+                    created_at=now,
+                    expires_at=now + self.session_lifetime,
+                    last_seen=now,
+                )
+            )
+        self.audit(actor=row.username, action="staff.sign_in")
+        return SignedIn(user=_user(row), token=token, csrf_token=csrf)
+
+    def session(self, token: str | None) -> SignedIn | None:
+        """The signed-in user for a cookie token, if the session is live; marks it seen."""
+        if not token:
+            return None
+        with self._sessions.begin() as session:
+            row = session.get(StaffSession, _digest(token))
+            if row is None or aware(row.expires_at) <= utcnow():
+                return None
+            row.last_seen = utcnow()
+            user = session.get(User, row.user_id)
+            if user is None or not user.active:
+                return None
+            return SignedIn(user=_user(user), token=token, csrf_token=row.csrf_token)
+
+    def sign_out(self, token: str) -> None:
+        with self._sessions.begin() as session:
+            session.execute(delete(StaffSession).where(StaffSession.token_hash == _digest(token)))
+
+    def caseworkers_online(self, *, within: timedelta) -> int:
+        """Caseworkers whose console has been seen recently."""
+        since = utcnow() - within
+        with self._sessions() as session:
+            rows = session.execute(
+                select(StaffSession.user_id, StaffSession.last_seen, StaffSession.expires_at)
+                .join(User, User.id == StaffSession.user_id)
+                .where(User.role.in_([str(Role.CASEWORKER), str(Role.ADMIN)]))
+            ).all()
+        now = utcnow()
+        return len(
+            {r.user_id for r in rows if aware(r.last_seen) >= since and aware(r.expires_at) > now}
+        )
+
+    def audit(
+        self,
+        *,
+        actor: str | None,
+        action: str,
+        target: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        with self._sessions.begin() as session:
+            session.add(AuditEntry(actor=actor, action=action, target=target, detail=detail))
+
+    def audit_log(self, *, limit: int = 200) -> list[dict[str, Any]]:
+        with self._sessions() as session:
+            rows = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit))
+            return [
+                {
+                    "at": aware(r.at).isoformat(),
+                    "actor": r.actor,
+                    "action": r.action,
+                    "target": r.target,
+                    "detail": r.detail,
+                }
+                for r in rows
+            ]

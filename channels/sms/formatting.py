@@ -1,0 +1,131 @@
+"""An OutboundReply as a phone shows it: plain text, short links, within a segment budget.
+
+SMS: no markdown, no ``[n]`` markers, the answer and its first source link fit in
+``max_segments`` segments; a longer answer is cut at a sentence (else a word) boundary
+and ends with the link to the full answer. WhatsApp has no segments: a bold source
+title, the answer, and each link on its own line.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from assistant.turns import OutboundReply
+from channels.sms.segments import fits
+
+_CITATION_MARK: Final = re.compile(r"\s*\[\d+\]")
+_MD_LINK: Final = re.compile(r"\[([^\]]+)\]\((\S+?)\)")
+_MD_EMPHASIS: Final = re.compile(r"(\*\*|__|\*|`)(.+?)\1", re.DOTALL)
+_MD_HEADING: Final = re.compile(r"^\s{0,3}#{1,6}\s+", re.MULTILINE)
+_MD_BULLET: Final = re.compile(r"^\s*[-*+]\s+", re.MULTILINE)
+_SPACES: Final = re.compile(r"[ \t]+")
+_SENTENCE_END: Final = re.compile(r"[.!?](?=\s)")
+_BREAK: Final = re.compile(r"\s")
+
+# Like Twilio's Smart Encoding: typographic punctuation that would turn a whole message
+# into UCS-2 (70 characters a segment instead of 160) is replaced by its plain twin.
+_SMART: Final = str.maketrans(
+    {
+        "‘": "'",
+        "’": "'",
+        "‚": "'",
+        "′": "'",
+        "“": '"',
+        "”": '"',
+        "„": '"',
+        "″": '"',
+        "–": "-",
+        "—": "-",
+        "‐": "-",
+        "‑": "-",
+        "−": "-",
+        "…": "...",
+        "\u00a0": " ",
+        "\u2009": " ",
+        "\u202f": " ",
+        "\u200b": "",
+        "•": "-",
+    }
+)
+ELLIPSIS: Final = "..."
+
+
+def plain_text(text: str) -> str:
+    """Markdown and citation markers out, typographic punctuation made GSM-friendly."""
+    text = _CITATION_MARK.sub("", text)
+    text = _MD_LINK.sub(r"\1 (\2)", text)
+    text = _MD_HEADING.sub("", text)
+    text = _MD_BULLET.sub("- ", text)
+    text = _MD_EMPHASIS.sub(r"\2", text)
+    text = text.translate(_SMART)
+    lines = [_SPACES.sub(" ", line).strip() for line in text.splitlines()]
+    return "\n".join(line for line in lines if line)
+
+
+def source_links(reply: OutboundReply) -> list[str]:
+    """The cited URLs, first-cited first, without repeats (a citation without one adds none)."""
+    return list(dict.fromkeys(c.url for c in reply.citations if c.url))
+
+
+def format_sms(reply: OutboundReply, *, max_segments: int) -> str:
+    """The SMS body: the answer and its first source link within ``max_segments``.
+
+    Only answers are shortened: a canned reply (an apology, the emergency numbers, how
+    to reach a person) is reviewed text and goes whole, whatever it costs.
+    """
+    body = plain_text(reply.text)
+    links = source_links(reply)
+    if not reply.status.answered or not body:
+        return _join(body, links[:1])
+    first = links[:1]
+    message = _join(body, first)
+    if not fits(message, max_segments):
+        message = _shortened(body, first, max_segments)
+    # Further sources ride along only when they cost nothing extra.
+    for link in links[1:]:
+        candidate = _join(message, [link])
+        if fits(candidate, max_segments):
+            message = candidate
+    return message
+
+
+def _shortened(body: str, links: list[str], max_segments: int) -> str:
+    """The longest cut of the answer that fits with "More: <link>"; never inside a word.
+
+    A cut at a sentence end is preferred unless it throws away more than half of what a
+    cut at a word boundary (marked with "...") would keep. A URL has no spaces, so it is
+    one word and is never cut either.
+    """
+    tail = [f"More: {links[0]}"] if links else []
+    if tail and not fits(tail[0], max_segments):
+        tail = []  # a link too long for the whole budget is dropped rather than cut
+
+    def longest(ends: list[int], mark: str, strip: str) -> str:
+        for end in sorted(set(ends), reverse=True):
+            cut = body[:end].rstrip(strip) + mark
+            if cut.strip(". ") and fits(_join(cut, tail), max_segments):
+                return cut
+        return ""
+
+    sentence = longest([m.end() for m in _SENTENCE_END.finditer(body + " ")], "", " \n")
+    word = longest([m.start() for m in _BREAK.finditer(body)], ELLIPSIS, " \n,;:-.")
+    best = sentence if sentence and len(sentence) * 2 >= len(word) else word
+    return _join(best, tail)
+
+
+def format_whatsapp(reply: OutboundReply) -> str:
+    """WhatsApp: *bold* source title on answers, the answer, each link on its own line."""
+    body = plain_text(reply.text)
+    lines: list[str] = []
+    if reply.status.answered and reply.citations:
+        title = plain_text(reply.citations[0].title).replace("*", "")
+        if title:
+            lines.append(f"*{title}*")
+    lines.append(body)
+    lines.extend(source_links(reply))
+    return "\n".join(line for line in lines if line)
+
+
+def _join(body: str, links: list[str]) -> str:
+    return "\n".join(part for part in [body, *links] if part)

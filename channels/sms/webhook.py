@@ -1,0 +1,227 @@
+"""``POST /channels/twilio/sms``: Twilio's signed webhook for SMS and WhatsApp.
+
+One inbound message, at most one reply: Twilio's MessageSid is the external id, so a
+retried delivery gets an empty ``<Response/>``. The answer goes back as TwiML when the
+turn finishes within ``sms_reply_budget_seconds``; otherwise the webhook acknowledges at
+once (Twilio waits 15 s at most) and the answer follows through the REST API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from functools import cached_property
+from typing import Annotated, Final
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from twilio.request_validator import RequestValidator, get_signature_algorithm
+from twilio.twiml.messaging_response import MessagingResponse
+
+from assistant import canned
+from assistant.container import Container
+from assistant.settings import Settings
+from assistant.turns import InboundMessage, OutboundReply
+from channels.sms.addresses import Address, hash_address, phone_hash_key
+from channels.sms.formatting import format_sms, format_whatsapp
+from channels.sms.keywords import Keyword, keyword_of
+from channels.sms.opt_outs import OptOutStore
+from channels.sms.segments import count_segments
+from channels.sms.sender import SmsSender, TwilioSender
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATH: Final = "/channels/twilio/sms"
+# Outside production, with no token configured, the server and `sms-sim` both use this
+# published token so a local simulator can sign requests. Production refuses to start
+# without a real one (see Settings).
+DEV_AUTH_TOKEN: Final = "citizen-assistant-development-token"
+TWIML: Final = "application/xml"
+
+router = APIRouter(tags=["sms"])
+
+
+def auth_token_for(settings: Settings) -> str:
+    """The token webhooks are signed with: the configured one, else the dev token."""
+    token = settings.twilio_auth_token.get_secret_value() if settings.twilio_auth_token else ""
+    return token or DEV_AUTH_TOKEN
+
+
+def signed_url(settings: Settings, request: Request) -> str:
+    """The URL Twilio signed: the public URL plus this path (and query), behind any proxy."""
+    if settings.public_url:
+        url = settings.public_url.rstrip("/") + request.url.path
+        return f"{url}?{request.url.query}" if request.url.query else url
+    return str(request.url)
+
+
+class SmsChannel:
+    """The SMS channel's long-lived pieces for one app, built on first use."""
+
+    def __init__(self, container: Container, *, sender: SmsSender | None = None) -> None:
+        self.container = container
+        if sender is not None:
+            self.__dict__["sender"] = sender
+
+    @property
+    def settings(self) -> Settings:
+        return self.container.settings
+
+    @cached_property
+    def opt_outs(self) -> OptOutStore:
+        # The conversation store runs the migrations (0002 creates the opt-out table).
+        return OptOutStore(self.container.conversation_store.engine)
+
+    @cached_property
+    def hash_key(self) -> bytes:
+        return phone_hash_key(self.settings)
+
+    @cached_property
+    def sender(self) -> SmsSender:
+        return TwilioSender.from_settings(self.settings, auth_token=auth_token_for(self.settings))
+
+    def signature_ok(self, request: Request, form: FormData) -> bool:
+        signature = request.headers.get("X-Twilio-Signature")
+        if not signature:
+            return False
+        algorithm = get_signature_algorithm(
+            request.headers.get("X-Twilio-Webhooks-Signature-Settings")
+        )
+        validator = RequestValidator(auth_token_for(self.settings))
+        return bool(
+            validator.validate(signed_url(self.settings, request), form, signature, algorithm)
+        )
+
+    def render(self, reply: OutboundReply, channel: str) -> str:
+        if channel == "whatsapp":
+            return format_whatsapp(reply)
+        return format_sms(reply, max_segments=self.settings.sms_max_segments)
+
+    def replies(self, template: str) -> str:
+        s = self.settings
+        return canned.render(
+            template, agency=s.agency_name, contact=s.human_contact, emergency=s.emergency_contact
+        )
+
+    async def send_later(
+        self, turn: asyncio.Future[OutboundReply], *, to: Address, from_: Address | None
+    ) -> None:
+        """Wait for a turn that missed the webhook's budget and send its answer by REST."""
+        message_ref = "-"
+        try:
+            reply = await turn
+            if reply.duplicate:
+                return  # another delivery of the same message already answered
+            phone_hash = hash_address(to, key=self.hash_key)
+            if await run_in_threadpool(
+                self.opt_outs.is_opted_out, channel=to.channel, phone_hash=phone_hash
+            ):
+                return  # STOP arrived while the answer was being prepared
+            body = self.render(reply, to.channel)
+            message_ref = await run_in_threadpool(self.sender.send, to=to, from_=from_, body=body)
+            log.info(
+                "sms late reply sent channel=%s status=%s message=%s",
+                to.channel,
+                reply.status,
+                message_ref,
+            )
+        except Exception as error:
+            # The citizen's number and the text stay out of the log; the error kind does not.
+            log.error("sms late reply failed channel=%s error=%s", to.channel, type(error).__name__)
+
+
+def get_sms_channel(request: Request) -> SmsChannel:
+    container: Container = request.app.state.container
+    channel: SmsChannel | None = getattr(request.app.state, "sms_channel", None)
+    if channel is None or channel.container is not container:
+        channel = SmsChannel(container)
+        request.app.state.sms_channel = channel
+    return channel
+
+
+SmsChannelDep = Annotated[SmsChannel, Depends(get_sms_channel)]
+
+
+def twiml(text: str | None = None) -> Response:
+    """A TwiML answer: one message, or nothing at all (``<Response />``)."""
+    response = MessagingResponse()
+    if text:
+        response.message(text)
+    return Response(content=str(response), media_type=TWIML)
+
+
+@router.post(WEBHOOK_PATH, response_class=Response)
+async def twilio_message(
+    request: Request, background: BackgroundTasks, sms: SmsChannelDep
+) -> Response:
+    """Answer one SMS or WhatsApp message (Twilio's signed form post) with TwiML."""
+    form = await request.form()
+    if not sms.signature_ok(request, form):
+        # Deliberately no body, number or signature here: only that one was refused.
+        has_signature = "X-Twilio-Signature" in request.headers
+        log.warning(
+            "twilio webhook refused: %s signature",
+            "invalid" if has_signature else "missing",
+        )
+        return Response("Forbidden", status_code=403, media_type="text/plain")
+
+    message_sid = str(form.get("MessageSid") or form.get("SmsSid") or "")
+    sender_value = str(form.get("From") or "")
+    if not message_sid or not sender_value:
+        return Response("MessageSid and From are required", status_code=400)
+    citizen = Address.parse(sender_value)
+    ours = Address.parse(str(form["To"])) if form.get("To") else None
+    phone_hash = hash_address(citizen, key=sms.hash_key)
+    text = str(form.get("Body") or "")
+    store = sms.opt_outs
+
+    keyword = keyword_of(text)
+    if keyword is Keyword.OPT_OUT:
+        await run_in_threadpool(store.opt_out, channel=citizen.channel, phone_hash=phone_hash)
+        log.info("sms opt-out recorded channel=%s message=%s", citizen.channel, message_sid)
+        return twiml()  # Twilio's Advanced Opt-Out sends the confirmation
+    if keyword is Keyword.OPT_IN:
+        await run_in_threadpool(store.opt_in, channel=citizen.channel, phone_hash=phone_hash)
+        return twiml(sms.replies(canned.SMS_OPTED_IN))
+    if keyword is Keyword.HELP:  # answered even when opted out, as carriers require
+        return twiml(sms.replies(canned.SMS_HELP))
+    if await run_in_threadpool(store.is_opted_out, channel=citizen.channel, phone_hash=phone_hash):
+        return twiml()
+    if not text.strip():
+        return twiml(canned.EMPTY_MESSAGE)  # e.g. a picture with no words
+    limit = sms.settings.message_max_chars
+    if len(text) > limit:
+        return twiml(canned.render(canned.MESSAGE_TOO_LONG, limit=limit))
+
+    inbound = InboundMessage(
+        channel=citizen.channel, text=text, conversation_key=phone_hash, external_id=message_sid
+    )
+    turn = asyncio.ensure_future(run_in_threadpool(sms.container.assistant.handle, inbound))
+    try:
+        # shield: when the budget runs out the turn keeps going for the late reply.
+        reply = await asyncio.wait_for(
+            asyncio.shield(turn), timeout=sms.settings.sms_reply_budget_seconds
+        )
+    except TimeoutError:
+        log.info("sms turn over budget, replying later channel=%s message=%s", *_ids(inbound))
+        background.add_task(sms.send_later, turn, to=citizen, from_=ours)
+        return twiml()
+    if reply.duplicate:
+        log.info("sms duplicate delivery ignored channel=%s message=%s", *_ids(inbound))
+        return twiml()
+    body = sms.render(reply, citizen.channel)
+    counted = count_segments(body)
+    log.info(
+        "sms reply channel=%s message=%s status=%s encoding=%s segments=%d",
+        citizen.channel,
+        message_sid,
+        reply.status,
+        counted.encoding,
+        counted.segments,
+    )
+    return twiml(body)
+
+
+def _ids(inbound: InboundMessage) -> tuple[str, str]:
+    return inbound.channel, inbound.external_id or "-"

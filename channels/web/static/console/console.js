@@ -1,0 +1,1094 @@
+// The caseworker console: the handoff queue, one conversation at a time, live over a WebSocket.
+//
+// Plain ES2020 with no dependencies and no build step, built against docs/staff-api.md.
+// Safety rule for the whole file: every string that comes from the server reaches the page
+// through textContent or createTextNode, never innerHTML, so markup a citizen typed is shown
+// literally, never run. Links are only made from http(s) URLs.
+'use strict';
+
+(() => {
+  // Relative, so the console also works behind a path prefix (it is served at /console).
+  const API = 'api/staff/';
+  const WS_PATH = 'ws/staff';
+  const VIEWS = ['waiting', 'mine', 'active', 'resolved'];
+  const RECONNECT_MIN_MS = 1000;
+  const RECONNECT_MAX_MS = 30000;
+  const REFRESH_DEBOUNCE_MS = 150;
+  const CLOCK_TICK_MS = 30000;
+  // Crisis is 100, frustration 20, everything else 10 (assistant/escalation.py).
+  const ORDINARY_PRIORITY = 10;
+
+  const TEXT = {
+    signinFailed: 'Enter a correct username and password.',
+    usernameMissing: 'Enter your username.',
+    passwordMissing: 'Enter your password.',
+    network: 'The console could not reach the server. Check your connection and try again.',
+    server: 'Something went wrong on the server. Try again in a moment.',
+    forbidden: 'You do not have permission to do that.',
+    sessionEnded: 'Your session has ended. Sign in again.',
+    signedOut: 'You have signed out.',
+    emptyList: {
+      waiting: 'Nobody is waiting. New conversations appear here as they arrive.',
+      mine: 'You are not holding any conversations.',
+      active: 'There are no active conversations.',
+      resolved: 'No conversations have been resolved yet.',
+    },
+    noneOpen: 'No conversation open',
+    reconnecting: 'Live updates paused: reconnecting…',
+    claimed: 'You have claimed this conversation. You can reply now.',
+    takenBy: (name) => `Already taken by ${name}. The list has been refreshed.`,
+    takenBySomeone: 'Already taken by another caseworker. The list has been refreshed.',
+    replySent: 'Reply sent to the citizen.',
+    replyEmpty: 'Enter a reply before sending.',
+    noteAdded: 'Internal note added.',
+    noteEmpty: 'Enter a note before adding it.',
+    transferPick: 'Choose a team or colleague to transfer to.',
+    transferred: (to) => `Transferred to ${to}.`,
+    resolved: 'Conversation resolved. The citizen has been asked to rate it.',
+    returned: 'Conversation handed back to the assistant.',
+    newWaiting: (reason) => `New conversation waiting: ${reason}.`,
+    newMessage: 'New message from the citizen.',
+    heldByYou: 'You',
+    nobody: 'Nobody yet',
+  };
+
+  // Readable words for the reason codes the server gives; unknown codes are de-underscored.
+  const REASONS = {
+    requested: 'Asked for a person',
+    requested_person: 'Asked for a person',
+    asked_for_person: 'Asked for a person',
+    citizen_request: 'Asked for a person',
+    citizen_requested: 'Asked for a person',
+    handoff_requested: 'Asked for a person',
+    person: 'Asked for a person',
+    unanswered: 'The assistant could not answer',
+    unanswered_twice: 'The assistant could not answer twice',
+    repeated_unanswered: 'The assistant could not answer twice',
+    two_unanswered: 'The assistant could not answer twice',
+    low_confidence: 'The assistant could not answer',
+    crisis: 'Possible crisis',
+    own_case: 'Question about their own case',
+    case_specific: 'Question about their own case',
+    personal_case: 'Question about their own case',
+    frustration: 'Citizen seems frustrated',
+    frustrated: 'Citizen seems frustrated',
+    callback: 'Left a message out of hours',
+    callback_requested: 'Left a message out of hours',
+    out_of_hours: 'Left a message out of hours',
+    abuse: 'Abusive messages',
+  };
+
+  const STATES = {
+    waiting: 'Waiting',
+    claimed: 'Claimed',
+    resolved: 'Resolved',
+    returned: 'Handed back to the assistant',
+    callback_requested: 'Callback requested',
+  };
+
+  const CHANNELS = { web: 'Web chat', sms: 'SMS', rasa: 'Rasa', api: 'API', voice: 'Phone' };
+
+  const ROLES = { citizen: 'Citizen', assistant: 'Assistant', caseworker: 'Caseworker', system: 'System' };
+
+  const state = {
+    user: null,
+    csrf: null,
+    view: 'waiting',
+    lists: {}, // view -> {items, fetchedAt}
+    openId: null,
+    open: null, // the open handoff with its transcript and notes
+    rendered: [], // {role, text, time} of transcript items on screen, to skip live duplicates
+    knownWaiting: null, // ids in the waiting list, to spot new arrivals
+    fresh: new Set(), // ids that arrived live and have not been opened yet
+    teams: [],
+    users: [],
+    socket: null,
+    reconnectDelay: RECONNECT_MIN_MS,
+    reconnectTimer: null,
+    refreshTimer: null,
+    signedIn: false,
+  };
+
+  let ui = null;
+
+  // ---------------------------------------------------------------- small helpers
+
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  function visuallyHidden(text) {
+    return el('span', 'visually-hidden', text);
+  }
+
+  function humanise(code) {
+    const text = String(code).replace(/[_-]+/g, ' ').trim();
+    return text ? text.charAt(0).toUpperCase() + text.slice(1) : '';
+  }
+
+  function readable(map, code) {
+    if (typeof code !== 'string' || !code) return '';
+    return Object.prototype.hasOwnProperty.call(map, code) ? map[code] : humanise(code);
+  }
+
+  function reasonsOf(handoff) {
+    const codes = Array.isArray(handoff.reasons) && handoff.reasons.length
+      ? handoff.reasons
+      : [handoff.reason];
+    const words = [];
+    for (const code of codes) {
+      const word = readable(REASONS, code);
+      if (word && !words.includes(word)) words.push(word);
+    }
+    return words;
+  }
+
+  function isCrisis(handoff) {
+    const codes = [handoff.reason, ...(Array.isArray(handoff.reasons) ? handoff.reasons : [])];
+    return codes.some((code) => typeof code === 'string' && code.includes('crisis'));
+  }
+
+  function displayName(user) {
+    if (!user || typeof user !== 'object') return '';
+    return user.display_name || user.username || '';
+  }
+
+  function isMine(handoff) {
+    return Boolean(handoff && handoff.claimed_by && state.user &&
+      handoff.claimed_by.username === state.user.username);
+  }
+
+  function isActive(handoff) {
+    return handoff && (handoff.state === 'waiting' || handoff.state === 'claimed' ||
+      handoff.state === 'callback_requested');
+  }
+
+  function formatDuration(seconds) {
+    const s = Math.max(0, Math.floor(seconds));
+    if (s < 60) return 'under a minute';
+    const minutes = Math.floor(s / 60);
+    if (minutes < 60) return minutes === 1 ? '1 minute' : `${minutes} minutes`;
+    const hours = Math.floor(minutes / 60);
+    const rest = minutes % 60;
+    const h = hours === 1 ? '1 hour' : `${hours} hours`;
+    return rest ? `${h} ${rest} min` : h;
+  }
+
+  // waiting_seconds is as of when the list was fetched; the clock adds what has passed since.
+  function waitingNow(handoff, fetchedAt) {
+    const base = Number.isFinite(handoff.waiting_seconds) ? handoff.waiting_seconds : 0;
+    return base + (Date.now() - (fetchedAt || Date.now())) / 1000;
+  }
+
+  // Times are UTC; one written without a zone is read as UTC too, not as local time.
+  function parseTime(value) {
+    if (typeof value !== 'string' || !value) return null;
+    const zoned = /(Z|[+-]\d{2}:?\d{2})$/i.test(value) ? value : `${value}Z`;
+    const time = Date.parse(zoned);
+    return Number.isNaN(time) ? null : time;
+  }
+
+  function formatTime(value) {
+    const parsed = parseTime(value);
+    if (parsed === null) return typeof value === 'string' ? value : '';
+    const date = new Date(parsed);
+    const sameDay = date.toDateString() === new Date().toDateString();
+    const clock = date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+    return sameDay ? clock : `${date.toLocaleDateString()} ${clock}`;
+  }
+
+  function safeWebUrl(value) {
+    if (typeof value !== 'string' || !value) return null;
+    try {
+      const url = new URL(value);
+      return url.protocol === 'https:' || url.protocol === 'http:' ? url : null;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function shortId(id) {
+    return typeof id === 'string' ? id.slice(0, 8) : '';
+  }
+
+  function announce(text) {
+    // Cleared first so the same sentence twice is still read out.
+    ui.announcer.textContent = '';
+    window.setTimeout(() => { ui.announcer.textContent = text; }, 50);
+  }
+
+  // ---------------------------------------------------------------- the API
+
+  // Resolves to {ok, status, data}; never throws. A lost session sends the user to sign in.
+  async function request(method, path, body, { retry = true } = {}) {
+    const headers = { Accept: 'application/json' };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (method !== 'GET' && state.csrf) headers['X-CSRF-Token'] = state.csrf;
+    let response;
+    try {
+      response = await fetch(API + path, {
+        method,
+        headers,
+        credentials: 'same-origin',
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (error) {
+      return { ok: false, status: 0, data: null };
+    }
+    let data = null;
+    try {
+      data = await response.json();
+    } catch (error) {
+      data = null;
+    }
+    if (response.status === 401 && path !== 'login' && state.signedIn) {
+      sessionEnded();
+    } else if (response.status === 403 && method !== 'GET' && retry && path !== 'login') {
+      // The CSRF token may have been rotated: fetch a fresh one and try once more.
+      const me = await request('GET', 'me', undefined, { retry: false });
+      if (me.ok && me.data && typeof me.data.csrf_token === 'string') {
+        state.csrf = me.data.csrf_token;
+        return request(method, path, body, { retry: false });
+      }
+    }
+    return { ok: response.ok, status: response.status, data };
+  }
+
+  function problemText(result) {
+    if (result.status === 0) return TEXT.network;
+    if (result.status === 403) return TEXT.forbidden;
+    const detail = result.data && result.data.detail;
+    if (typeof detail === 'string' && detail) return detail;
+    if (detail && typeof detail === 'object' && typeof detail.message === 'string') {
+      return detail.message;
+    }
+    return TEXT.server;
+  }
+
+  // ---------------------------------------------------------------- signing in and out
+
+  function showSignin(message) {
+    state.signedIn = false;
+    ui.workspace.hidden = true;
+    ui.account.hidden = true;
+    ui.signin.hidden = false;
+    if (message) {
+      showSigninError([{ text: message, target: null }]);
+    } else {
+      hideSigninError();
+    }
+  }
+
+  function hideSigninError() {
+    ui.signinError.hidden = true;
+    ui.signinError.textContent = '';
+    for (const input of [ui.username, ui.password]) input.removeAttribute('aria-invalid');
+  }
+
+  function showSigninError(problems) {
+    ui.signinError.textContent = '';
+    ui.signinError.append(el('h2', 'error-summary__title', 'There is a problem'));
+    const list = el('ul', 'error-summary__list');
+    for (const problem of problems) {
+      const item = el('li');
+      if (problem.target) {
+        const link = el('a', null, problem.text);
+        link.href = `#${problem.target.id}`;
+        link.addEventListener('click', (event) => {
+          event.preventDefault();
+          problem.target.focus();
+        });
+        item.append(link);
+        problem.target.setAttribute('aria-invalid', 'true');
+      } else {
+        item.textContent = problem.text;
+      }
+      list.append(item);
+    }
+    ui.signinError.append(list);
+    ui.signinError.hidden = false;
+  }
+
+  async function onSignin(event) {
+    event.preventDefault();
+    hideSigninError();
+    const username = ui.username.value.trim();
+    const password = ui.password.value;
+    const problems = [];
+    if (!username) problems.push({ text: TEXT.usernameMissing, target: ui.username });
+    if (!password) problems.push({ text: TEXT.passwordMissing, target: ui.password });
+    if (problems.length) {
+      showSigninError(problems);
+      ui.signinError.focus();
+      return;
+    }
+    ui.signinButton.disabled = true;
+    const result = await request('POST', 'login', { username, password });
+    ui.signinButton.disabled = false;
+    if (!result.ok || !result.data || !result.data.user) {
+      const text = result.status === 401 || result.status === 403 || result.status === 422
+        ? TEXT.signinFailed
+        : problemText(result);
+      showSigninError([{ text, target: null }]);
+      ui.signinError.focus();
+      ui.password.value = '';
+      return;
+    }
+    ui.password.value = '';
+    enterConsole(result.data);
+    ui.tabs[0].focus();
+  }
+
+  async function onSignout() {
+    await request('POST', 'logout', {});
+    leaveConsole();
+    showSignin();
+    announce(TEXT.signedOut);
+    ui.username.focus();
+  }
+
+  function sessionEnded() {
+    if (!state.signedIn) return;
+    leaveConsole();
+    showSignin(TEXT.sessionEnded);
+    ui.username.focus();
+  }
+
+  function enterConsole(data) {
+    state.user = data.user;
+    state.csrf = typeof data.csrf_token === 'string' ? data.csrf_token : null;
+    state.signedIn = true;
+    ui.accountName.textContent = displayName(state.user);
+    ui.account.hidden = false;
+    ui.signin.hidden = true;
+    ui.workspace.hidden = false;
+    hideSigninError();
+    selectTab(state.view, { focus: false });
+    refreshWaitingCount();
+    loadDirectory();
+    connect();
+  }
+
+  function leaveConsole() {
+    state.signedIn = false;
+    state.user = null;
+    state.csrf = null;
+    state.lists = {};
+    state.knownWaiting = null;
+    state.fresh.clear();
+    disconnect();
+    closeDetail();
+    for (const panel of ui.panels) panel.textContent = '';
+    ui.waitingCount.hidden = true;
+  }
+
+  // ---------------------------------------------------------------- tabs (ARIA tablist)
+
+  function selectTab(view, { focus }) {
+    state.view = view;
+    ui.tabs.forEach((tab, index) => {
+      const selected = tab.dataset.view === view;
+      tab.setAttribute('aria-selected', selected ? 'true' : 'false');
+      tab.tabIndex = selected ? 0 : -1;
+      ui.panels[index].hidden = !selected;
+      if (selected && focus) tab.focus();
+    });
+    loadList(view);
+  }
+
+  function onTabKeyDown(event) {
+    const index = ui.tabs.indexOf(event.currentTarget);
+    let next = null;
+    if (event.key === 'ArrowRight' || event.key === 'ArrowDown') next = (index + 1) % ui.tabs.length;
+    if (event.key === 'ArrowLeft' || event.key === 'ArrowUp') {
+      next = (index - 1 + ui.tabs.length) % ui.tabs.length;
+    }
+    if (event.key === 'Home') next = 0;
+    if (event.key === 'End') next = ui.tabs.length - 1;
+    if (next === null) return;
+    event.preventDefault();
+    selectTab(ui.tabs[next].dataset.view, { focus: true });
+  }
+
+  // ---------------------------------------------------------------- lists
+
+  async function loadList(view) {
+    const panel = panelFor(view);
+    if (!state.lists[view]) {
+      panel.textContent = '';
+      panel.append(el('p', 'hint', 'Loading…'));
+    }
+    const result = await request('GET', `handoffs?view=${encodeURIComponent(view)}`);
+    if (!state.signedIn) return;
+    if (!result.ok || !Array.isArray(result.data)) {
+      panel.textContent = '';
+      panel.append(el('p', 'action-error', problemText(result)));
+      return;
+    }
+    state.lists[view] = { items: result.data, fetchedAt: Date.now() };
+    if (view === 'waiting') noteWaiting(result.data);
+    if (view === state.view) renderList(view);
+  }
+
+  async function refreshWaitingCount() {
+    if (state.view === 'waiting') return; // loadList('waiting') keeps it up to date
+    const result = await request('GET', 'handoffs?view=waiting');
+    if (result.ok && Array.isArray(result.data)) {
+      state.lists.waiting = { items: result.data, fetchedAt: Date.now() };
+      noteWaiting(result.data);
+    }
+  }
+
+  // Keeps the Waiting tab's count and spots conversations that were not there before.
+  function noteWaiting(items) {
+    const ids = new Set(items.map((item) => item.id));
+    if (state.knownWaiting) {
+      for (const item of items) {
+        if (!state.knownWaiting.has(item.id)) state.fresh.add(item.id);
+      }
+    }
+    state.knownWaiting = ids;
+    for (const id of [...state.fresh]) if (!ids.has(id)) state.fresh.delete(id);
+    ui.waitingCount.textContent = '';
+    if (items.length) {
+      ui.waitingCount.append(String(items.length), visuallyHidden(' waiting'));
+      ui.waitingCount.hidden = false;
+      ui.waitingCount.classList.toggle('count-badge--new', state.fresh.size > 0);
+    } else {
+      ui.waitingCount.hidden = true;
+    }
+  }
+
+  function panelFor(view) {
+    return ui.panels[VIEWS.indexOf(view)];
+  }
+
+  function renderList(view) {
+    const panel = panelFor(view);
+    const entry = state.lists[view];
+    if (!entry) return;
+    // Re-rendering must not lose the keyboard user's place.
+    const focused = panel.contains(document.activeElement) && document.activeElement.dataset
+      ? document.activeElement.dataset.id
+      : null;
+    panel.textContent = '';
+    if (!entry.items.length) {
+      panel.append(el('p', 'empty-state', TEXT.emptyList[view]));
+      panel.tabIndex = 0;
+      return;
+    }
+    panel.removeAttribute('tabindex');
+    const list = el('ul', 'handoff-list');
+    for (const item of entry.items) list.append(renderListItem(item, entry.fetchedAt));
+    panel.append(list);
+    if (focused) {
+      const again = panel.querySelector(`button[data-id="${CSS.escape(focused)}"]`);
+      if (again) again.focus();
+    }
+  }
+
+  function renderListItem(handoff, fetchedAt) {
+    const item = el('li', 'handoff-card');
+    if (isCrisis(handoff)) item.classList.add('handoff-card--crisis');
+    const reasons = reasonsOf(handoff);
+
+    const title = el('h3', 'handoff-card__title');
+    const button = el('button', 'handoff-card__open', reasons.join(', ') || 'Conversation');
+    button.type = 'button';
+    button.dataset.id = handoff.id;
+    if (handoff.id === state.openId) button.setAttribute('aria-current', 'true');
+    button.addEventListener('click', () => openHandoff(handoff.id, { focus: true }));
+    title.append(button);
+    item.append(title);
+
+    const badges = el('p', 'handoff-card__badges');
+    if (isCrisis(handoff)) badges.append(el('strong', 'badge badge--crisis', 'Crisis'));
+    else if (Number.isInteger(handoff.priority) && handoff.priority > ORDINARY_PRIORITY) {
+      badges.append(el('strong', 'badge badge--priority', 'High priority'));
+    }
+    if (state.fresh.has(handoff.id)) badges.append(el('strong', 'badge badge--new', 'New'));
+    badges.append(el('span', 'badge', readable(STATES, handoff.state)));
+    badges.append(el('span', 'badge badge--plain', readable(CHANNELS, handoff.channel)));
+    item.append(badges);
+
+    if (handoff.summary) item.append(el('p', 'handoff-card__summary', handoff.summary));
+
+    const meta = el('p', 'handoff-card__meta');
+    const parts = [];
+    if (handoff.state === 'resolved' || handoff.state === 'returned') {
+      parts.push(`Updated ${formatTime(handoff.updated_at)}`);
+    } else {
+      parts.push(`Waiting ${formatDuration(waitingNow(handoff, fetchedAt))}`);
+    }
+    parts.push(handoff.team ? `Team: ${handoff.team}` : 'No team');
+    if (handoff.claimed_by) parts.push(`Held by ${isMine(handoff) ? TEXT.heldByYou : displayName(handoff.claimed_by)}`);
+    if (Number.isInteger(handoff.rating)) parts.push(`Rated ${handoff.rating} out of 5`);
+    meta.textContent = parts.join(' · ');
+    item.append(meta);
+    return item;
+  }
+
+  function refreshSoon() {
+    window.clearTimeout(state.refreshTimer);
+    state.refreshTimer = window.setTimeout(() => {
+      if (!state.signedIn) return;
+      loadList(state.view);
+      refreshWaitingCount();
+    }, REFRESH_DEBOUNCE_MS);
+  }
+
+  // ---------------------------------------------------------------- one conversation
+
+  async function openHandoff(id, { focus }) {
+    const result = await request('GET', `handoffs/${encodeURIComponent(id)}`);
+    if (!state.signedIn) return;
+    if (!result.ok || !result.data) {
+      showActionError(problemText(result));
+      return;
+    }
+    const changed = state.openId !== id;
+    state.openId = id;
+    state.fresh.delete(id);
+    state.open = result.data;
+    renderDetail({ fresh: changed });
+    for (const button of document.querySelectorAll('.handoff-card__open')) {
+      if (button.dataset.id === id) button.setAttribute('aria-current', 'true');
+      else button.removeAttribute('aria-current');
+    }
+    if (changed) clearActionMessages();
+    if (focus) ui.detailHeading.focus();
+  }
+
+  function closeDetail() {
+    state.openId = null;
+    state.open = null;
+    state.rendered = [];
+    ui.detailHeading.textContent = TEXT.noneOpen;
+    ui.detailEmpty.hidden = false;
+    ui.detailBody.hidden = true;
+    ui.transcript.textContent = '';
+    ui.notes.textContent = '';
+  }
+
+  function renderDetail({ fresh }) {
+    const handoff = state.open;
+    ui.detailEmpty.hidden = true;
+    ui.detailBody.hidden = false;
+    ui.detailHeading.textContent = '';
+    ui.detailHeading.append(`Conversation ${shortId(handoff.id)}`);
+    renderFacts(handoff);
+    renderActions(handoff);
+    renderTranscript(Array.isArray(handoff.transcript) ? handoff.transcript : [], { fresh });
+    renderNotes(Array.isArray(handoff.notes) ? handoff.notes : []);
+  }
+
+  function renderFacts(handoff) {
+    ui.facts.textContent = '';
+    const add = (term, value, className) => {
+      if (value === null || value === undefined || value === '') return;
+      const wrapper = el('div', 'facts__row');
+      const dd = el('dd', className || null);
+      if (value instanceof Node) dd.append(value);
+      else dd.textContent = String(value);
+      wrapper.append(el('dt', null, term), dd);
+      ui.facts.append(wrapper);
+    };
+    const status = el('span');
+    status.append(readable(STATES, handoff.state));
+    if (isCrisis(handoff)) status.append(' ', el('strong', 'badge badge--crisis', 'Crisis'));
+    add('Status', status);
+    const reasons = reasonsOf(handoff);
+    add(reasons.length > 1 ? 'Reasons' : 'Reason', reasons.join(', '));
+    add('What they need', handoff.summary);
+    add('Channel', readable(CHANNELS, handoff.channel));
+    add('Team', handoff.team || 'None');
+    add('Held by', handoff.claimed_by ? (isMine(handoff) ? TEXT.heldByYou : displayName(handoff.claimed_by)) : TEXT.nobody);
+    if (isActive(handoff)) add('Waiting', formatDuration(handoff.waiting_seconds || 0));
+    add('Callback contact', handoff.callback_contact, 'facts__contact');
+    if (Number.isInteger(handoff.rating)) add('Citizen rating', `${handoff.rating} out of 5`);
+  }
+
+  function renderActions(handoff) {
+    const mine = isMine(handoff);
+    const heldByOther = Boolean(handoff.claimed_by) && !mine;
+    const active = isActive(handoff);
+    const admin = state.user && state.user.role === 'admin';
+    ui.claimButton.hidden = !(active && !mine && (!heldByOther || handoff.state !== 'claimed'));
+    const canAct = active && (!heldByOther || admin);
+    ui.resolveButton.hidden = !canAct;
+    ui.returnButton.hidden = !canAct;
+    ui.transferForm.hidden = !canAct;
+    ui.actions.hidden = ui.claimButton.hidden && ui.resolveButton.hidden && ui.returnButton.hidden;
+    ui.replyForm.hidden = !(mine && handoff.state === 'claimed');
+    ui.replyLocked.hidden = !(active && !mine);
+    ui.replyLocked.textContent = heldByOther
+      ? `${displayName(handoff.claimed_by)} is holding this conversation.`
+      : 'Claim this conversation to reply to the citizen.';
+    fillTransferTargets();
+  }
+
+  // The same message can reach the page twice (live, then in a reloaded transcript) with
+  // timestamps a moment apart: same speaker and words within a few seconds is one message.
+  const SAME_MESSAGE_WINDOW_MS = 5000;
+
+  function alreadyShown(message) {
+    const time = parseTime(message.at);
+    return state.rendered.some((seen) => seen.role === message.role && seen.text === message.text &&
+      (seen.time === null || time === null || Math.abs(seen.time - time) <= SAME_MESSAGE_WINDOW_MS));
+  }
+
+  // Adds the messages not on screen yet. Opening a conversation fills the log quietly, so a
+  // screen reader does not read out the whole history; live additions are announced.
+  function renderTranscript(messages, { fresh }) {
+    if (fresh) {
+      ui.transcriptLog.setAttribute('aria-live', 'off');
+      ui.transcript.textContent = '';
+      state.rendered = [];
+    }
+    for (const message of messages) appendTranscriptItem(message);
+    if (fresh) window.setTimeout(() => ui.transcriptLog.setAttribute('aria-live', 'polite'), 0);
+  }
+
+  function appendTranscriptItem(message) {
+    if (!message || typeof message !== 'object') return false;
+    if (alreadyShown(message)) return false;
+    state.rendered.push({ role: message.role, text: message.text, time: parseTime(message.at) });
+    ui.transcript.append(renderTranscriptItem(message));
+    return true;
+  }
+
+  function renderTranscriptItem(message) {
+    const role = typeof message.role === 'string' ? message.role : 'system';
+    const item = el('li', `entry entry--${role}`);
+    const head = el('p', 'entry__who');
+    let who = readable(ROLES, role);
+    if (role === 'caseworker' && message.author) who = `Caseworker ${message.author}`;
+    head.append(el('strong', null, who));
+    const time = formatTime(message.at);
+    if (time) {
+      const stamp = el('time', 'entry__time', time);
+      stamp.dateTime = message.at;
+      head.append(' ', stamp);
+    }
+    if (role === 'assistant' && message.status) {
+      head.append(' ', el('span', 'badge badge--plain', humanise(message.status)));
+    }
+    item.append(head);
+    item.append(el('p', 'entry__text', message.text || ''));
+    const citations = Array.isArray(message.citations) ? message.citations : [];
+    if (citations.length) {
+      const sources = el('div', 'entry__sources');
+      sources.append(el('p', 'entry__sources-title', 'Sources cited'));
+      const list = el('ol', 'entry__sources-list');
+      for (const citation of citations) {
+        if (!citation || typeof citation !== 'object') continue;
+        const li = el('li');
+        if (Number.isInteger(citation.n)) li.value = citation.n;
+        const label = citation.section ? `${citation.title}: ${citation.section}` : String(citation.title || citation.doc_id || '');
+        const url = safeWebUrl(citation.url);
+        if (url) {
+          const link = el('a', null, label);
+          link.href = url.href;
+          link.target = '_blank';
+          link.rel = 'noopener noreferrer';
+          link.append(visuallyHidden(' (opens in a new tab)'));
+          li.append(link);
+        } else {
+          li.textContent = label;
+        }
+        list.append(li);
+      }
+      sources.append(list);
+      item.append(sources);
+    }
+    return item;
+  }
+
+  function renderNotes(notes) {
+    ui.notes.textContent = '';
+    if (!notes.length) {
+      ui.notes.append(el('li', 'hint notes-list__empty', 'No notes yet.'));
+      return;
+    }
+    for (const note of notes) {
+      const item = el('li', 'note');
+      const head = el('p', 'note__who');
+      head.append(el('strong', null, note.author || 'Staff'));
+      const time = formatTime(note.at);
+      if (time) head.append(' ', el('time', 'entry__time', time));
+      item.append(head, el('p', 'note__text', note.text || ''));
+      ui.notes.append(item);
+    }
+  }
+
+  function fillTransferTargets() {
+    const select = ui.transferTarget;
+    const previous = select.value;
+    select.textContent = '';
+    select.append(new Option('Choose a team or colleague', ''));
+    if (state.teams.length) {
+      const group = document.createElement('optgroup');
+      group.label = 'Teams';
+      for (const team of state.teams) group.append(new Option(`Team: ${team}`, `team:${team}`));
+      select.append(group);
+    }
+    const colleagues = state.users.filter((user) => !state.user || user.username !== state.user.username);
+    if (colleagues.length) {
+      const group = document.createElement('optgroup');
+      group.label = 'Colleagues';
+      for (const user of colleagues) {
+        group.append(new Option(`${displayName(user)} (${user.username})`, `user:${user.username}`));
+      }
+      select.append(group);
+    }
+    select.value = previous;
+    if (select.value !== previous) select.value = '';
+  }
+
+  async function loadDirectory() {
+    const [teams, users] = await Promise.all([request('GET', 'teams'), request('GET', 'users')]);
+    if (teams.ok && Array.isArray(teams.data)) state.teams = teams.data.filter((t) => typeof t === 'string');
+    if (users.ok && Array.isArray(users.data)) state.users = users.data.filter((u) => u && u.username);
+    if (state.open) fillTransferTargets();
+  }
+
+  // ---------------------------------------------------------------- actions
+
+  function clearActionMessages() {
+    ui.actionStatus.textContent = '';
+    ui.actionError.textContent = '';
+  }
+
+  function showActionStatus(text) {
+    ui.actionError.textContent = '';
+    ui.actionStatus.textContent = text;
+  }
+
+  function showActionError(text) {
+    ui.actionStatus.textContent = '';
+    ui.actionError.textContent = text;
+  }
+
+  async function act(path, body) {
+    const id = state.openId;
+    if (!id) return null;
+    clearActionMessages();
+    return request('POST', `handoffs/${encodeURIComponent(id)}/${path}`, body === undefined ? {} : body);
+  }
+
+  async function onClaim() {
+    const result = await act('claim');
+    if (!result) return;
+    if (result.ok) {
+      await openHandoff(state.openId, { focus: false });
+      showActionStatus(TEXT.claimed);
+      refreshSoon();
+      ui.replyText.focus();
+      return;
+    }
+    if (result.status === 409) {
+      await openHandoff(state.openId, { focus: false });
+      const holder = takenBy(result.data) ||
+        (state.open && state.open.claimed_by ? displayName(state.open.claimed_by) : '');
+      showActionError(holder ? TEXT.takenBy(holder) : TEXT.takenBySomeone);
+      loadList(state.view);
+      refreshWaitingCount();
+      ui.detailHeading.focus();
+      return;
+    }
+    showActionError(problemText(result));
+  }
+
+  // The 409 body may name the holder in several shapes; fall back to the refreshed handoff.
+  function takenBy(data) {
+    if (!data || typeof data !== 'object') return '';
+    const detail = data.detail && typeof data.detail === 'object' ? data.detail : data;
+    if (detail.claimed_by) return displayName(detail.claimed_by) || String(detail.claimed_by);
+    if (detail.handoff && detail.handoff.claimed_by) return displayName(detail.handoff.claimed_by);
+    if (typeof detail.held_by === 'string') return detail.held_by;
+    return '';
+  }
+
+  async function onReply(event) {
+    event.preventDefault();
+    const text = ui.replyText.value.trim();
+    if (!text) {
+      showActionError(TEXT.replyEmpty);
+      ui.replyText.focus();
+      return;
+    }
+    ui.replyButton.disabled = true;
+    const result = await act('reply', { text });
+    ui.replyButton.disabled = false;
+    if (!result) return;
+    if (!result.ok) {
+      showActionError(problemText(result));
+      return;
+    }
+    ui.replyText.value = '';
+    await openHandoff(state.openId, { focus: false });
+    showActionStatus(TEXT.replySent);
+    ui.replyText.focus();
+  }
+
+  function onReplyKeyDown(event) {
+    // Ctrl/Cmd+Enter sends; plain Enter is a new line, as in most staff tools.
+    if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      ui.replyForm.requestSubmit();
+    }
+  }
+
+  async function onNote(event) {
+    event.preventDefault();
+    const text = ui.noteText.value.trim();
+    if (!text) {
+      showActionError(TEXT.noteEmpty);
+      ui.noteText.focus();
+      return;
+    }
+    ui.noteButton.disabled = true;
+    const result = await act('notes', { text });
+    ui.noteButton.disabled = false;
+    if (!result) return;
+    if (!result.ok) {
+      showActionError(problemText(result));
+      return;
+    }
+    ui.noteText.value = '';
+    await openHandoff(state.openId, { focus: false });
+    showActionStatus(TEXT.noteAdded);
+    ui.noteText.focus();
+  }
+
+  async function onTransfer(event) {
+    event.preventDefault();
+    const value = ui.transferTarget.value;
+    if (!value) {
+      showActionError(TEXT.transferPick);
+      ui.transferTarget.focus();
+      return;
+    }
+    const [kind, ...rest] = value.split(':');
+    const target = rest.join(':');
+    const body = kind === 'team' ? { team: target } : { username: target };
+    const label = ui.transferTarget.selectedOptions[0].textContent;
+    const result = await act('transfer', body);
+    if (!result) return;
+    if (!result.ok) {
+      showActionError(problemText(result));
+      return;
+    }
+    await openHandoff(state.openId, { focus: false });
+    showActionStatus(TEXT.transferred(label));
+    refreshSoon();
+    ui.detailHeading.focus();
+  }
+
+  async function onResolve() {
+    const result = await act('resolve');
+    if (!result) return;
+    if (!result.ok) {
+      showActionError(problemText(result));
+      return;
+    }
+    await openHandoff(state.openId, { focus: false });
+    showActionStatus(TEXT.resolved);
+    refreshSoon();
+    ui.detailHeading.focus();
+  }
+
+  async function onReturn() {
+    const result = await act('return');
+    if (!result) return;
+    if (!result.ok) {
+      showActionError(problemText(result));
+      return;
+    }
+    await openHandoff(state.openId, { focus: false });
+    showActionStatus(TEXT.returned);
+    refreshSoon();
+    ui.detailHeading.focus();
+  }
+
+  // ---------------------------------------------------------------- live updates
+
+  function socketUrl() {
+    const url = new URL(WS_PATH, document.baseURI);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    return url.href;
+  }
+
+  function connect() {
+    if (!state.signedIn || state.socket) return;
+    let socket;
+    try {
+      socket = new WebSocket(socketUrl());
+    } catch (error) {
+      scheduleReconnect();
+      return;
+    }
+    state.socket = socket;
+    socket.addEventListener('open', () => {
+      state.reconnectDelay = RECONNECT_MIN_MS;
+      ui.connection.textContent = '';
+      ui.connection.hidden = true;
+      refreshSoon(); // catch up on anything missed while away
+      if (state.openId) openHandoff(state.openId, { focus: false });
+    });
+    socket.addEventListener('message', (event) => {
+      let data;
+      try {
+        data = JSON.parse(event.data);
+      } catch (error) {
+        return;
+      }
+      onEvent(data);
+    });
+    socket.addEventListener('close', () => {
+      if (state.socket !== socket) return;
+      state.socket = null;
+      if (!state.signedIn) return;
+      ui.connection.hidden = false;
+      ui.connection.textContent = TEXT.reconnecting;
+      scheduleReconnect();
+    });
+  }
+
+  function scheduleReconnect() {
+    window.clearTimeout(state.reconnectTimer);
+    const delay = state.reconnectDelay;
+    state.reconnectDelay = Math.min(RECONNECT_MAX_MS, state.reconnectDelay * 2);
+    state.reconnectTimer = window.setTimeout(async () => {
+      if (!state.signedIn) return;
+      // A closed socket may mean the session ended: ask before trying again.
+      const me = await request('GET', 'me');
+      if (me.ok) connect();
+      else if (me.status !== 401) scheduleReconnect();
+    }, delay);
+  }
+
+  function disconnect() {
+    window.clearTimeout(state.reconnectTimer);
+    const socket = state.socket;
+    state.socket = null;
+    if (socket) socket.close();
+    ui.connection.textContent = '';
+    ui.connection.hidden = true;
+  }
+
+  function onEvent(data) {
+    if (!data || typeof data !== 'object') return;
+    if (data.type === 'handoff.created' || data.type === 'handoff.updated') {
+      const handoff = data.handoff;
+      if (!handoff || typeof handoff !== 'object') return;
+      if (data.type === 'handoff.created' && handoff.state === 'waiting') {
+        state.fresh.add(handoff.id);
+        announce(TEXT.newWaiting(reasonsOf(handoff).join(', ') || 'a citizen needs help'));
+      }
+      if (handoff.id === state.openId && state.open) {
+        state.open = { ...state.open, ...handoff };
+        renderFacts(state.open);
+        const focusInActions = ui.actions.contains(document.activeElement);
+        renderActions(state.open);
+        if (focusInActions && document.activeElement === document.body) ui.detailHeading.focus();
+      }
+      refreshSoon();
+      return;
+    }
+    if (data.type === 'message') {
+      const message = data.message;
+      if (!message || typeof message !== 'object') return;
+      if (data.handoff_id === state.openId) {
+        appendTranscriptItem(message);
+      } else if (message.role === 'citizen') {
+        announce(TEXT.newMessage);
+      }
+    }
+  }
+
+  // Waiting times on the cards move on without a reload.
+  function tick() {
+    if (state.signedIn && state.lists[state.view]) renderList(state.view);
+  }
+
+  // ---------------------------------------------------------------- start
+
+  async function start() {
+    const byId = (id) => document.getElementById(id);
+    ui = {
+      announcer: byId('announcer'),
+      account: byId('account'),
+      accountName: byId('account-name'),
+      signoutButton: byId('signout-button'),
+      signin: byId('signin'),
+      signinForm: byId('signin-form'),
+      signinError: byId('signin-error'),
+      signinButton: byId('signin-button'),
+      username: byId('username'),
+      password: byId('password'),
+      workspace: byId('workspace'),
+      connection: byId('connection'),
+      tabs: Array.from(document.querySelectorAll('[role="tab"]')),
+      panels: VIEWS.map((view) => byId(`panel-${view}`)),
+      waitingCount: byId('waiting-count'),
+      detailHeading: byId('detail-heading'),
+      detailEmpty: byId('detail-empty'),
+      detailBody: byId('detail-body'),
+      actionStatus: byId('action-status'),
+      actionError: byId('action-error'),
+      facts: byId('facts'),
+      actions: byId('actions'),
+      claimButton: byId('claim-button'),
+      resolveButton: byId('resolve-button'),
+      returnButton: byId('return-button'),
+      transferForm: byId('transfer-form'),
+      transferTarget: byId('transfer-target'),
+      transcript: byId('transcript'),
+      transcriptLog: byId('transcript-log'),
+      replyForm: byId('reply-form'),
+      replyText: byId('reply-text'),
+      replyButton: byId('reply-button'),
+      replyLocked: byId('reply-locked'),
+      notes: byId('notes'),
+      noteForm: byId('note-form'),
+      noteText: byId('note-text'),
+      noteButton: byId('note-button'),
+    };
+    ui.detailHeading.tabIndex = -1;
+    ui.connection.hidden = true;
+
+    ui.signinForm.addEventListener('submit', onSignin);
+    ui.signoutButton.addEventListener('click', onSignout);
+    for (const tab of ui.tabs) {
+      tab.addEventListener('click', () => selectTab(tab.dataset.view, { focus: true }));
+      tab.addEventListener('keydown', onTabKeyDown);
+    }
+    ui.claimButton.addEventListener('click', onClaim);
+    ui.resolveButton.addEventListener('click', onResolve);
+    ui.returnButton.addEventListener('click', onReturn);
+    ui.transferForm.addEventListener('submit', onTransfer);
+    ui.replyForm.addEventListener('submit', onReply);
+    ui.replyText.addEventListener('keydown', onReplyKeyDown);
+    ui.noteForm.addEventListener('submit', onNote);
+    window.setInterval(tick, CLOCK_TICK_MS);
+
+    // The cookie outlives the page: ask who is signed in before showing anything.
+    const me = await request('GET', 'me');
+    if (me.ok && me.data && me.data.user) {
+      enterConsole(me.data);
+    } else {
+      showSignin();
+    }
+    document.body.classList.add('console--ready');
+  }
+
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', start);
+  } else {
+    start();
+  }
+})();

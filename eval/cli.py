@@ -1,0 +1,152 @@
+"""``citizen-assistant eval …``: retrieval and answer quality on a doc2dial-shaped dataset.
+
+Both commands build a throw-away knowledge base from ``--corpus`` in a temporary data
+dir (the user's ``CA_DATA_DIR`` is never touched), with the product's own loader,
+chunker, embedder and indexes, then write their results to ``--report``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+eval_app = typer.Typer(
+    help="Measure retrieval and answer quality on doc2dial-shaped data.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+Corpus = Annotated[
+    Path,
+    typer.Option(
+        "--corpus", exists=True, dir_okay=False, help="JSONL documents: doc_id, title, text."
+    ),
+]
+Questions = Annotated[
+    Path,
+    typer.Option(
+        "--questions",
+        exists=True,
+        dir_okay=False,
+        help="JSONL questions: id, dial_id, history, question, gold {doc_id, start, end, text}.",
+    ),
+]
+ReportDir = Annotated[
+    Path, typer.Option("--report", file_okay=False, help="Folder for the JSON, Markdown and PNG.")
+]
+CacheDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--cache-dir",
+        file_okay=False,
+        help="Keep embeddings here across runs (keyed by model and text); default: none.",
+    ),
+]
+
+
+def _quiet() -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+
+
+@eval_app.command()
+def retrieval(
+    corpus: Corpus,
+    questions: Questions,
+    report: ReportDir = Path("eval-report"),
+    cache_dir: CacheDir = None,
+) -> None:
+    """Doc and passage recall@1/5/10 and MRR@10: the product against three baselines."""
+    _quiet()
+    from eval.doc2dial import load_questions
+    from eval.knowledge import build_knowledge_base
+    from eval.report import (
+        RECALL_PNG,
+        RETRIEVAL_JSON,
+        recall_chart,
+        text_table,
+        write_json,
+        write_markdown,
+    )
+    from eval.retrieval import retrieval_report, run_retrieval
+
+    started = time.perf_counter()
+    progress = sys.stderr.isatty()
+    asked = load_questions(questions)
+    with tempfile.TemporaryDirectory(prefix="ca-eval-") as data_dir:
+        kb = build_knowledge_base(
+            corpus, Path(data_dir), cache_dir=cache_dir, show_progress=progress
+        )
+        run = run_retrieval(kb, asked, show_progress=progress)
+        data = retrieval_report(kb, run)
+        kb.save_cache()
+    data["seconds"]["total"] = round(time.perf_counter() - started, 2)
+    write_json(report / RETRIEVAL_JSON, data)
+    recall_chart(data["results"], report / RECALL_PNG)
+    markdown = write_markdown(report)
+    typer.echo(text_table(data["results"]))
+    passages = data["passages"]
+    typer.echo(
+        f"{data['questions']} questions, {passages['count']} passages "
+        f"(median {passages['median_words']:g} words), {data['seconds']['total']:.0f} s. "
+        f"Report: {markdown}"
+    )
+
+
+@eval_app.command()
+def answers(
+    corpus: Corpus,
+    questions: Questions,
+    report: ReportDir = Path("eval-report"),
+    cache_dir: CacheDir = None,
+) -> None:
+    """Token F1, share answered, citation accuracy and confidence reliability."""
+    _quiet()
+    from eval.answers import answers_report
+    from eval.doc2dial import load_questions
+    from eval.knowledge import build_knowledge_base
+    from eval.report import (
+        ANSWERS_JSON,
+        RELIABILITY_PNG,
+        reliability_chart,
+        write_json,
+        write_markdown,
+    )
+
+    started = time.perf_counter()
+    progress = sys.stderr.isatty()
+    asked = load_questions(questions)
+    with tempfile.TemporaryDirectory(prefix="ca-eval-") as data_dir:
+        kb = build_knowledge_base(
+            corpus, Path(data_dir), cache_dir=cache_dir, show_progress=progress
+        )
+        configured = kb.container.settings.min_confidence
+        data = answers_report(kb, asked, min_confidence=configured, show_progress=progress)
+        kb.save_cache()
+    data["seconds"]["total"] = round(time.perf_counter() - started, 2)
+    write_json(report / ANSWERS_JSON, data)
+    reliability_chart(data["curve"], data["suggested_min_confidence"], report / RELIABILITY_PNG)
+    markdown = write_markdown(report)
+    summary = data["summary"]
+    typer.echo(
+        f"answered {summary['answered_share']:.3f}  F1(answered) {summary['f1_answered']:.3f}  "
+        f"F1(all) {summary['f1_all']:.3f}  citation first {summary['citation_first']:.3f}  "
+        f"any {summary['citation_any']:.3f}"
+    )
+    typer.echo(
+        f"suggested min_confidence {data['suggested_min_confidence']:.2f} "
+        f"(configured {configured:.2f}). Report: {markdown}"
+    )
+
+
+if __name__ == "__main__":
+    eval_app()

@@ -1,0 +1,272 @@
+"""The Twilio webhook against a real server, signed as Twilio signs, with a fake Twilio API.
+
+Late replies go through the real ``twilio`` REST client to a small HTTP server on
+127.0.0.1 that records what Twilio would have been asked to send.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import httpx
+import pytest
+from pydantic import SecretStr
+from twilio.request_validator import RequestValidator
+
+from assistant.container import Container
+from assistant.settings import Settings
+from channels.sms.segments import count_segments
+from channels.sms.webhook import WEBHOOK_PATH
+from tests.conftest import LiveServer
+
+pytestmark = pytest.mark.slow
+
+TOKEN = "test-auth-token-8f14e45fceea167a"
+ACCOUNT_SID = "AC" + "1" * 32
+CITIZEN = "+15555550123"
+OUR_NUMBER = "+15555550199"
+QUESTION = "How do I renew my driver's license?"
+
+
+class FakeTwilioApi:
+    """Twilio's Messages endpoint on 127.0.0.1: records each message and says it is queued."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, str]] = []
+        self.auth: list[str] = []
+        self.received = threading.Event()
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+                api.auth.append(self.headers.get("Authorization", ""))
+                api.sent.append({"path": self.path, **form})
+                payload = json.dumps(
+                    {"sid": f"SM{len(api.sent):032d}", "status": "queued", "body": form["Body"]}
+                ).encode()
+                self.send_response(201)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+                api.received.set()
+
+            def log_message(self, *args: object) -> None:  # keep numbers out of test output
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> FakeTwilioApi:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def twilio_api() -> Iterator[FakeTwilioApi]:
+    with FakeTwilioApi() as api:
+        yield api
+
+
+@pytest.fixture
+def sms_server(
+    settings: Settings, container: Container, twilio_api: FakeTwilioApi
+) -> Iterator[LiveServer]:
+    sms_settings = settings.model_copy(
+        update={
+            "sms_enabled": True,
+            "twilio_auth_token": SecretStr(TOKEN),
+            "twilio_account_sid": ACCOUNT_SID,
+            "twilio_api_base_url": twilio_api.url,
+            "phone_hash_key": SecretStr("test-phone-key"),
+            "answer_max_chars": 700,  # long answers, so that cutting them is exercised
+        }
+    )
+    container.settings = sms_settings
+    server = LiveServer(sms_settings, container)
+    # The signature covers the public URL; here that is the server's own address.
+    container.settings = sms_settings.model_copy(update={"public_url": server.url})
+    with server:
+        yield server
+
+
+def _form(body: str, sid: str, sender: str = CITIZEN) -> dict[str, str]:
+    to = f"whatsapp:{OUR_NUMBER}" if sender.startswith("whatsapp:") else OUR_NUMBER
+    return {"MessageSid": sid, "AccountSid": ACCOUNT_SID, "From": sender, "To": to, "Body": body}
+
+
+def text_to(
+    server: LiveServer, body: str, sid: str, *, sender: str = CITIZEN, token: str = TOKEN
+) -> httpx.Response:
+    url = server.url + WEBHOOK_PATH
+    form = _form(body, sid, sender)
+    signature = RequestValidator(token).compute_signature(url, form)
+    return httpx.post(url, data=form, headers={"X-Twilio-Signature": signature}, timeout=30)
+
+
+def messages(response: httpx.Response) -> list[str]:
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("application/xml")
+    return ["".join(m.itertext()) for m in ET.fromstring(response.text).iter("Message")]
+
+
+def test_unsigned_or_wrongly_signed_posts_are_refused_without_logging_them(
+    sms_server: LiveServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    secret_body = "my SSN is 123-45-6789, how do I renew?"
+    unsigned = httpx.post(sms_server.url + WEBHOOK_PATH, data=_form(secret_body, "SMunsigned"))
+    forged = text_to(sms_server, secret_body, "SMforged", token="not-the-token")
+    # Signed for another URL (what a proxy in front would break without CA_PUBLIC_URL).
+    form = _form(secret_body, "SMelsewhere")
+    other = RequestValidator(TOKEN).compute_signature("https://elsewhere.example/sms", form)
+    elsewhere = httpx.post(
+        sms_server.url + WEBHOOK_PATH, data=form, headers={"X-Twilio-Signature": other}
+    )
+    assert [r.status_code for r in (unsigned, forged, elsewhere)] == [403, 403, 403]
+    assert "refused: missing signature" in caplog.text
+    assert "refused: invalid signature" in caplog.text
+    assert "123-45-6789" not in caplog.text and "renew" not in caplog.text
+    assert CITIZEN not in caplog.text and "5550123" not in caplog.text
+
+
+def test_one_answer_per_message_sid_and_no_raw_number_stored(
+    sms_server: LiveServer, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    first = messages(text_to(sms_server, QUESTION, "SM" + "a" * 32))
+    assert len(first) == 1
+    assert "https://dmv.westmark.example/licenses/renew" in first[0]
+    assert "[1]" not in first[0]
+    assert count_segments(first[0]).segments <= 2
+    # Twilio retries the same message: exactly one reply was ever sent.
+    assert messages(text_to(sms_server, QUESTION, "SM" + "a" * 32)) == []
+    # A follow-up from the same phone is read with the conversation.
+    follow = messages(text_to(sms_server, "how much does it cost?", "SM" + "b" * 32))
+    assert "$" in follow[0]
+
+    with sqlite3.connect(settings.data_dir / "assistant.db") as db:
+        keys = db.execute("SELECT channel, conversation_key FROM conversations").fetchall()
+        dump = "\n".join(db.iterdump())
+    assert len(keys) == 1 and keys[0][0] == "sms" and len(keys[0][1]) == 64
+    assert "5550123" not in dump
+    assert "5550123" not in caplog.text
+
+
+def test_a_long_answer_is_cut_within_two_segments(sms_server: LiveServer) -> None:
+    reply = messages(
+        text_to(sms_server, "What documents do I need to renew my license?", "SM" + "c" * 32)
+    )
+    assert len(reply) == 1
+    counted = count_segments(reply[0])
+    assert counted.segments <= 2, counted
+    assert "\nhttps://" in reply[0] or "\nMore: https://" in reply[0]
+    # The server really had more to say than fits: the answer with its link is longer.
+    full = httpx.post(
+        sms_server.url + "/api/chat",
+        json={"message": "What documents do I need to renew my license?"},
+        timeout=30,
+    ).json()
+    assert len(full["reply"]["text"]) > 306, "pick a question with a longer answer"
+    assert reply[0].endswith("More: " + full["reply"]["citations"][0]["url"])
+
+
+def test_stop_silences_help_answers_and_start_resumes(sms_server: LiveServer) -> None:
+    assert messages(text_to(sms_server, "  Stop ", "SM" + "d" * 32)) == []
+    assert messages(text_to(sms_server, QUESTION, "SM" + "e" * 32)) == []
+    help_text = messages(text_to(sms_server, "help", "SM" + "f" * 32))
+    assert "City of Fairhaven" in help_text[0] and "call 311" in help_text[0]
+    assert "STOP" in help_text[0]
+    started = messages(text_to(sms_server, "START", "SM" + "1" * 32))
+    assert "again" in started[0]
+    answered = messages(text_to(sms_server, QUESTION, "SM" + "2" * 32))
+    assert "https://dmv.westmark.example/licenses/renew" in answered[0]
+    # STOP on SMS does not silence the same person's WhatsApp, as at Twilio.
+    assert messages(text_to(sms_server, "STOP", "SM" + "3" * 32)) == []
+    whatsapp = messages(
+        text_to(sms_server, QUESTION, "SM" + "4" * 32, sender=f"whatsapp:{CITIZEN}")
+    )
+    assert whatsapp
+
+
+def test_whatsapp_gets_a_title_and_links_on_their_own_line(sms_server: LiveServer) -> None:
+    reply = messages(text_to(sms_server, QUESTION, "SM" + "5" * 32, sender=f"whatsapp:{CITIZEN}"))[
+        0
+    ]
+    lines = reply.splitlines()
+    assert lines[0].startswith("*") and lines[0].endswith("*")
+    assert "https://dmv.westmark.example/licenses/renew" in lines
+    assert "[1]" not in reply
+
+
+def test_a_slow_turn_is_acknowledged_at_once_and_sent_later_by_rest(
+    sms_server: LiveServer, twilio_api: FakeTwilioApi, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    container: Container = sms_server.app.state.container
+    container.settings = container.settings.model_copy(update={"sms_reply_budget_seconds": 0.001})
+    started = time.perf_counter()
+    ack = text_to(sms_server, QUESTION, "SM" + "6" * 32, sender=f"whatsapp:{CITIZEN}")
+    assert messages(ack) == []
+    assert time.perf_counter() - started < 5
+    assert twilio_api.received.wait(30), "the late reply never reached the Twilio API"
+    [sent] = twilio_api.sent
+    assert sent["path"] == f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
+    assert sent["To"] == f"whatsapp:{CITIZEN}"
+    assert sent["From"] == f"whatsapp:{OUR_NUMBER}"
+    assert "https://dmv.westmark.example/licenses/renew" in sent["Body"]
+    assert base64.b64decode(twilio_api.auth[0].split()[1]).decode() == f"{ACCOUNT_SID}:{TOKEN}"
+    # A retry of that message after the late reply gets nothing more.
+    assert (
+        messages(text_to(sms_server, QUESTION, "SM" + "6" * 32, sender=f"whatsapp:{CITIZEN}")) == []
+    )
+    time.sleep(0.5)
+    assert len(twilio_api.sent) == 1
+    assert "5550123" not in caplog.text
+
+
+def test_sms_sim_once_against_the_live_server(sms_server: LiveServer, tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "assistant.cli",
+            "sms-sim",
+            "--url",
+            sms_server.url,
+            "--once",
+            QUESTION,
+        ],
+        env={
+            "PATH": "/usr/bin:/bin",
+            "CA_TWILIO_AUTH_TOKEN": TOKEN,
+            "CA_DATA_DIR": str(tmp_path),
+            "HF_HUB_OFFLINE": "1",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert result.returncode == 0, result.stderr
+    assert "https://dmv.westmark.example/licenses/renew" in result.stdout
+    assert "GSM-7" in result.stdout and "segment" in result.stdout

@@ -1,0 +1,101 @@
+"""`eval retrieval` and `eval answers` end to end on a small slice of doc2dial (real model)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from eval.cli import eval_app
+from eval.metrics import METRICS
+
+DOC2DIAL = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "doc2dial"
+if not DOC2DIAL.is_dir():  # pragma: no cover - the dataset lives beside the checkout
+    DOC2DIAL = Path("/work/shared/datasets/doc2dial")
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not DOC2DIAL.is_dir(), reason="doc2dial is not available"),
+]
+
+
+@pytest.fixture(scope="module")
+def small_set(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Ten questions from two dialogues and five documents (their gold ones first)."""
+    folder = tmp_path_factory.mktemp("doc2dial-small")
+    questions: list[dict[str, object]] = []
+    dialogues: list[str] = []
+    with (DOC2DIAL / "dev.jsonl").open(encoding="utf-8") as lines:
+        for line in lines:
+            record = json.loads(line)
+            if record["dial_id"] not in dialogues:
+                if len(dialogues) == 2:
+                    continue
+                dialogues.append(record["dial_id"])
+            questions.append(record)
+            if len(questions) == 10:
+                break
+    wanted = {str(q["gold"]["doc_id"]) for q in questions}  # type: ignore[index]
+    documents: list[str] = []
+    with (DOC2DIAL / "documents.jsonl").open(encoding="utf-8") as lines:
+        for line in lines:
+            doc_id = json.loads(line)["doc_id"]
+            if doc_id in wanted or len(documents) < 5 - len(wanted):
+                documents.append(line)
+                wanted.discard(doc_id)
+            if len(documents) == 5 and not wanted:
+                break
+    corpus = folder / "documents.jsonl"
+    corpus.write_text("".join(documents), encoding="utf-8")
+    dev = folder / "dev.jsonl"
+    dev.write_text("".join(json.dumps(q) + "\n" for q in questions), encoding="utf-8")
+    return corpus, dev
+
+
+@pytest.fixture(scope="module")
+def report_dir(small_set: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    corpus, dev = small_set
+    report = tmp_path_factory.mktemp("report")
+    runner = CliRunner()
+    for command in ("retrieval", "answers"):
+        result = runner.invoke(
+            eval_app,
+            [command, "--corpus", str(corpus), "--questions", str(dev), "--report", str(report)],
+        )
+        assert result.exit_code == 0, result.output + repr(result.exception)
+    return report
+
+
+def test_retrieval_json_has_every_method_and_metric(report_dir: Path) -> None:
+    data = json.loads((report_dir / "retrieval.json").read_text("utf-8"))
+    results = data["results"]
+    assert set(results) == {"product", "bm25", "dense", "langchain_hybrid"}
+    for values in results.values():
+        assert set(values) == set(METRICS)
+        assert all(0.0 <= v <= 1.0 for v in values.values())
+        assert values["doc_r@1"] <= values["doc_r@5"] <= values["doc_r@10"]
+        assert values["passage_r@1"] <= values["passage_r@5"] <= values["passage_r@10"]
+        assert values["passage_r@1"] <= values["mrr@10"] <= values["passage_r@10"]
+    assert data["questions"] == 10
+    assert 0 < data["passages"]["median_words"] <= 200
+    assert results["product"]["doc_r@10"] > 0
+
+
+def test_the_report_and_charts_are_written(report_dir: Path) -> None:
+    markdown = (report_dir / "report.md").read_text("utf-8")
+    assert "## Retrieval" in markdown and "## Answers" in markdown
+    assert "median" in markdown and "min_confidence" in markdown
+    for png in ("retrieval_recall.png", "answers_reliability.png"):
+        assert (report_dir / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_answers_json_has_the_measures_and_a_threshold(report_dir: Path) -> None:
+    data = json.loads((report_dir / "answers.json").read_text("utf-8"))
+    assert data["questions"] == 10
+    for value in data["summary"].values():
+        assert 0.0 <= value <= 1.0
+    assert 0.0 <= data["suggested_min_confidence"] <= 1.0
+    assert sum(b["count"] for b in data["curve"]) <= 10
+    assert sum(data["statuses"].values()) == 10
