@@ -164,8 +164,8 @@ def sms_sim(
     """Text a running local server as Twilio would (signed requests); prints each reply."""
     import httpx
 
+    from channels.sms.signing import auth_token_for
     from channels.sms.simulator import SmsSimulator
-    from channels.sms.webhook import auth_token_for
 
     settings = Settings()
     sender = f"whatsapp:{from_}" if whatsapp else from_

@@ -16,7 +16,7 @@ import httpx
 from twilio.request_validator import RequestValidator
 
 from channels.sms.segments import count_segments
-from channels.sms.webhook import WEBHOOK_PATH
+from channels.sms.signing import WEBHOOK_PATH
 
 DEFAULT_FROM = "+15555550100"  # 555-01xx numbers are reserved for fiction
 DEFAULT_TO = "+15555550199"

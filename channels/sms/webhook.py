@@ -29,31 +29,13 @@ from channels.sms.keywords import Keyword, keyword_of
 from channels.sms.opt_outs import OptOutStore
 from channels.sms.segments import count_segments
 from channels.sms.sender import SmsSender, TwilioSender
+from channels.sms.signing import WEBHOOK_PATH, auth_token_for, signed_url
 
 log = logging.getLogger(__name__)
 
-WEBHOOK_PATH: Final = "/channels/twilio/sms"
-# Outside production, with no token configured, the server and `sms-sim` both use this
-# published token so a local simulator can sign requests. Production refuses to start
-# without a real one (see Settings).
-DEV_AUTH_TOKEN: Final = "citizen-assistant-development-token"
 TWIML: Final = "application/xml"
 
 router = APIRouter(tags=["sms"])
-
-
-def auth_token_for(settings: Settings) -> str:
-    """The token webhooks are signed with: the configured one, else the dev token."""
-    token = settings.twilio_auth_token.get_secret_value() if settings.twilio_auth_token else ""
-    return token or DEV_AUTH_TOKEN
-
-
-def signed_url(settings: Settings, request: Request) -> str:
-    """The URL Twilio signed: the public URL plus this path (and query), behind any proxy."""
-    if settings.public_url:
-        url = settings.public_url.rstrip("/") + request.url.path
-        return f"{url}?{request.url.query}" if request.url.query else url
-    return str(request.url)
 
 
 class SmsChannel:
