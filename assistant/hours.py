@@ -11,6 +11,7 @@ from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 _DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 _RULE = re.compile(
     r"^\s*(?P<first>[a-z]{3})(?:\s*-\s*(?P<last>[a-z]{3}))?\s+"
     r"(?P<start>\d{1,2}:\d{2})\s*-\s*(?P<end>\d{1,2}:\d{2})\s*$",
@@ -53,6 +54,21 @@ class OpeningHours:
             raise ValueError("opening hours are empty")
         return cls(text=text, zone=zone, rules=tuple(rules))
 
+    def describe(self) -> str:
+        """The hours as a notice would say them: "Monday to Friday, 8 am to 6 pm"."""
+        if self.always:
+            return "at any time"
+        parts = []
+        for days, start, end in self.rules:
+            ordered = sorted(days)
+            names = (
+                _NAMES[ordered[0]]
+                if len(ordered) == 1
+                else f"{_NAMES[ordered[0]]} to {_NAMES[ordered[-1]]}"
+            )
+            parts.append(f"{names}, {_clock(start)} to {_clock(end)}")
+        return "; ".join(parts)
+
     def is_open(self, moment: datetime) -> bool:
         if self.always:
             return True
@@ -61,3 +77,9 @@ class OpeningHours:
             local.weekday() in days and start <= local.time() < end
             for days, start, end in self.rules
         )
+
+
+def _clock(moment: time) -> str:
+    hour = moment.hour % 12 or 12
+    suffix = "am" if moment.hour < 12 else "pm"
+    return f"{hour}:{moment.minute:02d} {suffix}" if moment.minute else f"{hour} {suffix}"

@@ -88,7 +88,15 @@ class AssistantService:
         # latency flat and the component caches simple; storage happens outside the lock.
         self._turn_lock = threading.Lock()
 
-    def handle(self, message: InboundMessage, *, session_id: str | None = None) -> OutboundReply:
+    def handle(
+        self,
+        message: InboundMessage,
+        *,
+        session_id: str | None = None,
+        history: list[PastTurn] | None = None,
+    ) -> OutboundReply:
+        """One turn. ``history``, when given, replaces the stored recent turns as context
+        (a channel that keeps its own conversation state, such as a Rasa tracker)."""
         if self.store is not None and message.external_id:
             earlier = self.store.reply_to(channel=message.channel, external_id=message.external_id)
             if earlier is not None:
@@ -98,7 +106,10 @@ class AssistantService:
             handoff = self.people.queue.open_for(session_id)
             if handoff is not None:
                 return self._to_caseworker(message, session_id, handoff)
-        history = self.store.recent(session_id, limit=self.history_turns * 2) if self.store else []
+        if history is None:
+            history = (
+                self.store.recent(session_id, limit=self.history_turns * 2) if self.store else []
+            )
         ctx = TurnContext(message=message, text=message.text.strip(), history=history)
         with self._turn_lock:
             self.pipeline.run(ctx)
@@ -245,7 +256,9 @@ class AssistantService:
             ctx.status = Status.HANDOFF_CALLBACK_OFFERED
             ctx.citations = []
             hours = self.people.hours
-            when = "" if hours.always else canned.render(canned.CALLBACK_HOURS, hours=hours.text)
+            when = (
+                "" if hours.always else canned.render(canned.CALLBACK_HOURS, hours=hours.describe())
+            )
             ctx.reply_text = canned.render(
                 canned.CALLBACK_OFFER, hours=when, contact=replies.contact
             )

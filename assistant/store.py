@@ -204,13 +204,18 @@ class ConversationStore:
             ).all()
         return [
             {
+                "id": m.id,
                 "role": m.role,
                 "text": m.text,
                 "author": m.author,
                 "status": m.status,
                 "confidence": m.confidence,
                 "citations": m.citations or [],
-                "at": m.created_at.isoformat(),
+                "at": aware(m.created_at).isoformat(),
+                # A caseworker message sent by text: pending, retrying, queued, sent,
+                # delivered, read, undelivered or failed (with why); None otherwise.
+                "delivery_status": m.delivery_status,
+                "delivery_error": m.delivery_error,
             }
             for m in rows
         ]

@@ -29,7 +29,7 @@ def postgres_engine() -> Iterator[Engine]:
     try:
         with admin.begin() as connection:
             connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as error:  # noqa: BLE001 - say plainly what is missing
+    except Exception as error:
         pytest.fail(f"PostgreSQL is needed at {POSTGRES_URL}: {error}")
     engine = create_engine(
         POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"}, pool_size=10

@@ -197,10 +197,6 @@ def ask_for_person_by_api(base_url: str) -> str:
     return str(reply["handoff"]["id"])
 
 
-def focused(page: Page) -> str:
-    return str(page.evaluate("() => document.activeElement && document.activeElement.id"))
-
-
 def until(condition: Callable[[], bool], page: Page, timeout_ms: int = 10_000) -> None:
     waited = 0
     while not condition():
@@ -212,9 +208,7 @@ def until(condition: Callable[[], bool], page: Page, timeout_ms: int = 10_000) -
 # ---------------------------------------------------------------------------- tests
 
 
-def test_two_caseworkers_and_a_citizen_the_whole_story(
-    pages: Pages, staff: dict[str, str]
-) -> None:
+def test_two_caseworkers_and_a_citizen_the_whole_story(pages: Pages, staff: dict[str, str]) -> None:
     sam = pages.new()
     alex = pages.new()
     alex_socket = HeldSocket()
@@ -344,9 +338,12 @@ def test_keyboard_alone_signs_in_switches_tabs_opens_and_claims(
     expect(page.get_by_role("tab", name="Resolved")).to_be_focused()
     page.keyboard.press("Home")
     expect(waiting).to_be_focused()
-    assert page.get_by_role("tab").evaluate_all(
-        "tabs => tabs.map(t => t.tabIndex)"
-    ) == [0, -1, -1, -1]
+    assert page.get_by_role("tab").evaluate_all("tabs => tabs.map(t => t.tabIndex)") == [
+        0,
+        -1,
+        -1,
+        -1,
+    ]
 
     ask_for_person_by_api(live_server.url)
     expect(waiting_cards(page)).to_have_count(1)
@@ -369,7 +366,9 @@ def test_keyboard_alone_signs_in_switches_tabs_opens_and_claims(
 
     page.keyboard.type("Hello from the keyboard")
     page.keyboard.press("Control+Enter")
-    expect(page.locator("#transcript .entry--caseworker")).to_contain_text("Hello from the keyboard")
+    expect(page.locator("#transcript .entry--caseworker")).to_contain_text(
+        "Hello from the keyboard"
+    )
     expect(page.get_by_label("Reply to the citizen")).to_be_focused()
 
 
@@ -396,6 +395,7 @@ def test_no_serious_accessibility_problems_and_a_narrow_screen(
     page.get_by_role("button", name="Claim").click()
     page.get_by_label("Reply to the citizen").fill("How can I help?")
     page.get_by_role("button", name="Send reply").click()
+    expect(page.locator("#transcript .entry--caseworker")).to_contain_text("How can I help?")
     page.get_by_label("Add an internal note").fill("First contact")
     page.get_by_role("button", name="Add note").click()
     expect(page.locator("#notes")).to_contain_text("First contact")

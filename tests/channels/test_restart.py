@@ -27,7 +27,9 @@ def server_process(data_dir: Path, port: int) -> Iterator[str]:
     env = {**os.environ, "CA_DATA_DIR": str(data_dir), "CA_STAFF_HOURS": "always"}
     process = subprocess.Popen(
         [sys.executable, "-m", "assistant.cli", "serve", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -51,19 +53,25 @@ def server_process(data_dir: Path, port: int) -> Iterator[str]:
 @pytest.mark.slow
 def test_a_handoff_carries_on_across_a_restart(data_dir: Path) -> None:
     Container(Settings(data_dir=data_dir)).staff.create(
-        username="sam", password=PASSWORD, role=Role.CASEWORKER, display_name="Sam")
+        username="sam", password=PASSWORD, role=Role.CASEWORKER, display_name="Sam"
+    )
     port = free_port()
     staff = httpx.Client(timeout=30)
     with server_process(data_dir, port) as url:
-        signed = staff.post(url + "/api/staff/login",
-                            json={"username": "sam", "password": PASSWORD}).json()
+        signed = staff.post(
+            url + "/api/staff/login", json={"username": "sam", "password": PASSWORD}
+        ).json()
         staff.headers["X-CSRF-Token"] = signed["csrf_token"]
-        asked = httpx.post(url + "/api/chat", json={"message": "I want to talk to a representative"},
-                           timeout=30).json()
+        asked = httpx.post(
+            url + "/api/chat", json={"message": "I want to talk to a representative"}, timeout=30
+        ).json()
         session_id, handoff_id = asked["session_id"], asked["handoff"]["id"]
         assert staff.post(f"{url}/api/staff/handoffs/{handoff_id}/claim").status_code == 200
-        httpx.post(url + "/api/chat", json={"message": "It is about my parking permit",
-                                            "session_id": session_id}, timeout=30)
+        httpx.post(
+            url + "/api/chat",
+            json={"message": "It is about my parking permit", "session_id": session_id},
+            timeout=30,
+        )
 
     with server_process(data_dir, port) as url:  # a new process, same data dir
         detail = staff.get(f"{url}/api/staff/handoffs/{handoff_id}")
@@ -71,9 +79,13 @@ def test_a_handoff_carries_on_across_a_restart(data_dir: Path) -> None:
         body = detail.json()
         assert body["state"] == "claimed" and body["claimed_by"]["username"] == "sam"
         assert "It is about my parking permit" in [m["text"] for m in body["transcript"]]
-        again = httpx.post(url + "/api/chat", json={"message": "Are you still there?",
-                                                    "session_id": session_id}, timeout=30).json()
+        again = httpx.post(
+            url + "/api/chat",
+            json={"message": "Are you still there?", "session_id": session_id},
+            timeout=30,
+        ).json()
         assert again["session_id"] == session_id and again["status"] == "handoff_active"
-        reply = staff.post(f"{url}/api/staff/handoffs/{handoff_id}/reply",
-                           json={"text": "Yes, still here"})
+        reply = staff.post(
+            f"{url}/api/staff/handoffs/{handoff_id}/reply", json={"text": "Yes, still here"}
+        )
         assert reply.status_code == 200

@@ -22,6 +22,7 @@ from playwright.sync_api import (
     Request,
     Route,
     ViewportSize,
+    WebSocketRoute,
     expect,
     sync_playwright,
 )
@@ -157,6 +158,31 @@ def fake_reply(route: Route, body: dict) -> None:
     route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
 
 
+class FakeChatSocket:
+    """Stands in for the server's end of WS /ws/chat/{session_id}: the test decides what
+    the caseworker side says, and sees every connection the page makes."""
+
+    def __init__(self) -> None:
+        self.connections: list[WebSocketRoute] = []
+
+    def route(self, ws: WebSocketRoute) -> None:
+        self.connections.append(ws)  # not connected to the server: everything is mocked
+
+    def send(self, event: dict) -> None:
+        assert self.connections, "the page has not opened its WebSocket"
+        self.connections[-1].send(json.dumps(event))
+
+
+def handoff_reply(status: str, handoff: dict | None, text: str) -> dict:
+    return {
+        "session_id": "s-1",
+        "reply": {"text": text, "citations": []},
+        "status": status,
+        "confidence": 1.0,
+        "handoff": handoff,
+    }
+
+
 def serious_violations(page: Page) -> list[str]:
     from axe_playwright_python.sync_playwright import Axe
 
@@ -262,7 +288,8 @@ def test_unanswerable_question_suggests_a_person(page: Page) -> None:
 
 
 def test_handoff_state_and_position_are_shown(page: Page) -> None:
-    # The server does not queue handoffs yet, so its reply is stood in for here.
+    # The queue is stood in for here (and its live line with it).
+    page.route_web_socket("**/ws/chat/**", FakeChatSocket().route)
     page.route(
         "**/api/chat",
         lambda route: fake_reply(
@@ -482,3 +509,138 @@ def test_keyboard_focus_is_clearly_visible(page: Page) -> None:
     style = focus_style()
     assert style["boxShadow"] != "none", style
     assert style["background"] == "rgb(255, 221, 0)", style  # yellow, as the other focus states
+
+
+def test_a_caseworker_talks_live_and_the_citizen_rates_the_help(page: Page) -> None:
+    socket = FakeChatSocket()
+    page.route_web_socket("**/ws/chat/**", socket.route)
+    chat_replies = [
+        handoff_reply(
+            "handoff_requested",
+            {"id": "H-42", "state": "waiting", "position": 3, "expected_wait_minutes": 18},
+            "I've asked a caseworker to join this conversation.",
+        ),
+        handoff_reply(
+            "handoff_active",
+            {"id": "H-42", "state": "claimed", "position": None, "expected_wait_minutes": None},
+            "",
+        ),
+    ]
+    page.route("**/api/chat", lambda route: fake_reply(route, chat_replies.pop(0)))
+    page.locator("#handoff-button").click()
+    live = page.locator("#handoff-live")
+    expect(live).to_contain_text("Your place in the queue: 3")
+    expect(live).to_contain_text("Expected wait: about 18 minutes")
+    assert len(socket.connections) == 1
+    assert socket.connections[0].url.endswith("/ws/chat/s-1")
+
+    # The queue moves and a caseworker joins and writes, all without a reload.
+    socket.send(
+        {
+            "type": "handoff",
+            "id": "H-42",
+            "state": "waiting",
+            "position": 1,
+            "expected_wait_minutes": 6,
+        }
+    )
+    expect(live).to_contain_text("Your place in the queue: 1")
+    expect(live).to_contain_text("about 6 minutes")
+    socket.send(
+        {
+            "type": "handoff",
+            "id": "H-42",
+            "state": "claimed",
+            "position": None,
+            "expected_wait_minutes": None,
+        }
+    )
+    expect(live).to_contain_text("A caseworker has joined")
+    socket.send(
+        {
+            "type": "message",
+            "role": "caseworker",
+            "author": "Sam",
+            "text": "Hello, <b>this</b> is Sam",
+            "at": "2025-01-01T10:00:00+00:00",
+        }
+    )
+    message = page.locator("#messages .message--caseworker")
+    expect(message).to_have_count(1)
+    expect(message.locator(".message__who")).to_contain_text("Caseworker Sam")
+    expect(message.locator(".message__text")).to_have_text("Hello, <b>this</b> is Sam")
+    assert page.locator("#messages b").count() == 0
+
+    # While the caseworker holds it, the citizen's words go to them and the assistant is quiet.
+    box = page.get_by_label("Ask a question")
+    box.fill("thanks")
+    box.press("Enter")
+    expect(page.locator("#messages .message--user")).to_have_count(2)
+    expect(page.locator("#status")).to_have_text("Your message was sent to the caseworker.")
+    expect(assistant_messages(page)).to_have_count(1)
+
+    # A reload keeps it all and opens the live line again.
+    page.reload()
+    expect(page.locator("#messages .message--caseworker")).to_contain_text("is Sam")
+    expect(page.locator("#handoff-live")).to_contain_text("A caseworker has joined")
+    page.wait_for_function("() => document.getElementById('messages').children.length === 4")
+    assert len(socket.connections) == 2
+
+    # The caseworker resolves: a 1-5 rating with an optional comment.
+    socket.send({"type": "resolved", "id": "H-42"})
+    form = page.locator("#rating-form")
+    expect(form).to_be_visible()
+    expect(page.get_by_role("group", name="How helpful was the caseworker?")).to_be_visible()
+    expect(page.get_by_role("radio")).to_have_count(5)
+    problems = serious_violations(page)
+    assert not problems, "rating form:\n" + "\n".join(problems)
+
+    page.get_by_role("button", name="Send rating").click()
+    expect(page.locator("#rating-error")).to_contain_text("Choose a rating from 1 to 5")
+    expect(page.get_by_role("radio").first).to_be_focused()
+    page.keyboard.press("ArrowRight")  # radios by keyboard: 1 -> 2
+    expect(page.get_by_label("2", exact=True)).to_be_checked()
+    page.get_by_label("4", exact=True).check()
+    page.get_by_label("Anything else you want to tell us? (optional)").fill("Kind and quick")
+    with page.expect_request("**/api/chat/rating") as sent:
+        page.route(
+            "**/api/chat/rating",
+            lambda route: route.fulfill(
+                status=200, content_type="application/json", body='{"ok": true}'
+            ),
+        )
+        page.get_by_role("button", name="Send rating").click()
+    assert sent.value.post_data_json == {
+        "session_id": "s-1",
+        "rating": 4,
+        "comment": "Kind and quick",
+    }
+    expect(form).to_be_hidden()
+    expect(page.locator("#status")).to_have_text("Thank you for rating your conversation.")
+    page.reload()
+    expect(page.locator("#rating-form")).to_be_hidden()
+
+
+def test_out_of_hours_the_citizen_can_leave_a_message(page: Page) -> None:
+    # Nobody is signed in to the console, so the real server offers a callback.
+    page.locator("#handoff-button").click()
+    expect(assistant_messages(page)).to_have_count(1, timeout=ANSWER_TIMEOUT_MS)
+    form = page.locator("#callback-form")
+    expect(form).to_be_visible()
+    expect(assistant_messages(page)).to_contain_text("311")
+    problems = serious_violations(page)
+    assert not problems, "callback form:\n" + "\n".join(problems)
+
+    page.get_by_role("button", name="Send message").click()
+    expect(page.locator("#callback-error")).to_contain_text("Enter a message")
+    expect(page.get_by_label("Your message")).to_be_focused()
+    page.keyboard.type("Please call me about my parking permit renewal.")
+    page.get_by_label("Phone number or email address").fill("555-010-2222")
+    with page.expect_response("**/api/chat/callback") as answered:
+        page.get_by_role("button", name="Send message").click()
+    assert answered.value.status == 200, answered.value.text()
+    expect(form).to_be_hidden()
+    expect(page.locator("#handoff-live")).to_contain_text("Someone will contact you")
+    page.reload()
+    expect(page.locator("#callback-form")).to_be_hidden()
+    expect(page.locator("#handoff-live")).to_contain_text("Someone will contact you")

@@ -479,6 +479,7 @@
     if (data.status === 'handoff_callback_offered' && state.callback !== 'done') {
       state.callback = 'offered';
     }
+    renderHandoffPanel();
     saveConversation();
     updateChrome();
     reveal(item);
@@ -486,7 +487,11 @@
 
   // ---------------------------------------------------------------- talking to a caseworker
 
-  const OPEN_HANDOFF_STATES = ['waiting', 'queued', 'requested', 'claimed', 'assigned', 'active', 'connected'];
+  // While any of these hold, a caseworker may write: the page keeps a live line open.
+  const OPEN_HANDOFF_STATES = [
+    'waiting', 'queued', 'requested', 'claimed', 'assigned', 'active', 'connected',
+    'callback_requested',
+  ];
 
   function handoffIsOpen() {
     return Boolean(state.handoff) && OPEN_HANDOFF_STATES.includes(String(state.handoff.state));

@@ -96,6 +96,7 @@
     view: 'waiting',
     lists: {}, // view -> {items, fetchedAt}
     openId: null,
+    detailSeq: 0,
     open: null, // the open handoff with its transcript and notes
     rendered: [], // {role, text, time} of transcript items on screen, to skip live duplicates
     knownWaiting: null, // ids in the waiting list, to spot new arrivals
@@ -543,8 +544,10 @@
   // ---------------------------------------------------------------- one conversation
 
   async function openHandoff(id, { focus }) {
+    // Loads can overlap (a reply, then a note): only the latest one may draw the page.
+    const seq = ++state.detailSeq;
     const result = await request('GET', `handoffs/${encodeURIComponent(id)}`);
-    if (!state.signedIn) return;
+    if (!state.signedIn || seq !== state.detailSeq) return;
     if (!result.ok || !result.data) {
       showActionError(problemText(result));
       return;
