@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from assistant.container import Container
 from assistant.settings import Settings, get_settings
+from channels.sms import answers as sms_answers
 from channels.web import api, pages, staff
 
 log = logging.getLogger("citizen_assistant")
@@ -45,6 +46,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         from channels.sms import webhook as sms_webhook  # twilio is imported only when used
 
         app.include_router(sms_webhook.router)
+    # Links to full answers sent by text keep working if SMS is later switched off.
+    app.include_router(sms_answers.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     return app
 

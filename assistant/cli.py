@@ -15,6 +15,7 @@ import typer
 
 from assistant.cli_admin import retention_app, users_app
 from assistant.settings import Settings
+from eval.cli import eval_app
 
 if TYPE_CHECKING:
     from assistant.container import Container
@@ -28,6 +29,7 @@ kb_app = typer.Typer(help="Inspect and change the knowledge base.", no_args_is_h
 app.add_typer(kb_app, name="kb")
 app.add_typer(users_app, name="users")
 app.add_typer(retention_app, name="retention")
+app.add_typer(eval_app, name="eval")
 
 
 def _quiet_libraries() -> None:

@@ -15,21 +15,54 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
-import Stemmer
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from assistant.turns import Citation
 from knowledge_base.embeddings import Embedder
 from knowledge_base.index_store import IndexStore
 from knowledge_base.lexical_index import tokenize
 from knowledge_base.retriever import RetrievalResult, ScoredChunk
+from knowledge_base.terms import content_terms
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9¿¡$])")
 _LIST_MARK = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
-# Words that carry no topic; the lexical index keeps some of them (e.g. "my").
-_FUNCTION_WORDS = frozenset(
-    Stemmer.Stemmer("english").stemWords([*ENGLISH_STOP_WORDS, "does", "did", "doing", "my", "am"])
+
+
+# Answer types, as classic extractive QA uses them: what kind of thing the question asks
+# for, and how a sentence that gives it looks.
+_DAYS_MONTHS = (
+    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april"
+    r"|may|june|july|august|september|october|november|december"
 )
+ANSWER_TYPES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
+    (
+        re.compile(r"\b(how much|cost|costs|fee|fees|price|charge|pay for|cuánto|costo)\b", re.I),
+        re.compile(r"\$\s?\d|\b(free|no (charge|fee|cost)|costs? nothing|gratis)\b", re.I),
+    ),
+    (
+        re.compile(
+            r"\b(how long|when|what time|deadline|how soon|how many days|hours|open)\b", re.I
+        ),
+        re.compile(
+            rf"\b\d+\s*(business |working )?(days?|weeks?|months?|years?|hours?|minutes?)\b"
+            rf"|\b\d{{1,2}}(:\d{{2}})?\s*(a\.m\.|p\.m\.|am|pm)\b|\b({_DAYS_MONTHS})\b",
+            re.I,
+        ),
+    ),
+    (
+        re.compile(r"\bwhere\b|\bdónde\b", re.I),
+        re.compile(
+            r"\b\d+ [A-Z][a-z]+ (Street|Avenue|Road|Parkway|Boulevard|Way|Plaza|Lane)\b"
+            r"|\bonline at\b|\.example\b|\b(office|branch|city hall)\b",
+            re.I,
+        ),
+    ),
+)
+ANSWER_TYPE_BONUS = 0.15
+
+
+def expected_answer_types(question: str) -> list[re.Pattern[str]]:
+    """The shapes a good answer sentence would have, for this question."""
+    return [shape for asks, shape in ANSWER_TYPES if asks.search(question)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +83,14 @@ class ComposedAnswer:
 class Composer(Protocol):
     """Turns retrieved passages into a short, cited answer."""
 
-    def compose(self, *, question: str, retrieval: RetrievalResult) -> ComposedAnswer | None: ...
+    def compose(
+        self,
+        *,
+        question: str,
+        retrieval: RetrievalResult,
+        already_said: Sequence[str] = (),
+        topic: str = "",
+    ) -> ComposedAnswer | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +170,21 @@ class ExtractiveComposer:
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = sentence_cache_size
 
-    def compose(self, *, question: str, retrieval: RetrievalResult) -> ComposedAnswer | None:
+    def compose(
+        self,
+        *,
+        question: str,
+        retrieval: RetrievalResult,
+        already_said: Sequence[str] = (),
+        topic: str = "",
+    ) -> ComposedAnswer | None:
+        """The answer; sentences found in ``already_said`` (earlier replies) are not repeated.
+
+        ``topic`` is the text whose words the source should contain for confidence: the
+        question itself, or for a follow-up like "how long does it take?" the question
+        with the message it follows.
+        """
+        topic = topic or question
         hits = retrieval.hits[: self.passages]
         if not hits or retrieval.query_vector is None:
             return None
@@ -139,15 +193,20 @@ class ExtractiveComposer:
             for rank, hit in enumerate(hits)
             for pos, s in enumerate(split_sentences(hit.chunk.text))
             if s not in (hit.chunk.title, *hit.chunk.section_path)  # headings answer nothing
+            and not any(s in earlier for earlier in already_said)
         ]
         if not candidates:
             return None
         vectors = self._sentence_vectors([c.text for c in candidates])
-        cosines = vectors @ retrieval.query_vector
+        # Retrieval already read the conversation; a sentence must also answer the question.
+        question_vector = self.embedder.embed_query(question)
+        cosines = 0.5 * (vectors @ retrieval.query_vector) + 0.5 * (vectors @ question_vector)
         question_terms = set(tokenize([question])[0])
+        shapes = expected_answer_types(question)
         scores = np.array(
             [
                 _score(c, float(cos), question_terms, len(hits))
+                + (ANSWER_TYPE_BONUS if any(p.search(c.text) for p in shapes) else 0.0)
                 for c, cos in zip(candidates, cosines, strict=True)
             ]
         )
@@ -163,14 +222,17 @@ class ExtractiveComposer:
                 continue  # one answer, one source document: no stitched-together claims
             extra = len(candidates[i].text) + 6
             if length + extra > self.max_chars:
-                if chosen:
-                    continue
+                if chosen or any(
+                    len(candidates[j].text) + 6 <= self.max_chars and scores[j] >= best - 0.05
+                    for j in order[:8]
+                ):
+                    continue  # a unit that fits whole, nearly as good, reads better than a cut
                 # The best sentence alone is too long: cut it at a word, keep it verbatim.
                 return self._assemble(
                     [(candidates[i], _truncate(candidates[i].text, self.max_chars - 6))],
                     cosine=float(cosines[i]),
                     top=hits[0],
-                    coverage=self._coverage(question, source_doc),
+                    coverage=self._coverage(topic, source_doc),
                 )
             chosen.append(int(i))
             length += extra
@@ -179,13 +241,13 @@ class ExtractiveComposer:
             [(candidates[i], candidates[i].text) for i in picked],
             cosine=float(cosines[order[0]]),
             top=hits[0],
-            coverage=self._coverage(question, source_doc),
+            coverage=self._coverage(topic, source_doc),
         )
 
     def _coverage(self, question: str, doc_id: str) -> float:
         """IDF-weighted share of the question's content terms found in the source document."""
         snapshot = self.store.snapshot() if self.store is not None else None
-        terms = set(tokenize([question])[0]) - _FUNCTION_WORDS
+        terms = content_terms(question)
         if snapshot is None or not terms:
             return 1.0
         frequency = snapshot.term_document_frequency
@@ -254,12 +316,16 @@ def _score(candidate: _Candidate, cosine: float, terms: set[str], hits: int) -> 
     short_heading = len(text) < 40 and not text.rstrip().endswith((".", "?"))
     fragment = not text[:1].isupper() and not text[:1].isdigit() and text[:1] not in '$¿¡"('
     dangling = text.endswith(":")
-    penalty = 0.3 * short_heading + 0.15 * fragment + 0.3 * dangling
+    penalty = 0.3 * short_heading + 0.3 * fragment + 0.3 * dangling
     return cosine + 0.2 * overlap + prior - penalty
 
 
 def _truncate(text: str, limit: int) -> str:
+    """Cut at a list item if one ends in time, else at a word; mark the cut with "…"."""
     if len(text) <= limit:
         return text
-    cut = text[: limit - 1].rsplit(" ", 1)[0]
-    return cut + "…"
+    head = text[: limit - 1]
+    lines = head.rsplit("\n", 1)
+    if len(lines) == 2 and len(lines[0]) > limit // 2:
+        return lines[0].rstrip() + "\n…"
+    return head.rsplit(" ", 1)[0] + "…"

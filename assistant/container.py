@@ -7,6 +7,7 @@ import threading
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 
@@ -36,6 +37,9 @@ from knowledge_base.index_store import IndexStore
 from knowledge_base.ingest import IndexBuildOptions, Ingestor, IngestReport
 from knowledge_base.loaders import load_paths
 from knowledge_base.retriever import FusionWeights, HybridRetriever
+
+if TYPE_CHECKING:
+    from channels.sms.delivery import TextDelivery
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +94,9 @@ class Container:
                 lexical=s.lexical_weight,
                 history=s.history_weight,
                 focus=s.focus_weight,
+                standalone_history=s.standalone_history_weight,
+                standalone_terms=s.standalone_terms,
+                dense_question=s.dense_question_weight,
                 history_turns=s.history_turns,
                 rrf_k=s.rrf_k,
                 candidates=s.retrieval_candidates,
@@ -153,11 +160,28 @@ class Container:
 
     @cached_property
     def handoffs(self) -> HandoffQueue:
-        return HandoffQueue(
+        queue = HandoffQueue(
             self.engine,
             staff=self.staff,
             events=self.events,
             minutes_per_case=self.settings.handoff_minutes_per_case,
+        )
+        # A caseworker's reply to a citizen who texted goes back by text (Twilio).
+        queue.deliveries["sms"] = self._deliver_by_text
+        queue.deliveries["whatsapp"] = self._deliver_by_text
+        return queue
+
+    @cached_property
+    def sms_delivery(self) -> TextDelivery:
+        from channels.sms.delivery import TextDelivery  # twilio is imported only when used
+
+        return TextDelivery(self)
+
+    def _deliver_by_text(
+        self, conversation_id: str, text: str, *, message_id: int, handoff_id: str
+    ) -> None:
+        self.sms_delivery.deliver(
+            conversation_id, text, message_id=message_id, handoff_id=handoff_id
         )
 
     @cached_property

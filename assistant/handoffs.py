@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.engine import Engine
@@ -97,7 +96,12 @@ class HandoffView:
         }
 
 
-Delivery = Callable[[str, str], None]  # (conversation_id, text) -> sends it
+class Delivery(Protocol):
+    """Sends a caseworker's stored message to the citizen's channel (must return quickly)."""
+
+    def __call__(
+        self, conversation_id: str, text: str, *, message_id: int, handoff_id: str
+    ) -> None: ...
 
 
 class HandoffQueue:
@@ -290,16 +294,20 @@ class HandoffQueue:
         clean = redact(text.strip()).text
         if not clean:
             raise HandoffError("Write a reply first.")
-        message = self._add_message(
-            view.conversation_id, role="caseworker", text=clean, author=user.display_name
-        )
         deliver = self.deliveries.get(view.channel)
-        if deliver is not None:
-            deliver(view.conversation_id, clean)
+        message = self._add_message(
+            view.conversation_id,
+            role="caseworker",
+            text=clean,
+            author=user.display_name,
+            delivery_status="pending" if deliver is not None else None,
+        )
         self.events.publish(chat_topic(view.conversation_id), {"type": "message", **message})
         self.events.publish(
             STAFF_TOPIC, {"type": "message", "handoff_id": view.id, "message": message}
         )
+        if deliver is not None:  # after the message event, so its delivery events follow it
+            deliver(view.conversation_id, clean, message_id=message["id"], handoff_id=view.id)
         return message
 
     def add_note(self, handoff_id: str, user: StaffUser, text: str) -> dict[str, Any]:
@@ -407,29 +415,40 @@ class HandoffQueue:
         return view
 
     def _add_message(
-        self, conversation_id: str, *, role: str, text: str, author: str | None = None
+        self,
+        conversation_id: str,
+        *,
+        role: str,
+        text: str,
+        author: str | None = None,
+        delivery_status: str | None = None,
     ) -> dict[str, Any]:
         now = utcnow()
         with self._sessions.begin() as session:
-            session.add(
-                Message(
-                    conversation_id=conversation_id,
-                    role=role,
-                    text=text,
-                    author=author,
-                    created_at=now,
-                )
+            row = Message(
+                conversation_id=conversation_id,
+                role=role,
+                text=text,
+                author=author,
+                created_at=now,
+                delivery_status=delivery_status,
             )
+            session.add(row)
+            session.flush()
+            message_id = row.id
             conversation = session.get(Conversation, conversation_id)
             if conversation is not None:
                 conversation.updated_at = now
         return {
+            "id": message_id,
             "role": role,
             "text": text,
             "author": author,
             "at": now.isoformat(),
             "status": None,
             "citations": [],
+            "delivery_status": delivery_status,
+            "delivery_error": None,
         }
 
     def _system_message(self, view: HandoffView, text: str) -> None:

@@ -24,22 +24,82 @@ _THANKS = re.compile(
     rf"muchas gracias)[\s,.!]*(that('s| is) (helpful|great|all))?{_WORDS}$",
     re.IGNORECASE,
 )
+#: Who a citizen asks for when they want a person.
+_PEOPLE = (
+    r"(?:(?:a|an|the|some|my|your|one of your)\s+)?(?:(?:real|live|actual|human|other)\s+)?"
+    r"(?:person|human(?: being)?|someone|somebody|anyone|anybody|agent|representative|rep|"
+    r"operator|caseworker|case worker|case manager|staff(?: member)?|employee|supervisor|"
+    r"manager|worker|people|member of staff|advisor|adviser|clerk)"
+)
+#: The same, without job titles that also name an office ("contact the clerk").
+_ANY_PERSON = (
+    r"(?:(?:a|an|the|some|my|your|one of your)\s+)?(?:(?:real|live|actual|human)\s+)?"
+    r"(?:person|human(?: being)?|someone|somebody|anyone|anybody|agent|representative|rep|"
+    r"operator|caseworker|case worker|staff(?: member)?|supervisor)"
+)
 _HUMAN = re.compile(
-    r"\b(talk|speak|chat|connect|transfer|put|get)\b.{0,30}\b(person|human|someone|somebody|"
-    r"agent|representative|rep|operator|caseworker|case worker|staff|people|a real)\b"
-    r"|\b(real|live|actual) (person|human|agent)\b"
-    r"|^\W*(please\W+)?(an?\s+|the\s+)?(agent|representative|operator|human|person|"
-    r"caseworker)(\W+please)?\W*$"
-    r"|\b(hablar|habla|comunicar(me)?)\b.{0,20}\b(persona|agente|humano|representante)\b",
+    # talk to / speak with / chat with a person
+    rf"\b(?:talk|speak|chat|converse)\s+(?:directly\s+|again\s+)?(?:to|with)\s+{_PEOPLE}\b"
+    # connect / transfer / put me (through) to a person; get me a person
+    r"|\b(?:connect|transfer|put|pass)\s+(?:me|us)\s+(?:through\s+|over\s+|back\s+)?"
+    r"(?:to|with)\b"
+    rf"|\bget\s+me\s+{_PEOPLE}\b"
+    # reach / contact / call / phone a person
+    rf"|\b(?:reach|contact|call|phone|ring)\s+{_ANY_PERSON}\b"
+    # a person calls me (back); a callback
+    rf"|\b{_ANY_PERSON}\s+(?:to\s+|can\s+|could\s+|will\s+|please\s+)?(?:call|phone|ring|"
+    rf"contact)\s+me\b"
+    r"|\b(?:call\s+me\s+back|callback|call-back)\b"
+    # I want / need / would rather have a person (and not a bot)
+    rf"|\b(?:want|need|prefer|like|rather(?:\s+have)?)\s+{_ANY_PERSON}"
+    r"(?=\s*(?:$|[.!?,;]|please|now|not|instead|who|that|to\s+(?:talk|speak|help|chat|call)))"
+    # is there a person / anyone (there | I can talk to)? who can I talk to?
+    rf"|\bis\s+(?:there\s+)?{_PEOPLE}\s+(?:there|here|available|on\s+the\s+line|"
+    r"(?:i|we)\s+(?:can|could)\s+(?:talk|speak|chat|call|phone))\b"
+    r"|\bwho\s+(?:can|could|do)\s+i\s+(?:talk|speak)\s+(?:to|with)\b"
+    r"|\b(?:real|live|actual) (?:person|human|agent)\b"
+    r"|^\W*(?:please\W+)?(?:an?\s+|the\s+)?(?:agent|representative|operator|human|person|"
+    r"caseworker|supervisor)(?:\W+please)?\W*$"
+    # Spanish
+    r"|\b(?:hablar|habla|comunicar(?:me)?|comunica|comun[ií]queme|pasar(?:me)?|p[aá]seme)\b"
+    r".{0,20}\b(?:persona|agente|humano|representante|alguien|operador(?:a)?|empleado)\b"
+    r"|\b(?:quiero|necesito)\s+(?:una\s+|un\s+)?(?:persona|humano|agente|representante)\b",
     re.IGNORECASE,
 )
 _CRISIS = re.compile(
-    r"\b(kill(ing)? my ?self|suicid(e|al)|end (it all|my life)|want to die|self[- ]harm|"
-    r"hurt(ing)? my ?self|overdos(e|ing)|"
-    r"(he|she|they|partner|husband|wife|boyfriend|girlfriend) (hits|beats|is hurting|"
-    r"hurts|threatens|is threatening) me|domestic (violence|abuse)|being abused|"
-    r"not safe at home|in danger|someone is (trying to|going to) (hurt|kill)|"
-    r"quiero morir|me quiero matar|violencia dom[eé]stica)\b",
+    # self-harm and suicide
+    r"\b(?:kill(?:ing)? my ?self|suicid(?:e|al)|end(?:ing)? (?:it all|my (?:own )?life)|"
+    r"take my (?:own )?life|want to die|wanna die|don'?t want to (?:live|be alive|be here) "
+    r"(?:any ?more|anymore)?|self[- ]harm|(?:hurt|hurting|cut|cutting|harm|harming) my ?self|"
+    r"overdos(?:e|ed|ing)|(?:take|took|swallow(?:ed)?) (?:all (?:of )?)?(?:my |the |these |those |"
+    r"too many )?(?:pills|tablets)|no (?:point|reason) (?:in )?(?:going on|living)|"
+    r"better off without me|can'?t go on|"
+    r"(?:pills|tablets|meds|medications?)\b[^.?!]{0,60}\b(?:take|swallow)(?:ing)? "
+    r"(?:them |it )?all\b|"
+    r"\b(?:take|swallow)(?:ing)? (?:them |it )?all\b[^.?!]{0,30}\b(?:pills|tablets|meds)|"
+    # violence, abuse and threats, now
+    r"(?:kill(?:s|ed)?|hurt(?:s)?|harm(?:s|ed)?|beat(?:s|en)?|hit(?:s)?|rape(?:s|d)?|"
+    r"choke(?:s|d)?|strangle(?:s|d)?|stab(?:s|bed)?|shoot(?:s)?|shot|punch(?:es|ed)?|"
+    r"kick(?:s|ed)?|slap(?:s|ped)?) "
+    r"(?:me|us|my (?:kids?|children|son|daughter|baby|mom|mother|dad|father|sister|brother|"
+    r"family))\b(?! off| up| back)|"
+    r"threat(?:en|ens|ened|ening) (?:me|us|my|to (?:kill|hurt|harm|beat|shoot|stab))|"
+    r"domestic (?:violence|abuse)|(?:being|been|was|were|is|are|am|get|got) "
+    r"(?:abused|molested|assaulted|raped|beaten|trafficked)|molest(?:ed|ing)|"
+    r"(?:is|are|'s|'re) (?:being )?abusive|abusive (?:partner|husband|wife|boyfriend|girlfriend|"
+    r"ex|spouse|father|mother|dad|mom|parents?|relationship|home)|"
+    r"(?:not|never) safe (?:at home|here|with (?:him|her|them))|(?:don'?t|do not) feel safe|"
+    r"(?:afraid|scared|fear(?:ful)?) for my (?:life|safety)|in (?:immediate )?danger\b(?! of)|"
+    r"someone is (?:trying to|going to) (?:hurt|kill|break in)|"
+    r"break(?:ing)? in(?:to)? (?:my|our) (?:house|home|apartment|room)|"
+    r"(?:with|has|had|pulled|holding) an? (?:gun|knife|weapon)|locked (?:me|us) in|"
+    # medical emergencies
+    r"heart attack|having a stroke|(?:not|isn'?t|stopped) breathing|won'?t wake up|"
+    r"unconscious|"
+    # Spanish
+    r"quiero morir|me quiero matar|matarme|suicidarme|no quiero vivir|"
+    r"violencia dom[eé]stica|me (?:pega|golpea|maltrata|amenaza)|"
+    r"no estoy a salvo|no me siento segur[ao])",
     re.IGNORECASE,
 )
 _ABUSE = re.compile(

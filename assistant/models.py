@@ -39,6 +39,9 @@ class Conversation(Base):
     channel: Mapped[str] = mapped_column(String(32))
     # A channel's own handle on the citizen (e.g. a keyed hash of a phone number).
     conversation_key: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    # The citizen's SMS/WhatsApp address, encrypted (channels/sms/contacts.py), so that a
+    # caseworker's reply can be sent later. Never stored or logged in the clear.
+    contact_encrypted: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -59,6 +62,12 @@ class Message(Base):
     # The channel's id for the inbound message (Twilio's MessageSid): retries are ignored.
     external_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
     author: Mapped[str | None] = mapped_column(String(128), nullable=True)  # caseworker name
+    # An outbound caseworker message sent by text: Twilio's MessageSid and its last status.
+    delivery_sid: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    delivery_status: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    delivery_error: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # An answer's public page is /a/{answer_token} (random, set when first linked).
+    answer_token: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     __table_args__ = (

@@ -91,7 +91,7 @@ class Settings(BaseSettings):
     )
     hnsw_m: int = Field(32, ge=4, le=128, description="HNSW graph degree (M).")
     hnsw_ef_search: int = Field(
-        96, ge=8, le=2048, description="HNSW candidate list size at query time (efSearch)."
+        192, ge=8, le=2048, description="HNSW candidate list size at query time (efSearch)."
     )
     hnsw_ef_construction: int = Field(
         80, ge=8, le=2048, description="HNSW candidate list size at build time."
@@ -104,8 +104,8 @@ class Settings(BaseSettings):
     retrieval_candidates: int = Field(
         50, ge=1, le=1000, description="Candidates taken from each index before fusion."
     )
-    rrf_k: int = Field(10, ge=1, description="Reciprocal-rank-fusion constant.")
-    dense_weight: float = Field(0.7, ge=0, description="Weight of the dense ranking in fusion.")
+    rrf_k: int = Field(20, ge=1, description="Reciprocal-rank-fusion constant.")
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
     lexical_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in fusion.")
     history_turns: int = Field(
         12,
@@ -120,6 +120,24 @@ class Settings(BaseSettings):
         description="Weight of the conversation history against the latest message in retrieval.",
     )
 
+    standalone_history_weight: float = Field(
+        0.6,
+        ge=0,
+        le=1,
+        description="History weight for a question with its own topic words (at least "
+        "`CA_STANDALONE_TERMS`) that the page the conversation is on does not contain: a "
+        "change of subject.",
+    )
+    standalone_terms: int = Field(
+        2, ge=1, le=20, description="Content words from which a question counts as standalone."
+    )
+    dense_question_weight: float = Field(
+        1.0,
+        ge=0,
+        le=1,
+        description="Share of the dense weight given to the question alone (times one minus "
+        "the history weight) in a conversation.",
+    )
     focus_weight: float = Field(
         0.5,
         ge=0,
@@ -233,6 +251,19 @@ class Settings(BaseSettings):
         description="Secret key for the HMAC-SHA256 hash that stands in for phone numbers "
         "in the database; required in production with SMS (a fixed dev key otherwise).",
     )
+    contact_encryption_key: SecretStr | None = Field(
+        None,
+        description="Secret from which the key encrypting citizens' SMS and WhatsApp numbers "
+        "is derived (HKDF-SHA256, then Fernet); a number is kept only so a caseworker's reply "
+        "can be sent by text. Required in production with SMS (a fixed dev key otherwise).",
+    )
+    sms_delivery_backoff_seconds: tuple[float, ...] = Field(
+        (1.0, 4.0, 16.0),
+        max_length=10,
+        description="Seconds to wait before each new try when a caseworker's reply by text "
+        "fails for a passing reason (Twilio 5xx or 429, network); as many retries as values. "
+        "A JSON list in the environment, e.g. [1, 4, 16].",
+    )
 
     # People: handoff, queue, staff
     staff_hours: str = Field(
@@ -290,7 +321,12 @@ class Settings(BaseSettings):
         if self.environment == "production" and self.sms_enabled:
             missing = [
                 f"CA_{name.upper()}"
-                for name in ("twilio_auth_token", "phone_hash_key", "public_url")
+                for name in (
+                    "twilio_auth_token",
+                    "phone_hash_key",
+                    "contact_encryption_key",
+                    "public_url",
+                )
                 if not _secret_value(getattr(self, name))
             ]
             if missing:

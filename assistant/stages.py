@@ -17,6 +17,7 @@ from assistant.redaction import redact
 from assistant.turns import Route, Status, TurnContext
 from knowledge_base.embeddings import Embedder
 from knowledge_base.retriever import HybridRetriever, RetrievalQuery
+from knowledge_base.terms import content_terms
 
 _CITATION_MARK = re.compile(r"\s\[\d+\]")
 
@@ -144,6 +145,8 @@ class ScopeCheck:
 
     def __call__(self, ctx: TurnContext) -> None:
         assert ctx.retrieval is not None and ctx.retrieval.hit_vectors is not None
+        if ctx.history and len(content_terms(ctx.text)) < 2:
+            return  # "where do I go?" has no topic of its own: the conversation gives it one
         if self._vectors is None:
             self._vectors = self.embedder.embed_documents(list(self.examples))
         question = self.embedder.embed_query(ctx.text)
@@ -169,7 +172,12 @@ class Compose:
 
     def __call__(self, ctx: TurnContext) -> None:
         assert ctx.retrieval is not None
-        answer = self.composer.compose(question=ctx.text, retrieval=ctx.retrieval)
+        said = [t.text for t in ctx.history if t.role == "assistant"][-3:]
+        asked = ctx.citizen_history[-1:]
+        topic = ctx.text if len(content_terms(ctx.text)) >= 2 else " ".join([*asked, ctx.text])
+        answer = self.composer.compose(
+            question=ctx.text, retrieval=ctx.retrieval, already_said=said, topic=topic
+        )
         if answer is None:
             ctx.finish(Status.UNANSWERABLE_NO_CONTENT, self.replies(canned.NO_CONTENT))
             return

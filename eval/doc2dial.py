@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -146,8 +146,3 @@ class OffsetMap:
         if start >= end:
             return int(self._positions[start]), int(self._positions[start])
         return int(self._positions[start]), int(self._positions[end - 1]) + 1
-
-
-def conversation_prefixes(history: Sequence[DialogueTurn]) -> list[int]:
-    """Indexes of the user turns in ``history`` (each one is a message the product saw)."""
-    return [i for i, turn in enumerate(history) if turn.role == "user"]

@@ -22,6 +22,7 @@ from knowledge_base.documents import Chunk
 from knowledge_base.embeddings import Embedder
 from knowledge_base.index_store import IndexSnapshot, IndexStore
 from knowledge_base.lexical_index import tokenize
+from knowledge_base.terms import content_terms
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,12 +56,19 @@ class RetrievalResult:
 class FusionWeights:
     """How much each ranking counts; see the settings of the same names."""
 
-    dense: float = 0.7
+    dense: float = 1.0
     lexical: float = 1.0
     history: float = 0.8
+    # A question that names its own topic ("how do I get a birth certificate?") needs the
+    # conversation less than "how much does it cost?": this weight applies from
+    # ``standalone_terms`` content words up.
+    standalone_history: float = 0.6
+    # Share of the dense weight given to the question alone (scaled by 1 - history weight).
+    dense_question: float = 1.0
+    standalone_terms: int = 2
     focus: float = 0.5
     history_turns: int = 12
-    rrf_k: int = 10
+    rrf_k: int = 20
     candidates: int = 50
 
     def __post_init__(self) -> None:
@@ -94,18 +102,38 @@ class HybridRetriever:
             return RetrievalResult(hits=[], version=None)
         return self.retrieve_from(snapshot, query, k=k)
 
-    def query_vector(self, query: RetrievalQuery) -> np.ndarray:
+    def history_weight(self, query: RetrievalQuery, snapshot: IndexSnapshot | None = None) -> float:
+        """How much the conversation counts for this question (see ``FusionWeights``).
+
+        A question with topic words of its own that the page the conversation is on does
+        not contain ("how do I get a birth certificate?" while talking about licence
+        renewal) changes the subject: the history then counts less.
+        """
+        w = self.weights
+        terms = content_terms(query.text)
+        if len(terms) < w.standalone_terms:
+            return w.history
+        if snapshot is not None and query.focus_docs:
+            page = snapshot.document_terms(query.focus_docs[0])
+            if len(terms & page) / len(terms) >= 0.5:
+                return w.history
+        return min(w.history, w.standalone_history)
+
+    def query_vector(
+        self, query: RetrievalQuery, snapshot: IndexSnapshot | None = None
+    ) -> np.ndarray:
         """The question's vector, nudged towards the recent conversation."""
         w = self.weights
+        weight = self.history_weight(query, snapshot)
         vector = self.embedder.embed_query(query.text).astype(np.float32)
         history = list(query.history)[-w.history_turns :] if w.history_turns else []
-        if history and w.history > 0:
+        if history and weight > 0:
             context = np.zeros_like(vector)
             for age, text in enumerate(reversed(history)):
                 context += self.embedder.embed_query(text) / (age + 1)
             norm = float(np.linalg.norm(context))
             if norm > 0:
-                vector = vector + w.history * context / norm
+                vector = vector + weight * context / norm
         return vector / max(float(np.linalg.norm(vector)), 1e-12)
 
     def retrieve_from(
@@ -114,7 +142,7 @@ class HybridRetriever:
         w = self.weights
         k = k or self.top_k
         allowed = snapshot.mask(query.filters)
-        vector = self.query_vector(query)
+        vector = self.query_vector(query, snapshot)
         fused: dict[int, float] = {}
 
         def add(rows: np.ndarray, weight: float) -> None:
@@ -123,15 +151,23 @@ class HybridRetriever:
             for rank, row in enumerate(rows.tolist()):
                 fused[row] = fused.get(row, 0.0) + weight / (w.rrf_k + rank + 1)
 
-        dense_rows, _ = snapshot.vector_index.search(vector, w.candidates, allowed=allowed)
-        add(dense_rows, w.dense)
         question_tokens = tokenize([query.text])[0]
         history = list(query.history)[-w.history_turns :] if w.history_turns else []
-        if history and w.history > 0:
+        history_weight = self.history_weight(query, snapshot)
+        dense_rows, _ = snapshot.vector_index.search(vector, w.candidates, allowed=allowed)
+        if history and history_weight > 0 and w.dense_question > 0:
+            # The question alone gets its own dense ranking, so a change of topic is heard.
+            alone = self.embedder.embed_query(query.text).astype(np.float32)
+            alone_rows, _ = snapshot.vector_index.search(alone, w.candidates, allowed=allowed)
+            add(alone_rows, w.dense * w.dense_question * (1 - history_weight))
+            add(dense_rows, w.dense * (1 - w.dense_question * (1 - history_weight)))
+        else:
+            add(dense_rows, w.dense)
+        if history and history_weight > 0:
             context_tokens = tokenize([" ".join([*history, query.text])])[0]
             rows, _ = snapshot.lexical_index.search(context_tokens, w.candidates, allowed=allowed)
-            add(rows, w.lexical * w.history)
-            lexical_weight = w.lexical * (1 - w.history)
+            add(rows, w.lexical * history_weight)
+            lexical_weight = w.lexical * (1 - history_weight)
         else:
             lexical_weight = w.lexical
         rows, _ = snapshot.lexical_index.search(question_tokens, w.candidates, allowed=allowed)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from datetime import timedelta
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -19,8 +20,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from assistant import canned
 from assistant.container import Container
+from assistant.escalation import PRIORITY, Reason
+from assistant.handoffs import HandoffView
 from assistant.settings import Settings
-from assistant.turns import InboundMessage, OutboundReply, Status, TurnContext
+from assistant.turns import InboundMessage, OutboundReply, PastTurn, Status
 from channels.rasa.tracker import DOC_IDS_KEY, STATUS_KEY, past_turns, transcript
 from channels.sms.addresses import Address, hash_address, phone_hash_key
 from channels.sms.formatting import plain_text
@@ -31,9 +34,6 @@ CHANNEL = "rasa"
 
 _container: Container | None = None
 _container_lock = threading.Lock()
-# The pipeline runs one turn at a time, as AssistantService does (CPU-bound stages and
-# shared component caches); rasa-sdk may run actions concurrently.
-_turn_lock = threading.Lock()
 
 
 def container() -> Container:
@@ -52,38 +52,44 @@ def conversation_key(sender_id: str, settings: Settings) -> str:
     return hash_address(Address(CHANNEL, sender_id), key=phone_hash_key(settings))
 
 
+def _message_id(tracker: Tracker) -> str | None:
+    """Rasa's id for the user message being answered (a re-run action is not a new turn)."""
+    found = (tracker.latest_message or {}).get("message_id")
+    if not found:
+        for event in reversed(tracker.events):
+            if event.get("event") == "user":
+                found = event.get("message_id")
+                break
+    return str(found) if found else None
+
+
 def answer(tracker: Tracker) -> OutboundReply:
-    """One turn of the assistant over the latest user message, with the tracker's history."""
+    """One turn of the assistant over the latest user message, with the tracker's history.
+
+    The turn goes through ``AssistantService.handle`` like every other channel: it is
+    stored (redacted) in the sender's conversation (keyed by a hash of the sender id),
+    answered once per Rasa message id, and passed to the caseworker while a handoff is
+    open. The context is the tracker's own history, not the stored one: Rasa owns the
+    conversation's state.
+    """
     built = container()
     settings = built.settings
     text = str((tracker.latest_message or {}).get("text") or "")
     history = past_turns(tracker.events, limit=settings.session_history_turns * 2)
-    ctx = TurnContext(
-        message=InboundMessage(
-            channel=CHANNEL,
-            text=text,
-            conversation_key=conversation_key(tracker.sender_id, settings),
-        ),
-        text=text.strip(),
-        history=history,
+    inbound = InboundMessage(
+        channel=CHANNEL,
+        text=text,
+        conversation_key=conversation_key(tracker.sender_id, settings),
+        external_id=_message_id(tracker),
     )
-    with _turn_lock:
-        built.pipeline.run(ctx)
-    assert ctx.status is not None
+    reply = built.assistant.handle(inbound, history=history)
     log.info(
-        "rasa turn status=%s confidence=%.3f redacted=%s",
-        ctx.status,
-        ctx.confidence,
-        ",".join(ctx.redactions) or "-",
+        "rasa turn status=%s confidence=%.3f duplicate=%s",
+        reply.status,
+        reply.confidence,
+        reply.duplicate,
     )
-    return OutboundReply(
-        session_id=tracker.sender_id,
-        text=ctx.reply_text,
-        citations=ctx.citations,
-        status=ctx.status,
-        confidence=ctx.confidence,
-        timings_ms=ctx.timings_ms,
-    )
+    return reply
 
 
 def render(reply: OutboundReply) -> str:
@@ -131,18 +137,21 @@ class ActionAnswerFromKnowledgeBase(Action):
         # Off the event loop: the turn is CPU-bound and the first one loads the model.
         reply = await asyncio.to_thread(answer, tracker)
         sources = list(dict.fromkeys(c.url for c in reply.citations if c.url))
-        dispatcher.utter_message(
-            text=render(reply),
-            **{
-                STATUS_KEY: str(reply.status),
-                DOC_IDS_KEY: list(dict.fromkeys(c.doc_id for c in reply.citations)),
-            },
-        )
+        if reply.text:  # a caseworker holds the conversation: the assistant stays silent
+            dispatcher.utter_message(
+                text=render(reply),
+                **{
+                    STATUS_KEY: str(reply.status),
+                    DOC_IDS_KEY: list(dict.fromkeys(c.doc_id for c in reply.citations)),
+                },
+            )
         events: list[EventType] = [
             SlotSet("ca_status", str(reply.status)),
             SlotSet("ca_confidence", round(float(reply.confidence), 4)),
             SlotSet("ca_sources", sources),
         ]
+        if reply.handoff:
+            events.append(SlotSet("ca_handoff_id", reply.handoff["id"]))
         if reply.status.unanswered or reply.status is Status.ERROR_INTERNAL:
             dispatcher.utter_message(text=_replies(settings, canned.HANDOFF_OFFER))
             events.append(SlotSet("ca_handoff_proposed", True))
@@ -150,11 +159,13 @@ class ActionAnswerFromKnowledgeBase(Action):
 
 
 class ActionHandoffToCaseworker(Action):
-    """Keeps the conversation for the agency's staff and tells the citizen how to reach one.
+    """Opens a handoff in the caseworker queue carrying the (redacted) Rasa transcript.
 
-    There is no caseworker queue yet: the transcript (redacted) is stored as a conversation
-    on the ``rasa`` channel, and the reply is the same human-contact sentence the other
-    channels give. Nobody is notified.
+    The queue item has reason ``requested`` and channel ``rasa``; caseworkers see it in
+    the console with the whole talk so far, and later messages from the same sender
+    (through ``action_answer_from_knowledge_base``) are passed to them. Replies typed in
+    the console are not sent back into Rasa, so the citizen is also told how to reach a
+    person directly. Slots: ``ca_handoff_requested``, ``ca_handoff_id``.
     """
 
     def name(self) -> str:
@@ -163,18 +174,60 @@ class ActionHandoffToCaseworker(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        conversation_id = await asyncio.to_thread(store_transcript, tracker)
+        handoff = await asyncio.to_thread(open_handoff, tracker)
         settings = container().settings
         dispatcher.utter_message(
             text=_replies(settings, canned.HUMAN_REQUESTED),
-            **{STATUS_KEY: str(Status.HANDOFF_REQUESTED)},
+            **{STATUS_KEY: str(Status.HANDOFF_REQUESTED), "ca_handoff_id": handoff.id},
         )
-        log.info("rasa handoff requested conversation=%s", conversation_id)
-        return [SlotSet("ca_handoff_requested", True)]
+        log.info("rasa handoff opened handoff=%s position=%s", handoff.id, handoff.position)
+        return [SlotSet("ca_handoff_requested", True), SlotSet("ca_handoff_id", handoff.id)]
+
+
+def open_handoff(tracker: Tracker) -> HandoffView:
+    """The sender's open handoff, or a new one over a conversation holding the transcript."""
+    built = container()
+    settings = built.settings
+    key = conversation_key(tracker.sender_id, settings)
+    current = built.conversation_store.find_by_key(
+        channel=CHANNEL,
+        conversation_key=key,
+        idle=timedelta(minutes=settings.conversation_idle_minutes),
+    )
+    if current is not None:
+        already = built.handoffs.open_for(current)
+        if already is not None:
+            return already  # e.g. the answer action brought a person in a moment ago
+    conversation_id = store_transcript(tracker)
+    history = past_turns(tracker.events, limit=settings.session_history_turns * 2)
+    reasons = [str(Reason.REQUESTED)]
+    return built.handoffs.open(
+        conversation_id=conversation_id,
+        channel=CHANNEL,
+        reasons=reasons,
+        priority=PRIORITY[Reason.REQUESTED],
+        summary=summarise(tracker, history),
+        team=built.people.team_for(history),
+    )
+
+
+def summarise(tracker: Tracker, history: list[PastTurn]) -> str:
+    """A short, redacted account for the caseworker's list, like the other channels'."""
+    asked = [turn.citizen_text for turn in transcript(tracker.events)][-3:]
+    topics = list(dict.fromkeys(d for t in history for d in t.cited_docs))[-2:]
+    parts = ["The citizen asked for a person (through Rasa)."]
+    if topics:
+        parts.append("Pages discussed: " + ", ".join(topics) + ".")
+    if asked:
+        parts.append("They wrote: " + " / ".join(f"“{q[:140]}”" for q in asked))
+    return " ".join(parts)[:600]
 
 
 def store_transcript(tracker: Tracker) -> str:
-    """Store the tracker's talk as one conversation; returns its id."""
+    """Store the tracker's talk as a new conversation of the sender's; returns its id.
+
+    Being the sender's newest conversation, it is the one their next messages join.
+    """
     built = container()
     store = built.conversation_store
     conversation_id = store.create(

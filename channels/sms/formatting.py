@@ -68,11 +68,24 @@ def source_links(reply: OutboundReply) -> list[str]:
     return list(dict.fromkeys(c.url for c in reply.citations if c.url))
 
 
-def format_sms(reply: OutboundReply, *, max_segments: int) -> str:
+def needs_cut(reply: OutboundReply, *, max_segments: int) -> bool:
+    """True when ``format_sms`` will shorten this answer (and link to the rest)."""
+    body = plain_text(reply.text)
+    if not reply.status.answered or not body:
+        return False
+    return not fits(_join(body, source_links(reply)[:1]), max_segments)
+
+
+def format_sms(
+    reply: OutboundReply, *, max_segments: int, full_answer_url: str | None = None
+) -> str:
     """The SMS body: the answer and its first source link within ``max_segments``.
 
     Only answers are shortened: a canned reply (an apology, the emergency numbers, how
-    to reach a person) is reviewed text and goes whole, whatever it costs.
+    to reach a person) is reviewed text and goes whole, whatever it costs. A shortened
+    answer ends with "More: " and its source page (the official page says the rest), or
+    ``full_answer_url`` (the whole answer and its sources at ``/a/{token}``) when the
+    source has no link; the full-answer link rides along too if it still fits.
     """
     body = plain_text(reply.text)
     links = source_links(reply)
@@ -80,10 +93,17 @@ def format_sms(reply: OutboundReply, *, max_segments: int) -> str:
         return _join(body, links[:1])
     first = links[:1]
     message = _join(body, first)
+    further = links[1:]
     if not fits(message, max_segments):
-        message = _shortened(body, first, max_segments)
+        if first:
+            message = _shortened(body, first, max_segments)
+            further = [full_answer_url, *further] if full_answer_url else further
+        elif full_answer_url:
+            message = _shortened(body, [full_answer_url], max_segments)
+        else:
+            message = _shortened(body, [], max_segments)
     # Further sources ride along only when they cost nothing extra.
-    for link in links[1:]:
+    for link in further:
         candidate = _join(message, [link])
         if fits(candidate, max_segments):
             message = candidate

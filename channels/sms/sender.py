@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
@@ -16,11 +17,26 @@ from channels.sms.addresses import Address
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """What Twilio said when it took a message: its MessageSid and first status."""
+
+    sid: str
+    status: str  # usually "queued" (a number) or "accepted" (a Messaging Service)
+
+
 class SmsSender(Protocol):
     """Sends one message to a citizen now."""
 
-    def send(self, *, to: Address, from_: Address | None, body: str) -> str:
-        """Send ``body``; returns the provider's message id."""
+    def send(
+        self,
+        *,
+        to: Address,
+        from_: Address | None,
+        body: str,
+        status_callback: str | None = None,
+    ) -> Sent:
+        """Send ``body``; Twilio posts status changes to ``status_callback`` if given."""
         ...
 
 
@@ -83,8 +99,17 @@ class TwilioSender:
             api_base_url=settings.twilio_api_base_url,
         )
 
-    def send(self, *, to: Address, from_: Address | None, body: str) -> str:
+    def send(
+        self,
+        *,
+        to: Address,
+        from_: Address | None,
+        body: str,
+        status_callback: str | None = None,
+    ) -> Sent:
         options: dict[str, str] = {}
+        if status_callback:
+            options["status_callback"] = status_callback
         if self.messaging_service_sid and to.channel == "sms":
             options["messaging_service_sid"] = self.messaging_service_sid
         else:
@@ -93,4 +118,4 @@ class TwilioSender:
                 raise ValueError("no number to send from: set CA_TWILIO_FROM_NUMBER")
             options["from_"] = Address(to.channel, number).twilio
         message = self.client.messages.create(to=to.twilio, body=body, **options)
-        return str(message.sid)
+        return Sent(sid=str(message.sid), status=str(message.status or "queued"))

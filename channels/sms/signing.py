@@ -9,6 +9,8 @@ from starlette.requests import Request
 from assistant.settings import Settings
 
 WEBHOOK_PATH: Final = "/channels/twilio/sms"
+# Where Twilio reports what became of a message we sent (StatusCallback).
+STATUS_PATH: Final = "/channels/twilio/status"
 # Outside production, with no token configured, the server and `sms-sim` both use this
 # published token so a local simulator can sign requests. Production refuses to start
 # without a real one (see Settings).

@@ -4,12 +4,16 @@ One inbound message, at most one reply: Twilio's MessageSid is the external id, 
 retried delivery gets an empty ``<Response/>``. The answer goes back as TwiML when the
 turn finishes within ``sms_reply_budget_seconds``; otherwise the webhook acknowledges at
 once (Twilio waits 15 s at most) and the answer follows through the REST API.
+
+``POST /channels/twilio/status``: Twilio's signed status callbacks for caseworker replies
+sent by text (see ``delivery.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Annotated, Final
 
@@ -24,12 +28,15 @@ from assistant.container import Container
 from assistant.settings import Settings
 from assistant.turns import InboundMessage, OutboundReply
 from channels.sms.addresses import Address, hash_address, phone_hash_key
-from channels.sms.formatting import format_sms, format_whatsapp
+from channels.sms.answers import AnswerLinks, answer_url
+from channels.sms.contacts import Contact
+from channels.sms.delivery import TextDelivery
+from channels.sms.formatting import format_sms, format_whatsapp, needs_cut
 from channels.sms.keywords import Keyword, keyword_of
 from channels.sms.opt_outs import OptOutStore
 from channels.sms.segments import count_segments
 from channels.sms.sender import SmsSender, TwilioSender
-from channels.sms.signing import WEBHOOK_PATH, auth_token_for, signed_url
+from channels.sms.signing import STATUS_PATH, WEBHOOK_PATH, auth_token_for, signed_url
 
 log = logging.getLogger(__name__)
 
@@ -75,10 +82,45 @@ class SmsChannel:
             validator.validate(signed_url(self.settings, request), form, signature, algorithm)
         )
 
-    def render(self, reply: OutboundReply, channel: str) -> str:
+    @cached_property
+    def answer_links(self) -> AnswerLinks:
+        return AnswerLinks(self.container.conversation_store.engine)
+
+    @property
+    def deliveries(self) -> TextDelivery:
+        return self.container.sms_delivery
+
+    def render(
+        self, reply: OutboundReply, channel: str, *, full_answer_url: str | None = None
+    ) -> str:
         if channel == "whatsapp":
             return format_whatsapp(reply)
-        return format_sms(reply, max_segments=self.settings.sms_max_segments)
+        return format_sms(
+            reply, max_segments=self.settings.sms_max_segments, full_answer_url=full_answer_url
+        )
+
+    def respond(self, inbound: InboundMessage, *, contact: Contact, base_url: str) -> Answer:
+        """Run the turn, keep the citizen's (encrypted) number, and write the text back.
+
+        Runs in a worker thread, whole: when it misses the webhook's budget it still
+        finishes, and its body is sent by REST.
+        """
+        reply = self.container.assistant.handle(inbound)
+        if reply.duplicate:
+            return Answer(reply, "")
+        try:
+            self.deliveries.remember_contact(reply.session_id, contact)
+        except Exception as error:  # the citizen still gets the answer
+            log.error("sms contact not stored channel=%s error=%s", *_ids(inbound), error)
+        full_answer_url = None
+        max_segments = self.settings.sms_max_segments
+        shortened = inbound.channel == "sms" and needs_cut(reply, max_segments=max_segments)
+        if shortened and inbound.external_id:
+            token = self.answer_links.token_for_reply(
+                channel=inbound.channel, external_id=inbound.external_id
+            )
+            full_answer_url = answer_url(base_url, token) if token else None
+        return Answer(reply, self.render(reply, inbound.channel, full_answer_url=full_answer_url))
 
     def replies(self, template: str) -> str:
         s = self.settings
@@ -87,30 +129,37 @@ class SmsChannel:
         )
 
     async def send_later(
-        self, turn: asyncio.Future[OutboundReply], *, to: Address, from_: Address | None
+        self, turn: asyncio.Future[Answer], *, to: Address, from_: Address | None
     ) -> None:
         """Wait for a turn that missed the webhook's budget and send its answer by REST."""
-        message_ref = "-"
         try:
-            reply = await turn
-            if reply.duplicate:
+            answer = await turn
+            reply, body = answer.reply, answer.body
+            if reply.duplicate or not body:
                 return  # another delivery of the same message already answered
             phone_hash = hash_address(to, key=self.hash_key)
             if await run_in_threadpool(
                 self.opt_outs.is_opted_out, channel=to.channel, phone_hash=phone_hash
             ):
                 return  # STOP arrived while the answer was being prepared
-            body = self.render(reply, to.channel)
-            message_ref = await run_in_threadpool(self.sender.send, to=to, from_=from_, body=body)
+            sent = await run_in_threadpool(self.sender.send, to=to, from_=from_, body=body)
             log.info(
                 "sms late reply sent channel=%s status=%s message=%s",
                 to.channel,
                 reply.status,
-                message_ref,
+                sent.sid,
             )
         except Exception as error:
             # The citizen's number and the text stay out of the log; the error kind does not.
             log.error("sms late reply failed channel=%s error=%s", to.channel, type(error).__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A finished turn and the text message it becomes ("" for a retried delivery)."""
+
+    reply: OutboundReply
+    body: str
 
 
 def get_sms_channel(request: Request) -> SmsChannel:
@@ -179,20 +228,23 @@ async def twilio_message(
     inbound = InboundMessage(
         channel=citizen.channel, text=text, conversation_key=phone_hash, external_id=message_sid
     )
-    turn = asyncio.ensure_future(run_in_threadpool(sms.container.assistant.handle, inbound))
+    base_url = sms.settings.public_url or str(request.base_url)
+    turn = asyncio.ensure_future(
+        run_in_threadpool(sms.respond, inbound, contact=Contact(citizen, ours), base_url=base_url)
+    )
     try:
         # shield: when the budget runs out the turn keeps going for the late reply.
-        reply = await asyncio.wait_for(
+        answer = await asyncio.wait_for(
             asyncio.shield(turn), timeout=sms.settings.sms_reply_budget_seconds
         )
     except TimeoutError:
         log.info("sms turn over budget, replying later channel=%s message=%s", *_ids(inbound))
         background.add_task(sms.send_later, turn, to=citizen, from_=ours)
         return twiml()
+    reply, body = answer.reply, answer.body
     if reply.duplicate:
         log.info("sms duplicate delivery ignored channel=%s message=%s", *_ids(inbound))
         return twiml()
-    body = sms.render(reply, citizen.channel)
     counted = count_segments(body)
     log.info(
         "sms reply channel=%s message=%s status=%s encoding=%s segments=%d",
@@ -207,3 +259,27 @@ async def twilio_message(
 
 def _ids(inbound: InboundMessage) -> tuple[str, str]:
     return inbound.channel, inbound.external_id or "-"
+
+
+@router.post(STATUS_PATH, response_class=Response)
+async def twilio_status(request: Request, sms: SmsChannelDep) -> Response:
+    """Twilio's status callback for a caseworker's reply sent by text (signed form post)."""
+    form = await request.form()
+    if not sms.signature_ok(request, form):
+        has_signature = "X-Twilio-Signature" in request.headers
+        log.warning(
+            "twilio status callback refused: %s signature",
+            "invalid" if has_signature else "missing",
+        )
+        return Response("Forbidden", status_code=403, media_type="text/plain")
+    sid = str(form.get("MessageSid") or form.get("SmsSid") or "")
+    status = str(form.get("MessageStatus") or form.get("SmsStatus") or "")
+    if not sid or not status:
+        return Response("MessageSid and MessageStatus are required", status_code=400)
+    error_code = str(form.get("ErrorCode") or "") or None
+    known = await run_in_threadpool(
+        sms.deliveries.record_status, sid, status, error_code=error_code
+    )
+    log.info("twilio status sid=%s status=%s known=%s", sid, status, known)
+    # 204 either way: Twilio need not retry a report about a message we do not track.
+    return Response(status_code=204)

@@ -135,7 +135,12 @@ def markdown(results: dict[str, Any]) -> str:
         "| recall@10 ours / LC | section recall@10 ours / LC |",
         "|" + "---|" * 14,
     ]
-    for size, e in results.get("sizes", {}).items():
+    complete = {
+        size: e
+        for size, e in results.get("sizes", {}).items()
+        if {"ingest", "retrieval", "http_1_client", "http_8_clients", "stages"} <= set(e)
+    }
+    for size, e in complete.items():
         i, r = e["ingest"], e["retrieval"]
         one, eight = e["http_1_client"], e["http_8_clients"]
         lines.append(
@@ -149,7 +154,7 @@ def markdown(results: dict[str, Any]) -> str:
             f"| {r['ours_section_recall_at_10']} / {r['langchain_section_recall_at_10']} |"
         )
     lines += ["", "## Where a turn's time goes (in-process, mean ms per stage)", ""]
-    for size, e in results.get("sizes", {}).items():
+    for size, e in complete.items():
         for label in ("cold", "warm"):
             s = e["stages"][label]
             stages = ", ".join(f"{k} {v}" for k, v in s["stage_mean_ms"].items())
@@ -164,14 +169,16 @@ def markdown(results: dict[str, Any]) -> str:
             f"{embedding['short_query_ms_reference']} ms.",
         ]
     million = results.get("million")
-    if million:
+    if million and "vectors" in million:
         lines += [
             "",
             f"Vector index alone: {million['vectors']:,} vectors, {million['index']}; build "
             f"{million['build_s']} s; index {million['index_memory_mb']} MB, process RSS after "
             f"build {million['rss_after_build_mb']} MB (peak {million['peak_rss_mb']} MB); query "
             f"p50/p95 {million['query_ms']['p50']} / {million['query_ms']['p95']} ms; recall@10 "
-            f"{million['recall_at_10']} over {million['queries']} queries. Vectors: "
+            f"{million['recall_at_10']} (distance-tolerant "
+            f"{million.get('distance_recall_at_10', '—')}) over {million['queries']} queries. "
+            "Vectors: "
             f"{million['derivation']}.",
         ]
     lines += [

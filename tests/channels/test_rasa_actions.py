@@ -30,6 +30,7 @@ DOMAIN: dict[str, Any] = {
             "ca_sources",
             "ca_handoff_proposed",
             "ca_handoff_requested",
+            "ca_handoff_id",
         )
     },
     "actions": ["action_answer_from_knowledge_base", "action_handoff_to_caseworker"],
@@ -83,19 +84,27 @@ def action_server(
         process.wait(timeout=20)
 
 
-def user(text: str) -> dict[str, Any]:
-    return {"event": "user", "text": text, "parse_data": {"intent": {"name": "ask"}}}
+def user(text: str, message_id: str | None = None) -> dict[str, Any]:
+    event = {"event": "user", "text": text, "parse_data": {"intent": {"name": "ask"}}}
+    if message_id:
+        event["message_id"] = message_id
+    return event
 
 
-def call(url: str, action: str, events: list[dict[str, Any]]) -> dict[str, Any]:
+def call(
+    url: str, action: str, events: list[dict[str, Any]], *, sender: str = SENDER
+) -> dict[str, Any]:
     latest = next(e for e in reversed(events) if e["event"] == "user")
+    message = {"text": latest["text"], "intent": {"name": "ask"}}
+    if "message_id" in latest:
+        message["message_id"] = latest["message_id"]
     payload = {
         "next_action": action,
-        "sender_id": SENDER,
+        "sender_id": sender,
         "tracker": {
-            "sender_id": SENDER,
+            "sender_id": sender,
             "slots": {},
-            "latest_message": {"text": latest["text"], "intent": {"name": "ask"}},
+            "latest_message": message,
             "events": events,
             "paused": False,
             "followup_action": None,
@@ -154,29 +163,64 @@ def test_an_unanswerable_question_offers_a_person(action_server: tuple[str, Path
     assert texts[-1] == "Would you like to talk to a person about this?"
 
 
-def test_handoff_stores_the_redacted_transcript_and_gives_the_contact(
+def test_a_message_rasa_sends_again_is_answered_again_but_stored_once(
     action_server: tuple[str, Path],
 ) -> None:
     url, data_dir = action_server
+    sender = "+15555550144"
+    events = [user("How do I renew my driver's license?", message_id="rasa-msg-1")]
+    first = call(url, "action_answer_from_knowledge_base", events, sender=sender)
+    again = call(url, "action_answer_from_knowledge_base", events, sender=sender)
+    assert again["responses"][0]["text"] == first["responses"][0]["text"]
+    with sqlite3.connect(data_dir / "assistant.db") as db:
+        stored = db.execute(
+            "SELECT COUNT(*) FROM messages WHERE channel = 'rasa' AND external_id = 'rasa-msg-1'"
+        ).fetchone()[0]
+    assert stored == 1
+
+
+def test_handoff_opens_a_queue_item_with_the_redacted_transcript(
+    action_server: tuple[str, Path],
+) -> None:
+    url, data_dir = action_server
+    sender = "+15555550177"
     events = [
         user("my number is 555-867-5309, can I renew online?"),
         {"event": "bot", "text": "Yes, you can renew online.", "metadata": {}},
         user("I want to talk to a person"),
     ]
-    body = call(url, "action_handoff_to_caseworker", events)
-    assert slots(body) == {"ca_handoff_requested": True}
+    body = call(url, "action_handoff_to_caseworker", events, sender=sender)
+    handoff_id = slots(body)["ca_handoff_id"]
+    assert slots(body) == {"ca_handoff_requested": True, "ca_handoff_id": handoff_id}
     assert "call 311" in body["responses"][0]["text"]
+    # Asking again does not queue the citizen twice.
+    again = call(url, "action_handoff_to_caseworker", events, sender=sender)
+    assert slots(again)["ca_handoff_id"] == handoff_id
+    # What the citizen writes next goes to the caseworker, not to the assistant.
+    later = [*events, {"event": "bot", "text": body["responses"][0]["text"]}]
+    later.append(user("it is about my renewal"))
+    waiting = call(url, "action_answer_from_knowledge_base", later, sender=sender)
+    assert slots(waiting)["ca_status"] == "handoff_waiting"
+    assert "number 1" in waiting["responses"][0]["text"]
+
     with sqlite3.connect(data_dir / "assistant.db") as db:
-        conversations = db.execute(
-            "SELECT id, conversation_key FROM conversations WHERE channel = 'rasa'"
+        [handoff] = db.execute(
+            "SELECT conversation_id, state, reason, channel, summary FROM handoffs WHERE id = ?",
+            (handoff_id,),
         ).fetchall()
-        assert len(conversations) == 1
+        conversation_key = db.execute(
+            "SELECT conversation_key FROM conversations WHERE id = ?", (handoff[0],)
+        ).fetchone()[0]
         rows = db.execute(
             "SELECT role, text, status FROM messages WHERE conversation_id = ? ORDER BY id",
-            (conversations[0][0],),
+            (handoff[0],),
         ).fetchall()
         dump = "\n".join(db.iterdump())
-    assert [r[0] for r in rows] == ["citizen", "assistant", "citizen", "assistant"]
+    assert handoff[1:4] == ("waiting", "requested", "rasa")
+    assert "renew online" in handoff[4] and "867-5309" not in handoff[4]
+    roles = ["citizen", "assistant", "citizen", "assistant", "citizen", "assistant"]
+    assert [r[0] for r in rows] == roles
+    assert rows[4][1] == "it is about my renewal" and rows[5][2] == "handoff_waiting"
     assert "[PHONE]" in rows[0][1] and "867-5309" not in dump
-    assert rows[-1][2] == "handoff_requested"
-    assert SENDER not in dump and len(conversations[0][1]) == 64
+    assert rows[3][2] == "handoff_requested"
+    assert sender not in dump and len(conversation_key) == 64

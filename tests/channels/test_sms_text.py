@@ -164,4 +164,37 @@ def test_production_sms_refuses_to_start_without_its_secrets() -> None:
         twilio_auth_token=SecretStr("t"),
         phone_hash_key=SecretStr("k"),
         public_url="https://help.example.gov",
+        contact_encryption_key=SecretStr("c"),
     )
+
+
+def test_the_full_answer_page_escapes_what_it_shows() -> None:
+    from datetime import UTC, datetime
+
+    from channels.sms.answers import render_page
+
+    page = render_page(
+        {
+            "text": "Bring <script>alert(1)</script> & your ID. [1]",
+            "citations": [
+                {"n": 1, "title": "<b>Renew</b>", "url": "https://dmv.example/renew"},
+                {"n": 2, "title": "Bad", "url": "javascript:alert(1)", "section": 'x"y'},
+            ],
+            "at": datetime(2026, 11, 25, tzinfo=UTC),
+        },
+        agency="<City>",
+    )
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert "&lt;b&gt;Renew&lt;/b&gt;" in page and 'href="https://dmv.example/renew"' in page
+    assert "javascript:" not in page and "&lt;City&gt;" in page
+
+
+def test_contacts_are_encrypted_and_need_the_key() -> None:
+    from channels.sms.contacts import Contact, ContactCipher, ContactUnreadable
+
+    contact = Contact(Address.parse("whatsapp:+15555550100"), Address.parse("+15555550199"))
+    token = ContactCipher("key one").encrypt(contact)
+    assert "5550100" not in token and "5550100" not in repr(contact)
+    assert ContactCipher("key one").decrypt(token) == contact
+    with pytest.raises(ContactUnreadable):
+        ContactCipher("key two").decrypt(token)

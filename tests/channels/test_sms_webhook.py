@@ -7,8 +7,10 @@ Late replies go through the real ``twilio`` REST client to a small HTTP server o
 from __future__ import annotations
 
 import base64
+import html
 import json
 import logging
+import re
 import sqlite3
 import subprocess
 import sys
@@ -27,6 +29,7 @@ from twilio.request_validator import RequestValidator
 
 from assistant.container import Container
 from assistant.settings import Settings
+from channels.sms.answers import AnswerLinks
 from channels.sms.segments import count_segments
 from channels.sms.signing import WEBHOOK_PATH
 from tests.conftest import LiveServer
@@ -41,11 +44,16 @@ QUESTION = "How do I renew my driver's license?"
 
 
 class FakeTwilioApi:
-    """Twilio's Messages endpoint on 127.0.0.1: records each message and says it is queued."""
+    """Twilio's Messages endpoint on 127.0.0.1: records each message and says it is queued.
+
+    ``plan`` holds the answers to give first, in order, as ``(HTTP status, JSON body)``
+    (e.g. a 500, or a 400 with a Twilio error code); then every message is accepted.
+    """
 
     def __init__(self) -> None:
         self.sent: list[dict[str, str]] = []
         self.auth: list[str] = []
+        self.plan: list[tuple[int, dict[str, object]]] = []
         self.received = threading.Event()
         api = self
 
@@ -55,10 +63,11 @@ class FakeTwilioApi:
                 form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
                 api.auth.append(self.headers.get("Authorization", ""))
                 api.sent.append({"path": self.path, **form})
-                payload = json.dumps(
-                    {"sid": f"SM{len(api.sent):032d}", "status": "queued", "body": form["Body"]}
-                ).encode()
-                self.send_response(201)
+                status, answer = api.plan.pop(0) if api.plan else (201, {})
+                if status == 201:
+                    answer = {"sid": f"SM{len(api.sent):032d}", "status": "queued"}
+                payload = json.dumps(answer).encode()
+                self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
@@ -129,6 +138,17 @@ def messages(response: httpx.Response) -> list[str]:
     return ["".join(m.itertext()) for m in ET.fromstring(response.text).iter("Message")]
 
 
+RENEW_URL = "https://dmv.westmark.example/licenses/renew"
+
+
+def cites_renewal(text: str) -> bool:
+    """The renewal page is cited: its link, or a full-answer link (/a/...) whose page has it."""
+    if RENEW_URL in text:
+        return True
+    pages = re.findall(r"http://127\.0\.0\.1:\d+/a/[\w-]+", text)
+    return any(f'href="{RENEW_URL}"' in httpx.get(page).text for page in pages)
+
+
 def test_unsigned_or_wrongly_signed_posts_are_refused_without_logging_them(
     sms_server: LiveServer, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -155,14 +175,14 @@ def test_one_answer_per_message_sid_and_no_raw_number_stored(
     caplog.set_level(logging.INFO)
     first = messages(text_to(sms_server, QUESTION, "SM" + "a" * 32))
     assert len(first) == 1
-    assert "https://dmv.westmark.example/licenses/renew" in first[0]
+    assert cites_renewal(first[0])
     assert "[1]" not in first[0]
     assert count_segments(first[0]).segments <= 2
     # Twilio retries the same message: exactly one reply was ever sent.
     assert messages(text_to(sms_server, QUESTION, "SM" + "a" * 32)) == []
     # A follow-up from the same phone continues the same conversation.
     follow = messages(text_to(sms_server, "how much does it cost?", "SM" + "b" * 32))
-    assert "https://dmv.westmark.example/licenses/renew" in follow[0]
+    assert cites_renewal(follow[0])
 
     with sqlite3.connect(settings.data_dir / "assistant.db") as db:
         keys = db.execute("SELECT channel, conversation_key FROM conversations").fetchall()
@@ -182,10 +202,26 @@ def test_a_long_answer_is_cut_within_two_segments(sms_server: LiveServer) -> Non
     [reply] = messages(text_to(sms_server, QUESTION, "SM" + "c" * 32))
     counted = count_segments(reply)
     assert counted.encoding == "GSM-7" and counted.segments == 2, counted
-    text, link = reply.rsplit("\n", 1)
-    assert link == f"More: {url}"
+    text, link = reply.split("\nMore: ", 1)
     assert text.startswith(first_sentence) and text.endswith((".", "..."))
     assert "[1]" not in text
+    # The rest is on the official page it cites; the whole answer is kept at /a/{token}.
+    assert link.split("\n")[0] == url
+    token = AnswerLinks(sms_server.app.state.container.engine).token_for_reply(
+        channel="sms", external_id="SM" + "c" * 32
+    )
+    assert token is not None and len(token) >= 22
+    page_url = f"{sms_server.url}/a/{token}"
+    page = httpx.get(page_url)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "private" in page.headers["cache-control"]
+    assert html.escape(full["reply"]["text"].split(". ")[1]) in page.text
+    assert f'href="{url}"' in page.text
+    assert QUESTION not in page.text and html.escape(QUESTION) not in page.text
+    # The same answer keeps its link; an unknown or altered one finds nothing.
+    assert messages(text_to(sms_server, QUESTION, "SM" + "c" * 32)) == []
+    assert httpx.get(page_url[:-2] + "xy").status_code == 404
+    assert httpx.get(f"{sms_server.url}/a/not-a-token").status_code == 404
 
 
 def test_stop_silences_help_answers_and_start_resumes(sms_server: LiveServer) -> None:
@@ -197,7 +233,7 @@ def test_stop_silences_help_answers_and_start_resumes(sms_server: LiveServer) ->
     started = messages(text_to(sms_server, "START", "SM" + "1" * 32))
     assert "again" in started[0]
     answered = messages(text_to(sms_server, QUESTION, "SM" + "2" * 32))
-    assert "https://dmv.westmark.example/licenses/renew" in answered[0]
+    assert cites_renewal(answered[0])
     # STOP on SMS does not silence the same person's WhatsApp, as at Twilio.
     assert messages(text_to(sms_server, "STOP", "SM" + "3" * 32)) == []
     whatsapp = messages(
@@ -266,5 +302,5 @@ def test_sms_sim_once_against_the_live_server(sms_server: LiveServer, tmp_path: 
         cwd=Path(__file__).resolve().parents[2],
     )
     assert result.returncode == 0, result.stderr
-    assert "https://dmv.westmark.example/licenses/renew" in result.stdout
+    assert cites_renewal(result.stdout)
     assert "GSM-7" in result.stdout and "segment" in result.stdout

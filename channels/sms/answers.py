@@ -1,0 +1,169 @@
+"""``GET /a/{token}``: the full answer behind a shortened text message, with its sources.
+
+An SMS answer that does not fit its segment budget is cut and ends with
+``More: <public url>/a/<token>``. The token is 128 random bits stored on that one
+assistant message (set the first time it is linked), so a link shows that answer and
+nothing else: not the citizen's question, not the rest of the conversation, and no
+other answer can be found by changing it. It disappears with its conversation.
+"""
+
+from __future__ import annotations
+
+import html
+import secrets
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse
+from sqlalchemy import select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import sessionmaker
+
+from assistant.container import Container
+from assistant.models import Message, aware
+from assistant.turns import Status
+
+ANSWER_PATH: Final = "/a"
+
+router = APIRouter(tags=["sms"])
+
+
+class AnswerLinks:
+    """Tokens for answers, and the answers behind them."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    def token_for_reply(self, *, channel: str, external_id: str) -> str | None:
+        """The token of the answer given to an inbound message (made now if it has none)."""
+        with self._sessions.begin() as session:
+            inbound = session.scalars(
+                select(Message).where(
+                    Message.channel == channel, Message.external_id == external_id
+                )
+            ).first()
+            if inbound is None:
+                return None
+            reply = session.scalars(
+                select(Message)
+                .where(
+                    Message.conversation_id == inbound.conversation_id,
+                    Message.id > inbound.id,
+                    Message.role == "assistant",
+                )
+                .order_by(Message.id)
+                .limit(1)
+            ).first()
+            if reply is None or reply.status != str(Status.ANSWERED):
+                return None
+            if reply.answer_token:
+                return reply.answer_token
+            token = secrets.token_urlsafe(16)
+            # Conditional: two deliveries racing to link the same answer agree on one token.
+            session.execute(
+                update(Message)
+                .where(Message.id == reply.id, Message.answer_token.is_(None))
+                .values(answer_token=token)
+            )
+            reply_id = reply.id
+        with self._sessions() as session:
+            return session.scalar(select(Message.answer_token).where(Message.id == reply_id))
+
+    def answer(self, token: str) -> dict[str, Any] | None:
+        if not token or len(token) > 64:
+            return None
+        with self._sessions() as session:
+            row = session.scalars(
+                select(Message).where(Message.answer_token == token, Message.role == "assistant")
+            ).first()
+        if row is None:
+            return None
+        return {"text": row.text, "citations": row.citations or [], "at": aware(row.created_at)}
+
+
+def answer_url(base_url: str, token: str) -> str:
+    return f"{base_url.rstrip('/')}{ANSWER_PATH}/{token}"
+
+
+def _safe_href(url: Any) -> str | None:
+    if not isinstance(url, str):
+        return None
+    return url if urlsplit(url).scheme in ("http", "https") else None
+
+
+def render_page(answer: dict[str, Any], *, agency: str) -> str:
+    """The answer and its numbered sources; every stored value is escaped."""
+    e = html.escape
+    paragraphs = "\n".join(
+        f"<p>{e(line)}</p>" for line in str(answer["text"]).splitlines() if line.strip()
+    )
+    sources = []
+    for citation in answer["citations"]:
+        title = e(str(citation.get("title") or citation.get("doc_id") or "Source"))
+        href = _safe_href(citation.get("url"))
+        link = f'<a href="{e(href)}">{title}</a>' if href else title
+        section = citation.get("section")
+        extra = f" — {e(str(section))}" if section else ""
+        n = e(str(citation.get("n", "")))
+        sources.append(f'<li value="{n}">{link}{extra}</li>')
+    listed = f'<h2>Sources</h2>\n<ol class="sources">{"".join(sources)}</ol>' if sources else ""
+    when = answer["at"].strftime("%d %B %Y")
+    return f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>Answer from {e(agency)}</title>
+<link rel="stylesheet" href="/static/app.css">
+</head>
+<body>
+<main class="answer-page">
+<h1>Answer from {e(agency)}</h1>
+<p class="answer-date">Answered on {e(when)}. Numbers in brackets refer to the sources.</p>
+<article class="answer">
+{paragraphs}
+</article>
+{listed}
+<p><a href="/">Ask another question</a></p>
+</main>
+</body>
+</html>
+"""
+
+
+def _not_found(agency: str) -> str:
+    e = html.escape
+    return f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>Answer not found</title>
+<link rel="stylesheet" href="/static/app.css">
+</head>
+<body>
+<main class="answer-page">
+<h1>Answer not found</h1>
+<p>There is no answer at this address. Answers are kept only for a while; you can
+<a href="/">ask {e(agency)} your question again</a>.</p>
+</main>
+</body>
+</html>
+"""
+
+
+@router.get(ANSWER_PATH + "/{token}", response_class=HTMLResponse, include_in_schema=False)
+async def answer_page(token: str, request: Request) -> HTMLResponse:
+    container: Container = request.app.state.container
+    links = AnswerLinks(container.conversation_store.engine)
+    answer = await run_in_threadpool(links.answer, token)
+    agency = container.settings.agency_name
+    if answer is None:
+        return HTMLResponse(_not_found(agency), status_code=404)
+    page = render_page(answer, agency=agency)
+    # Private: the link was sent to one person; proxies and shared caches keep no copy.
+    return HTMLResponse(page, headers={"Cache-Control": "private, no-store"})
