@@ -6,12 +6,16 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 from assistant.cli import app
+from assistant.container import Container
+from assistant.turns import InboundMessage
 
 runner = CliRunner()
 
@@ -85,3 +89,55 @@ def test_ingest_reports_unreadable_files_by_path(env: dict[str, str], tmp_path: 
     result = runner.invoke(app, ["ingest", str(bad)])
     assert result.exit_code == 1
     assert "broken.docx" in result.output
+
+
+def test_retention_deletes_old_conversations_and_erases_one_on_request(
+    env: dict[str, str], container: Container
+) -> None:
+    old = container.assistant.handle(InboundMessage("web", "How do I vote by mail?"))
+    recent = container.assistant.handle(InboundMessage("web", "How do I get a library card?"))
+    with container.engine.begin() as connection:
+        connection.execute(
+            text("UPDATE conversations SET updated_at = :at WHERE id = :id"),
+            {"at": datetime.now(UTC) - timedelta(days=400), "id": old.session_id},
+        )
+    ran = runner.invoke(app, ["retention", "run"])
+    assert ran.exit_code == 0 and "Deleted 1 conversation" in ran.output
+    assert not container.conversation_store.exists(old.session_id)
+    assert container.conversation_store.transcript(old.session_id) == []
+    assert container.conversation_store.exists(recent.session_id)
+
+    erased = runner.invoke(app, ["retention", "erase", recent.session_id])
+    assert erased.exit_code == 0
+    assert not container.conversation_store.exists(recent.session_id)
+    assert runner.invoke(app, ["retention", "erase", "no-such-id"]).exit_code == 1
+    actions = [entry["action"] for entry in container.staff.audit_log()]
+    assert {"retention.run", "retention.erase"} <= set(actions)
+
+
+def test_users_add_creates_an_account_that_can_sign_in(
+    env: dict[str, str], container: Container
+) -> None:
+    made = runner.invoke(
+        app,
+        [
+            "users",
+            "add",
+            "sam",
+            "--role",
+            "caseworker",
+            "--name",
+            "Sam Lee",
+            "--team",
+            "DMV",
+            "--password",
+            "a long enough password",
+        ],
+    )
+    assert made.exit_code == 0, made.output
+    signed = container.staff.sign_in("sam", "a long enough password")
+    assert signed is not None and signed.user.teams == ("DMV",)
+    again = runner.invoke(
+        app, ["users", "add", "sam", "--role", "editor", "--password", "another long password"]
+    )
+    assert again.exit_code == 1 and "already exists" in again.output

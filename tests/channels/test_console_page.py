@@ -9,6 +9,7 @@ axe-core, and signed out.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -458,3 +459,56 @@ def test_anonymous_visitors_get_the_sign_in_form_and_nothing_else(
     assert page.request.get("/api/staff/me").status == 401
     page.reload()
     expect(page.get_by_label("Username")).to_be_visible()
+
+
+def test_a_reply_sent_by_text_shows_its_delivery_status(
+    pages: Pages, staff: dict[str, str]
+) -> None:
+    """The console shows how far an SMS reply got, from the transcript and live events.
+
+    The SMS delivery itself (Twilio client, status callbacks, retries) is tested against
+    a fake Twilio API in test_sms_handoff.py; here the browser gets its data from the
+    staff API and socket, with the SMS fields filled in at that boundary.
+    """
+    sam = pages.new()
+    socket = HeldSocket()
+    sam.route_web_socket("**/ws/staff", socket.route)
+    sign_in(sam, "sam")
+    handoff_id = ask_for_person_by_api(pages.base_url)
+    reply = {
+        "id": 9001,
+        "role": "caseworker",
+        "author": "Sam",
+        "text": "Hello by text",
+        "at": "2026-11-24T10:00:00+00:00",
+        "status": None,
+        "citations": [],
+        "delivery_status": "sent",
+        "delivery_error": None,
+    }
+
+    def detail(route: Route) -> None:
+        response = route.fetch()
+        body = response.json()
+        body["channel"] = "sms"
+        body["transcript"].append(reply)
+        route.fulfill(response=response, json=body)
+
+    sam.route(f"**/api/staff/handoffs/{handoff_id}", detail)
+    expect(waiting_cards(sam)).to_have_count(1)
+    sam.locator("#panel-waiting .handoff-card__open").first.click()
+    entry = sam.locator('li[data-message-id="9001"]')
+    expect(entry).to_contain_text("Text sent")
+    socket.from_server(
+        json.dumps(
+            {
+                "type": "delivery",
+                "handoff_id": handoff_id,
+                "message_id": 9001,
+                "status": "failed",
+                "error": "the phone number is not valid",
+            }
+        )
+    )
+    expect(entry).to_contain_text("Text not delivered: the phone number is not valid")
+    expect(sam.locator("#announcer")).to_contain_text("could not be delivered")

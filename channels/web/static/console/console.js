@@ -679,6 +679,10 @@
     if (role === 'assistant' && message.status) {
       head.append(' ', el('span', 'badge badge--plain', humanise(message.status)));
     }
+    if (role === 'caseworker' && message.delivery_status) {
+      head.append(' ', deliveryBadge(message.delivery_status, message.delivery_error));
+    }
+    if (Number.isInteger(message.id)) item.dataset.messageId = String(message.id);
     item.append(head);
     item.append(el('p', 'entry__text', message.text || ''));
     const citations = Array.isArray(message.citations) ? message.citations : [];
@@ -708,6 +712,25 @@
       item.append(sources);
     }
     return item;
+  }
+
+  // A reply sent by text shows how far it got: sent, delivered, or failed and why.
+  function deliveryBadge(status, error) {
+    const failed = status === 'failed' || status === 'undelivered';
+    const label = failed && error ? `Text not delivered: ${error}` : `Text ${humanise(status).toLowerCase()}`;
+    const badge = el('span', `badge ${failed ? 'badge--crisis' : 'badge--plain'} entry__delivery`, label);
+    return badge;
+  }
+
+  function showDelivery(data) {
+    const selector = `li[data-message-id="${CSS.escape(String(data.message_id))}"]`;
+    const item = ui.transcript.querySelector(selector);
+    if (!item) return;
+    const head = item.querySelector('.entry__who');
+    const old = head && head.querySelector('.entry__delivery');
+    if (old) old.remove();
+    if (head) head.append(deliveryBadge(String(data.status || ''), data.error || null));
+    if (data.status === 'failed' || data.status === 'undelivered') announce('A reply could not be delivered by text.');
   }
 
   function renderNotes(notes) {
@@ -1000,6 +1023,10 @@
         if (focusInActions && document.activeElement === document.body) ui.detailHeading.focus();
       }
       refreshSoon();
+      return;
+    }
+    if (data.type === 'delivery') {
+      if (data.handoff_id === state.openId) showDelivery(data);
       return;
     }
     if (data.type === 'message') {
