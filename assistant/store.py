@@ -58,6 +58,25 @@ def migrate(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
+def reply_message(session: Session, *, channel: str, external_id: str) -> Message | None:
+    """The assistant's message that answered an inbound message (by the channel's id)."""
+    inbound = session.scalars(
+        select(Message).where(Message.channel == channel, Message.external_id == external_id)
+    ).first()
+    if inbound is None:
+        return None
+    return session.scalars(
+        select(Message)
+        .where(
+            Message.conversation_id == inbound.conversation_id,
+            Message.id > inbound.id,
+            Message.role == "assistant",
+        )
+        .order_by(Message.id)
+        .limit(1)
+    ).first()
+
+
 @dataclass(frozen=True, slots=True)
 class StoredReply:
     """The reply already given to an inbound message (for retried deliveries)."""
@@ -149,27 +168,11 @@ class ConversationStore:
     def reply_to(self, *, channel: str, external_id: str) -> StoredReply | None:
         """The reply stored for an inbound message id, if that message was handled before."""
         with self._sessions() as session:
-            inbound = session.scalars(
-                select(Message).where(
-                    Message.channel == channel, Message.external_id == external_id
-                )
-            ).first()
-            if inbound is None:
-                return None
-            reply = session.scalars(
-                select(Message)
-                .where(
-                    Message.conversation_id == inbound.conversation_id,
-                    Message.id > inbound.id,
-                    Message.role == "assistant",
-                )
-                .order_by(Message.id)
-                .limit(1)
-            ).first()
+            reply = reply_message(session, channel=channel, external_id=external_id)
         if reply is None:
             return None
         return StoredReply(
-            conversation_id=inbound.conversation_id,
+            conversation_id=reply.conversation_id,
             text=reply.text,
             status=reply.status or "",
             confidence=reply.confidence or 0.0,

@@ -23,6 +23,7 @@ from sqlalchemy.orm import sessionmaker
 
 from assistant.container import Container
 from assistant.models import Message, aware
+from assistant.store import reply_message
 from assistant.turns import Status
 
 ANSWER_PATH: Final = "/a"
@@ -39,23 +40,7 @@ class AnswerLinks:
     def token_for_reply(self, *, channel: str, external_id: str) -> str | None:
         """The token of the answer given to an inbound message (made now if it has none)."""
         with self._sessions.begin() as session:
-            inbound = session.scalars(
-                select(Message).where(
-                    Message.channel == channel, Message.external_id == external_id
-                )
-            ).first()
-            if inbound is None:
-                return None
-            reply = session.scalars(
-                select(Message)
-                .where(
-                    Message.conversation_id == inbound.conversation_id,
-                    Message.id > inbound.id,
-                    Message.role == "assistant",
-                )
-                .order_by(Message.id)
-                .limit(1)
-            ).first()
+            reply = reply_message(session, channel=channel, external_id=external_id)
             if reply is None or reply.status != str(Status.ANSWERED):
                 return None
             if reply.answer_token:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, HTTPException, WebSocket
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -17,7 +15,7 @@ from assistant.events import chat_topic
 from assistant.handoffs import NotFoundError
 from assistant.turns import InboundMessage
 from channels.web.deps import ContainerDep, get_container
-from channels.web.staff import _drain
+from channels.web.live import relay
 
 router = APIRouter()
 
@@ -144,21 +142,7 @@ async def chat_socket(websocket: WebSocket, session_id: str) -> None:
                     **handoff.citizen_json(minutes_per_case=container.handoffs.minutes_per_case),
                 }
             )
-        receiver = asyncio.create_task(_drain(websocket))
-        try:
-            while not receiver.done():
-                try:
-                    event = await asyncio.wait_for(events.get(), timeout=25)
-                except TimeoutError:
-                    await websocket.send_json({"type": "ping"})
-                    continue
-                await websocket.send_json(event)
-        except (WebSocketDisconnect, RuntimeError):
-            pass
-        finally:
-            receiver.cancel()
-            with contextlib.suppress(BaseException):
-                await receiver
+        await relay(websocket, events, idle_seconds=25)
 
 
 @router.get("/healthz", tags=["health"])

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Response, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, HTTPException, Response, WebSocket
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field, StrictStr
@@ -15,6 +13,7 @@ from assistant.events import STAFF_TOPIC
 from assistant.handoffs import AlreadyClaimedError, HandoffError, NotFoundError, NotHolderError
 from assistant.staff import Role
 from channels.web.deps import STAFF_COOKIE, CaseworkerDep, ContainerDep, StaffDep, get_container
+from channels.web.live import relay
 from channels.web.pages import STATIC_DIR
 
 router = APIRouter()
@@ -187,30 +186,10 @@ async def staff_socket(websocket: WebSocket) -> None:
         await websocket.close(code=4401)
         return
     await websocket.accept()
+
+    async def still_signed_in() -> bool:
+        # Keeps the session "seen" (the caseworker counts as online) and notices sign-out.
+        return await run_in_threadpool(container.staff.session, token) is not None
+
     async with container.events.subscribe(STAFF_TOPIC) as events:
-        receiver = asyncio.create_task(_drain(websocket))
-        try:
-            while not receiver.done():
-                try:
-                    event = await asyncio.wait_for(events.get(), timeout=20)
-                except TimeoutError:
-                    # Keep the session "seen" (online) and notice sign-out or expiry.
-                    if await run_in_threadpool(container.staff.session, token) is None:
-                        await websocket.close(code=4401)
-                        return
-                    await websocket.send_json({"type": "ping"})
-                    continue
-                await websocket.send_json(event)
-        except (WebSocketDisconnect, RuntimeError):
-            pass
-        finally:
-            receiver.cancel()
-            with contextlib.suppress(BaseException):
-                await receiver
-
-
-async def _drain(websocket: WebSocket) -> None:
-    """Read (and ignore) what the page sends, so a closed socket is noticed."""
-    with contextlib.suppress(WebSocketDisconnect, RuntimeError):
-        while True:
-            await websocket.receive_text()
+        await relay(websocket, events, idle_seconds=20, still_allowed=still_signed_in)

@@ -1,0 +1,55 @@
+"""Relaying live events to a page over its WebSocket."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+
+from fastapi import WebSocket, WebSocketDisconnect
+
+from assistant.events import Event
+
+
+async def relay(
+    websocket: WebSocket,
+    events: asyncio.Queue[Event],
+    *,
+    idle_seconds: float,
+    still_allowed: Callable[[], Awaitable[bool]] | None = None,
+) -> None:
+    """Send each event to the page until it goes away; ping it when nothing happens.
+
+    The page's side and the event queue are awaited together, so a closed page is noticed
+    at once (not at the next event). ``still_allowed`` re-checks access on each idle tick.
+    """
+    receiver = asyncio.create_task(_drain(websocket))
+    try:
+        while True:
+            getter = asyncio.create_task(events.get())
+            done, _ = await asyncio.wait(
+                {getter, receiver}, timeout=idle_seconds, return_when=asyncio.FIRST_COMPLETED
+            )
+            if getter in done:
+                await websocket.send_json(getter.result())
+                continue
+            getter.cancel()
+            if receiver in done:
+                return
+            if still_allowed is not None and not await still_allowed():
+                await websocket.close(code=4401)
+                return
+            await websocket.send_json({"type": "ping"})
+    except (WebSocketDisconnect, RuntimeError):
+        return
+    finally:
+        receiver.cancel()
+        with contextlib.suppress(BaseException):
+            await receiver
+
+
+async def _drain(websocket: WebSocket) -> None:
+    """Read (and ignore) what the page sends, so a closed socket is noticed."""
+    with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+        while True:
+            await websocket.receive_text()
