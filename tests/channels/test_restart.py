@@ -25,9 +25,12 @@ PASSWORD = "a long enough password"
 @contextmanager
 def server_process(data_dir: Path, port: int) -> Iterator[str]:
     env = {**os.environ, "CA_DATA_DIR": str(data_dir), "CA_STAFF_HOURS": "always"}
+    # The installed console script, run from another folder: what `make run` starts.
+    script = Path(sys.executable).parent / "citizen-assistant"
     process = subprocess.Popen(
-        [sys.executable, "-m", "assistant.cli", "serve", "--port", str(port)],
+        [str(script), "serve", "--port", str(port)],
         env=env,
+        cwd=data_dir.parent,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
