@@ -245,3 +245,6 @@ class Container:
         """Load the model and the index now, so the first citizen does not wait."""
         self.embedder.embed_query("warm up")
         self.index_store.snapshot()
+        for stage in self.pipeline.stages:
+            if isinstance(stage, ScopeCheck):
+                stage.warm_up()

@@ -336,6 +336,13 @@ class Settings(BaseSettings):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _production_cookies_are_secure(self) -> Settings:
+        # A staff session cookie sent over plain HTTP can be read off the wire.
+        if self.environment == "production" and not self.secure_cookies:
+            raise ValueError("CA_SECURE_COOKIES must be true in production (serve over HTTPS)")
+        return self
+
     @field_validator("staff_hours")
     @classmethod
     def _hours_readable(cls, value: str) -> str:

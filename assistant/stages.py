@@ -143,12 +143,17 @@ class ScopeCheck:
         self.replies = replies
         self._vectors: np.ndarray | None = None
 
+    def warm_up(self) -> None:
+        """Embed the off-topic examples now rather than on the first citizen's turn."""
+        if self._vectors is None:
+            self._vectors = self.embedder.embed_documents(list(self.examples))
+
     def __call__(self, ctx: TurnContext) -> None:
         assert ctx.retrieval is not None and ctx.retrieval.hit_vectors is not None
         if ctx.history and len(content_terms(ctx.text)) < 2:
             return  # "where do I go?" has no topic of its own: the conversation gives it one
-        if self._vectors is None:
-            self._vectors = self.embedder.embed_documents(list(self.examples))
+        self.warm_up()
+        assert self._vectors is not None
         question = self.embedder.embed_query(ctx.text)
         off_topic = float(np.max(self._vectors @ question))
         on_topic = float(np.max(ctx.retrieval.hit_vectors @ question))

@@ -45,3 +45,9 @@ def test_nonsense_values_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_an_embedding_model_must_be_a_local_folder(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="not a folder"):
         Settings(embedding_model=str(tmp_path / "nowhere"))
+
+
+def test_production_refuses_staff_cookies_over_plain_http() -> None:
+    with pytest.raises(ValidationError, match="CA_SECURE_COOKIES"):
+        Settings(environment="production")
+    assert Settings(environment="production", secure_cookies=True).secure_cookies

@@ -156,10 +156,12 @@ def test_phone_numbers_become_keyed_hashes() -> None:
 
 def test_production_sms_refuses_to_start_without_its_secrets() -> None:
     with pytest.raises(ValidationError, match="CA_TWILIO_AUTH_TOKEN"):
-        Settings(environment="production", sms_enabled=True)
-    Settings(environment="production", sms_enabled=False)  # no SMS, no token needed
+        Settings(environment="production", secure_cookies=True, sms_enabled=True)
+    # no SMS, no token needed
+    Settings(environment="production", secure_cookies=True, sms_enabled=False)
     Settings(
         environment="production",
+        secure_cookies=True,
         sms_enabled=True,
         twilio_auth_token=SecretStr("t"),
         phone_hash_key=SecretStr("k"),
