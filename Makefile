@@ -23,12 +23,12 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.runtime: pyproject.toml constraints.txt | $(BIN)/python
-	$(PIP) install --quiet torch==2.13.0
-	$(PIP) install --quiet -c constraints.txt -e .
+	$(PIP) install -qq torch==2.13.0
+	$(PIP) install -qq -c constraints.txt -e .
 	@touch $@
 
 $(VENV)/.dev: $(VENV)/.runtime
-	$(PIP) install --quiet -c constraints.txt -e '.[dev]'
+	$(PIP) install -qq -c constraints.txt -e '.[dev]'
 	@touch $@
 
 install: $(VENV)/.runtime
