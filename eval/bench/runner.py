@@ -86,6 +86,7 @@ def bench_settings(data_dir: Path, *, backend: str, onnx_cache: Path) -> Any:
     return Settings(
         data_dir=data_dir,
         environment="production",
+        secure_cookies=True,  # no staff sign-in here; production refuses plain-HTTP cookies
         embedding_backend=backend,
         onnx_cache_dir=onnx_cache,
         sample_kb_on_empty=False,
@@ -323,6 +324,7 @@ class ServerProcess:
             CA_ONNX_CACHE_DIR=str(onnx_cache),
             CA_SAMPLE_KB_ON_EMPTY="false",
             CA_ENVIRONMENT="production",
+            CA_SECURE_COOKIES="true",
             HF_HUB_OFFLINE="1",
             TRANSFORMERS_OFFLINE="1",
             TOKENIZERS_PARALLELISM="false",

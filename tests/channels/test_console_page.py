@@ -397,6 +397,9 @@ def test_no_serious_accessibility_problems_and_a_narrow_screen(
     page.get_by_label("Reply to the citizen").fill("How can I help?")
     page.get_by_role("button", name="Send reply").click()
     expect(page.locator("#transcript .entry--caseworker")).to_contain_text("How can I help?")
+    # The live event can show the reply before the request has finished; wait for the
+    # confirmation, as a caseworker would, before writing the note.
+    expect(page.locator("#action-status")).to_contain_text("Reply sent")
     page.get_by_label("Add an internal note").fill("First contact")
     page.get_by_role("button", name="Add note").click()
     expect(page.locator("#notes")).to_contain_text("First contact")
