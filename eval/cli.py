@@ -11,10 +11,15 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from eval.knowledge import EvalKnowledgeBase
 
 eval_app = typer.Typer(
     help="Measure retrieval and answer quality on doc2dial-shaped data.",
@@ -58,6 +63,21 @@ def _quiet() -> None:
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 
+@contextmanager
+def _throwaway_knowledge_base(
+    corpus: Path, cache_dir: Path | None, *, show_progress: bool
+) -> Iterator[EvalKnowledgeBase]:
+    """A knowledge base built from ``corpus`` in a temporary data dir, never the user's."""
+    from eval.knowledge import build_knowledge_base
+
+    with tempfile.TemporaryDirectory(prefix="ca-eval-") as data_dir:
+        kb = build_knowledge_base(
+            corpus, Path(data_dir), cache_dir=cache_dir, show_progress=show_progress
+        )
+        yield kb
+        kb.save_cache()
+
+
 @eval_app.command()
 def retrieval(
     corpus: Corpus,
@@ -68,7 +88,6 @@ def retrieval(
     """Doc and passage recall@1/5/10 and MRR@10: the product against three baselines."""
     _quiet()
     from eval.doc2dial import load_questions
-    from eval.knowledge import build_knowledge_base
     from eval.report import (
         RECALL_PNG,
         RETRIEVAL_JSON,
@@ -82,13 +101,9 @@ def retrieval(
     started = time.perf_counter()
     progress = sys.stderr.isatty()
     asked = load_questions(questions)
-    with tempfile.TemporaryDirectory(prefix="ca-eval-") as data_dir:
-        kb = build_knowledge_base(
-            corpus, Path(data_dir), cache_dir=cache_dir, show_progress=progress
-        )
+    with _throwaway_knowledge_base(corpus, cache_dir, show_progress=progress) as kb:
         run = run_retrieval(kb, asked, show_progress=progress)
         data = retrieval_report(kb, run)
-        kb.save_cache()
     data["seconds"]["total"] = round(time.perf_counter() - started, 2)
     write_json(report / RETRIEVAL_JSON, data)
     recall_chart(data["results"], report / RECALL_PNG)
@@ -113,7 +128,6 @@ def answers(
     _quiet()
     from eval.answers import answers_report
     from eval.doc2dial import load_questions
-    from eval.knowledge import build_knowledge_base
     from eval.report import (
         ANSWERS_JSON,
         RELIABILITY_PNG,
@@ -125,13 +139,9 @@ def answers(
     started = time.perf_counter()
     progress = sys.stderr.isatty()
     asked = load_questions(questions)
-    with tempfile.TemporaryDirectory(prefix="ca-eval-") as data_dir:
-        kb = build_knowledge_base(
-            corpus, Path(data_dir), cache_dir=cache_dir, show_progress=progress
-        )
+    with _throwaway_knowledge_base(corpus, cache_dir, show_progress=progress) as kb:
         configured = kb.container.settings.min_confidence
         data = answers_report(kb, asked, min_confidence=configured, show_progress=progress)
-        kb.save_cache()
     data["seconds"]["total"] = round(time.perf_counter() - started, 2)
     write_json(report / ANSWERS_JSON, data)
     reliability_chart(data["curve"], data["suggested_min_confidence"], report / RELIABILITY_PNG)
