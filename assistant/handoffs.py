@@ -328,16 +328,12 @@ class HandoffQueue:
         team: str | None = None,
         to_username: str | None = None,
     ) -> HandoffView:
-        view = self.get(handoff_id)
-        if view.state not in OPEN_STATES:
-            raise HandoffError("Only an open conversation can be transferred.")
-        if (
-            view.state == "claimed"
-            and view.claimed_by
-            and view.claimed_by.id != user.id
-            and user.role is not Role.ADMIN
-        ):
-            raise NotHolderError("Only the caseworker holding it can transfer it.")
+        view = self._open_for_action(
+            handoff_id,
+            user,
+            closed="Only an open conversation can be transferred.",
+            verb="transfer",
+        )
         values: dict[str, Any] = {"updated_at": utcnow()}
         if to_username:
             colleague = self.staff.by_username(to_username)
@@ -381,16 +377,9 @@ class HandoffQueue:
 
     # ---- internals ---------------------------------------------------------------------
     def _close(self, handoff_id: str, user: StaffUser, *, state: str, note: str) -> HandoffView:
-        view = self.get(handoff_id)
-        if view.state not in OPEN_STATES:
-            raise HandoffError("This conversation is already closed.")
-        if (
-            view.state == "claimed"
-            and view.claimed_by
-            and view.claimed_by.id != user.id
-            and user.role is not Role.ADMIN
-        ):
-            raise NotHolderError("Only the caseworker holding it can close it.")
+        view = self._open_for_action(
+            handoff_id, user, closed="This conversation is already closed.", verb="close"
+        )
         now = utcnow()
         with self._sessions.begin() as session:
             session.execute(
@@ -406,6 +395,18 @@ class HandoffQueue:
             self.events.publish(
                 chat_topic(view.conversation_id), {"type": "resolved", "id": view.id}
             )
+        return view
+
+    def _open_for_action(
+        self, handoff_id: str, user: StaffUser, *, closed: str, verb: str
+    ) -> HandoffView:
+        """The handoff, if it is open and not held by a colleague (admins may act on any)."""
+        view = self.get(handoff_id)
+        if view.state not in OPEN_STATES:
+            raise HandoffError(closed)
+        held_by_other = view.claimed_by is not None and view.claimed_by.id != user.id
+        if view.state == "claimed" and held_by_other and user.role is not Role.ADMIN:
+            raise NotHolderError(f"Only the caseworker holding it can {verb} it.")
         return view
 
     def _held_by(self, handoff_id: str, user: StaffUser) -> HandoffView:
