@@ -65,7 +65,11 @@ class Container:
 
     @cached_property
     def index_store(self) -> IndexStore:
-        return IndexStore(self.settings.index_dir, ef_search=self.settings.hnsw_ef_search)
+        return IndexStore(
+            self.settings.index_dir,
+            ef_search=self.settings.hnsw_ef_search,
+            keep_versions=self.settings.keep_index_versions,
+        )
 
     @cached_property
     def ingestor(self) -> Ingestor:

@@ -45,6 +45,24 @@ class Settings(BaseSettings):
         None,
         description="SQLAlchemy URL of the conversation store; default: SQLite in the data dir.",
     )
+    index_store: Path | None = Field(
+        None,
+        description="Folder of the index versions; default: `index` in the data dir. Point "
+        "every replica at the same shared folder and each picks up a publish within seconds.",
+    )
+    keep_index_versions: int = Field(
+        8, ge=2, le=100, description="Index versions kept on disk (the live one and earlier "
+        "ones an editor can restore)."
+    )
+    upload_max_mb: float = Field(
+        10.0, gt=0, le=200, description="Largest file a content editor may upload, in MB."
+    )
+    review_interval_days: int = Field(
+        365,
+        ge=1,
+        description="A document without a `review_due` date is due for review this many days "
+        "after `last_reviewed`.",
+    )
     sample_kb_on_empty: bool = Field(
         True,
         description="On `serve` with an empty knowledge base, ingest the bundled sample first.",
@@ -367,7 +385,7 @@ class Settings(BaseSettings):
 
     @property
     def index_dir(self) -> Path:
-        return self.data_dir / "index"
+        return self.index_store or self.data_dir / "index"
 
     @property
     def resolved_database_url(self) -> str:

@@ -45,6 +45,9 @@ class Document:
         ):
             digest.update(part.encode("utf-8"))
             digest.update(b"\x00")
+        # Added later: only counted when set, so existing documents keep their hashes.
+        if review_due := self.metadata.get("review_due"):
+            digest.update(b"review_due\x00" + review_due.encode("utf-8"))
         return digest.hexdigest()
 
 

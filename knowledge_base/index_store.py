@@ -50,6 +50,7 @@ class DocumentRecord:
     language: str = "en"
     last_reviewed: str | None = None
     source_path: str | None = None
+    review_due: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,6 +269,23 @@ class IndexStore:
         _write_atomic(self.root / "CURRENT", snapshot.version + "\n")
         self._snapshot = snapshot
         self._prune()
+
+    def restore(self, version: str) -> IndexSnapshot:
+        """Make an earlier complete version live again (call inside :meth:`writer`).
+
+        Versions are immutable, so nothing is rebuilt: ``CURRENT`` simply points back.
+        """
+        if version not in self.versions():
+            raise KeyError(version)
+        snapshot = IndexSnapshot.load(self.versions_dir / version, ef_search=self.ef_search)
+        _write_atomic(self.root / "CURRENT", version + "\n")
+        self._snapshot = snapshot
+        return snapshot
+
+    def manifest(self, version: str) -> Manifest:
+        """The manifest of one stored version (what it held and when it was built)."""
+        path = self.versions_dir / version / "manifest.json"
+        return Manifest.from_json(json.loads(path.read_text("utf-8")))
 
     def versions(self) -> list[str]:
         """Complete versions, oldest first."""

@@ -106,69 +106,92 @@ class Ingestor:
     ) -> IngestReport:
         """Add or update ``documents``, drop the ids in ``remove``; publish if anything changed."""
         started = time.perf_counter()
+        with self.store.writer():
+            report, snapshot = self.prepare(
+                documents, remove=remove, errors=errors, show_progress=show_progress
+            )
+            if snapshot is not None:
+                self.store.publish(snapshot)
+        report.seconds = time.perf_counter() - started
+        if snapshot is not None:
+            log.info("ingest: %s", report.summary())
+        return report
+
+    def prepare(
+        self,
+        documents: Iterable[Document],
+        *,
+        remove: Sequence[str] = (),
+        errors: Sequence[LoadError] = (),
+        show_progress: bool = False,
+        base: IndexSnapshot | None = None,
+    ) -> tuple[IngestReport, IndexSnapshot | None]:
+        """The next version, built but not published (``None`` when nothing would change).
+
+        Starts from ``base`` (the live version by default) and embeds only the documents
+        that are new or changed; used by :meth:`ingest` and by the editors' preview.
+        """
+        started = time.perf_counter()
         report = IngestReport(errors=list(errors))
         incoming: dict[str, Document] = {}
         for document in documents:
             incoming[document.doc_id] = document
-        with self.store.writer():
-            config = self.config
-            current = self.store.snapshot() or IndexSnapshot.empty(config)
-            reusable = current.manifest.config == config
-            for doc_id in remove:
-                if doc_id in current.manifest.documents and doc_id not in incoming:
-                    report.removed.append(doc_id)
+        config = self.config
+        current = base or self.store.snapshot() or IndexSnapshot.empty(config)
+        reusable = current.manifest.config == config
+        for doc_id in remove:
+            if doc_id in current.manifest.documents and doc_id not in incoming:
+                report.removed.append(doc_id)
 
-            final_docs: dict[str, Document] = {}
-            keep_rows: list[np.ndarray] = []
-            to_embed: list[Document] = []
-            for doc_id, record in current.manifest.documents.items():
-                if doc_id in report.removed:
-                    continue
-                new = incoming.get(doc_id)
-                if new is not None and new.content_hash != record.content_hash:
-                    report.updated.append(doc_id)
-                    to_embed.append(new)
-                    final_docs[doc_id] = new
-                    continue
-                if new is not None:
-                    report.unchanged.append(doc_id)
-                final_docs[doc_id] = current.documents.get(doc_id) or new  # type: ignore[assignment]
-                if reusable:
-                    keep_rows.append(current.rows_by_doc.get(doc_id, np.empty(0, np.int64)))
-                else:
-                    to_embed.append(final_docs[doc_id])
-            for doc_id, document in incoming.items():
-                if doc_id not in current.manifest.documents:
-                    report.added.append(doc_id)
-                    to_embed.append(document)
-                    final_docs[doc_id] = document
+        final_docs: dict[str, Document] = {}
+        keep_rows: list[np.ndarray] = []
+        to_embed: list[Document] = []
+        for doc_id, record in current.manifest.documents.items():
+            if doc_id in report.removed:
+                continue
+            new = incoming.get(doc_id)
+            if new is not None and new.content_hash != record.content_hash:
+                report.updated.append(doc_id)
+                to_embed.append(new)
+                final_docs[doc_id] = new
+                continue
+            if new is not None:
+                report.unchanged.append(doc_id)
+            final_docs[doc_id] = current.documents.get(doc_id) or new  # type: ignore[assignment]
+            if reusable:
+                keep_rows.append(current.rows_by_doc.get(doc_id, np.empty(0, np.int64)))
+            else:
+                to_embed.append(final_docs[doc_id])
+        for doc_id, document in incoming.items():
+            if doc_id not in current.manifest.documents:
+                report.added.append(doc_id)
+                to_embed.append(document)
+                final_docs[doc_id] = document
 
-            if not report.changed and reusable:
-                report.chunks_total = len(current)
-                report.version = current.version if len(current) else None
-                report.seconds = time.perf_counter() - started
-                return report
+        if not report.changed and reusable:
+            report.chunks_total = len(current)
+            report.version = current.version if len(current) else None
+            report.seconds = time.perf_counter() - started
+            return report, None
 
-            rows = np.concatenate(keep_rows) if keep_rows else np.empty(0, dtype=np.int64)
-            kept_chunks = [current.chunks[r] for r in rows]
-            kept_vectors = np.asarray(current.vectors[rows], dtype=np.float32).reshape(
-                -1, config.dimension
-            )
-            new_chunks = list(self.chunker.split_all(to_embed))
-            new_vectors = self._embed(new_chunks, show_progress=show_progress)
-            snapshot = self._build(
-                config=config,
-                documents=final_docs,
-                chunks=kept_chunks + new_chunks,
-                vectors=np.concatenate([kept_vectors, new_vectors]),
-            )
-            self.store.publish(snapshot)
-            report.chunks_embedded = len(new_chunks)
-            report.chunks_total = len(snapshot)
-            report.version = snapshot.version
+        rows = np.concatenate(keep_rows) if keep_rows else np.empty(0, dtype=np.int64)
+        kept_chunks = [current.chunks[r] for r in rows]
+        kept_vectors = np.asarray(current.vectors[rows], dtype=np.float32).reshape(
+            -1, config.dimension
+        )
+        new_chunks = list(self.chunker.split_all(to_embed))
+        new_vectors = self._embed(new_chunks, show_progress=show_progress)
+        snapshot = self._build(
+            config=config,
+            documents=final_docs,
+            chunks=kept_chunks + new_chunks,
+            vectors=np.concatenate([kept_vectors, new_vectors]),
+        )
+        report.chunks_embedded = len(new_chunks)
+        report.chunks_total = len(snapshot)
+        report.version = snapshot.version
         report.seconds = time.perf_counter() - started
-        log.info("ingest: %s", report.summary())
-        return report
+        return report, snapshot
 
     def _embed(self, chunks: Sequence[Chunk], *, show_progress: bool) -> np.ndarray:
         if not chunks:
@@ -211,6 +234,7 @@ class Ingestor:
                     language=doc.language,
                     last_reviewed=doc.last_reviewed,
                     source_path=doc.source_path,
+                    review_due=doc.metadata.get("review_due"),
                 )
                 for doc_id, doc in sorted(documents.items())
             },
