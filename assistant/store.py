@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from assistant.models import Conversation, Message, aware, utcnow
+from assistant.models import AnswerFeedback, Conversation, Message, aware, utcnow
 from assistant.turns import PastTurn
 
 
@@ -133,6 +133,8 @@ class ConversationStore:
         handoffs = select(Handoff.id).where(Handoff.conversation_id.in_(ids))
         session.execute(sa_delete(HandoffNote).where(HandoffNote.handoff_id.in_(handoffs)))
         session.execute(sa_delete(Handoff).where(Handoff.conversation_id.in_(ids)))
+        messages = select(Message.id).where(Message.conversation_id.in_(ids))
+        session.execute(sa_delete(AnswerFeedback).where(AnswerFeedback.message_id.in_(messages)))
         session.execute(sa_delete(Message).where(Message.conversation_id.in_(ids)))
         session.execute(sa_delete(Conversation).where(Conversation.id.in_(ids)))
 
@@ -251,6 +253,38 @@ class ConversationStore:
             if external_id is None:
                 raise
             return False
+        return True
+
+    def add_feedback(self, conversation_id: str, *, helpful: bool, comment: str | None) -> bool:
+        """The citizen's verdict on the latest answer (replacing an earlier one); False if none.
+
+        ``comment`` must already be redacted. The cited documents are kept with it, so the
+        editors' per-document report survives later changes to the conversation.
+        """
+        with self._sessions.begin() as session:
+            answer = session.scalars(
+                select(Message)
+                .where(
+                    Message.conversation_id == conversation_id,
+                    Message.role == "assistant",
+                    Message.status == "answered",
+                )
+                .order_by(Message.id.desc())
+                .limit(1)
+            ).first()
+            if answer is None:
+                return False
+            doc_ids = list(dict.fromkeys(c["doc_id"] for c in answer.citations or []))
+            existing = session.scalars(
+                select(AnswerFeedback).where(AnswerFeedback.message_id == answer.id)
+            ).first()
+            if existing is None:
+                existing = AnswerFeedback(message_id=answer.id)
+                session.add(existing)
+            existing.helpful = helpful
+            existing.comment = comment
+            existing.doc_ids = doc_ids
+            existing.created_at = utcnow()
         return True
 
     def add_citizen_message(

@@ -8,11 +8,12 @@ from fastapi import APIRouter, HTTPException, WebSocket
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 from assistant import canned
 from assistant.events import chat_topic
 from assistant.handoffs import NotFoundError
+from assistant.redaction import redact
 from assistant.turns import InboundMessage
 from channels.web.deps import ContainerDep, get_container
 from channels.web.live import relay
@@ -119,6 +120,27 @@ async def rate(body: RatingRequest, container: ContainerDep) -> dict[str, bool]:
         )
     except NotFoundError as error:
         raise HTTPException(409, str(error)) from error
+    return {"ok": True}
+
+
+class FeedbackRequest(BaseModel):
+    session_id: StrictStr = Field(min_length=1, max_length=64)
+    helpful: StrictBool
+    comment: StrictStr | None = Field(None, max_length=2000)
+
+
+@router.post("/api/chat/feedback", tags=["chat"])
+async def feedback(body: FeedbackRequest, container: ContainerDep) -> dict[str, bool]:
+    """Was the latest answer helpful? Saying it again replaces the earlier verdict."""
+    comment = redact(body.comment).text.strip() if body.comment else None
+    saved = await run_in_threadpool(
+        container.conversation_store.add_feedback,
+        body.session_id,
+        helpful=body.helpful,
+        comment=comment or None,
+    )
+    if not saved:
+        raise HTTPException(404, "There is no answer in this conversation to give feedback on.")
     return {"ok": True}
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -26,8 +27,12 @@ from playwright.sync_api import (
     expect,
     sync_playwright,
 )
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from assistant import canned
+from assistant.container import Container
+from assistant.models import AnswerFeedback, Message
 from assistant.settings import Settings
 
 pytestmark = pytest.mark.browser
@@ -644,3 +649,275 @@ def test_out_of_hours_the_citizen_can_leave_a_message(page: Page) -> None:
     page.reload()
     expect(page.locator("#callback-form")).to_be_hidden()
     expect(page.locator("#handoff-live")).to_contain_text("Someone will contact you")
+
+
+# ---------------------------------------------------------------------------- was this helpful?
+
+
+def feedback_rows(container: Container, session_id: str) -> list[AnswerFeedback]:
+    """The verdicts stored for one conversation, read straight from the database."""
+    with Session(container.conversation_store.engine) as session:
+        return list(
+            session.scalars(
+                select(AnswerFeedback)
+                .join(Message, AnswerFeedback.message_id == Message.id)
+                .where(Message.conversation_id == session_id)
+            )
+        )
+
+
+def ask_and_capture(page: Page, question: str) -> dict:
+    """Ask as a citizen would and return the server's reply, for the documents it cited."""
+    with page.expect_response(lambda r: r.url.endswith("/api/chat")) as replied:
+        ask(page, question)
+    return replied.value.json()
+
+
+def cited(reply: dict) -> list[str]:
+    return list(dict.fromkeys(c["doc_id"] for c in reply["reply"]["citations"]))
+
+
+def helpful_control(page: Page):
+    return page.get_by_role("group", name="Was this helpful?")
+
+
+def test_yes_is_stored_kept_after_a_reload_and_moves_to_the_next_answer(
+    page: Page, container: Container
+) -> None:
+    reply = ask_and_capture(page, FIRST_QUESTION)
+    assert reply["status"] == "answered"
+    answer = assistant_messages(page).first
+    group = answer.get_by_role("group", name="Was this helpful?")
+    yes = group.get_by_role("button", name="Yes", exact=True)
+    no = group.get_by_role("button", name="No", exact=True)
+    expect(yes).to_have_attribute("aria-pressed", "false")
+    expect(no).to_have_attribute("aria-pressed", "false")
+    expect(answer.get_by_label("What was missing? (optional)")).to_be_hidden()
+
+    with page.expect_response("**/api/chat/feedback") as said:
+        yes.click()
+    assert said.value.status == 200
+    expect(yes).to_have_attribute("aria-pressed", "true")
+    expect(no).to_have_attribute("aria-pressed", "false")
+    expect(answer.get_by_role("status")).to_have_text("Thank you for your feedback.")
+    expect(answer.get_by_label("What was missing? (optional)")).to_be_hidden()
+    session_id = stored_session_id(page)
+    assert session_id
+    [row] = feedback_rows(container, session_id)
+    assert (row.helpful, row.comment, row.doc_ids) == (True, None, cited(reply))
+
+    page.reload()
+    answer = assistant_messages(page).first
+    expect(answer.get_by_role("button", name="Yes", exact=True)).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    expect(answer.get_by_role("status")).to_have_text("Thank you for your feedback.")
+
+    # A new answer takes the question with it, unanswered; the first verdict stays stored.
+    ask(page, FOLLOW_UP)
+    expect(helpful_control(page)).to_have_count(1)
+    expect(assistant_messages(page).first.locator(".feedback")).to_have_count(0)
+    latest = assistant_messages(page).nth(1)
+    expect(latest.get_by_role("button", name="Yes", exact=True)).to_have_attribute(
+        "aria-pressed", "false"
+    )
+    expect(latest.get_by_role("status")).to_have_text("")
+    assert [r.helpful for r in feedback_rows(container, session_id)] == [True]
+
+
+def test_no_with_a_comment_is_stored_redacted_and_kept_after_a_reload(
+    page: Page, container: Container
+) -> None:
+    reply = ask_and_capture(page, FIRST_QUESTION)
+    answer = assistant_messages(page).first
+    no = answer.get_by_role("button", name="No", exact=True)
+    with page.expect_response("**/api/chat/feedback"):
+        no.click()
+    expect(no).to_have_attribute("aria-pressed", "true")
+    session_id = stored_session_id(page)
+    assert session_id
+    # "No" counts at once, even if the citizen writes nothing more.
+    [row] = feedback_rows(container, session_id)
+    assert (row.helpful, row.comment, row.doc_ids) == (False, None, cited(reply))
+
+    comment = answer.get_by_label("What was missing? (optional)")
+    expect(comment).to_be_visible()
+    expect(comment).to_have_accessible_description("Do not include personal details.")
+    comment.fill("The fee for over-70s. Email me at jane.doe@example.org")
+    with page.expect_response("**/api/chat/feedback") as said:
+        answer.get_by_role("button", name="Send comment").click()
+    assert said.value.status == 200
+    expect(answer.get_by_role("status")).to_have_text("Thank you for your feedback.")
+    expect(comment).to_be_hidden()
+    expect(page.get_by_label("Ask a question")).to_be_focused()
+    [row] = feedback_rows(container, session_id)
+    assert row.helpful is False and row.doc_ids == cited(reply)
+    assert row.comment is not None and row.comment.startswith("The fee for over-70s.")
+    assert "jane.doe" not in row.comment and "example.org" not in row.comment
+
+    page.reload()
+    answer = assistant_messages(page).first
+    expect(answer.get_by_role("button", name="No", exact=True)).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    expect(answer.get_by_role("status")).to_have_text("Thank you for your feedback.")
+    expect(answer.get_by_label("What was missing? (optional)")).to_be_hidden()
+
+
+def test_only_an_answered_latest_reply_asks_whether_it_helped(page: Page) -> None:
+    ask(page, "What is the capital of France?")
+    unanswered = assistant_messages(page).first
+    expect(unanswered.get_by_role("button", name="Talk to a person")).to_be_visible()
+    expect(page.locator("#messages .feedback")).to_have_count(0)
+
+    ask(page, FIRST_QUESTION)
+    expect(helpful_control(page)).to_have_count(1)
+    expect(assistant_messages(page).nth(1).locator(".feedback")).to_have_count(1)
+
+    # An unanswerable reply after it: the question goes, as the server would not record it.
+    ask(page, "What is the capital of France?")
+    expect(page.locator("#messages .feedback")).to_have_count(0)
+    page.reload()
+    expect(assistant_messages(page)).to_have_count(3)
+    expect(page.locator("#messages .feedback")).to_have_count(0)
+
+
+def test_feedback_by_keyboard_only(page: Page, container: Container) -> None:
+    box = page.get_by_label("Ask a question")
+    box.focus()
+    page.keyboard.type(FIRST_QUESTION)
+    page.keyboard.press("Enter")
+    answer = assistant_messages(page).first
+    no = answer.get_by_role("button", name="No", exact=True)
+    yes = answer.get_by_role("button", name="Yes", exact=True)
+    expect(no).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    expect(box).to_be_focused()
+
+    # Just before the question box, going backwards: No, then Yes.
+    page.keyboard.press("Shift+Tab")
+    expect(no).to_be_focused()
+    focused = page.evaluate(
+        "() => { const s = getComputedStyle(document.activeElement);"
+        " return {background: s.backgroundColor, shadow: s.boxShadow}; }"
+    )
+    assert focused["background"] == "rgb(255, 221, 0)" and focused["shadow"] != "none", focused
+    with page.expect_response("**/api/chat/feedback"):
+        page.keyboard.press("Enter")
+    expect(no).to_have_attribute("aria-pressed", "true")
+    expect(no).to_be_focused()  # the button was not disabled under the citizen's finger
+
+    page.keyboard.press("Tab")
+    expect(answer.get_by_label("What was missing? (optional)")).to_be_focused()
+    page.keyboard.type("Opening hours")
+    page.keyboard.press("Tab")
+    expect(answer.get_by_role("button", name="Send comment")).to_be_focused()
+    with page.expect_response("**/api/chat/feedback"):
+        page.keyboard.press("Enter")
+    expect(answer.get_by_role("status")).to_have_text("Thank you for your feedback.")
+    expect(box).to_be_focused()
+    session_id = stored_session_id(page)
+    assert session_id
+    [row] = feedback_rows(container, session_id)
+    assert (row.helpful, row.comment) == (False, "Opening hours")
+
+    # Changing one's mind with Space on "Yes" replaces the verdict.
+    page.keyboard.press("Shift+Tab")
+    expect(no).to_be_focused()
+    page.keyboard.press("Shift+Tab")
+    expect(yes).to_be_focused()
+    with page.expect_response("**/api/chat/feedback"):
+        page.keyboard.press("Space")
+    expect(yes).to_have_attribute("aria-pressed", "true")
+    expect(no).to_have_attribute("aria-pressed", "false")
+    [row] = feedback_rows(container, session_id)
+    assert (row.helpful, row.comment) == (True, None)
+
+
+def test_feedback_errors_are_kind_and_keep_the_comment(page: Page, container: Container) -> None:
+    ask(page, FIRST_QUESTION)
+    answer = assistant_messages(page).first
+    yes = answer.get_by_role("button", name="Yes", exact=True)
+    no = answer.get_by_role("button", name="No", exact=True)
+    error = answer.locator(".feedback__error")
+    expect(error).to_have_attribute("aria-live", "assertive")  # read out at once
+    session_id = stored_session_id(page)
+    assert session_id
+
+    page.route("**/api/chat/feedback", lambda route: route.abort())  # the network drops
+    yes.click()
+    expect(error).to_have_text("Error: Sorry, we could not send your feedback. Please try again.")
+    expect(yes).to_have_attribute("aria-pressed", "false")
+    page.unroute("**/api/chat/feedback")
+    no.click()
+    expect(no).to_have_attribute("aria-pressed", "true")
+    expect(error).to_have_text("")
+
+    comment = answer.get_by_label("What was missing? (optional)")
+    comment.fill("Where to send the form")
+    page.route("**/api/chat/feedback", lambda route: route.abort())
+    answer.get_by_role("button", name="Send comment").click()
+    expect(error).to_contain_text("could not send your feedback")
+    expect(error).to_contain_text("Your comment is still in the box.")
+    expect(comment).to_have_value("Where to send the form")
+    expect(comment).to_have_accessible_description(re.compile("still in the box"))
+    page.unroute("**/api/chat/feedback")
+
+    # The conversation is gone from the server (as after the retention period): a real 404.
+    assert container.conversation_store.delete(session_id)
+    with page.expect_response("**/api/chat/feedback") as said:
+        answer.get_by_role("button", name="Send comment").click()
+    assert said.value.status == 404
+    expect(error).to_contain_text("this conversation has ended")
+    expect(error).to_contain_text("Your comment is still in the box.")
+    expect(comment).to_have_value("Where to send the form")
+    expect(comment).to_be_visible()
+    expect(answer.get_by_role("status")).not_to_have_text("Thank you for your feedback.")
+
+
+def test_feedback_control_has_no_serious_accessibility_problems(page: Page) -> None:
+    ask(page, FIRST_QUESTION)
+    expect(helpful_control(page)).to_be_visible()
+    problems = serious_violations(page)
+    assert not problems, "with the question:\n" + "\n".join(problems)
+
+    answer = assistant_messages(page).first
+    answer.get_by_role("button", name="No", exact=True).click()
+    expect(answer.get_by_label("What was missing? (optional)")).to_be_visible()
+    problems = serious_violations(page)
+    assert not problems, "with the comment box:\n" + "\n".join(problems)
+
+    answer.get_by_label("What was missing? (optional)").fill("Opening hours")
+    page.route("**/api/chat/feedback", lambda route: route.abort())
+    answer.get_by_role("button", name="Send comment").click()
+    expect(answer.locator(".feedback__error")).not_to_have_text("")
+    problems = serious_violations(page)
+    assert not problems, "with an error:\n" + "\n".join(problems)
+
+
+def test_feedback_fits_a_small_phone(mobile_page: Page) -> None:
+    page = mobile_page
+    ask(page, FIRST_QUESTION)
+    answer = assistant_messages(page).first
+    answer.get_by_role("button", name="No", exact=True).click()
+    comment = answer.get_by_label("What was missing? (optional)")
+    expect(comment).to_be_visible()
+    page.screenshot(path="/tmp/page-mobile-feedback.png", full_page=True)
+
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= MOBILE["width"]
+    for locator in (
+        answer.get_by_role("button", name="Yes", exact=True),
+        answer.get_by_role("button", name="No", exact=True),
+        comment,
+        answer.get_by_role("button", name="Send comment"),
+    ):
+        locator.scroll_into_view_if_needed()
+        box = locator.bounding_box()
+        assert box is not None
+        assert box["x"] >= 0 and box["x"] + box["width"] <= MOBILE["width"], box
+        assert box["height"] >= 44, box
+
+    # Sending nothing is fine: "No" is already stored, and the box closes with thanks.
+    answer.get_by_role("button", name="Send comment").click()
+    expect(answer.get_by_role("status")).to_have_text("Thank you for your feedback.")
+    expect(comment).to_be_hidden()
+    expect(page.get_by_label("Ask a question")).to_be_focused()

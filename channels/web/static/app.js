@@ -9,6 +9,8 @@
   const API_URL = 'api/chat'; // relative, so the page also works behind a path prefix
   const RATING_URL = 'api/chat/rating';
   const CALLBACK_URL = 'api/chat/callback';
+  const FEEDBACK_URL = 'api/chat/feedback';
+  const FEEDBACK_COMMENT_MAX_CHARS = 500; // a short note; the server would take up to 2000
   const SOCKET_PATH = 'ws/chat/';
   const RECONNECT_MIN_MS = 1000;
   const RECONNECT_MAX_MS = 30000;
@@ -57,6 +59,18 @@
     callbackMissingMessage: 'Enter a message for the caseworker.',
     callbackMissingContact: 'Enter a phone number or email address so we can contact you.',
     callbackFailed: 'Sorry, we could not send your message. Please try again, or call 311.',
+    feedbackQuestion: 'Was this helpful?',
+    feedbackYes: 'Yes',
+    feedbackNo: 'No',
+    feedbackCommentLabel: 'What was missing? (optional)',
+    feedbackCommentHint: 'Do not include personal details.',
+    feedbackSend: 'Send',
+    feedbackSendHidden: ' comment', // "Send" alone would sound like the question box's button
+    feedbackThanks: 'Thank you for your feedback.',
+    feedbackThanksAskMore: 'Thank you. You can tell us what was missing, if you want.',
+    feedbackFailed: 'Sorry, we could not send your feedback. Please try again.',
+    feedbackGone: 'Sorry, we could not save your feedback because this conversation has ended.',
+    feedbackKept: ' Your comment is still in the box.',
   };
 
   // Friendly words for handoff states the server may report; unknown ones are shown as-is.
@@ -81,7 +95,10 @@
 
   const state = {
     sessionId: null,
-    messages: [], // what is rendered and stored: {role, text, citations?, status?, handoff?}
+    // What is rendered and stored: {role, text, citations?, status?, handoff?, feedback?}, where
+    // feedback is the citizen's saved verdict on an answer, {helpful, finished}, and finished
+    // says the comment box that follows "No" has been sent or closed.
+    messages: [],
     inFlight: false,
     handoff: null, // the latest {id, state, position, expected_wait_minutes} from the server
     rating: 'none', // 'none' | 'offered' | 'done': the form after a caseworker resolves
@@ -193,6 +210,7 @@
       item.append(renderHandoff(message.handoff));
     }
     if (isUnanswered(message.status)) item.append(renderPersonSuggestion());
+    if (index === latestAnswerIndex()) item.append(renderFeedback(message, index));
     return item;
   }
 
@@ -306,6 +324,10 @@
   }
 
   function appendToTranscript(message, index) {
+    // "Was this helpful?" belongs to the latest reply only: a new reply takes it away.
+    if (message.role === 'assistant') {
+      for (const control of ui.messages.querySelectorAll('.feedback')) control.remove();
+    }
     const item = renderMessage(message, index);
     ui.messages.append(item);
     updateChrome();
@@ -318,6 +340,159 @@
     const bottom = ui.buttons.getBoundingClientRect().bottom;
     const target = bottom - top <= window.innerHeight ? ui.buttons : item;
     target.scrollIntoView({ block: target === item ? 'start' : 'end', behavior: scrollBehavior() });
+  }
+
+  // ---------------------------------------------------------------- was this answer helpful?
+
+  // The server records a verdict on the conversation's latest answered reply, so the question is
+  // only asked when the latest reply is an answer: what the citizen rates is what gets recorded.
+  function latestAnswerIndex() {
+    for (let i = state.messages.length - 1; i >= 0; i -= 1) {
+      const message = state.messages[i];
+      if (message.role === 'assistant') return message.status === 'answered' ? i : -1;
+    }
+    return -1;
+  }
+
+  function savedVerdict(message) {
+    const verdict = message.feedback;
+    return verdict && typeof verdict.helpful === 'boolean'
+      ? { helpful: verdict.helpful, finished: verdict.finished === true }
+      : null;
+  }
+
+  // The verdict is kept on the message, so it is saved with the conversation and a reload shows
+  // it again. Yes and No are toggle buttons; "No" also opens an optional comment box.
+  function renderFeedback(message, index) {
+    const id = `message-${index}-feedback`;
+    const box = el('div', 'feedback');
+    box.id = id;
+
+    const ask = el('div', 'feedback__ask');
+    const question = el('p', 'feedback__question', TEXT.feedbackQuestion);
+    question.id = `${id}-question`;
+    const choices = el('div', 'feedback__choices');
+    choices.setAttribute('role', 'group');
+    choices.setAttribute('aria-labelledby', question.id);
+    const yes = feedbackButton(TEXT.feedbackYes);
+    const no = feedbackButton(TEXT.feedbackNo);
+    choices.append(yes, no);
+    ask.append(question, choices);
+
+    // Read out at once, like an alert; not role="alert", which the page keeps for the question box.
+    const error = el('p', 'error-message feedback__error');
+    error.id = `${id}-error`;
+    error.setAttribute('aria-live', 'assertive');
+    error.setAttribute('aria-atomic', 'true');
+    const thanks = el('p', 'feedback__thanks');
+    thanks.setAttribute('role', 'status');
+
+    const form = el('form', 'feedback__form');
+    form.noValidate = true;
+    const label = el('label', 'feedback__label', TEXT.feedbackCommentLabel);
+    label.htmlFor = `${id}-comment`;
+    const hint = el('p', 'hint feedback__hint', TEXT.feedbackCommentHint);
+    hint.id = `${id}-comment-hint`;
+    const comment = el('textarea', 'textarea textarea--short');
+    comment.id = `${id}-comment`;
+    comment.rows = 2;
+    comment.maxLength = FEEDBACK_COMMENT_MAX_CHARS;
+    comment.setAttribute('aria-describedby', hint.id);
+    const send = el('button', 'button button--secondary', TEXT.feedbackSend);
+    send.type = 'submit';
+    send.append(visuallyHidden(TEXT.feedbackSendHidden));
+    form.append(label, hint, comment, send);
+
+    box.append(ask, error, thanks, form);
+    const parts = { yes, no, error, thanks, form, comment, hint, busy: false };
+    yes.addEventListener('click', () => chooseHelpful(message, parts, true));
+    no.addEventListener('click', () => chooseHelpful(message, parts, false));
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      sendFeedbackComment(message, parts);
+    });
+    showVerdict(message, parts);
+    return box;
+  }
+
+  function feedbackButton(text) {
+    const button = el('button', 'button button--secondary feedback__button', text);
+    button.type = 'button';
+    button.setAttribute('aria-pressed', 'false');
+    return button;
+  }
+
+  function showVerdict(message, parts) {
+    const verdict = savedVerdict(message);
+    parts.yes.setAttribute('aria-pressed', String(Boolean(verdict) && verdict.helpful));
+    parts.no.setAttribute('aria-pressed', String(Boolean(verdict) && !verdict.helpful));
+    parts.form.hidden = !verdict || verdict.helpful || verdict.finished;
+    let thanks = '';
+    if (verdict) {
+      thanks = verdict.helpful || verdict.finished ? TEXT.feedbackThanks : TEXT.feedbackThanksAskMore;
+    }
+    // A polite live region: only a change is read out, so the same words are not repeated.
+    if (parts.thanks.textContent !== thanks) parts.thanks.textContent = thanks;
+  }
+
+  function showFeedbackError(parts, result, { withComment }) {
+    parts.error.textContent = '';
+    const text = result.status === 404 ? TEXT.feedbackGone : TEXT.feedbackFailed;
+    parts.error.append(
+      visuallyHidden(TEXT.errorPrefix),
+      withComment ? text + TEXT.feedbackKept : text,
+    );
+    if (withComment) {
+      parts.comment.setAttribute('aria-describedby', `${parts.hint.id} ${parts.error.id}`);
+    }
+  }
+
+  function clearFeedbackError(parts) {
+    parts.error.textContent = '';
+    parts.comment.setAttribute('aria-describedby', parts.hint.id);
+  }
+
+  // Sends one verdict; on success it is saved with the conversation and shown. Nothing the
+  // citizen typed is cleared here: that is for the caller, once the server has it.
+  async function sendFeedback(message, parts, helpful, comment) {
+    parts.busy = true;
+    clearFeedbackError(parts);
+    const result = await postJson(FEEDBACK_URL, { session_id: state.sessionId, helpful, comment });
+    parts.busy = false;
+    if (!result.ok) {
+      showFeedbackError(parts, result, { withComment: comment !== null });
+      return false;
+    }
+    message.feedback = { helpful, finished: comment !== null };
+    saveConversation();
+    showVerdict(message, parts);
+    return true;
+  }
+
+  // Buttons are never disabled while sending, so keyboard focus stays where the citizen left it.
+  function chooseHelpful(message, parts, helpful) {
+    const verdict = savedVerdict(message);
+    if (parts.busy || (verdict && verdict.helpful === helpful)) return;
+    sendFeedback(message, parts, helpful, null);
+  }
+
+  async function sendFeedbackComment(message, parts) {
+    if (parts.busy) return;
+    const comment = parts.comment.value.trim();
+    // "No" is already recorded: an empty comment just closes the box.
+    const sent = comment
+      ? await sendFeedback(message, parts, false, comment)
+      : recordNoComment(message, parts);
+    if (!sent) return;
+    parts.comment.value = '';
+    ui.input.focus(); // the box and its button have gone: the question box is what comes next
+  }
+
+  function recordNoComment(message, parts) {
+    message.feedback = { helpful: false, finished: true };
+    saveConversation();
+    showVerdict(message, parts);
+    return true;
   }
 
   // ---------------------------------------------------------------- page state
