@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from assistant.container import Container
 from assistant.settings import Settings, get_settings
 from channels.sms import answers as sms_answers
-from channels.web import api, pages, staff
+from channels.web import api, editor, pages, staff
 
 log = logging.getLogger("citizen_assistant")
 
@@ -42,6 +42,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(staff.router)
+    app.include_router(editor.router)
+    app.include_router(editor.page_router)
     if settings.sms_enabled:
         from channels.sms import webhook as sms_webhook  # twilio is imported only when used
 

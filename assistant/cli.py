@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from assistant.cli_admin import retention_app, users_app
+from assistant.cli_editor import add_editor_commands
 from assistant.settings import Settings
 from eval.cli import eval_app
 
@@ -148,6 +149,9 @@ def kb_remove(doc_id: Annotated[str, typer.Argument(help="The id shown by `kb li
     typer.echo(
         f"Removed {doc_id}. {report.chunks_total} passages remain (version {report.version})."
     )
+
+
+add_editor_commands(kb_app, _container)
 
 
 @app.command("sms-sim")

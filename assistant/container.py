@@ -29,6 +29,7 @@ from assistant.stages import (
     Retrieve,
     RouteMessage,
     ScopeCheck,
+    Stage,
 )
 from assistant.store import ConversationStore, make_engine
 from knowledge_base.chunking import Chunker
@@ -39,6 +40,7 @@ from knowledge_base.loaders import load_paths
 from knowledge_base.retriever import FusionWeights, HybridRetriever
 
 if TYPE_CHECKING:
+    from assistant.editorial import EditorDesk
     from channels.sms.delivery import TextDelivery
 
 log = logging.getLogger(__name__)
@@ -88,9 +90,12 @@ class Container:
 
     @cached_property
     def retriever(self) -> HybridRetriever:
+        return self._retriever_over(self.index_store)
+
+    def _retriever_over(self, store: IndexStore) -> HybridRetriever:
         s = self.settings
         return HybridRetriever(
-            store=self.index_store,
+            store=store,
             embedder=self.embedder,
             top_k=s.retrieval_top_k,
             weights=FusionWeights(
@@ -128,21 +133,38 @@ class Container:
                     margin=s.out_of_scope_margin,
                     replies=replies,
                 ),
-                Compose(
-                    ExtractiveComposer(
-                        embedder=self.embedder,
-                        store=self.index_store,
-                        max_chars=s.answer_max_chars,
-                        coverage_weight=s.coverage_weight,
-                    ),
-                    min_confidence=s.min_confidence,
-                    replies=replies,
-                ),
+                self._compose_over(self.index_store),
                 OutputGuardrails(replies),
             ],
             after=[Escalate(embedder=self.embedder, repeat_similarity=s.repeat_similarity)],
             replies=replies,
         )
+
+    def _compose_over(self, store: IndexStore) -> Compose:
+        s = self.settings
+        return Compose(
+            ExtractiveComposer(
+                embedder=self.embedder,
+                store=store,
+                max_chars=s.answer_max_chars,
+                coverage_weight=s.coverage_weight,
+            ),
+            min_confidence=s.min_confidence,
+            replies=self.replies,
+        )
+
+    def pipeline_over(self, store: IndexStore) -> TurnPipeline:
+        """The same turn, answering from ``store`` (the editors' preview of unpublished drafts)."""
+        live = self.pipeline
+        stages: list[Stage] = []
+        for stage in live.stages:
+            if isinstance(stage, Retrieve):
+                stages.append(Retrieve(self._retriever_over(store), self.replies))
+            elif isinstance(stage, Compose):
+                stages.append(self._compose_over(store))
+            else:
+                stages.append(stage)
+        return TurnPipeline(stages, after=live.after, replies=self.replies)
 
     @cached_property
     def engine(self) -> Engine:
@@ -157,6 +179,23 @@ class Container:
     def staff(self) -> Staff:
         self.conversation_store  # noqa: B018 - the schema must exist first
         return Staff(self.engine, session_hours=self.settings.staff_session_hours)
+
+    @cached_property
+    def editor_desk(self) -> EditorDesk:
+        from assistant.editorial import EditorDesk
+
+        s = self.settings
+        return EditorDesk(
+            engine=self.engine,
+            index_store=self.index_store,
+            ingestor=self.ingestor,
+            staff=self.staff,
+            live_pipeline=self.pipeline,
+            pipeline_over=self.pipeline_over,
+            embedder=self.embedder,
+            review_interval=timedelta(days=s.review_interval_days),
+            upload_max_bytes=int(s.upload_max_mb * 1_000_000),
+        )
 
     @cached_property
     def events(self) -> InProcessEventBus:

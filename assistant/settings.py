@@ -51,8 +51,11 @@ class Settings(BaseSettings):
         "every replica at the same shared folder and each picks up a publish within seconds.",
     )
     keep_index_versions: int = Field(
-        8, ge=2, le=100, description="Index versions kept on disk (the live one and earlier "
-        "ones an editor can restore)."
+        8,
+        ge=2,
+        le=100,
+        description="Index versions kept on disk (the live one and earlier "
+        "ones an editor can restore).",
     )
     upload_max_mb: float = Field(
         10.0, gt=0, le=200, description="Largest file a content editor may upload, in MB."

@@ -199,9 +199,12 @@ class Staff:
         with self._sessions.begin() as session:
             session.add(AuditEntry(actor=actor, action=action, target=target, detail=detail))
 
-    def audit_log(self, *, limit: int = 200) -> list[dict[str, Any]]:
+    def audit_log(self, *, limit: int = 200, action_prefix: str = "") -> list[dict[str, Any]]:
         with self._sessions() as session:
-            rows = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit))
+            query = select(AuditEntry)
+            if action_prefix:
+                query = query.where(AuditEntry.action.startswith(action_prefix, autoescape=True))
+            rows = session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit))
             return [
                 {
                     "at": aware(r.at).isoformat(),

@@ -4,6 +4,10 @@
 the documents together with a :class:`LoadError` for each file (or JSONL line) that
 could not be read. One bad file never stops a batch, and no exception escapes.
 
+``load_bytes`` and ``parse_markdown`` read one document from memory with the same parsers
+(for the editor console), raising ``UnreadableDocument`` instead. ``document_to_markdown``
+goes the other way, so any loaded document can be edited as Markdown and read back the same.
+
 Every loader produces plain text: markup is parsed and thrown away, never rendered or
 executed. Whitespace is normalised the same way everywhere (runs of spaces collapsed,
 paragraphs separated by exactly one blank line, list items and table rows on their own
@@ -14,15 +18,16 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import itertools
 import json
 import os
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import docx
 import yaml
@@ -38,7 +43,24 @@ from pypdf import PdfReader
 
 from knowledge_base.documents import Document, LoadError
 
-__all__ = ["SUPPORTED_SUFFIXES", "LoadResult", "load_paths"]
+__all__ = [
+    "SUPPORTED_SUFFIXES",
+    "DocumentHasNoText",
+    "DocumentKind",
+    "DocumentTooLarge",
+    "LoadResult",
+    "UnreadableDocument",
+    "document_to_markdown",
+    "load_bytes",
+    "load_paths",
+    "markdown_with_front_matter",
+    "parse_markdown",
+    "slugify",
+    "split_front_matter",
+]
+
+# The kinds of document ``load_bytes`` reads (JSONL holds many documents, so it is not one).
+DocumentKind = Literal["markdown", "html", "pdf", "docx", "text"]
 
 SUPPORTED_SUFFIXES = frozenset(
     {".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".txt", ".jsonl"}
@@ -56,8 +78,20 @@ class LoadResult:
     errors: list[LoadError] = field(default_factory=list)
 
 
-class _Unreadable(Exception):
-    """Raised inside a loader to turn a file into a LoadError with a human reason."""
+class UnreadableDocument(Exception):
+    """A document that cannot be read; ``str(exc)`` is the reason, for a person.
+
+    Inside ``load_paths`` it becomes a LoadError; ``load_bytes`` and ``parse_markdown``
+    raise it.
+    """
+
+
+class DocumentHasNoText(UnreadableDocument):
+    """The document parsed, but holds no text (an empty page, a scanned PDF)."""
+
+
+class DocumentTooLarge(UnreadableDocument):
+    """The document holds more text than the caller's ``max_text_chars``."""
 
 
 # --------------------------------------------------------------------------- entry point
@@ -136,7 +170,7 @@ def _load_file(path: Path, root: Path | None) -> tuple[list[Document], list[Load
     doc_id = _derive_doc_id(path, root)
     try:
         if suffix in SUPPORTED_SUFFIXES and path.stat().st_size == 0:
-            raise _Unreadable("empty file")
+            raise UnreadableDocument("empty file")
         if suffix == ".jsonl":
             return _load_jsonl(path)
         if suffix in (".md", ".markdown"):
@@ -150,8 +184,8 @@ def _load_file(path: Path, root: Path | None) -> tuple[list[Document], list[Load
         elif suffix == ".txt":
             document = _load_txt(path, doc_id)
         else:
-            raise _Unreadable(f"unsupported file type {suffix or '(no extension)'!r}")
-    except _Unreadable as exc:
+            raise UnreadableDocument(f"unsupported file type {suffix or '(no extension)'!r}")
+    except UnreadableDocument as exc:
         return [], [LoadError(path, str(exc))]
     except OSError as exc:
         return [], [LoadError(path, f"cannot read file: {exc.strerror or exc}")]
@@ -159,6 +193,87 @@ def _load_file(path: Path, root: Path | None) -> tuple[list[Document], list[Load
         kind = suffix.lstrip(".").upper() or "file"
         return [], [LoadError(path, f"corrupt or unreadable {kind} ({type(exc).__name__})")]
     return [document], []
+
+
+# --------------------------------------------------------------------------- from memory
+
+
+def load_bytes(
+    kind: DocumentKind,
+    data: bytes,
+    doc_id: str,
+    *,
+    fallback_title: str | None = None,
+    max_text_chars: int | None = None,
+) -> Document:
+    """Read one document of a known ``kind`` from memory; nothing touches the disk.
+
+    The parsing is exactly that of ``load_paths``. ``fallback_title`` stands in for the
+    file name where a loader would use it (no title in the file); ``max_text_chars``
+    caps the extracted text (a PDF stops extracting as soon as it is passed). Raises
+    UnreadableDocument (or its DocumentHasNoText / DocumentTooLarge) with a reason.
+    """
+    if kind not in ("markdown", "html", "pdf", "docx", "text"):
+        raise ValueError(f"unknown document kind {kind!r}")
+    name = fallback_title or doc_id
+    try:
+        if kind == "markdown":
+            document = _markdown_document(
+                _decode(data), doc_id, fallback_title=fallback_title, source_path=None
+            )
+        elif kind == "html":
+            document = _html_document(data, doc_id, fallback_title=name, source_path=None)
+        elif kind == "pdf":
+            document = _pdf_document(
+                data, doc_id, fallback_title=name, source_path=None, max_text_chars=max_text_chars
+            )
+        elif kind == "docx":
+            document = _docx_document(data, doc_id, fallback_title=name, source_path=None)
+        else:
+            document = _text_document(_decode(data), doc_id, fallback_title=name, source_path=None)
+    except UnreadableDocument:
+        raise
+    except RecursionError:
+        raise UnreadableDocument(f"{kind.upper()} nested too deeply to read") from None
+    except Exception as exc:  # as in _load_file: a parser choking on a corrupt file
+        raise UnreadableDocument(
+            f"corrupt or unreadable {kind.upper()} ({type(exc).__name__})"
+        ) from None
+    if max_text_chars is not None and len(document.text) > max_text_chars:
+        raise DocumentTooLarge(f"more than {max_text_chars:,} characters of text")
+    return document
+
+
+def parse_markdown(
+    text: str, doc_id: str, *, fallback_title: str | None = None, source: str | None = None
+) -> Document:
+    """A Document from Markdown source with optional YAML front matter.
+
+    The title is the front matter's ``title``, else the first ``#`` heading, else
+    ``fallback_title``, else the first line of text. A front matter ``doc_id`` wins over
+    ``doc_id``. ``source`` is recorded as the document's ``source_path`` (it is not read).
+    Raises UnreadableDocument (bad front matter, no text).
+    """
+    return _markdown_document(text, doc_id, fallback_title=fallback_title, source_path=source)
+
+
+def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
+    """The YAML front matter fields of Markdown source (``{}`` if none) and its body.
+
+    Raises UnreadableDocument when the front matter is not valid YAML key/value pairs.
+    """
+    return _split_front_matter(text)
+
+
+def slugify(text: str, *, max_length: int = 80) -> str:
+    """A lowercase ASCII slug such as ``renew-your-licence``; never empty.
+
+    Text with no ASCII letters or digits gets a short hash instead.
+    """
+    slug = _slug(text)
+    if len(slug) > max_length:
+        slug = slug[:max_length].rsplit("-", 1)[0] or slug[:max_length]
+    return slug
 
 
 # --------------------------------------------------------------------------- shared helpers
@@ -241,7 +356,7 @@ def _assemble(
 def _require_text(text: str) -> str:
     """``text`` unless it is empty, in which case the file is reported as having no text."""
     if not text.strip():
-        raise _Unreadable("no text found (empty document)")
+        raise DocumentHasNoText("no text found (empty document)")
     return text
 
 
@@ -250,7 +365,7 @@ def _decode(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise _Unreadable(
+        raise UnreadableDocument(
             f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
             "save the file as UTF-8"
         ) from None
@@ -318,7 +433,7 @@ def _fields_document(
     doc_id: str,
     title: str,
     text: str,
-    path: Path,
+    source_path: str | None,
     sections: tuple[tuple[int, tuple[str, ...]], ...] = (),
 ) -> Document:
     """A Document from front matter / JSONL fields; unknown keys become string metadata."""
@@ -344,7 +459,7 @@ def _fields_document(
         topic=_as_text(fields.get("topic")),
         language=_language(_as_text(fields.get("language")), metadata),
         last_reviewed=_as_text(fields.get("last_reviewed")),
-        source_path=str(path),
+        source_path=source_path,
         sections=sections,
         metadata=metadata,
     )
@@ -359,17 +474,34 @@ _BR_TAG = re.compile(r"<br\s*/?>", re.IGNORECASE)
 def _load_markdown(path: Path, doc_id: str) -> Document:
     """Markdown with optional YAML front matter, rendered to plain text with sections."""
     raw = _decode(path.read_bytes())
+    return _markdown_document(raw, doc_id, fallback_title=path.stem, source_path=str(path))
+
+
+def _markdown_document(
+    raw: str, doc_id: str, *, fallback_title: str | None, source_path: str | None
+) -> Document:
+    """The Document for Markdown source; without a title or H1, ``fallback_title`` is used
+    (or, when that is None, the first line of the text)."""
     fields, body = _split_front_matter(raw)
     blocks = _markdown_blocks(body)
     title = _as_text(fields.get("title"))
     if title is None:
-        title = next((b.text for b in blocks if b.depth == 0 and _one_line(b.text)), path.stem)
+        title = next((b.text for b in blocks if b.depth == 0 and _one_line(b.text)), None)
+    if title is None:
+        title = fallback_title
+    if title is None:
+        title = next(filter(None, (_first_line(b.text) for b in blocks)), doc_id)
     title = _one_line(title)
     text, sections = _assemble(blocks, title)
     _require_text(text)
     given_id = _as_text(fields.get("doc_id"))
     return _fields_document(
-        fields, doc_id=given_id or doc_id, title=title, text=text, path=path, sections=sections
+        fields,
+        doc_id=given_id or doc_id,
+        title=title,
+        text=text,
+        source_path=source_path,
+        sections=sections,
     )
 
 
@@ -381,17 +513,17 @@ def _split_front_matter(raw: str) -> tuple[dict[str, Any], str]:
     try:
         front, body = handler.split(raw)
     except ValueError:
-        raise _Unreadable("invalid front matter: no closing '---' line") from None
+        raise UnreadableDocument("invalid front matter: no closing '---' line") from None
     try:
         fields = yaml.safe_load(front)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 2})" if mark is not None else ""
-        raise _Unreadable(f"invalid front matter: not valid YAML{where}") from None
+        raise UnreadableDocument(f"invalid front matter: not valid YAML{where}") from None
     if fields is None:
         return {}, body
     if not isinstance(fields, dict):
-        raise _Unreadable("invalid front matter: expected 'key: value' lines")
+        raise UnreadableDocument("invalid front matter: expected 'key: value' lines")
     return {str(key): value for key, value in fields.items()}, body
 
 
@@ -519,7 +651,16 @@ def _collapse(text: str) -> str:
 
 def _load_html(path: Path, doc_id: str) -> Document:
     """An HTML page's main content as plain text, with h1-h3 as sections."""
-    soup = BeautifulSoup(path.read_bytes(), "lxml")
+    return _html_document(
+        path.read_bytes(), doc_id, fallback_title=path.stem, source_path=str(path)
+    )
+
+
+def _html_document(
+    data: bytes, doc_id: str, *, fallback_title: str, source_path: str | None
+) -> Document:
+    """The Document for an HTML page's bytes (see ``_load_html``)."""
+    soup = BeautifulSoup(data, "lxml")
     metadata: dict[str, str] = {}
     url = _html_url(soup)
     html_tag = soup.find("html")
@@ -533,7 +674,7 @@ def _load_html(path: Path, doc_id: str) -> Document:
     if not title:
         h1 = container.find("h1")
         title = _one_line(_inline_text(h1)) if isinstance(h1, Tag) else ""
-    title = title or path.stem
+    title = title or fallback_title
 
     walker = _HtmlWalker()
     walker.walk(container)
@@ -545,7 +686,7 @@ def _load_html(path: Path, doc_id: str) -> Document:
         text=_require_text(text),
         url=url,
         language=language,
-        source_path=str(path),
+        source_path=source_path,
         sections=sections,
         metadata=metadata,
     )
@@ -715,30 +856,46 @@ _PLACEHOLDER_PDF_TITLE = re.compile(
 
 def _load_pdf(path: Path, doc_id: str) -> Document:
     """A PDF's text, page by page, separated by blank lines (no sections)."""
+    return _pdf_document(path.read_bytes(), doc_id, fallback_title=path.stem, source_path=str(path))
+
+
+def _pdf_document(
+    data: bytes,
+    doc_id: str,
+    *,
+    fallback_title: str,
+    source_path: str | None,
+    max_text_chars: int | None = None,
+) -> Document:
+    """The Document for a PDF's bytes; stops extracting once ``max_text_chars`` is passed."""
     try:
-        reader = PdfReader(path)
-    except OSError:
-        raise
+        reader = PdfReader(io.BytesIO(data))
     except Exception:
-        raise _Unreadable("corrupt or unreadable PDF") from None
+        raise UnreadableDocument("corrupt or unreadable PDF") from None
     if reader.is_encrypted:
         try:  # restrictions-only PDFs open with an empty password
             unlocked = bool(reader.decrypt(""))
         except Exception:
             unlocked = False
         if not unlocked:
-            raise _Unreadable("PDF is encrypted (password-protected)")
+            raise UnreadableDocument("PDF is encrypted (password-protected)")
     pages: list[str] = []
+    extracted = 0
     try:
         for page in reader.pages:
             page_text = _normalise(page.extract_text() or "")
             if page_text:
                 pages.append(page_text)
+                extracted += len(page_text) + 2
+            if max_text_chars is not None and extracted > max_text_chars:
+                raise DocumentTooLarge(f"more than {max_text_chars:,} characters of text")
+    except DocumentTooLarge:
+        raise
     except Exception:
-        raise _Unreadable("corrupt or unreadable PDF (text extraction failed)") from None
+        raise UnreadableDocument("corrupt or unreadable PDF (text extraction failed)") from None
     text = "\n\n".join(pages)
     if not text:
-        raise _Unreadable("no extractable text in PDF (scanned image?)")
+        raise DocumentHasNoText("no extractable text in PDF (scanned image?)")
     try:
         info = reader.metadata
         title = _one_line(str(info.title)) if info is not None and info.title else ""
@@ -746,8 +903,8 @@ def _load_pdf(path: Path, doc_id: str) -> Document:
         title = ""
     if _PLACEHOLDER_PDF_TITLE.search(title):
         title = ""
-    title = title or _first_line(text) or path.stem
-    return Document(doc_id=doc_id, title=title, text=text, source_path=str(path))
+    title = title or _first_line(text) or fallback_title
+    return Document(doc_id=doc_id, title=title, text=text, source_path=source_path)
 
 
 # --------------------------------------------------------------------------- DOCX
@@ -755,12 +912,19 @@ def _load_pdf(path: Path, doc_id: str) -> Document:
 
 def _load_docx(path: Path, doc_id: str) -> Document:
     """A Word document: Title/Heading 1-3 paragraphs become sections, lists and tables lines."""
+    return _docx_document(
+        path.read_bytes(), doc_id, fallback_title=path.stem, source_path=str(path)
+    )
+
+
+def _docx_document(
+    data: bytes, doc_id: str, *, fallback_title: str, source_path: str | None
+) -> Document:
+    """The Document for a DOCX file's bytes (see ``_load_docx``)."""
     try:
-        document: DocxDocument = docx.Document(str(path))
-    except OSError:
-        raise
+        document: DocxDocument = docx.Document(io.BytesIO(data))
     except Exception:
-        raise _Unreadable("corrupt or unreadable DOCX (not a Word document?)") from None
+        raise UnreadableDocument("corrupt or unreadable DOCX (not a Word document?)") from None
     items = list(document.iter_inner_content())
     has_title_style = any(
         isinstance(item, DocxParagraph) and _docx_style(item) == "title" for item in items
@@ -794,7 +958,7 @@ def _load_docx(path: Path, doc_id: str) -> Document:
             blocks.append(_Block(text, depth=depth))
     core_title = _one_line(document.core_properties.title or "")
     first_h1 = next((b.text for b in blocks if b.depth == 0 and _one_line(b.text)), "")
-    title = title or core_title or _one_line(first_h1) or path.stem
+    title = title or core_title or _one_line(first_h1) or fallback_title
     metadata: dict[str, str] = {}
     language = _language(document.core_properties.language, metadata)
     text, sections = _assemble(blocks, title)
@@ -803,7 +967,7 @@ def _load_docx(path: Path, doc_id: str) -> Document:
         title=title,
         text=_require_text(text),
         language=language,
-        source_path=str(path),
+        source_path=source_path,
         sections=sections,
         metadata=metadata,
     )
@@ -835,9 +999,17 @@ def _docx_heading_depth(style: str, has_title_style: bool) -> int | None:
 
 def _load_txt(path: Path, doc_id: str) -> Document:
     """Plain UTF-8 text; the first non-empty line is the title."""
-    text = _require_text(_normalise(_decode(path.read_bytes())))
-    title = _first_line(text) or path.stem
-    return Document(doc_id=doc_id, title=title, text=text, source_path=str(path))
+    raw = _decode(path.read_bytes())
+    return _text_document(raw, doc_id, fallback_title=path.stem, source_path=str(path))
+
+
+def _text_document(
+    raw: str, doc_id: str, *, fallback_title: str, source_path: str | None
+) -> Document:
+    """The Document for plain text (see ``_load_txt``)."""
+    text = _require_text(_normalise(raw))
+    title = _first_line(text) or fallback_title
+    return Document(doc_id=doc_id, title=title, text=text, source_path=source_path)
 
 
 # --------------------------------------------------------------------------- JSONL
@@ -854,7 +1026,7 @@ def _load_jsonl(path: Path) -> tuple[list[Document], list[LoadError]]:
             continue
         try:
             document = _jsonl_record(raw_line, path, number)
-        except _Unreadable as exc:
+        except UnreadableDocument as exc:
             errors.append(LoadError(path, f"line {number}: {exc}"))
             continue
         if document.doc_id in seen:
@@ -874,30 +1046,175 @@ def _load_jsonl(path: Path) -> tuple[list[Document], list[LoadError]]:
 
 
 def _jsonl_record(raw_line: bytes, path: Path, number: int) -> Document:
-    """One JSONL line as a Document; raises _Unreadable with a reason for a bad line."""
+    """One JSONL line as a Document; raises UnreadableDocument with a reason for a bad line."""
     try:
         line = raw_line.decode("utf-8-sig" if number == 1 else "utf-8")
     except UnicodeDecodeError:
-        raise _Unreadable("not UTF-8 text") from None
+        raise UnreadableDocument("not UTF-8 text") from None
     try:
         record = json.loads(line)
     except json.JSONDecodeError as exc:
-        raise _Unreadable(f"invalid JSON ({exc.msg} at column {exc.colno})") from None
+        raise UnreadableDocument(f"invalid JSON ({exc.msg} at column {exc.colno})") from None
     if not isinstance(record, dict):
-        raise _Unreadable("expected a JSON object")
+        raise UnreadableDocument("expected a JSON object")
     missing = [key for key in ("doc_id", "title", "text") if key not in record]
     if missing:
-        raise _Unreadable(
+        raise UnreadableDocument(
             f"missing required field{'s' if len(missing) > 1 else ''} "
             + ", ".join(repr(key) for key in missing)
         )
     if not isinstance(record["text"], str):
-        raise _Unreadable("'text' must be a string")
+        raise UnreadableDocument("'text' must be a string")
     doc_id = _as_text(record["doc_id"])
     title = _one_line(_as_text(record["title"]) or "")
     if not doc_id or not title:
-        raise _Unreadable("'doc_id' and 'title' must not be empty")
+        raise UnreadableDocument("'doc_id' and 'title' must not be empty")
     text = _normalise(record["text"])
     if not text:
-        raise _Unreadable("'text' is empty")
-    return _fields_document(record, doc_id=doc_id, title=title, text=text, path=path)
+        raise UnreadableDocument("'text' is empty")
+    return _fields_document(record, doc_id=doc_id, title=title, text=text, source_path=str(path))
+
+
+# --------------------------------------------------------------------------- Markdown out
+
+# Fields written to front matter, in this order; any others follow alphabetically.
+_FRONT_MATTER_ORDER = ("title", "agency", "topic", "url", "language", "last_reviewed", "review_due")
+_DATE_FIELDS = frozenset({"last_reviewed", "review_due"})
+_LIST_ITEM = re.compile(r"(- |\d{1,9}\. )(.*)", re.DOTALL)
+_ORDERED_NOT_ONE = re.compile(r"(?!1\. )\d{1,9}\. ")
+# Characters that would start emphasis, code, links, raw HTML or a strikethrough.
+_INLINE_SPECIAL = re.compile(r"[\\`*\[\]~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+_ENTITY = re.compile(r"&(?=#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|[A-Za-z][A-Za-z0-9]{1,31};)")
+# A line that would be a thematic break, a setext underline or a table delimiter row.
+_RULE_LINE = re.compile(r"[-=|: ]*[-=][-=|: ]*")
+_ORDERED_PAREN = re.compile(r"(\d{1,9})\)(?= |$)")
+
+
+def document_to_markdown(document: Document) -> str:
+    """The document's text as Markdown (no front matter), so any document can be edited.
+
+    Headings come back from ``sections``: ``#`` for the title when the text opens with
+    it, ``##`` and ``###`` below. List items stay list items, runs of table rows become a
+    Markdown table, line breaks inside a paragraph become hard breaks (two trailing
+    spaces), and everything else is escaped, so ``parse_markdown`` reads back the same
+    text with the same sections.
+    """
+    headings = _heading_starts(document)
+    out: list[str] = []
+    position = 0
+    for paragraph in document.text.split("\n\n"):
+        heading = headings.get(position)
+        position += len(paragraph) + 2
+        if not paragraph:
+            continue
+        if heading is not None and "\n" not in paragraph and heading[1] in (None, paragraph):
+            out.append("#" * heading[0] + " " + _escape_heading(paragraph))
+            continue
+        lines = paragraph.split("\n")
+        if len(lines) > 1 and all(" | " in line for line in lines):
+            out.append(_markdown_table(lines))
+        else:
+            out.append(_markdown_lines(lines))
+    return "\n\n".join(out) + "\n" if out else ""
+
+
+def markdown_with_front_matter(body: str, title: str, fields: Mapping[str, str | None]) -> str:
+    """Markdown source: YAML front matter (``title`` first, empty fields left out), then
+    ``body``. ISO dates in ``last_reviewed`` / ``review_due`` are written as YAML dates."""
+    meta: dict[str, Any] = {"title": _one_line(title)}
+    order = {key: index for index, key in enumerate(_FRONT_MATTER_ORDER)}
+    for key in sorted(fields, key=lambda k: (order.get(k, len(order)), k)):
+        value = fields[key]
+        if key == "title" or value is None or not str(value).strip():
+            continue
+        value = str(value).strip()
+        if key in _DATE_FIELDS:
+            try:
+                meta[key] = dt.date.fromisoformat(value)
+                continue
+            except ValueError:
+                pass
+        meta[key] = value
+    front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=10_000)
+    return f"---\n{front}---\n\n{body.lstrip(chr(10)).rstrip()}\n"
+
+
+def _heading_starts(document: Document) -> dict[int, tuple[int, str | None]]:
+    """Offsets of heading paragraphs: ``(number of #, heading text or None if unknown)``."""
+    headings: dict[int, tuple[int, str | None]] = {}
+    for start, path in document.sections:
+        if len(path) > 1:
+            headings[start] = (min(len(path), 6), path[-1])
+        elif start == 0:  # the title, when the text opens with it
+            headings[start] = (1, document.title)
+        else:  # a later top-level heading: its text is not recorded in the path
+            headings[start] = (1, None)
+    if 0 not in headings:
+        headings[0] = (1, document.title)
+    return headings
+
+
+def _escape_inline(text: str) -> str:
+    """``text`` with everything Markdown would treat as markup escaped."""
+    text = _INLINE_SPECIAL.sub(lambda match: "\\" + match.group(), text)
+    return _ENTITY.sub(r"\\&", text).replace("<", "&lt;")
+
+
+def _escape_line(line: str, *, in_item: bool = False) -> str:
+    """One line of running text, escaped so that it cannot start a block either.
+
+    Inside a list item a ``- `` or ``1. `` would open a nested list, so it is escaped too.
+    """
+    line = _escape_inline(line)
+    if line[:1] in ("#", ">", "+") or _RULE_LINE.fullmatch(line):
+        return "\\" + line
+    if in_item and line.startswith("- "):
+        return "\\" + line
+    if line[:1].isdigit():
+        line = _ORDERED_PAREN.sub(r"\1\\)", line, count=1)
+        if in_item:
+            line = re.sub(r"^(\d{1,9})\. ", r"\1\\. ", line)
+    return line
+
+
+def _escape_heading(text: str) -> str:
+    """Heading text, escaped; a trailing ``#`` would otherwise close the heading."""
+    text = _escape_inline(text)
+    return text[:-1] + "\\#" if text.endswith("#") else text
+
+
+def _markdown_lines(lines: list[str]) -> str:
+    """A paragraph or list: markers kept, text escaped, inner line breaks kept."""
+    out: list[str] = []
+    for index, line in enumerate(lines):
+        item = _LIST_ITEM.fullmatch(line)
+        if item is not None:
+            text = item.group(1) + _escape_line(item.group(2), in_item=True)
+        else:
+            text = _escape_line(line)
+        following = lines[index + 1] if index + 1 < len(lines) else None
+        if following is not None:
+            # A bullet, or an item in a list already open, starts a line of its own;
+            # anything else would run on into this line, so it gets a hard break.
+            starts_item = following.startswith("- ") or (
+                _LIST_ITEM.fullmatch(following) is not None
+                and (item is not None or not _ORDERED_NOT_ONE.match(following))
+            )
+            if not starts_item:
+                text += "  "
+        out.append(text)
+    return "\n".join(out)
+
+
+def _markdown_table(rows: list[str]) -> str:
+    """Rows of ``a | b`` cells as a Markdown table, the first row as its header."""
+    cells = [row.split(" | ") for row in rows]
+    width = max(len(row) for row in cells)
+
+    def line(row: list[str]) -> str:
+        padded = [_escape_inline(cell).replace("|", "\\|") for cell in row]
+        padded += [""] * (width - len(row))
+        return "| " + " | ".join(padded) + " |"
+
+    delimiter = "| " + " | ".join(["---"] * width) + " |"
+    return "\n".join([line(cells[0]), delimiter, *(line(row) for row in cells[1:])])
