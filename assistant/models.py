@@ -155,6 +155,7 @@ class Draft(Base):
     source_name: Mapped[str | None] = mapped_column(String(255), nullable=True)  # display only
     source_kind: Mapped[str | None] = mapped_column(String(16), nullable=True)
     base_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    warnings: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)  # from reading it
     state: Mapped[str] = mapped_column(String(16), default="draft")  # draft|published|discarded
     created_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     updated_by: Mapped[str | None] = mapped_column(String(64), nullable=True)

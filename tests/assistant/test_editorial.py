@@ -70,8 +70,8 @@ def test_a_draft_is_previewed_published_seen_by_another_process_and_restored(
     undone = desk.restore(actor="eve")
     assert undone == {"version": before, "previous_version": result.version}
     assert "beekeeping-permit" not in ask(other, question)[1]
-    # Undoing the restore brings the publish back (versions are immutable, nothing rebuilt).
-    assert desk.restore(actor="eve")["version"] == result.version
+    # Restoring the newer version again brings it back (versions are immutable).
+    assert desk.restore(actor="eve", version=result.version)["version"] == result.version
     assert ask(other, question)[1][0] == "beekeeping-permit"
 
     actions = [e["action"] for e in desk.audit()]
@@ -113,6 +113,18 @@ def test_retire_then_publish_removes_the_document(desk: EditorDesk) -> None:
         desk.document("renew-drivers-license")
     with pytest.raises(NotFound):
         desk.retire("renew-drivers-license", actor="eve")
+
+
+def test_undo_goes_back_one_publish_at_a_time(desk: EditorDesk, container: Container) -> None:
+    v0 = container.index_store.current_version()
+    desk.paste(actor="eve", title="Beekeeping permit", markdown=BEES)
+    v1 = desk.publish(actor="eve").version
+    desk.retire("beekeeping-permit", actor="eve")
+    v2 = desk.publish(actor="eve").version
+    assert desk.restore(actor="eve") == {"version": v1, "previous_version": v2}
+    assert desk.restore(actor="eve") == {"version": v0, "previous_version": v1}
+    with pytest.raises(Conflict, match="no earlier version"):
+        desk.restore(actor="eve")  # v0 came from ingesting the sample, not a publish
 
 
 def test_kind_refusals(desk: EditorDesk) -> None:

@@ -105,6 +105,14 @@ def test_uploads_are_judged_by_content_with_kind_reasons(server: LiveServer) -> 
     body = html.json()["markdown"]
     assert "Dogs need a licence." in body
     assert "script" not in body and "onclick" not in body and "javascript:" not in body
+    kept = eve.get(f"/api/editor/drafts/{html.json()['id']}").json()
+    assert kept["warnings"] and kept["warnings"] == html.json()["warnings"]
+    only_draft = eve.get("/api/editor/documents/" + html.json()["doc_id"]).json()
+    assert only_draft["live"] is False and only_draft["fields"] == {}
+    assert eve.get("/api/editor/documents/beekeeping-permit").json()["fields"] == {
+        "agency": "Animal Services",
+        "topic": "Animals",
+    }
 
 
 def test_the_publish_story_over_http(server: LiveServer) -> None:

@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column("source_name", sa.String(255), nullable=True),
         sa.Column("source_kind", sa.String(16), nullable=True),
         sa.Column("base_hash", sa.String(64), nullable=True),
+        sa.Column("warnings", sa.JSON, nullable=True),
         sa.Column("state", sa.String(16), nullable=False),
         sa.Column("created_by", sa.String(64), nullable=True),
         sa.Column("updated_by", sa.String(64), nullable=True),
