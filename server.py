@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.container = Container(settings)
     app.middleware("http")(_security_headers)
+    app.add_middleware(editor.UploadBodyLimit, path="/api/editor/drafts/upload")
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(staff.router)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Reques
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field, StrictStr
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.editorial import Conflict, EditorialError, NotFound
 from assistant.staff import Role, SignedIn
@@ -248,6 +249,52 @@ async def feedback(
     container: ContainerDep, _: EditorDep, days: Annotated[int, Query(ge=1, le=365)] = 90
 ) -> dict[str, Any]:
     return {"documents": await _call(container.editor_desk.feedback, days=days)}
+
+
+class UploadBodyLimit:
+    """Stops reading an upload's request body once it passes the upload limit: 413.
+
+    The form parser would otherwise spool a body of any size to disk before the endpoint
+    could look at it (a client may send no Content-Length at all).
+    """
+
+    def __init__(self, app: ASGIApp, *, path: str) -> None:
+        self.app = app
+        self.path = path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != self.path:
+            await self.app(scope, receive, send)
+            return
+        limit = scope["app"].state.container.editor_desk.upload_max_bytes
+        allowed = limit + _FORM_OVERHEAD
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length", b"0")
+        seen = int(declared) if declared.isdigit() else 0
+        cut_off = seen > allowed
+        if not cut_off:
+            seen = 0
+
+            async def counted() -> Message:
+                nonlocal seen, cut_off
+                if cut_off:
+                    return {"type": "http.request", "body": b"", "more_body": False}
+                message = await receive()
+                if message["type"] == "http.request":
+                    seen += len(message.get("body", b""))
+                    if seen > allowed:  # end the body here; the parser's complaint is dropped
+                        cut_off = True
+                        return {"type": "http.request", "body": b"", "more_body": False}
+                return message
+
+            async def unless_cut_off(message: Message) -> None:
+                if not cut_off:
+                    await send(message)
+
+            await self.app(scope, counted, unless_cut_off)
+        if cut_off:
+            response = JSONResponse({"detail": _too_large(seen, limit)}, status_code=413)
+            await response(scope, receive, send)
 
 
 def _too_large(size: int, limit: int) -> str:

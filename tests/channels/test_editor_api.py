@@ -77,6 +77,25 @@ def test_uploads_are_judged_by_content_with_kind_reasons(server: LiveServer) -> 
     eve = sign_in(server, "eve")
     too_big = upload(eve, "big.txt", b"word " * 60_000)
     assert too_big.status_code == 413 and "limit" in too_big.json()["detail"]
+    boundary = "b0undary"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n'
+        "Content-Type: text/plain\r\n\r\n"
+    ).encode()
+
+    def chunked() -> Iterator[bytes]:  # no Content-Length: counted as it streams in
+        yield head
+        for _ in range(100):
+            yield b"word " * 2_000
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    streamed = eve.post(
+        "/api/editor/drafts/upload",
+        content=chunked(),
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert streamed.status_code == 413 and "limit" in streamed.json()["detail"], streamed.text
+    assert "content-length" not in streamed.request.headers
     png = upload(eve, "notes.md", b"\x89PNG\r\n\x1a\n" + b"\x00" * 100)
     assert png.status_code == 415 and "PNG" in png.json()["detail"]
     assert upload(eve, "empty.md", b"").status_code in (413, 415, 422)
