@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,14 +19,22 @@ import numpy as np
 
 from assistant.turns import Citation
 from knowledge_base.embeddings import Embedder
-from knowledge_base.index_store import IndexStore
+from knowledge_base.index_store import IndexSnapshot, IndexStore
 from knowledge_base.lexical_index import tokenize
 from knowledge_base.retriever import RetrievalResult, ScoredChunk
+from knowledge_base.sentences import PassageSentences, split_sentences
 from knowledge_base.terms import content_terms
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9¿¡$])")
-_LIST_MARK = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
-
+__all__ = [
+    "ANSWER_TYPES",
+    "ANSWER_TYPE_BONUS",
+    "AnswerSentence",
+    "ComposedAnswer",
+    "Composer",
+    "ExtractiveComposer",
+    "expected_answer_types",
+    "split_sentences",  # moved to knowledge_base.sentences (ingestion splits too)
+]
 
 # Answer types, as classic extractive QA uses them: what kind of thing the question asks
 # for, and how a sentence that gives it looks.
@@ -101,42 +110,6 @@ class _Candidate:
     position: int
 
 
-def split_sentences(text: str) -> list[str]:
-    """Answer units of a passage, each a verbatim slice of it.
-
-    A unit is a sentence, or a sentence that introduces a list ("You need:") together
-    with the list items under it, since neither half reads well alone. Bare list items
-    are units of their own, without their marker.
-    """
-    units: list[str] = []
-    lines = [line.strip() for line in text.splitlines()]
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        i += 1
-        if not line:
-            continue
-        if _LIST_MARK.match(line):
-            units.append(_LIST_MARK.sub("", line))
-            continue
-        sentences = [p.strip() for p in _SENTENCE_END.split(line) if p and p.strip()]
-        if sentences and sentences[-1].endswith(":"):
-            items: list[str] = []
-            while i < len(lines) and (not lines[i] or _LIST_MARK.match(lines[i])):
-                if lines[i]:
-                    items.append(lines[i])
-                i += 1
-            if items:
-                units.extend(sentences[:-1])
-                first, last = sentences[-1], items[-1]
-                begin = text.find(first)
-                end = text.find(last, begin) + len(last)
-                units.append(text[begin:end] if begin >= 0 and end > begin else first)
-                continue
-        units.extend(sentences)
-    return units
-
-
 class ExtractiveComposer:
     """Picks the best supported sentences from the top passages, up to ``max_chars``.
 
@@ -144,6 +117,11 @@ class ExtractiveComposer:
     the best sentence and the best passage) with how much of the question's specific
     vocabulary the source document contains (IDF-weighted): a question about passports
     may sit near the driver's licence page in meaning, but "passport" is nowhere in it.
+
+    Sentence vectors come from the index version the passages were retrieved from
+    (embedded at ingestion), so a turn embeds only its question. Versions written before
+    they were stored, or a passage no longer in the live version, fall back to embedding
+    the sentences now, through a cache.
     """
 
     def __init__(
@@ -169,6 +147,7 @@ class ExtractiveComposer:
         self.max_sentences = max_sentences
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = sentence_cache_size
+        self._cache_lock = threading.Lock()  # turns of different conversations run at once
 
     def compose(
         self,
@@ -188,26 +167,40 @@ class ExtractiveComposer:
         hits = retrieval.hits[: self.passages]
         if not hits or retrieval.query_vector is None:
             return None
-        candidates = [
-            _Candidate(text=s, hit_rank=rank, hit=hit, position=pos)
-            for rank, hit in enumerate(hits)
-            for pos, s in enumerate(split_sentences(hit.chunk.text))
-            if s not in (hit.chunk.title, *hit.chunk.section_path)  # headings answer nothing
-            and not any(s in earlier for earlier in already_said)
-        ]
+        snapshot = self.store.snapshot() if self.store is not None else None
+        candidates: list[_Candidate] = []
+        candidate_vectors: list[np.ndarray] = []  # vectors of candidates, by candidate index
+        unstored: list[int] = []  # candidates whose passage has no stored sentences
+        for rank, hit in enumerate(hits):
+            stored = _stored_sentences(snapshot, retrieval, hit)
+            texts = stored.texts if stored is not None else _answer_units(hit)
+            for position, text in enumerate(texts):
+                if any(text in earlier for earlier in already_said):
+                    continue
+                if stored is not None:
+                    candidate_vectors.append(stored.vectors[position])
+                else:
+                    unstored.append(len(candidates))
+                    candidate_vectors.append(np.empty(0, dtype=np.float32))
+                candidates.append(_Candidate(text=text, hit_rank=rank, hit=hit, position=position))
         if not candidates:
             return None
-        vectors = self._sentence_vectors([c.text for c in candidates])
+        if unstored:
+            embedded = self._sentence_vectors([candidates[i].text for i in unstored])
+            for i, vector in zip(unstored, embedded, strict=True):
+                candidate_vectors[i] = vector
+        vectors = np.stack(candidate_vectors)
         # Retrieval already read the conversation; a sentence must also answer the question.
         question_vector = self.embedder.embed_query(question)
         cosines = 0.5 * (vectors @ retrieval.query_vector) + 0.5 * (vectors @ question_vector)
-        question_terms = set(tokenize([question])[0])
+        question_tokens, *candidate_words = tokenize([question, *(c.text for c in candidates)])
+        question_terms = set(question_tokens)
         shapes = expected_answer_types(question)
         scores = np.array(
             [
-                _score(c, float(cos), question_terms, len(hits))
+                _score(c, float(cos), question_terms, set(words), len(hits))
                 + (ANSWER_TYPE_BONUS if any(p.search(c.text) for p in shapes) else 0.0)
-                for c, cos in zip(candidates, cosines, strict=True)
+                for c, cos, words in zip(candidates, cosines, candidate_words, strict=True)
             ]
         )
         order = np.argsort(-scores)
@@ -232,7 +225,7 @@ class ExtractiveComposer:
                     [(candidates[i], _truncate(candidates[i].text, self.max_chars - 6))],
                     cosine=float(cosines[i]),
                     top=hits[0],
-                    coverage=self._coverage(topic, source_doc),
+                    coverage=self._coverage(snapshot, topic, source_doc),
                 )
             chosen.append(int(i))
             length += extra
@@ -241,12 +234,11 @@ class ExtractiveComposer:
             [(candidates[i], candidates[i].text) for i in picked],
             cosine=float(cosines[order[0]]),
             top=hits[0],
-            coverage=self._coverage(topic, source_doc),
+            coverage=self._coverage(snapshot, topic, source_doc),
         )
 
-    def _coverage(self, question: str, doc_id: str) -> float:
+    def _coverage(self, snapshot: IndexSnapshot | None, question: str, doc_id: str) -> float:
         """IDF-weighted share of the question's content terms found in the source document."""
-        snapshot = self.store.snapshot() if self.store is not None else None
         terms = content_terms(question)
         if snapshot is None or not terms:
             return 1.0
@@ -299,17 +291,41 @@ class ExtractiveComposer:
         )
 
     def _sentence_vectors(self, texts: list[str]) -> np.ndarray:
-        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        """Query-time vectors of sentences the index version has none for (cached)."""
+        with self._cache_lock:
+            found = {t: self._cache[t] for t in dict.fromkeys(texts) if t in self._cache}
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
         if missing:
-            for text, vector in zip(missing, self.embedder.embed_documents(missing), strict=True):
-                self._cache[text] = vector
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
-        return np.stack([self._cache[t] for t in texts])
+            embedded = self.embedder.embed_documents(missing)
+            found.update(zip(missing, embedded, strict=True))
+            with self._cache_lock:
+                self._cache.update(zip(missing, embedded, strict=True))
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+        return np.stack([found[t] for t in texts])
 
 
-def _score(candidate: _Candidate, cosine: float, terms: set[str], hits: int) -> float:
-    words = set(tokenize([candidate.text])[0])
+def _answer_units(hit: ScoredChunk) -> list[str]:
+    """The passage's sentences, split now (headings answer nothing)."""
+    headings = (hit.chunk.title, *hit.chunk.section_path)
+    return [s for s in split_sentences(hit.chunk.text) if s not in headings]
+
+
+def _stored_sentences(
+    snapshot: IndexSnapshot | None, retrieval: RetrievalResult, hit: ScoredChunk
+) -> PassageSentences | None:
+    """The passage's sentences and vectors as ingestion stored them, if this is the
+    version the passage was retrieved from and it has them."""
+    if snapshot is None or snapshot.sentences is None or snapshot.version != retrieval.version:
+        return None
+    if not 0 <= hit.row < len(snapshot) or snapshot.chunks[hit.row].chunk_id != hit.chunk.chunk_id:
+        return None
+    return snapshot.sentences.passage(hit.row, hit.chunk.text)
+
+
+def _score(
+    candidate: _Candidate, cosine: float, terms: set[str], words: set[str], hits: int
+) -> float:
     overlap = len(terms & words) / len(terms) if terms else 0.0
     prior = 0.2 * (1 - candidate.hit_rank / max(hits, 1))
     text = candidate.text

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -84,9 +86,10 @@ class AssistantService:
         self.history_turns = history_turns
         self.idle_timeout = idle_timeout
         self.people = people
-        # The turn is CPU-bound (embedding, FAISS): running turns one at a time keeps
-        # latency flat and the component caches simple; storage happens outside the lock.
-        self._turn_lock = threading.Lock()
+        # Turns of different conversations run at once (the components are safe to share:
+        # the embedder's and composer's caches are locked, indexes are read-only); turns
+        # of one conversation run one after another, so each sees the one before it.
+        self._conversation_locks = ConversationLocks()
 
     def handle(
         self,
@@ -102,6 +105,12 @@ class AssistantService:
             if earlier is not None:
                 return _replay(earlier)
         session_id = self._conversation(message, session_id)
+        with self._conversation_locks.hold(session_id):
+            return self._turn(message, session_id, history)
+
+    def _turn(
+        self, message: InboundMessage, session_id: str, history: list[PastTurn] | None
+    ) -> OutboundReply:
         if self.people is not None:
             handoff = self.people.queue.open_for(session_id)
             if handoff is not None:
@@ -111,8 +120,7 @@ class AssistantService:
                 self.store.recent(session_id, limit=self.history_turns * 2) if self.store else []
             )
         ctx = TurnContext(message=message, text=message.text.strip(), history=history)
-        with self._turn_lock:
-            self.pipeline.run(ctx)
+        self.pipeline.run(ctx)
         assert ctx.status is not None
         handoff_json = None
         if self.people is not None and ctx.handoff_reasons:
@@ -159,24 +167,25 @@ class AssistantService:
         if self.people is None or self.store is None or not self.store.exists(session_id):
             raise LookupError("unknown conversation")
         text = redact(message.strip()).text
-        self.store.add_citizen_message(
-            session_id,
-            text=text,
-            channel="web",
-            reply=(str(Status.HANDOFF_WAITING), canned.CALLBACK_RECEIVED),
-        )
-        history = self.store.recent(session_id, limit=self.history_turns * 2)
-        return self.people.queue.open(
-            conversation_id=session_id,
-            channel=self._channel_of(session_id),
-            reasons=[str(Reason.REQUESTED)],
-            priority=PRIORITY[Reason.REQUESTED],
-            summary=_summary(history, text, [str(Reason.REQUESTED)]),
-            team=self.people.team_for(history),
-            state="callback_requested",
-            # Kept as given: a caseworker needs it to call back. Never logged.
-            callback_contact=contact.strip()[:255],
-        )
+        with self._conversation_locks.hold(session_id):
+            self.store.add_citizen_message(
+                session_id,
+                text=text,
+                channel="web",
+                reply=(str(Status.HANDOFF_WAITING), canned.CALLBACK_RECEIVED),
+            )
+            history = self.store.recent(session_id, limit=self.history_turns * 2)
+            return self.people.queue.open(
+                conversation_id=session_id,
+                channel=self._channel_of(session_id),
+                reasons=[str(Reason.REQUESTED)],
+                priority=PRIORITY[Reason.REQUESTED],
+                summary=_summary(history, text, [str(Reason.REQUESTED)]),
+                team=self.people.team_for(history),
+                state="callback_requested",
+                # Kept as given: a caseworker needs it to call back. Never logged.
+                callback_contact=contact.strip()[:255],
+            )
 
     # ---- internals -----------------------------------------------------------------
     def _conversation(self, message: InboundMessage, session_id: str | None) -> str:
@@ -283,6 +292,40 @@ class AssistantService:
                 wait=max(1, round((handoff.position or 1) * minutes)),
             )
         return handoff.citizen_json(minutes_per_case=minutes)
+
+
+class ConversationLocks:
+    """One lock per conversation in this process, forgotten when no turn holds or awaits it.
+
+    Replicas behind a load balancer do not share these: there the database keeps each
+    message once (external ids) and a handoff is claimed once; a citizen who sends two
+    messages at once to two replicas may get two answers that did not see each other.
+    """
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[str, tuple[threading.Lock, int]] = {}
+
+    @contextmanager
+    def hold(self, key: str) -> Iterator[None]:
+        with self._guard:
+            lock, users = self._locks.get(key) or (threading.Lock(), 0)
+            self._locks[key] = (lock, users + 1)
+        try:
+            with lock:
+                yield
+        finally:
+            with self._guard:
+                users = self._locks[key][1] - 1
+                if users:
+                    self._locks[key] = (lock, users)
+                else:
+                    del self._locks[key]
+
+    def __len__(self) -> int:
+        """Conversations with a turn running or waiting."""
+        with self._guard:
+            return len(self._locks)
 
 
 _REASON_WORDS = {

@@ -3,7 +3,8 @@
 Layout under the index folder::
 
     CURRENT                 name of the live version (replaced atomically)
-    versions/<version>/     manifest.json, chunks.jsonl, vectors.npy, dense.faiss, bm25/
+    versions/<version>/     manifest.json, chunks.jsonl, vectors.npy, dense.faiss, bm25/,
+                            sentences.npy + sentence_*.npy (answer sentences' vectors)
 
 A version is written completely before ``CURRENT`` points at it, and is never changed
 afterwards, so a reader sees the old version or the new one, never half of one. Readers
@@ -31,6 +32,7 @@ import numpy as np
 
 from knowledge_base.documents import Chunk, Document
 from knowledge_base.lexical_index import LexicalIndex, tokenize
+from knowledge_base.sentences import SentenceTable
 from knowledge_base.vector_index import VectorIndex
 
 MANIFEST_VERSION = 1
@@ -103,15 +105,21 @@ class IndexSnapshot:
         lexical_index: LexicalIndex,
         path: Path | None = None,
         documents: dict[str, Document] | None = None,
+        sentences: SentenceTable | None = None,
     ) -> None:
         if not len(chunks) == len(vectors) == len(vector_index) == len(lexical_index):
             raise ValueError("passages, vectors and indexes disagree in size")
+        if sentences is not None and sentences.passages != len(chunks):
+            raise ValueError("passages and their sentence table disagree in size")
         self.manifest = manifest
         self.chunks = chunks
         self.vectors = vectors
         self.vector_index = vector_index
         self.lexical_index = lexical_index
         self.path = path
+        # Answer sentences and their vectors by passage row; None for versions written
+        # before they were stored (the composer then embeds sentences at query time).
+        self.sentences = sentences
         self._documents = documents
         self._doc_terms: dict[str, frozenset[str]] = {}
 
@@ -172,9 +180,16 @@ class IndexSnapshot:
         allowed = np.ones(len(self.chunks), dtype=bool)
         for key, wanted in filters.items():
             values = {wanted} if isinstance(wanted, str) else set(wanted)
-            column = np.fromiter(
-                (getattr(c, key) in values for c in self.chunks), dtype=bool, count=len(self)
-            )
+            if key == "doc_id":
+                # A follow-up's focus on the page last answered from: its rows are known,
+                # and reading every passage's doc_id took ~13 ms a turn at 100k passages.
+                column = np.zeros(len(self.chunks), dtype=bool)
+                for doc_id in values:
+                    column[self.rows_by_doc.get(doc_id, np.empty(0, np.int64))] = True
+            else:
+                column = np.fromiter(
+                    (getattr(c, key) in values for c in self.chunks), dtype=bool, count=len(self)
+                )
             allowed &= column
         return allowed
 
@@ -189,6 +204,7 @@ class IndexSnapshot:
             ),
             lexical_index=LexicalIndex.build([]),
             documents={},
+            sentences=SentenceTable.empty(config.dimension),
         )
 
     @classmethod
@@ -204,6 +220,9 @@ class IndexSnapshot:
             vector_index=VectorIndex.load(path / "dense.faiss", ef_search=ef_search),
             lexical_index=LexicalIndex.load(path / "bm25", len(chunks)),
             path=path,
+            sentences=SentenceTable.load(
+                path, passages=len(chunks), dimension=manifest.config.dimension
+            ),
         )
 
     def write(self, path: Path) -> None:
@@ -217,6 +236,8 @@ class IndexSnapshot:
         np.save(path / "vectors.npy", np.ascontiguousarray(self.vectors, dtype=np.float32))
         self.vector_index.save(path / "dense.faiss")
         self.lexical_index.save(path / "bm25")
+        if self.sentences is not None:
+            self.sentences.write(path)
         (path / "terms.json").write_text(json.dumps(self.term_document_frequency), "utf-8")
         # The manifest goes last: a version folder without one is incomplete and ignored.
         _write_atomic(path / "manifest.json", json.dumps(self.manifest.to_json(), indent=1))

@@ -112,8 +112,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "sizes": {},
         "caches": "Every question is distinct, so the query-vector cache never hits. Follow-ups "
         "re-use the first message's vector (cached, as in production). The composer's "
-        "sentence-vector cache starts empty in every server; passages share sentences "
-        "across variants, so it warms up over a run (see stage timings cold vs warm).",
+        "sentence vectors are embedded at ingestion and read from the index version, so a "
+        "turn embeds only its question; 'warm' stage timings repeat the same questions "
+        "(query vectors cached, pages read).",
     }
     from assistant.settings import Settings
 
