@@ -287,7 +287,10 @@ class Container:
     def warm_up(self) -> None:
         """Load the model and the index now, so the first citizen does not wait."""
         self.embedder.embed_query("warm up")
-        self.index_store.snapshot()
+        snapshot = self.index_store.snapshot()
+        if snapshot is not None:  # built on first use otherwise, inside a citizen's turn
+            snapshot.rows_by_doc  # noqa: B018
+            snapshot.term_document_frequency  # noqa: B018
         for stage in self.pipeline.stages:
             if isinstance(stage, ScopeCheck):
                 stage.warm_up()
