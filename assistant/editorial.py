@@ -536,10 +536,18 @@ class EditorDesk:
             with self._sessions.begin() as session:
                 for draft in drafts:
                     row = session.get(Draft, draft.id)
-                    if row is not None:
-                        row.state = "published"
-                        row.published_version = version
-                        row.updated_at = utcnow()
+                    if row is None or row.state != "draft":
+                        continue
+                    if aware(row.updated_at) != aware(draft.updated_at):
+                        # Edited while this publish was being built: what was read went
+                        # live, and the newer edit stays an open draft for the next one.
+                        live = self.index_store.snapshot()
+                        record = live.manifest.documents.get(row.doc_id) if live else None
+                        row.base_hash = record.content_hash if record else None
+                        continue
+                    row.state = "published"
+                    row.published_version = version
+                    row.updated_at = utcnow()
                 summary = {
                     "added": report.added,
                     "updated": report.updated,

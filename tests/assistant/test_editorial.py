@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -125,6 +126,26 @@ def test_undo_goes_back_one_publish_at_a_time(desk: EditorDesk, container: Conta
     assert desk.restore(actor="eve") == {"version": v0, "previous_version": v1}
     with pytest.raises(Conflict, match="no earlier version"):
         desk.restore(actor="eve")  # v0 came from ingesting the sample, not a publish
+
+
+def test_an_edit_saved_while_a_publish_is_built_stays_a_draft(desk: EditorDesk) -> None:
+    draft, _ = desk.paste(actor="eve", title="Beekeeping permit", markdown=BEES)
+    build = desk.ingestor.prepare
+
+    def edited_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        built = build(*args, **kwargs)
+        desk.update(draft["id"], actor="ann", markdown=BEES + "\nHives need a sign.\n")
+        return built
+
+    desk.ingestor.prepare = edited_meanwhile  # type: ignore[method-assign]
+    assert desk.publish(actor="eve").added == ["beekeeping-permit"]
+    desk.ingestor.prepare = build  # type: ignore[method-assign]
+    still_open = desk.draft(draft["id"])
+    assert still_open["state"] == "draft" and "Hives need a sign." in still_open["markdown"]
+    assert still_open["conflict"] is False  # it now builds on what went live
+    assert "Hives need a sign." not in desk.document("beekeeping-permit")["markdown"]
+    assert desk.publish(actor="ann").updated == ["beekeeping-permit"]
+    assert "Hives need a sign." in desk.document("beekeeping-permit")["markdown"]
 
 
 def test_kind_refusals(desk: EditorDesk) -> None:
