@@ -615,12 +615,14 @@ class EditorDesk:
                 raise Conflict("There is no earlier version to restore.")
             if target == live:
                 raise Conflict("That version is already live.")
-            try:
-                self.index_store.restore(target)
-            except KeyError:
-                raise NotFound(
-                    f"There is no stored version {target!r}; it may have been pruned."
-                ) from None
+            if target not in self.index_store.versions():
+                raise NotFound(f"There is no stored version {target!r}; it may have been pruned.")
+            if self.index_store.manifest(target).config != self.ingestor.config:
+                raise Conflict(
+                    "That version was built with another embedding model or passage size, "
+                    "so this server cannot answer from it. Publish the documents again instead."
+                )
+            self.index_store.restore(target)
             with self._sessions.begin() as session:
                 session.add(
                     Publication(

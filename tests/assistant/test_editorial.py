@@ -13,6 +13,8 @@ from assistant.container import Container
 from assistant.editorial import Conflict, EditorDesk, EditorialError, NotFound
 from assistant.settings import Settings
 from assistant.turns import InboundMessage
+from knowledge_base.chunking import Chunker
+from knowledge_base.ingest import Ingestor
 from knowledge_base.uploads import UploadRejected
 
 BEES = """# Beekeeping permit
@@ -146,6 +148,26 @@ def test_an_edit_saved_while_a_publish_is_built_stays_a_draft(desk: EditorDesk) 
     assert "Hives need a sign." not in desk.document("beekeeping-permit")["markdown"]
     assert desk.publish(actor="ann").updated == ["beekeeping-permit"]
     assert "Hives need a sign." in desk.document("beekeeping-permit")["markdown"]
+
+
+def test_a_version_built_with_other_settings_is_not_restored(
+    desk: EditorDesk, container: Container
+) -> None:
+    other = Ingestor(
+        store=container.index_store,
+        embedder=container.embedder,
+        chunker=Chunker(chunk_size=600, chunk_overlap=0),
+        options=container.ingestor.options,
+    )
+    live = container.index_store.current_version()
+    snapshot = container.index_store.snapshot()
+    assert snapshot is not None
+    other.ingest([next(iter(snapshot.documents.values()))])  # re-chunks everything
+    built_elsewhere = container.index_store.current_version()
+    assert desk.restore(actor="eve", version=live)["version"] == live
+    with pytest.raises(Conflict, match="another embedding model or passage size"):
+        desk.restore(actor="eve", version=built_elsewhere)
+    assert container.index_store.current_version() == live
 
 
 def test_kind_refusals(desk: EditorDesk) -> None:
