@@ -183,6 +183,7 @@ class Container:
     @cached_property
     def editor_desk(self) -> EditorDesk:
         from assistant.editorial import EditorDesk
+        from knowledge_base.uploads import MB
 
         s = self.settings
         return EditorDesk(
@@ -194,7 +195,7 @@ class Container:
             pipeline_over=self.pipeline_over,
             embedder=self.embedder,
             review_interval=timedelta(days=s.review_interval_days),
-            upload_max_bytes=int(s.upload_max_mb * 1_000_000),
+            upload_max_bytes=int(s.upload_max_mb * MB),
         )
 
     @cached_property

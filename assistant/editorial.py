@@ -40,12 +40,17 @@ from knowledge_base.loaders import (
     parse_markdown,
     slugify,
 )
-from knowledge_base.uploads import UploadedDraft, read_pasted, read_upload, sanitise_markdown
+from knowledge_base.uploads import (
+    DRAFT_FIELDS,
+    UploadedDraft,
+    check_size,
+    read_pasted,
+    read_upload,
+    sanitise_markdown,
+)
 
 log = logging.getLogger(__name__)
 
-#: Metadata an editor may set on a document (besides its title and text).
-FIELDS = ("agency", "topic", "url", "language", "last_reviewed", "review_due")
 #: Statuses that mean the citizen did not get an answer from the knowledge base.
 GAP_STATUSES = frozenset(
     s
@@ -179,7 +184,7 @@ class EditorDesk:
         if record is None or snapshot is None:
             if draft is None:
                 raise NotFound(f"There is no document with the id {doc_id!r}.")
-            fields = {k: v for k, v in (draft.fields or {}).items() if k in FIELDS and v}
+            fields = {k: v for k, v in (draft.fields or {}).items() if k in DRAFT_FIELDS and v}
             return {**self._draft_only_summary(draft), "markdown": "", "fields": fields}
         document = snapshot.documents.get(doc_id)
         markdown = document_to_markdown(document) if document else ""
@@ -336,7 +341,7 @@ class EditorDesk:
             if markdown is not None:
                 if not markdown.strip():
                     raise EditorialError("The document has no text.")
-                _check_size(markdown, self.upload_max_bytes)
+                check_size(len(markdown.encode("utf-8")), self.upload_max_bytes, "text")
                 draft.body = sanitise_markdown(markdown)
             if fields is not None:
                 draft.fields = {**(draft.fields or {}), **_clean_fields(fields)}
@@ -449,7 +454,7 @@ class EditorDesk:
             "action": draft.action,
             "title": draft.title,
             "markdown": draft.body or "",
-            "fields": {k: (draft.fields or {}).get(k) for k in FIELDS},
+            "fields": {k: (draft.fields or {}).get(k) for k in DRAFT_FIELDS},
             "source_name": draft.source_name,
             "source_kind": draft.source_kind,
             "state": draft.state,
@@ -458,11 +463,8 @@ class EditorDesk:
             "created_at": aware(draft.created_at).isoformat(),
             "updated_at": aware(draft.updated_at).isoformat(),
             "warnings": list(draft.warnings or []),
-            "conflict": bool(
-                draft.state == "draft"
-                and (live.content_hash if live else None) != draft.base_hash
-                and not (live is None and draft.base_hash is None)
-            ),
+            "conflict": draft.state == "draft"
+            and (live.content_hash if live else None) != draft.base_hash,
             "live": live is not None,
         }
 
@@ -849,7 +851,7 @@ def _record_fields(record: DocumentRecord) -> dict[str, str]:
 def _clean_fields(fields: dict[str, Any]) -> dict[str, str]:
     """Known metadata fields only, as trimmed strings; dates must be YYYY-MM-DD."""
     clean: dict[str, str] = {}
-    for key in FIELDS:
+    for key in DRAFT_FIELDS:
         value = fields.get(key)
         if value is None:
             continue
@@ -864,14 +866,6 @@ def _clean_fields(fields: dict[str, Any]) -> dict[str, str]:
             raise EditorialError(f"{key} is too long (at most 500 characters).")
         clean[key] = text
     return clean
-
-
-def _check_size(text: str, max_bytes: int) -> None:
-    size = len(text.encode("utf-8"))
-    if size > max_bytes:
-        raise EditorialError(
-            f"The text is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB."
-        )
 
 
 def _parse_date(value: str | None) -> date | None:

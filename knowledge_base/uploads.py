@@ -58,6 +58,7 @@ __all__ = [
     "UploadProblem",
     "UploadRejected",
     "UploadedDraft",
+    "check_size",
     "document_to_markdown",
     "markdown_with_front_matter",
     "parse_markdown",
@@ -151,7 +152,7 @@ def read_upload(
     text; nothing is written anywhere.
     """
     display_name = safe_display_name(filename)
-    _check_size(len(data), max_bytes, "file")
+    check_size(len(data), max_bytes, "file")
     kind, text, warnings = _sniff(data, display_name, limits)
     stem = PurePosixPath(display_name).stem or display_name
     if kind == "markdown":
@@ -188,7 +189,7 @@ def read_pasted(
 
     ``title``, when given, wins over a title in the text.
     """
-    _check_size(len(text.encode("utf-8", "surrogatepass")), max_bytes, "text")
+    check_size(len(text.encode("utf-8", "surrogatepass")), max_bytes, "text")
     text = _strip_controls(text)
     if not text.strip():
         raise UploadRejected(
@@ -245,7 +246,8 @@ def _format_size(size: int, other: int) -> str:
     return f"{text} {unit}"
 
 
-def _check_size(size: int, max_bytes: int, what: str) -> None:
+def check_size(size: int, max_bytes: int, what: str) -> None:
+    """Refuse an empty or oversized ``what`` ("file", "text") with a reason for an editor."""
     if size == 0:
         raise UploadRejected(
             f"The {what} is empty. Check that you chose the right {what} and try again.",

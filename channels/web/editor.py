@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field, StrictStr
@@ -125,7 +125,6 @@ async def get_draft(draft_id: str, container: ContainerDep, _: EditorDep) -> dic
 
 @router.post("/drafts/upload", status_code=201)
 async def upload_draft(
-    request: Request,
     container: ContainerDep,
     session: EditorDep,
     file: Annotated[UploadFile, File(description="Markdown, HTML, PDF, DOCX or text.")],
@@ -134,13 +133,7 @@ async def upload_draft(
     topic: Annotated[str | None, Form(max_length=200)] = None,
 ) -> dict[str, Any]:
     """A new draft from a file. Its type is read from its content; its name is never a path."""
-    limit = container.editor_desk.upload_max_bytes
-    declared = int(request.headers.get("content-length") or 0)
-    if declared > limit + _FORM_OVERHEAD:
-        raise HTTPException(413, _too_large(declared, limit))
-    data = await file.read(limit + 1)
-    if len(data) > limit:
-        raise HTTPException(413, _too_large(len(data), limit))
+    data = await file.read()  # bounded: UploadBodyLimit cut the body off at the limit
     fields = {k: v for k, v in {"agency": agency, "topic": topic}.items() if v}
     draft, _ = await _call(
         container.editor_desk.upload,
