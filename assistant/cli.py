@@ -16,7 +16,7 @@ import typer
 from assistant.cli_admin import retention_app, users_app
 from assistant.cli_editor import add_editor_commands
 from assistant.settings import Settings
-from eval.cli import eval_app
+from eval.cli import DialogueHalf, eval_app
 
 if TYPE_CHECKING:
     from assistant.container import Container
@@ -152,6 +152,70 @@ def kb_remove(doc_id: Annotated[str, typer.Argument(help="The id shown by `kb li
 
 
 add_editor_commands(kb_app, _container)
+
+
+@app.command()
+def tune(
+    pairs: Annotated[
+        Path | None,
+        typer.Option(
+            "--pairs",
+            dir_okay=False,
+            help="JSONL questions in the doc2dial format (id, dial_id, history, question, "
+            "gold {doc_id, start, end, text}); default: the conversation store's answered "
+            "questions.",
+        ),
+    ] = None,
+    corpus: Annotated[
+        Path | None,
+        typer.Option(
+            "--corpus", dir_okay=False, help="JSONL documents the --pairs gold spans point into."
+        ),
+    ] = None,
+    half: Annotated[
+        DialogueHalf | None,
+        typer.Option(
+            "--half",
+            help="Train on this half of the --pairs dialogues only (measure on the other "
+            "with `eval retrieval --half`).",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", file_okay=False, help="New folder for the model; default: under the data dir."
+        ),
+    ] = None,
+    epochs: Annotated[int, typer.Option(min=1, max=20, help="Passes over the pairs.")] = 1,
+    batch_size: Annotated[
+        int, typer.Option(min=2, max=512, help="Pairs per step (the others are wrong answers).")
+    ] = 16,
+    learning_rate: Annotated[float, typer.Option(min=1e-7, max=1e-2)] = 2e-5,
+    max_pairs: Annotated[
+        int | None, typer.Option(min=2, help="Use at most this many pairs (a fixed sample).")
+    ] = None,
+    hard_negatives: Annotated[
+        bool,
+        typer.Option(help="Add the retriever's best wrong passage to each pair as a negative."),
+    ] = True,
+) -> None:
+    """Fine-tune the embedding model on questions answered well (CPU, offline)."""
+    from assistant.tuning_cli import run_tune
+
+    _configure_logging("WARNING")
+    run_tune(
+        Settings(),
+        pairs=pairs,
+        corpus=corpus,
+        half=half.value if half else None,
+        out=out,
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        max_pairs=max_pairs,
+        hard_negatives=hard_negatives,
+        show_progress=sys.stderr.isatty(),
+    )
 
 
 @app.command("sms-sim")

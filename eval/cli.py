@@ -13,6 +13,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -53,6 +54,33 @@ CacheDir = Annotated[
         help="Keep embeddings here across runs (keyed by model and text); default: none.",
     ),
 ]
+EmbeddingModel = Annotated[
+    Path | None,
+    typer.Option(
+        "--embedding-model",
+        exists=True,
+        file_okay=False,
+        help="A sentence-transformers model folder (e.g. from `citizen-assistant tune`) "
+        "instead of the configured one.",
+    ),
+]
+
+
+class DialogueHalf(StrEnum):
+    """A half of the dialogues (see :func:`eval.doc2dial.dialogue_half`)."""
+
+    A = "A"
+    B = "B"
+
+
+Half = Annotated[
+    DialogueHalf | None,
+    typer.Option(
+        "--half",
+        help="Score only the questions of this half of the dialogues (a stable split by "
+        "dialogue): measure a model tuned on the other half.",
+    ),
+]
 
 
 def _quiet() -> None:
@@ -65,14 +93,23 @@ def _quiet() -> None:
 
 @contextmanager
 def _throwaway_knowledge_base(
-    corpus: Path, cache_dir: Path | None, *, show_progress: bool
+    corpus: Path,
+    cache_dir: Path | None,
+    *,
+    show_progress: bool,
+    embedding_model: Path | None = None,
 ) -> Iterator[EvalKnowledgeBase]:
     """A knowledge base built from ``corpus`` in a temporary data dir, never the user's."""
     from eval.knowledge import build_knowledge_base
 
+    overrides = {"embedding_model": str(embedding_model.resolve())} if embedding_model else None
     with tempfile.TemporaryDirectory(prefix="ca-eval-") as data_dir:
         kb = build_knowledge_base(
-            corpus, Path(data_dir), cache_dir=cache_dir, show_progress=show_progress
+            corpus,
+            Path(data_dir),
+            cache_dir=cache_dir,
+            overrides=overrides,
+            show_progress=show_progress,
         )
         yield kb
         kb.save_cache()
@@ -84,10 +121,12 @@ def retrieval(
     questions: Questions,
     report: ReportDir = Path("eval-report"),
     cache_dir: CacheDir = None,
+    embedding_model: EmbeddingModel = None,
+    half: Half = None,
 ) -> None:
     """Doc and passage recall@1/5/10 and MRR@10: the product against three baselines."""
     _quiet()
-    from eval.doc2dial import load_questions
+    from eval.doc2dial import load_questions, split_halves
     from eval.report import (
         RECALL_PNG,
         RETRIEVAL_JSON,
@@ -101,17 +140,29 @@ def retrieval(
     started = time.perf_counter()
     progress = sys.stderr.isatty()
     asked = load_questions(questions)
-    with _throwaway_knowledge_base(corpus, cache_dir, show_progress=progress) as kb:
+    if half is not None:
+        asked = split_halves(asked)[half.value]
+        if not asked:
+            typer.echo(f"No questions of {questions} fall into half {half.value}.", err=True)
+            raise typer.Exit(1)
+    with _throwaway_knowledge_base(
+        corpus, cache_dir, show_progress=progress, embedding_model=embedding_model
+    ) as kb:
         run = run_retrieval(kb, asked, show_progress=progress)
         data = retrieval_report(kb, run)
+        if half is not None:
+            data["halves"] = {half.value: data["results"]}  # the other half was not scored
+        data["half"] = half.value if half else None
+        data["embedding_model"] = kb.container.embedder.name
     data["seconds"]["total"] = round(time.perf_counter() - started, 2)
     write_json(report / RETRIEVAL_JSON, data)
     recall_chart(data["results"], report / RECALL_PNG)
     markdown = write_markdown(report)
     typer.echo(text_table(data["results"]))
     passages = data["passages"]
+    scored = f"half {half.value} only: " if half else ""
     typer.echo(
-        f"{data['questions']} questions, {passages['count']} passages "
+        f"{scored}{data['questions']} questions, {passages['count']} passages "
         f"(median {passages['median_words']:g} words), {data['seconds']['total']:.0f} s. "
         f"Report: {markdown}"
     )
