@@ -444,14 +444,17 @@ def test_waiting_indicator_and_send_disabled_while_waiting(page: Page) -> None:
     assert not held
 
     page.keyboard.press("Enter")
-    expect(page.get_by_role("status")).to_have_text("Looking that up…")
+    # The page's own status line; an answer brings a second one ("Was this helpful?").
+    status = page.locator("#status")
+    expect(status).to_have_role("status")
+    expect(status).to_have_text("Looking that up…")
     expect(page.get_by_role("button", name="Send")).to_be_disabled()
     expect(page.locator("#handoff-button")).to_be_disabled()  # one message at a time
     expect(box).to_be_focused()
     assert len(held) == 1
     held[0].continue_()
     expect(assistant_messages(page)).to_have_count(1, timeout=ANSWER_TIMEOUT_MS)
-    expect(page.get_by_role("status")).to_have_text("")
+    expect(status).to_have_text("")
     expect(page.get_by_role("button", name="Send")).to_be_enabled()
 
 

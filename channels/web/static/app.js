@@ -1,11 +1,14 @@
 // The citizen chat page of the Fairhaven services assistant.
 //
-// Plain ES2020 with no dependencies and no build step. Safety rule for the whole file: every
-// string that comes from the server or from the citizen reaches the page through textContent
-// or createTextNode, never innerHTML, so markup in a message is shown literally, never run.
+// Plain ES2020 with no dependencies and no build step; small DOM helpers come from dom.js,
+// loaded first. Safety rule for the whole file: every string that comes from the server or from
+// the citizen reaches the page through textContent or createTextNode, never innerHTML, so
+// markup in a message is shown literally, never run.
 'use strict';
 
 (() => {
+  const { el, visuallyHidden, safeWebUrl, socketUrl } = window.FairhavenDom;
+
   const API_URL = 'api/chat'; // relative, so the page also works behind a path prefix
   const RATING_URL = 'api/chat/rating';
   const CALLBACK_URL = 'api/chat/callback';
@@ -112,17 +115,6 @@
   let countTimer = null;
 
   // ---------------------------------------------------------------- small DOM helpers
-
-  function el(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
-
-  function visuallyHidden(text) {
-    return el('span', 'visually-hidden', text);
-  }
 
   function scrollBehavior() {
     return reduceMotion.matches ? 'auto' : 'smooth';
@@ -278,17 +270,6 @@
     // The web address helps people see the answer comes from an official site.
     item.append(link, el('span', 'sources__host', url.hostname));
     return item;
-  }
-
-  // Only http(s) links: a "javascript:" or "data:" URL in the knowledge base must never be a link.
-  function safeWebUrl(value) {
-    if (typeof value !== 'string' || !value) return null;
-    try {
-      const url = new URL(value);
-      return url.protocol === 'https:' || url.protocol === 'http:' ? url : null;
-    } catch (error) {
-      return null;
-    }
   }
 
   function renderHandoff(handoff) {
@@ -731,18 +712,12 @@
     ui.callbackForm.hidden = state.callback !== 'offered';
   }
 
-  function socketUrl() {
-    const url = new URL(SOCKET_PATH + encodeURIComponent(state.sessionId), document.baseURI);
-    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-    return url.href;
-  }
-
   // One socket while a handoff is open; it comes back with growing pauses if the line drops.
   function connectLive() {
     if (live.socket || live.timer || !state.sessionId || !('WebSocket' in window)) return;
     let socket;
     try {
-      socket = new WebSocket(socketUrl());
+      socket = new WebSocket(socketUrl(SOCKET_PATH + encodeURIComponent(state.sessionId)));
     } catch (error) {
       scheduleReconnect();
       return;

@@ -1,12 +1,18 @@
 // The caseworker console: the handoff queue, one conversation at a time, live over a WebSocket.
 //
-// Plain ES2020 with no dependencies and no build step, built against docs/staff-api.md.
+// Plain ES2020 with no dependencies and no build step, built against docs/staff-api.md. Signing
+// in, requests, tabs and small helpers come from ../dom.js and ../staff.js, loaded first.
 // Safety rule for the whole file: every string that comes from the server reaches the page
 // through textContent or createTextNode, never innerHTML, so markup a citizen typed is shown
 // literally, never run. Links are only made from http(s) URLs.
 'use strict';
 
 (() => {
+  const { el, visuallyHidden, safeWebUrl, socketUrl } = window.FairhavenDom;
+  const {
+    humanise, readable, displayName, parseTime, formatTime, announce,
+  } = window.FairhavenStaff;
+
   // Relative, so the console also works behind a path prefix (it is served at /console).
   const API = 'api/staff/';
   const WS_PATH = 'ws/staff';
@@ -19,14 +25,6 @@
   const ORDINARY_PRIORITY = 10;
 
   const TEXT = {
-    signinFailed: 'Enter a correct username and password.',
-    usernameMissing: 'Enter your username.',
-    passwordMissing: 'Enter your password.',
-    network: 'The console could not reach the server. Check your connection and try again.',
-    server: 'Something went wrong on the server. Try again in a moment.',
-    forbidden: 'You do not have permission to do that.',
-    sessionEnded: 'Your session has ended. Sign in again.',
-    signedOut: 'You have signed out.',
     emptyList: {
       waiting: 'Nobody is waiting. New conversations appear here as they arrive.',
       mine: 'You are not holding any conversations.',
@@ -91,8 +89,6 @@
   const ROLES = { citizen: 'Citizen', assistant: 'Assistant', caseworker: 'Caseworker', system: 'System' };
 
   const state = {
-    user: null,
-    csrf: null,
     view: 'waiting',
     lists: {}, // view -> {items, fetchedAt}
     openId: null,
@@ -107,33 +103,24 @@
     reconnectDelay: RECONNECT_MIN_MS,
     reconnectTimer: null,
     refreshTimer: null,
-    signedIn: false,
   };
 
+  // Signing in and out, and every request to the server (staff.js).
+  const session = window.FairhavenStaff.session({
+    api: API,
+    text: {
+      network: 'The console could not reach the server. Check your connection and try again.',
+      statuses: { 403: 'You do not have permission to do that.' },
+    },
+    onEnter: enterConsole,
+    onLeave: leaveConsole,
+  });
+  const { request, problemText } = session;
+
   let ui = null;
+  let tabs = null;
 
   // ---------------------------------------------------------------- small helpers
-
-  function el(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
-
-  function visuallyHidden(text) {
-    return el('span', 'visually-hidden', text);
-  }
-
-  function humanise(code) {
-    const text = String(code).replace(/[_-]+/g, ' ').trim();
-    return text ? text.charAt(0).toUpperCase() + text.slice(1) : '';
-  }
-
-  function readable(map, code) {
-    if (typeof code !== 'string' || !code) return '';
-    return Object.prototype.hasOwnProperty.call(map, code) ? map[code] : humanise(code);
-  }
 
   function reasonsOf(handoff) {
     const codes = Array.isArray(handoff.reasons) && handoff.reasons.length
@@ -152,14 +139,9 @@
     return codes.some((code) => typeof code === 'string' && code.includes('crisis'));
   }
 
-  function displayName(user) {
-    if (!user || typeof user !== 'object') return '';
-    return user.display_name || user.username || '';
-  }
-
   function isMine(handoff) {
-    return Boolean(handoff && handoff.claimed_by && state.user &&
-      handoff.claimed_by.username === state.user.username);
+    return Boolean(handoff && handoff.claimed_by && session.user &&
+      handoff.claimed_by.username === session.user.username);
   }
 
   function isActive(handoff) {
@@ -184,199 +166,21 @@
     return base + (Date.now() - (fetchedAt || Date.now())) / 1000;
   }
 
-  // Times are UTC; one written without a zone is read as UTC too, not as local time.
-  function parseTime(value) {
-    if (typeof value !== 'string' || !value) return null;
-    const zoned = /(Z|[+-]\d{2}:?\d{2})$/i.test(value) ? value : `${value}Z`;
-    const time = Date.parse(zoned);
-    return Number.isNaN(time) ? null : time;
-  }
-
-  function formatTime(value) {
-    const parsed = parseTime(value);
-    if (parsed === null) return typeof value === 'string' ? value : '';
-    const date = new Date(parsed);
-    const sameDay = date.toDateString() === new Date().toDateString();
-    const clock = date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
-    return sameDay ? clock : `${date.toLocaleDateString()} ${clock}`;
-  }
-
-  function safeWebUrl(value) {
-    if (typeof value !== 'string' || !value) return null;
-    try {
-      const url = new URL(value);
-      return url.protocol === 'https:' || url.protocol === 'http:' ? url : null;
-    } catch (error) {
-      return null;
-    }
-  }
-
   function shortId(id) {
     return typeof id === 'string' ? id.slice(0, 8) : '';
   }
 
-  function announce(text) {
-    // Cleared first so the same sentence twice is still read out.
-    ui.announcer.textContent = '';
-    window.setTimeout(() => { ui.announcer.textContent = text; }, 50);
-  }
+  // ---------------------------------------------------------------- entering and leaving
 
-  // ---------------------------------------------------------------- the API
-
-  // Resolves to {ok, status, data}; never throws. A lost session sends the user to sign in.
-  async function request(method, path, body, { retry = true } = {}) {
-    const headers = { Accept: 'application/json' };
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
-    if (method !== 'GET' && state.csrf) headers['X-CSRF-Token'] = state.csrf;
-    let response;
-    try {
-      response = await fetch(API + path, {
-        method,
-        headers,
-        credentials: 'same-origin',
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-    } catch (error) {
-      return { ok: false, status: 0, data: null };
-    }
-    let data = null;
-    try {
-      data = await response.json();
-    } catch (error) {
-      data = null;
-    }
-    if (response.status === 401 && path !== 'login' && state.signedIn) {
-      sessionEnded();
-    } else if (response.status === 403 && method !== 'GET' && retry && path !== 'login') {
-      // The CSRF token may have been rotated: fetch a fresh one and try once more.
-      const me = await request('GET', 'me', undefined, { retry: false });
-      if (me.ok && me.data && typeof me.data.csrf_token === 'string') {
-        state.csrf = me.data.csrf_token;
-        return request(method, path, body, { retry: false });
-      }
-    }
-    return { ok: response.ok, status: response.status, data };
-  }
-
-  function problemText(result) {
-    if (result.status === 0) return TEXT.network;
-    if (result.status === 403) return TEXT.forbidden;
-    const detail = result.data && result.data.detail;
-    if (typeof detail === 'string' && detail) return detail;
-    if (detail && typeof detail === 'object' && typeof detail.message === 'string') {
-      return detail.message;
-    }
-    return TEXT.server;
-  }
-
-  // ---------------------------------------------------------------- signing in and out
-
-  function showSignin(message) {
-    state.signedIn = false;
-    ui.workspace.hidden = true;
-    ui.account.hidden = true;
-    ui.signin.hidden = false;
-    if (message) {
-      showSigninError([{ text: message, target: null }]);
-    } else {
-      hideSigninError();
-    }
-  }
-
-  function hideSigninError() {
-    ui.signinError.hidden = true;
-    ui.signinError.textContent = '';
-    for (const input of [ui.username, ui.password]) input.removeAttribute('aria-invalid');
-  }
-
-  function showSigninError(problems) {
-    ui.signinError.textContent = '';
-    ui.signinError.append(el('h2', 'error-summary__title', 'There is a problem'));
-    const list = el('ul', 'error-summary__list');
-    for (const problem of problems) {
-      const item = el('li');
-      if (problem.target) {
-        const link = el('a', null, problem.text);
-        link.href = `#${problem.target.id}`;
-        link.addEventListener('click', (event) => {
-          event.preventDefault();
-          problem.target.focus();
-        });
-        item.append(link);
-        problem.target.setAttribute('aria-invalid', 'true');
-      } else {
-        item.textContent = problem.text;
-      }
-      list.append(item);
-    }
-    ui.signinError.append(list);
-    ui.signinError.hidden = false;
-  }
-
-  async function onSignin(event) {
-    event.preventDefault();
-    hideSigninError();
-    const username = ui.username.value.trim();
-    const password = ui.password.value;
-    const problems = [];
-    if (!username) problems.push({ text: TEXT.usernameMissing, target: ui.username });
-    if (!password) problems.push({ text: TEXT.passwordMissing, target: ui.password });
-    if (problems.length) {
-      showSigninError(problems);
-      ui.signinError.focus();
-      return;
-    }
-    ui.signinButton.disabled = true;
-    const result = await request('POST', 'login', { username, password });
-    ui.signinButton.disabled = false;
-    if (!result.ok || !result.data || !result.data.user) {
-      const text = result.status === 401 || result.status === 403 || result.status === 422
-        ? TEXT.signinFailed
-        : problemText(result);
-      showSigninError([{ text, target: null }]);
-      ui.signinError.focus();
-      ui.password.value = '';
-      return;
-    }
-    ui.password.value = '';
-    enterConsole(result.data);
-    ui.tabs[0].focus();
-  }
-
-  async function onSignout() {
-    await request('POST', 'logout', {});
-    leaveConsole();
-    showSignin();
-    announce(TEXT.signedOut);
-    ui.username.focus();
-  }
-
-  function sessionEnded() {
-    if (!state.signedIn) return;
-    leaveConsole();
-    showSignin(TEXT.sessionEnded);
-    ui.username.focus();
-  }
-
-  function enterConsole(data) {
-    state.user = data.user;
-    state.csrf = typeof data.csrf_token === 'string' ? data.csrf_token : null;
-    state.signedIn = true;
-    ui.accountName.textContent = displayName(state.user);
-    ui.account.hidden = false;
-    ui.signin.hidden = true;
+  function enterConsole(data, { focus }) {
     ui.workspace.hidden = false;
-    hideSigninError();
-    selectTab(state.view, { focus: false });
+    tabs.select(state.view, { focus });
     refreshWaitingCount();
     loadDirectory();
     connect();
   }
 
   function leaveConsole() {
-    state.signedIn = false;
-    state.user = null;
-    state.csrf = null;
     state.lists = {};
     state.knownWaiting = null;
     state.fresh.clear();
@@ -386,32 +190,10 @@
     ui.waitingCount.hidden = true;
   }
 
-  // ---------------------------------------------------------------- tabs (ARIA tablist)
-
-  function selectTab(view, { focus }) {
+  // Called by the tabs (staff.js) when one is chosen.
+  function showView(view) {
     state.view = view;
-    ui.tabs.forEach((tab, index) => {
-      const selected = tab.dataset.view === view;
-      tab.setAttribute('aria-selected', selected ? 'true' : 'false');
-      tab.tabIndex = selected ? 0 : -1;
-      ui.panels[index].hidden = !selected;
-      if (selected && focus) tab.focus();
-    });
     loadList(view);
-  }
-
-  function onTabKeyDown(event) {
-    const index = ui.tabs.indexOf(event.currentTarget);
-    let next = null;
-    if (event.key === 'ArrowRight' || event.key === 'ArrowDown') next = (index + 1) % ui.tabs.length;
-    if (event.key === 'ArrowLeft' || event.key === 'ArrowUp') {
-      next = (index - 1 + ui.tabs.length) % ui.tabs.length;
-    }
-    if (event.key === 'Home') next = 0;
-    if (event.key === 'End') next = ui.tabs.length - 1;
-    if (next === null) return;
-    event.preventDefault();
-    selectTab(ui.tabs[next].dataset.view, { focus: true });
   }
 
   // ---------------------------------------------------------------- lists
@@ -423,7 +205,7 @@
       panel.append(el('p', 'hint', 'Loading…'));
     }
     const result = await request('GET', `handoffs?view=${encodeURIComponent(view)}`);
-    if (!state.signedIn) return;
+    if (!session.signedIn) return;
     if (!result.ok || !Array.isArray(result.data)) {
       panel.textContent = '';
       panel.append(el('p', 'action-error', problemText(result)));
@@ -535,7 +317,7 @@
   function refreshSoon() {
     window.clearTimeout(state.refreshTimer);
     state.refreshTimer = window.setTimeout(() => {
-      if (!state.signedIn) return;
+      if (!session.signedIn) return;
       loadList(state.view);
       refreshWaitingCount();
     }, REFRESH_DEBOUNCE_MS);
@@ -547,7 +329,7 @@
     // Loads can overlap (a reply, then a note): only the latest one may draw the page.
     const seq = ++state.detailSeq;
     const result = await request('GET', `handoffs/${encodeURIComponent(id)}`);
-    if (!state.signedIn || seq !== state.detailSeq) return;
+    if (!session.signedIn || seq !== state.detailSeq) return;
     if (!result.ok || !result.data) {
       showActionError(problemText(result));
       return;
@@ -618,7 +400,7 @@
     const mine = isMine(handoff);
     const heldByOther = Boolean(handoff.claimed_by) && !mine;
     const active = isActive(handoff);
-    const admin = state.user && state.user.role === 'admin';
+    const admin = session.user && session.user.role === 'admin';
     ui.claimButton.hidden = !(active && !mine && (!heldByOther || handoff.state !== 'claimed'));
     const canAct = active && (!heldByOther || admin);
     ui.resolveButton.hidden = !canAct;
@@ -761,7 +543,7 @@
       for (const team of state.teams) group.append(new Option(`Team: ${team}`, `team:${team}`));
       select.append(group);
     }
-    const colleagues = state.users.filter((user) => !state.user || user.username !== state.user.username);
+    const colleagues = state.users.filter((user) => !session.user || user.username !== session.user.username);
     if (colleagues.length) {
       const group = document.createElement('optgroup');
       group.label = 'Colleagues';
@@ -942,17 +724,11 @@
 
   // ---------------------------------------------------------------- live updates
 
-  function socketUrl() {
-    const url = new URL(WS_PATH, document.baseURI);
-    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-    return url.href;
-  }
-
   function connect() {
-    if (!state.signedIn || state.socket) return;
+    if (!session.signedIn || state.socket) return;
     let socket;
     try {
-      socket = new WebSocket(socketUrl());
+      socket = new WebSocket(socketUrl(WS_PATH));
     } catch (error) {
       scheduleReconnect();
       return;
@@ -977,7 +753,7 @@
     socket.addEventListener('close', () => {
       if (state.socket !== socket) return;
       state.socket = null;
-      if (!state.signedIn) return;
+      if (!session.signedIn) return;
       ui.connection.hidden = false;
       ui.connection.textContent = TEXT.reconnecting;
       scheduleReconnect();
@@ -989,7 +765,7 @@
     const delay = state.reconnectDelay;
     state.reconnectDelay = Math.min(RECONNECT_MAX_MS, state.reconnectDelay * 2);
     state.reconnectTimer = window.setTimeout(async () => {
-      if (!state.signedIn) return;
+      if (!session.signedIn) return;
       // A closed socket may mean the session ended: ask before trying again.
       const me = await request('GET', 'me');
       if (me.ok) connect();
@@ -1042,7 +818,7 @@
 
   // Waiting times on the cards move on without a reload.
   function tick() {
-    if (state.signedIn && state.lists[state.view]) renderList(state.view);
+    if (session.signedIn && state.lists[state.view]) renderList(state.view);
   }
 
   // ---------------------------------------------------------------- start
@@ -1050,16 +826,6 @@
   async function start() {
     const byId = (id) => document.getElementById(id);
     ui = {
-      announcer: byId('announcer'),
-      account: byId('account'),
-      accountName: byId('account-name'),
-      signoutButton: byId('signout-button'),
-      signin: byId('signin'),
-      signinForm: byId('signin-form'),
-      signinError: byId('signin-error'),
-      signinButton: byId('signin-button'),
-      username: byId('username'),
-      password: byId('password'),
       workspace: byId('workspace'),
       connection: byId('connection'),
       tabs: Array.from(document.querySelectorAll('[role="tab"]')),
@@ -1091,12 +857,7 @@
     ui.detailHeading.tabIndex = -1;
     ui.connection.hidden = true;
 
-    ui.signinForm.addEventListener('submit', onSignin);
-    ui.signoutButton.addEventListener('click', onSignout);
-    for (const tab of ui.tabs) {
-      tab.addEventListener('click', () => selectTab(tab.dataset.view, { focus: true }));
-      tab.addEventListener('keydown', onTabKeyDown);
-    }
+    tabs = window.FairhavenStaff.tablist({ tabs: ui.tabs, panels: ui.panels, onSelect: showView });
     ui.claimButton.addEventListener('click', onClaim);
     ui.resolveButton.addEventListener('click', onResolve);
     ui.returnButton.addEventListener('click', onReturn);
@@ -1106,13 +867,7 @@
     ui.noteForm.addEventListener('submit', onNote);
     window.setInterval(tick, CLOCK_TICK_MS);
 
-    // The cookie outlives the page: ask who is signed in before showing anything.
-    const me = await request('GET', 'me');
-    if (me.ok && me.data && me.data.user) {
-      enterConsole(me.data);
-    } else {
-      showSignin();
-    }
+    await session.start();
     document.body.classList.add('console--ready');
   }
 

@@ -1,12 +1,16 @@
 // The content editor: documents, drafts, preview, publish, history and reports.
 //
 // Plain ES2020 with no dependencies and no build step, built against docs/editor-api.md and
-// docs/staff-api.md. Safety rule for the whole file (as in the caseworker console): every
-// string from the server reaches the page through textContent or createTextNode, never
+// docs/staff-api.md. Signing in, requests, tabs and small helpers come from ../dom.js and
+// ../staff.js, loaded first. Safety rule for the whole file (as in the caseworker console):
+// every string from the server reaches the page through textContent or createTextNode, never
 // innerHTML, so markup in a document or a citizen's question is shown literally, never run.
 'use strict';
 
 (() => {
+  const { el, visuallyHidden } = window.FairhavenDom;
+  const { humanise, readable, displayName } = window.FairhavenStaff;
+
   // Relative, so the editor also works behind a path prefix (it is served at /editor).
   const API = 'api/';
   const VIEWS = ['documents', 'drafts', 'preview', 'history', 'reports'];
@@ -16,14 +20,6 @@
   const FIELD_NAMES = ['agency', 'topic', 'url', 'language', 'last_reviewed', 'review_due'];
 
   const TEXT = {
-    signinFailed: 'Enter a correct username and password.',
-    usernameMissing: 'Enter your username.',
-    passwordMissing: 'Enter your password.',
-    network: 'The editor could not reach the server. Check your connection and try again.',
-    server: 'Something went wrong on the server. Try again in a moment.',
-    forbidden: 'Your account cannot edit content.',
-    sessionEnded: 'Your session has ended. Sign in again.',
-    signedOut: 'You have signed out.',
     loading: 'Loading…',
     noDocuments: 'No documents match. Clear the search or the filters to see them all.',
     noDrafts: 'There are no open drafts. Edit a document or add a new one to start a draft.',
@@ -57,9 +53,6 @@
   };
 
   const state = {
-    user: null,
-    csrf: null,
-    signedIn: false,
     view: 'documents',
     agencies: [],
     topics: [],
@@ -73,21 +66,27 @@
     listSeq: 0,
   };
 
+  // Signing in and out, and every request to the server (staff.js).
+  const session = window.FairhavenStaff.session({
+    api: API,
+    text: {
+      network: 'The editor could not reach the server. Check your connection and try again.',
+      statuses: {
+        403: 'Your account cannot edit content.',
+        413: 'That file is too large to upload.',
+        415: 'That type of file cannot be read. Upload Markdown, HTML, PDF, Word or plain text.',
+      },
+    },
+    onEnter: enter,
+    onLeave: leave,
+  });
+  const { request, problemText } = session;
+
   let ui = null;
+  let tabs = null;
   let confirmSeq = 0;
 
   // ---------------------------------------------------------------- small helpers
-
-  function el(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
-
-  function visuallyHidden(text) {
-    return el('span', 'visually-hidden', text);
-  }
 
   function button(text, className, onClick) {
     const node = el('button', className || 'button', text);
@@ -96,41 +95,13 @@
     return node;
   }
 
-  function humanise(code) {
-    const text = String(code).replace(/[_.-]+/g, ' ').trim();
-    return text ? text.charAt(0).toUpperCase() + text.slice(1) : '';
-  }
-
-  function readable(map, code) {
-    if (typeof code !== 'string' || !code) return '';
-    return Object.prototype.hasOwnProperty.call(map, code) ? map[code] : humanise(code);
-  }
-
-  function displayName(user) {
-    if (!user) return '';
-    if (typeof user === 'string') return user;
-    return user.display_name || user.username || '';
-  }
-
   function plural(count, one, many) {
     return `${count} ${count === 1 ? one : many}`;
   }
 
-  // Times are UTC; one written without a zone is read as UTC too, not as local time.
-  function parseTime(value) {
-    if (typeof value !== 'string' || !value) return null;
-    const zoned = /(Z|[+-]\d{2}:?\d{2})$/i.test(value) ? value : `${value}Z`;
-    const time = Date.parse(zoned);
-    return Number.isNaN(time) ? null : time;
-  }
-
+  // A table of times over several days reads better with "today" than with a bare clock.
   function formatTime(value) {
-    const parsed = parseTime(value);
-    if (parsed === null) return typeof value === 'string' ? value : '';
-    const date = new Date(parsed);
-    const sameDay = date.toDateString() === new Date().toDateString();
-    const clock = date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
-    return sameDay ? `today ${clock}` : `${date.toLocaleDateString()} ${clock}`;
+    return window.FairhavenStaff.formatTime(value, { sayToday: true });
   }
 
   // A calendar date (YYYY-MM-DD) is shown as written in words, read in UTC so it never shifts.
@@ -176,12 +147,6 @@
         .join('; ');
     }
     return '';
-  }
-
-  function announce(text) {
-    // Cleared first so the same sentence twice is still read out.
-    ui.announcer.textContent = '';
-    window.setTimeout(() => { ui.announcer.textContent = text; }, 50);
   }
 
   function table(caption, headers, rows) {
@@ -283,181 +248,26 @@
     });
   }
 
-  // ---------------------------------------------------------------- the API
-
-  // Resolves to {ok, status, data}; never throws. A lost session sends the user to sign in.
-  async function request(method, path, body, { retry = true } = {}) {
-    const headers = { Accept: 'application/json' };
-    const isForm = typeof FormData !== 'undefined' && body instanceof FormData;
-    if (body !== undefined && !isForm) headers['Content-Type'] = 'application/json';
-    if (method !== 'GET' && state.csrf) headers['X-CSRF-Token'] = state.csrf;
-    let response;
-    try {
-      response = await fetch(API + path, {
-        method,
-        headers,
-        credentials: 'same-origin',
-        body: body === undefined ? undefined : (isForm ? body : JSON.stringify(body)),
-      });
-    } catch (error) {
-      return { ok: false, status: 0, data: null };
-    }
-    let data = null;
-    try {
-      data = await response.json();
-    } catch (error) {
-      data = null;
-    }
-    if (response.status === 401 && path !== 'staff/login' && state.signedIn) {
-      sessionEnded();
-    } else if (response.status === 403 && method !== 'GET' && retry && path !== 'staff/login') {
-      // The CSRF token may have been rotated: fetch a fresh one and try once more.
-      const me = await request('GET', 'staff/me', undefined, { retry: false });
-      if (me.ok && me.data && typeof me.data.csrf_token === 'string') {
-        state.csrf = me.data.csrf_token;
-        return request(method, path, body, { retry: false });
-      }
-    }
-    return { ok: response.ok, status: response.status, data };
-  }
-
-  // The server's own words for what went wrong, for a person; never a stack trace.
-  function problemText(result) {
-    if (result.status === 0) return TEXT.network;
-    const detail = result.data && result.data.detail;
-    if (typeof detail === 'string' && detail) return detail;
-    if (Array.isArray(detail) && detail.length) {
-      // FastAPI's validation errors: say which field and what is wrong with it.
-      return detail.map((item) => {
-        if (!item || typeof item !== 'object') return String(item);
-        const loc = Array.isArray(item.loc) ? item.loc.filter((part) => part !== 'body') : [];
-        const field = loc.length ? humanise(String(loc[loc.length - 1])) : '';
-        const message = typeof item.msg === 'string' ? item.msg : 'is not valid';
-        return field ? `${field}: ${message}` : message;
-      }).join(' ');
-    }
-    if (detail && typeof detail === 'object' && typeof detail.message === 'string') {
-      return detail.message;
-    }
-    if (result.status === 403) return TEXT.forbidden;
-    if (result.status === 413) return 'That file is too large to upload.';
-    if (result.status === 415) return 'That type of file cannot be read. Upload Markdown, HTML, PDF, Word or plain text.';
-    return TEXT.server;
-  }
-
-  // ---------------------------------------------------------------- signing in and out
-
-  function showSignin(message) {
-    state.signedIn = false;
-    ui.workspace.hidden = true;
-    ui.noAccess.hidden = true;
-    ui.account.hidden = true;
-    ui.signin.hidden = false;
-    if (message) showSigninError([{ text: message, target: null }]);
-    else hideSigninError();
-  }
-
-  function hideSigninError() {
-    ui.signinError.hidden = true;
-    ui.signinError.textContent = '';
-    for (const input of [ui.username, ui.password]) input.removeAttribute('aria-invalid');
-  }
-
-  function showSigninError(problems) {
-    ui.signinError.textContent = '';
-    ui.signinError.append(el('h2', 'error-summary__title', 'There is a problem'));
-    const list = el('ul', 'error-summary__list');
-    for (const problem of problems) {
-      const item = el('li');
-      if (problem.target) {
-        const link = el('a', null, problem.text);
-        link.href = `#${problem.target.id}`;
-        link.addEventListener('click', (event) => {
-          event.preventDefault();
-          problem.target.focus();
-        });
-        item.append(link);
-        problem.target.setAttribute('aria-invalid', 'true');
-      } else {
-        item.textContent = problem.text;
-      }
-      list.append(item);
-    }
-    ui.signinError.append(list);
-    ui.signinError.hidden = false;
-  }
-
-  async function onSignin(event) {
-    event.preventDefault();
-    hideSigninError();
-    const username = ui.username.value.trim();
-    const password = ui.password.value;
-    const problems = [];
-    if (!username) problems.push({ text: TEXT.usernameMissing, target: ui.username });
-    if (!password) problems.push({ text: TEXT.passwordMissing, target: ui.password });
-    if (problems.length) {
-      showSigninError(problems);
-      ui.signinError.focus();
-      return;
-    }
-    ui.signinButton.disabled = true;
-    const result = await request('POST', 'staff/login', { username, password });
-    ui.signinButton.disabled = false;
-    if (!result.ok || !result.data || !result.data.user) {
-      const text = result.status === 401 || result.status === 403 || result.status === 422
-        ? TEXT.signinFailed
-        : problemText(result);
-      showSigninError([{ text, target: null }]);
-      ui.signinError.focus();
-      ui.password.value = '';
-      return;
-    }
-    ui.password.value = '';
-    enter(result.data, { focus: true });
-  }
-
-  async function onSignout() {
-    await request('POST', 'staff/logout', {});
-    leave();
-    showSignin();
-    announce(TEXT.signedOut);
-    ui.username.focus();
-  }
-
-  function sessionEnded() {
-    if (!state.signedIn) return;
-    leave();
-    showSignin(TEXT.sessionEnded);
-    ui.username.focus();
-  }
+  // ---------------------------------------------------------------- entering and leaving
 
   function enter(data, { focus }) {
-    state.user = data.user;
-    state.csrf = typeof data.csrf_token === 'string' ? data.csrf_token : null;
-    state.signedIn = true;
-    ui.accountName.textContent = displayName(state.user);
-    ui.account.hidden = false;
-    ui.signin.hidden = true;
-    hideSigninError();
-    if (!EDITOR_ROLES.includes(state.user.role)) {
+    const { user } = data;
+    if (!EDITOR_ROLES.includes(user.role)) {
       // Signed in, but not as an editor: say so plainly and show nothing else.
       ui.workspace.hidden = true;
-      ui.noAccessName.textContent = displayName(state.user);
-      ui.noAccessRole.textContent = readable({}, state.user.role) || 'unknown';
+      ui.noAccessName.textContent = displayName(user);
+      ui.noAccessRole.textContent = readable({}, user.role) || 'unknown';
       ui.noAccess.hidden = false;
       if (focus) ui.noAccessHeading.focus();
       return;
     }
     ui.noAccess.hidden = true;
     ui.workspace.hidden = false;
-    selectTab('documents', { focus });
+    tabs.select('documents', { focus });
     refreshDraftCount();
   }
 
   function leave() {
-    state.signedIn = false;
-    state.user = null;
-    state.csrf = null;
     state.open = null;
     state.drafts = [];
     state.warnings.clear();
@@ -474,17 +284,9 @@
     ui.noAccess.hidden = true;
   }
 
-  // ---------------------------------------------------------------- tabs (ARIA tablist)
-
-  function selectTab(view, { focus }) {
+  // Called by the tabs (staff.js) when one is chosen.
+  function showView(view) {
     state.view = view;
-    ui.tabs.forEach((tab, index) => {
-      const selected = tab.dataset.view === view;
-      tab.setAttribute('aria-selected', selected ? 'true' : 'false');
-      tab.tabIndex = selected ? 0 : -1;
-      ui.panels[index].hidden = !selected;
-      if (selected && focus) tab.focus();
-    });
     if (view === 'documents') {
       if (state.open && !ui.documentView.hidden) refreshOpenDocument();
       else loadDocuments();
@@ -492,20 +294,6 @@
     if (view === 'drafts') loadDrafts();
     if (view === 'history') loadHistory();
     if (view === 'reports') loadReports();
-  }
-
-  function onTabKeyDown(event) {
-    const index = ui.tabs.indexOf(event.currentTarget);
-    let next = null;
-    if (event.key === 'ArrowRight' || event.key === 'ArrowDown') next = (index + 1) % ui.tabs.length;
-    if (event.key === 'ArrowLeft' || event.key === 'ArrowUp') {
-      next = (index - 1 + ui.tabs.length) % ui.tabs.length;
-    }
-    if (event.key === 'Home') next = 0;
-    if (event.key === 'End') next = ui.tabs.length - 1;
-    if (next === null) return;
-    event.preventDefault();
-    selectTab(ui.tabs[next].dataset.view, { focus: true });
   }
 
   function showVersion(version) {
@@ -530,7 +318,7 @@
     const seq = ++state.listSeq;
     if (!ui.documentsTable.hasChildNodes()) ui.documentsTable.append(el('p', 'hint', TEXT.loading));
     const result = await request('GET', `editor/documents${filterQuery()}`);
-    if (!state.signedIn || seq !== state.listSeq) return;
+    if (!session.signedIn || seq !== state.listSeq) return;
     if (!result.ok || !result.data || !Array.isArray(result.data.documents)) {
       ui.documentsTable.textContent = '';
       fail('documents', problemText(result));
@@ -650,10 +438,10 @@
   }
 
   async function openDocument(docId, { focus, keepMessages = false }) {
-    if (state.view !== 'documents') selectTab('documents', { focus: false });
+    if (state.view !== 'documents') tabs.select('documents', { focus: false });
     if (!keepMessages) quiet('documents');
     const result = await request('GET', `editor/documents/${encodeURIComponent(docId)}`);
-    if (!state.signedIn) return false;
+    if (!session.signedIn) return false;
     if (!result.ok || !result.data) {
       fail('documents', problemText(result));
       return false;
@@ -678,7 +466,7 @@
   async function refreshOpenDocument() {
     const docId = state.open.doc.doc_id;
     const result = await request('GET', `editor/documents/${encodeURIComponent(docId)}`);
-    if (!state.signedIn || !state.open || state.open.doc.doc_id !== docId) return;
+    if (!session.signedIn || !state.open || state.open.doc.doc_id !== docId) return;
     if (result.status === 404) {
       state.open = null;
       showList();
@@ -946,7 +734,7 @@
 
   async function refreshDraftCount() {
     const result = await request('GET', 'editor/drafts');
-    if (!state.signedIn || !result.ok || !result.data || !Array.isArray(result.data.drafts)) return;
+    if (!session.signedIn || !result.ok || !result.data || !Array.isArray(result.data.drafts)) return;
     state.drafts = result.data.drafts;
     showDraftCount();
     if (state.view === 'drafts') renderDrafts();
@@ -966,7 +754,7 @@
   async function loadDrafts() {
     if (!ui.draftsList.hasChildNodes()) ui.draftsList.append(el('p', 'hint', TEXT.loading));
     const result = await request('GET', 'editor/drafts');
-    if (!state.signedIn) return;
+    if (!session.signedIn) return;
     if (!result.ok || !result.data || !Array.isArray(result.data.drafts)) {
       ui.draftsList.textContent = '';
       fail('drafts', problemText(result));
@@ -1231,7 +1019,7 @@
       request('GET', 'editor/versions'),
       request('GET', 'editor/audit?limit=100'),
     ]);
-    if (!state.signedIn) return;
+    if (!session.signedIn) return;
     if (!versions.ok || !versions.data) {
       fail('history', problemText(versions));
     } else {
@@ -1359,7 +1147,7 @@
       request('GET', 'editor/reports/cited?days=30'),
       request('GET', 'editor/reports/feedback?days=90'),
     ]);
-    if (!state.signedIn) return;
+    if (!session.signedIn) return;
     const problems = [];
     if (gaps.ok && gaps.data) renderGaps(gaps.data); else problems.push(problemText(gaps));
     if (stale.ok && stale.data) renderStale(stale.data.documents || []); else problems.push(problemText(stale));
@@ -1475,16 +1263,6 @@
     const byId = (id) => document.getElementById(id);
     const areas = ['documents', 'drafts', 'preview', 'history', 'reports'];
     ui = {
-      announcer: byId('announcer'),
-      account: byId('account'),
-      accountName: byId('account-name'),
-      signoutButton: byId('signout-button'),
-      signin: byId('signin'),
-      signinForm: byId('signin-form'),
-      signinError: byId('signin-error'),
-      signinButton: byId('signin-button'),
-      username: byId('username'),
-      password: byId('password'),
       noAccess: byId('no-access'),
       noAccessHeading: byId('no-access-heading'),
       noAccessName: byId('no-access-name'),
@@ -1563,12 +1341,7 @@
     ui.historyStatus.tabIndex = -1;
     ui.publishResult.tabIndex = -1;
 
-    ui.signinForm.addEventListener('submit', onSignin);
-    ui.signoutButton.addEventListener('click', onSignout);
-    for (const tab of ui.tabs) {
-      tab.addEventListener('click', () => selectTab(tab.dataset.view, { focus: true }));
-      tab.addEventListener('keydown', onTabKeyDown);
-    }
+    tabs = window.FairhavenStaff.tablist({ tabs: ui.tabs, panels: ui.panels, onSelect: showView });
     ui.filters.addEventListener('submit', (event) => {
       event.preventDefault();
       window.clearTimeout(state.filterTimer);
@@ -1598,10 +1371,7 @@
       say('reports', 'Reports refreshed.');
     });
 
-    // The cookie outlives the page: ask who is signed in before showing anything.
-    const me = await request('GET', 'staff/me');
-    if (me.ok && me.data && me.data.user) enter(me.data, { focus: false });
-    else showSignin();
+    await session.start();
     document.body.classList.add('editor--ready');
   }
 
