@@ -60,7 +60,7 @@ def _pairs_from_logs(settings: Settings, *, hard_negatives: bool) -> list[Traini
             "Add documents with `citizen-assistant ingest` first."
         )
     found = pairs_from_logs(
-        container.engine,
+        container.conversation_store.engine,  # migrated: the tables exist
         snapshot=snapshot,
         retriever=container.retriever,
         history_turns=settings.history_turns,

@@ -19,6 +19,7 @@ The result is an ordinary sentence-transformers model folder: point
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import random
@@ -177,6 +178,35 @@ def make_folded_query_loss(model: Any, *, documents: int, contexts: int, scale: 
     return FoldedQueryLoss(model, scale=scale)
 
 
+def _write_legacy_pooling_config(folder: Path) -> None:
+    """Write the pooling config with the classic keys, as the bundled model has it.
+
+    sentence-transformers 6 saves ``{embedding_dimension, pooling_mode}``, which the
+    ONNX backend (:class:`~knowledge_base.embeddings.OnnxEmbedder`) does not read; the
+    classic ``word_embedding_dimension`` / ``pooling_mode_*_tokens`` keys are read by
+    both it and sentence-transformers (which converts them when loading).
+    """
+    path = folder / "1_Pooling" / "config.json"
+    if not path.is_file():
+        return
+    config = json.loads(path.read_text(encoding="utf-8"))
+    if "word_embedding_dimension" in config or "embedding_dimension" not in config:
+        return
+    mode = config.get("pooling_mode", "mean")
+    modes = {mode} if isinstance(mode, str) else set(mode)
+    if not modes <= {"cls", "mean", "max", "mean_sqrt_len_tokens"}:
+        return  # no classic key for it (and the ONNX backend takes mean pooling only)
+    legacy = {
+        "word_embedding_dimension": int(config["embedding_dimension"]),
+        "pooling_mode_cls_token": "cls" in modes,
+        "pooling_mode_mean_tokens": "mean" in modes,
+        "pooling_mode_max_tokens": "max" in modes,
+        "pooling_mode_mean_sqrt_len_tokens": "mean_sqrt_len_tokens" in modes,
+        "include_prompt": bool(config.get("include_prompt", True)),
+    }
+    path.write_text(json.dumps(legacy, indent=2) + "\n", encoding="utf-8")
+
+
 def tune(
     base_model: Path,
     pairs: Sequence[TrainingPair],
@@ -254,6 +284,7 @@ def tune(
     losses = [e["loss"] for e in history if "loss" in e]
     try:
         model.save(str(partial))
+        _write_legacy_pooling_config(partial)
         os.replace(partial, out)
     finally:
         if partial.exists():
