@@ -130,7 +130,21 @@ class HandoffQueue:
             return self._view(session, row)
 
     def open_for(self, conversation_id: str) -> HandoffView | None:
+        # Asked on every turn, almost always of a conversation without a handoff: a
+        # one-column read first, the full view only when there is one.
         with self._sessions() as session:
+            if (
+                session.execute(
+                    select(Handoff.id)
+                    .where(
+                        Handoff.conversation_id == conversation_id,
+                        Handoff.state.in_(OPEN_STATES),
+                    )
+                    .limit(1)
+                ).first()
+                is None
+            ):
+                return None
             row = session.scalars(
                 select(Handoff)
                 .where(Handoff.conversation_id == conversation_id, Handoff.state.in_(OPEN_STATES))

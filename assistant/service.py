@@ -104,17 +104,25 @@ class AssistantService:
             earlier = self.store.reply_to(channel=message.channel, external_id=message.external_id)
             if earlier is not None:
                 return _replay(earlier)
-        session_id = self._conversation(message, session_id)
+        session_id, new = self._conversation(message, session_id)
         with self._conversation_locks.hold(session_id):
-            return self._turn(message, session_id, history)
+            return self._turn(message, session_id, history, new=new)
 
     def _turn(
-        self, message: InboundMessage, session_id: str, history: list[PastTurn] | None
+        self,
+        message: InboundMessage,
+        session_id: str,
+        history: list[PastTurn] | None,
+        *,
+        new: bool = False,
     ) -> OutboundReply:
-        if self.people is not None:
+        # A conversation created for this turn has no handoff and no history to read yet.
+        if self.people is not None and not new:
             handoff = self.people.queue.open_for(session_id)
             if handoff is not None:
                 return self._to_caseworker(message, session_id, handoff)
+        if history is None and new:
+            history = []
         if history is None:
             history = (
                 self.store.recent(session_id, limit=self.history_turns * 2) if self.store else []
@@ -188,11 +196,12 @@ class AssistantService:
             )
 
     # ---- internals -----------------------------------------------------------------
-    def _conversation(self, message: InboundMessage, session_id: str | None) -> str:
+    def _conversation(self, message: InboundMessage, session_id: str | None) -> tuple[str, bool]:
+        """The conversation this message belongs to, and whether it was created for it."""
         if self.store is None:
-            return session_id or new_session_id()
+            return session_id or new_session_id(), session_id is None
         if session_id and self.store.exists(session_id):
-            return session_id
+            return session_id, False
         if message.conversation_key:
             found = self.store.find_by_key(
                 channel=message.channel,
@@ -200,8 +209,11 @@ class AssistantService:
                 idle=self.idle_timeout,
             )
             if found is not None:
-                return found
-        return self.store.create(channel=message.channel, conversation_key=message.conversation_key)
+                return found, False
+        created = self.store.create(
+            channel=message.channel, conversation_key=message.conversation_key
+        )
+        return created, True
 
     def _channel_of(self, session_id: str) -> str:
         assert self.store is not None

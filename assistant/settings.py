@@ -178,11 +178,11 @@ class Settings(BaseSettings):
         "in the source (the rest from closeness in meaning).",
     )
     min_confidence: float = Field(
-        0.5,
+        0.53,
         ge=0,
         le=1,
         description="Confidence below which the assistant says it does not know "
-        "(calibrated with `eval answers`).",
+        "(calibrated with `python -m eval.sample_kb` and `eval answers`).",
     )
     message_max_chars: int = Field(
         1000, ge=10, le=20_000, description="Longest citizen message accepted, in characters."

@@ -102,3 +102,10 @@ def test_the_page_is_served_with_protective_headers(live_server: LiveServer) -> 
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
     assert page.headers["x-content-type-options"] == "nosniff"
+    reply = httpx.post(live_server.url + "/api/chat", json={"message": "Hello"}, timeout=30)
+    assert reply.headers["x-frame-options"] == "DENY"
+    assert reply.headers["referrer-policy"] == "no-referrer"
+    # /docs needs its own inline bootstrap script, so it is left without our policy.
+    docs = httpx.get(live_server.url + "/docs", timeout=30)
+    assert docs.status_code == 200 and "content-security-policy" not in docs.headers
+    assert docs.headers["x-content-type-options"] == "nosniff"
