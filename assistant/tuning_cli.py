@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import time
+from importlib.util import find_spec
 from pathlib import Path
 
 import typer
@@ -94,6 +95,13 @@ def run_tune(
 
     if half is not None and pairs is None:
         raise _fail("--half splits the dialogues of a --pairs file; the store has no halves.")
+    missing = [name for name in ("datasets", "accelerate") if find_spec(name) is None]
+    if missing:
+        raise _fail(
+            f"Tuning needs the optional packages {' and '.join(missing)}: install them with "
+            "`.venv/bin/pip install -c constraints.txt -e '.[tune]'` (`make install-dev` "
+            "includes them). Nothing was changed."
+        )
     stamp = time.strftime("%Y%m%d-%H%M%S")
     out = out or settings.data_dir / "tuned-models" / f"minilm-tuned-{stamp}"
     if out.exists():

@@ -284,10 +284,15 @@ class OnnxEmbedder(_QueryCache):
     def dimension(self) -> int:
         return self._dimension
 
+    # sentence-transformers before 6 writes ``word_embedding_dimension`` and
+    # ``pooling_mode_*_tokens``; 6 writes ``embedding_dimension`` and ``pooling_mode``.
     def _read_dimension(self) -> int:
         pooling = self.model_path / "1_Pooling" / "config.json"
         if pooling.is_file():
-            return int(json.loads(pooling.read_text())["word_embedding_dimension"])
+            config = json.loads(pooling.read_text())
+            dimension = config.get("word_embedding_dimension", config.get("embedding_dimension"))
+            if dimension is not None:
+                return int(dimension)
         return int(json.loads((self.model_path / "config.json").read_text())["hidden_size"])
 
     def _read_max_seq_length(self) -> int:
@@ -300,7 +305,9 @@ class OnnxEmbedder(_QueryCache):
         pooling = self.model_path / "1_Pooling" / "config.json"
         if pooling.is_file():
             config = json.loads(pooling.read_text())
-            if not config.get("pooling_mode_mean_tokens", True):
+            modes = config.get("pooling_mode", "mean")
+            mean = config.get("pooling_mode_mean_tokens", modes in ("mean", ["mean"]))
+            if not mean:
                 raise ValueError(f"{self.model_path}: only mean pooling is supported by onnx")
 
     @property
