@@ -121,11 +121,11 @@ class AssistantService:
             handoff = self.people.queue.open_for(session_id)
             if handoff is not None:
                 return self._to_caseworker(message, session_id, handoff)
-        if history is None and new:
-            history = []
         if history is None:
             history = (
-                self.store.recent(session_id, limit=self.history_turns * 2) if self.store else []
+                self.store.recent(session_id, limit=self.history_turns * 2)
+                if self.store and not new
+                else []
             )
         ctx = TurnContext(message=message, text=message.text.strip(), history=history)
         self.pipeline.run(ctx)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Sequence
-from functools import lru_cache
 from pathlib import Path
 
 import bm25s
@@ -21,21 +20,20 @@ _WORDS = re.compile(r"(?u)\b\w\w+\b")
 _STOPWORDS = frozenset(STOPWORDS_EN)
 
 
-@lru_cache(maxsize=4)
-def _stemmer(language: str) -> Stemmer.Stemmer:
-    return Stemmer.Stemmer(language)
-
-
 _local = threading.local()
+
+
+def _stemmer() -> Stemmer.Stemmer:
+    """This thread's English stemmer (PyStemmer's stemmers are not thread-safe)."""
+    stemmer: Stemmer.Stemmer | None = getattr(_local, "stemmer", None)
+    if stemmer is None:
+        stemmer = _local.stemmer = Stemmer.Stemmer("english")
+    return stemmer
 
 
 def tokenize(texts: Sequence[str]) -> list[list[str]]:
     """Lower-cased, English-stemmed word tokens without stop words."""
-    # PyStemmer's stemmers are not thread-safe: one per thread.
-    stemmer = getattr(_local, "stemmer", None)
-    if stemmer is None:
-        stemmer = _local.stemmer = Stemmer.Stemmer("english")
-    stem_words = stemmer.stemWords
+    stem_words = _stemmer().stemWords
     return [
         stem_words([w for w in _WORDS.findall(text.lower()) if w not in _STOPWORDS])
         for text in texts
@@ -54,7 +52,7 @@ class LexicalIndex:
         retriever = bm25s.BM25()
         if texts:
             corpus_tokens = bm25s.tokenize(
-                list(texts), stopwords="en", stemmer=_stemmer("english"), show_progress=False
+                list(texts), stopwords="en", stemmer=_stemmer(), show_progress=False
             )
             retriever.index(corpus_tokens, show_progress=False)
         return cls(retriever, len(texts))

@@ -5,8 +5,9 @@ from __future__ import annotations
 import threading
 
 import bm25s
+import Stemmer
 
-from knowledge_base.lexical_index import _stemmer, tokenize
+from knowledge_base.lexical_index import tokenize
 from knowledge_base.loaders import load_paths
 from tests.conftest import SAMPLE_KB
 
@@ -15,7 +16,7 @@ def _reference(texts: list[str]) -> list[list[str]]:
     return [
         list(tokens)
         for tokens in bm25s.tokenize(
-            texts, stopwords="en", stemmer=_stemmer("english"), return_ids=False,
+            texts, stopwords="en", stemmer=Stemmer.Stemmer("english"), return_ids=False,
             show_progress=False,
         )
     ]  # fmt: skip
