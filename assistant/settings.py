@@ -81,7 +81,10 @@ class Settings(BaseSettings):
         32, ge=1, le=1024, description="Passages embedded per batch during ingestion."
     )
     torch_threads: int = Field(
-        0, ge=0, description="CPU threads for the embedding model; 0 lets torch decide."
+        0,
+        ge=0,
+        description="CPU threads for the embedding model: torch's threads, or how many "
+        "one-thread onnx runs embed batches at once; 0 means torch decides / one per CPU.",
     )
     embedding_backend: Literal["torch", "onnx"] = Field(
         "onnx",

@@ -18,7 +18,8 @@ import logging
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
@@ -249,6 +250,12 @@ class OnnxEmbedder(_QueryCache):
     model's ``max_seq_length``, mean-pools over real tokens and L2-normalises, as the
     model's ``modules.json`` (Transformer → Pooling(mean) → Normalize) prescribes.
     Batches are formed from texts of similar length, so little time goes on padding.
+
+    Each run uses one CPU thread: for a query (a dozen tokens) a second thread costs more
+    in hand-offs than it saves (measured: 3.5 ms of CPU and 2.6 ms of wall time with
+    two, 1.8 ms of both with one), and concurrent turns already use the other cores.
+    A long list of texts runs ``threads`` batches at a time instead (default: one per
+    CPU), which embeds passages as fast as intra-op threads did.
     """
 
     def __init__(
@@ -272,6 +279,7 @@ class OnnxEmbedder(_QueryCache):
         self._lock = threading.Lock()
         self._session: Any = None
         self._tokenizer: Any = None
+        self._pool: ThreadPoolExecutor | None = None
         self._dimension = self._read_dimension()
         self.max_seq_length = self._read_max_seq_length()
         self._check_pooling()
@@ -336,11 +344,11 @@ class OnnxEmbedder(_QueryCache):
                 export_onnx(self.model_path, target, quantize=self.quantize)
             options = ort.SessionOptions()
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-            options.intra_op_num_threads = self.threads
+            options.intra_op_num_threads = 1
             options.inter_op_num_threads = 1
-            # No busy-waiting between ops: on a shared 2-core machine (uvicorn, FAISS and
-            # other processes) spinning threads steal the CPU the next op needs.
-            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            parallel = self.threads or os.cpu_count() or 1
+            if parallel > 1:
+                self._pool = ThreadPoolExecutor(parallel, thread_name_prefix="embed")
             tokenizer = Tokenizer.from_file(str(self.model_path / "tokenizer.json"))
             tokenizer.enable_truncation(max_length=self.max_seq_length)
             tokenizer.no_padding()
@@ -357,37 +365,54 @@ class OnnxEmbedder(_QueryCache):
         lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(texts))
         order = np.argsort(lengths, kind="stable")
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        batches = list(self._batches(lengths, order))
+
+        def run(rows: np.ndarray) -> None:
+            out[rows] = self._run(rows, encodings, lengths)
+
+        if self._pool is None or len(batches) == 1:
+            for rows in batches:
+                run(rows)
+        else:
+            for done in [self._pool.submit(run, rows) for rows in batches]:
+                done.result()
+        return out
+
+    def _batches(self, lengths: np.ndarray, order: np.ndarray) -> Iterator[np.ndarray]:
         # Short texts (sentences) go in bigger batches: a batch is at most ``batch_size``
         # passages' worth of tokens (``batch_size`` x 128), never more than 256 texts.
         budget = self.batch_size * 128
+        count = len(order)
         begin = 0
-        while begin < len(texts):
+        while begin < count:
             end = begin + 1
             while (
-                end < len(texts)
+                end < count
                 and end - begin < 256
                 and (end + 1 - begin) * int(lengths[order[end]]) <= budget
             ):
                 end += 1
-            end = max(end, min(begin + self.batch_size, len(texts)))
-            rows = order[begin:end]
+            end = max(end, min(begin + self.batch_size, count))
+            yield order[begin:end]
             begin = end
-            width = int(lengths[rows].max())
-            ids = np.zeros((len(rows), width), dtype=np.int64)
-            mask = np.zeros((len(rows), width), dtype=np.int64)
-            for i, row in enumerate(rows):
-                n = int(lengths[row])
-                ids[i, :n] = encodings[row].ids
-                mask[i, :n] = 1
-            hidden = self._session.run(
-                None,
-                {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
-            )[0]
-            weights = mask[..., None].astype(np.float32)
-            pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
-            pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
-            out[rows] = pooled
-        return out
+
+    def _run(self, rows: np.ndarray, encodings: list[Any], lengths: np.ndarray) -> np.ndarray:
+        """Mean-pooled, normalised vectors of the texts at ``rows`` (one model run)."""
+        width = int(lengths[rows].max())
+        ids = np.zeros((len(rows), width), dtype=np.int64)
+        mask = np.zeros((len(rows), width), dtype=np.int64)
+        for i, row in enumerate(rows):
+            n = int(lengths[row])
+            ids[i, :n] = encodings[row].ids
+            mask[i, :n] = 1
+        hidden = self._session.run(
+            None,
+            {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
+        )[0]
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        return pooled
 
 
 def make_embedder(

@@ -252,17 +252,30 @@ class IndexStore:
         self.keep_versions = keep_versions
         self._snapshot: IndexSnapshot | None = None
         self._load_lock = threading.Lock()
+        # ``CURRENT`` as last read, keyed by its inode, modification time and size: a turn
+        # asks several times, and a stat is much cheaper than opening and reading the file.
+        # It is read again at least once a second all the same, in case a file system's
+        # coarse clock and a re-used inode make two versions look alike.
+        self._current: tuple[tuple[int, int, int, int], str | None] | None = None
 
     @property
     def versions_dir(self) -> Path:
         return self.root / "versions"
 
     def current_version(self) -> str | None:
+        """The live version's name; ``CURRENT`` is re-read only when it was replaced."""
+        path = self.root / "CURRENT"
         try:
-            name = (self.root / "CURRENT").read_text("utf-8").strip()
+            stat = path.stat()
+            key = (stat.st_ino, stat.st_mtime_ns, stat.st_size, int(time.monotonic()))
+            known = self._current
+            if known is not None and known[0] == key:
+                return known[1]
+            name = path.read_text("utf-8").strip() or None
         except FileNotFoundError:
             return None
-        return name or None
+        self._current = (key, name)
+        return name
 
     def snapshot(self) -> IndexSnapshot | None:
         """The live version, reloaded if another writer has published since."""

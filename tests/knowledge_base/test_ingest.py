@@ -130,6 +130,12 @@ def test_another_process_sees_the_new_version_and_readers_never_see_half(
         (len(first), len(first.manifest.documents)),
         (len(after), len(after.manifest.documents)),
     }
+    # Switching back and forth at once (an editor's undo, then redo) is seen every time.
+    for version in (first.version, after.version, first.version):
+        with container.index_store.writer():
+            container.index_store.restore(version)
+        seen = reader.snapshot()
+        assert seen is not None and seen.version == version
 
 
 def test_the_bundled_sample_is_a_real_city_knowledge_base(shared_container: Container) -> None:
