@@ -11,9 +11,9 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Table, bindparam, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,6 +25,16 @@ from assistant.staff import Role, Staff, StaffUser
 log = logging.getLogger(__name__)
 
 OPEN_STATES = ("waiting", "claimed", "callback_requested")
+_handoffs = cast(Table, Handoff.__table__)
+# Asked on every turn: built once (see assistant/store.py).
+_OPEN_HANDOFF_EXISTS = (
+    select(_handoffs.c.id)
+    .where(
+        _handoffs.c.conversation_id == bindparam("conversation_id"),
+        _handoffs.c.state.in_(OPEN_STATES),
+    )
+    .limit(1)
+)
 WAITING_STATES = ("waiting", "callback_requested")
 VIEWS = ("waiting", "mine", "active", "resolved")
 
@@ -132,19 +142,13 @@ class HandoffQueue:
     def open_for(self, conversation_id: str) -> HandoffView | None:
         # Asked on every turn, almost always of a conversation without a handoff: a
         # one-column read first, the full view only when there is one.
+        with self.engine.connect() as connection:
+            found = connection.execute(
+                _OPEN_HANDOFF_EXISTS, {"conversation_id": conversation_id}
+            ).first()
+        if found is None:
+            return None
         with self._sessions() as session:
-            if (
-                session.execute(
-                    select(Handoff.id)
-                    .where(
-                        Handoff.conversation_id == conversation_id,
-                        Handoff.state.in_(OPEN_STATES),
-                    )
-                    .limit(1)
-                ).first()
-                is None
-            ):
-                return None
             row = session.scalars(
                 select(Handoff)
                 .where(Handoff.conversation_id == conversation_id, Handoff.state.in_(OPEN_STATES))
