@@ -87,6 +87,10 @@ class ComposedAnswer:
     citations: list[Citation]
     sentences: list[AnswerSentence]
     confidence: float
+    # The answer's meaning: the normalised mean of its sentences' vectors. Stored with the
+    # reply, it stands for the answer when the next question folds in the conversation, so
+    # a follow-up need not embed the answer text (measured on doc2dial: the same recall).
+    vector: np.ndarray | None = None
 
 
 class Composer(Protocol):
@@ -223,6 +227,7 @@ class ExtractiveComposer:
                 # The best sentence alone is too long: cut it at a word, keep it verbatim.
                 return self._assemble(
                     [(candidates[i], _truncate(candidates[i].text, self.max_chars - 6))],
+                    vectors=vectors[[i]],
                     cosine=float(cosines[i]),
                     top=hits[0],
                     coverage=self._coverage(snapshot, topic, source_doc),
@@ -232,6 +237,7 @@ class ExtractiveComposer:
         picked = sorted(chosen, key=lambda i: (candidates[i].hit_rank, candidates[i].position))
         return self._assemble(
             [(candidates[i], candidates[i].text) for i in picked],
+            vectors=vectors[picked],
             cosine=float(cosines[order[0]]),
             top=hits[0],
             coverage=self._coverage(snapshot, topic, source_doc),
@@ -253,6 +259,7 @@ class ExtractiveComposer:
         self,
         parts: Sequence[tuple[_Candidate, str]],
         *,
+        vectors: np.ndarray,
         cosine: float,
         top: ScoredChunk,
         coverage: float,
@@ -283,11 +290,13 @@ class ExtractiveComposer:
         meaning = 0.5 * cosine + 0.5 * top.cosine
         w = self.coverage_weight
         confidence = float(np.clip((1 - w) * meaning + w * coverage, 0.0, 1.0))
+        mean = vectors.astype(np.float32).mean(axis=0)
         return ComposedAnswer(
             text=" ".join(text_parts),
             citations=citations,
             sentences=sentences,
             confidence=confidence,
+            vector=mean / max(float(np.linalg.norm(mean)), 1e-12),
         )
 
     def _sentence_vectors(self, texts: list[str]) -> np.ndarray:

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -68,6 +69,9 @@ class Message(Base):
     delivery_error: Mapped[str | None] = mapped_column(String(255), nullable=True)
     # An answer's public page is /a/{answer_token} (random, set when first linked).
     answer_token: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    # An answer's vector (float16, see ComposedAnswer.vector): the next turn folds it in
+    # instead of embedding the answer text again.
+    vector: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     __table_args__ = (

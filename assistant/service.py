@@ -143,6 +143,11 @@ class AssistantService:
                 citations=[c.to_json() for c in ctx.citations],
                 channel=message.channel,
                 external_id=message.external_id,
+                reply_vector=(
+                    ctx.answer.vector
+                    if ctx.answer is not None and ctx.status is Status.ANSWERED
+                    else None
+                ),
             )
             if not stored and message.external_id:
                 # A retry raced this delivery and stored first: answer as it did.

@@ -73,15 +73,13 @@ class Contextualise:
         self.turns = turns
 
     def __call__(self, ctx: TurnContext) -> None:
-        history = [
-            _CITATION_MARK.sub("", turn.text)
-            for turn in ctx.history
-            if turn.role == "citizen" or turn.status == Status.ANSWERED
-        ]
+        turns = [t for t in ctx.history if t.role == "citizen" or t.status == Status.ANSWERED]
+        turns = turns[-self.turns :] if self.turns else []
         answered = [t for t in ctx.history if t.status == Status.ANSWERED]
         ctx.retrieval_query = RetrievalQuery(
             text=ctx.text,
-            history=tuple(history[-self.turns :] if self.turns else ()),
+            history=tuple(_CITATION_MARK.sub("", t.text) for t in turns),
+            history_vectors=tuple(t.vector for t in turns),
             focus_docs=answered[-1].cited_docs[:1] if answered and self.turns else (),
         )
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, cast
 
+import numpy as np
 from sqlalchemy import (
     Table,
     bindparam,
@@ -43,11 +44,27 @@ _TOUCH_CONVERSATION = (
 )
 _ADD_MESSAGE = insert(_messages)
 _RECENT_MESSAGES = (
-    select(_messages.c.role, _messages.c.text, _messages.c.status, _messages.c.citations)
+    select(
+        _messages.c.role,
+        _messages.c.text,
+        _messages.c.status,
+        _messages.c.citations,
+        _messages.c.vector,
+    )
     .where(_messages.c.conversation_id == bindparam("conversation_id"))
     .order_by(_messages.c.id.desc())
     .limit(bindparam("limit"))
 )
+
+
+# Answer vectors are stored as float16: half the bytes, cosines move by < 1e-3.
+VECTOR_DTYPE = np.float16
+
+
+def _vector_from(stored: bytes | None) -> np.ndarray | None:
+    if not stored:
+        return None
+    return np.frombuffer(stored, dtype=VECTOR_DTYPE).astype(np.float32)
 
 
 def new_session_id() -> str:
@@ -246,8 +263,9 @@ class ConversationStore:
                 text=text_,
                 status=status,
                 cited_docs=tuple(dict.fromkeys(c["doc_id"] for c in citations or [])),
+                vector=_vector_from(vector),
             )
-            for role, text_, status, citations in reversed(rows)
+            for role, text_, status, citations, vector in reversed(rows)
         ]
 
     def transcript(self, conversation_id: str) -> list[dict[str, Any]]:
@@ -286,8 +304,11 @@ class ConversationStore:
         citations: list[dict[str, Any]],
         channel: str | None = None,
         external_id: str | None = None,
+        reply_vector: np.ndarray | None = None,
     ) -> bool:
-        """Store a citizen message and its reply; False if ``external_id`` was already stored."""
+        """Store a citizen message and its reply; False if ``external_id`` was already stored.
+
+        ``reply_vector`` is the composed answer's vector (kept as float16)."""
         try:
             self._add_turn(
                 conversation_id,
@@ -298,6 +319,7 @@ class ConversationStore:
                 citations=citations,
                 channel=channel,
                 external_id=external_id,
+                reply_vector=reply_vector,
             )
         except IntegrityError:
             if external_id is None:
@@ -391,6 +413,7 @@ class ConversationStore:
         citations: list[dict[str, Any]],
         channel: str | None,
         external_id: str | None,
+        reply_vector: np.ndarray | None,
     ) -> None:
         now = utcnow()
         with self.engine.begin() as connection:
@@ -420,6 +443,9 @@ class ConversationStore:
                     "status": status,
                     "confidence": confidence,
                     "citations": json.loads(json.dumps(citations)),
+                    "vector": None
+                    if reply_vector is None
+                    else np.asarray(reply_vector, dtype=VECTOR_DTYPE).tobytes(),
                     "created_at": now,
                 },
             )

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 from knowledge_base.retriever import RetrievalQuery, RetrievalResult
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from assistant.composer import ComposedAnswer
 
 
@@ -93,6 +95,8 @@ class PastTurn:
     text: str
     status: str | None = None
     cited_docs: tuple[str, ...] = ()
+    # An answer's vector as composed (see ``ComposedAnswer.vector``); None: embed the text.
+    vector: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(slots=True)

@@ -33,6 +33,8 @@ class RetrievalQuery:
     history: Sequence[str] = ()
     filters: dict[str, str | list[str]] | None = None
     focus_docs: Sequence[str] = ()  # documents the conversation was last answered from
+    # Known vectors of the ``history`` entries, one per entry (None: embed the text).
+    history_vectors: Sequence[np.ndarray | None] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,9 +130,16 @@ class HybridRetriever:
         vector = self.embedder.embed_query(query.text).astype(np.float32)
         history = list(query.history)[-w.history_turns :] if w.history_turns else []
         if history and weight > 0:
+            given_vectors = list(query.history_vectors)[-len(history) :]
+            known: list[np.ndarray | None] = [None] * (len(history) - len(given_vectors))
+            known += given_vectors
             context = np.zeros_like(vector)
-            for age, text in enumerate(reversed(history)):
-                context += self.embedder.embed_query(text) / (age + 1)
+            for age, (text, given) in enumerate(
+                zip(reversed(history), reversed(known), strict=True)
+            ):
+                if given is None or given.shape != vector.shape:
+                    given = self.embedder.embed_query(text)
+                context += given / (age + 1)
             norm = float(np.linalg.norm(context))
             if norm > 0:
                 vector = vector + weight * context / norm

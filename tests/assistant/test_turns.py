@@ -123,3 +123,39 @@ def test_each_stage_records_its_time(container: Container) -> None:
     assert {"input_guardrails", "route", "retrieve", "compose", "output_guardrails"} <= set(
         reply.timings_ms
     )
+
+
+def test_a_follow_up_folds_in_the_stored_answer_vector_without_embedding_the_answer(
+    container: Container,
+) -> None:
+    """The answer's vector (mean of its quoted sentences' vectors) is stored with it and
+    stands for it in the next turn's query: the answer text is never embedded."""
+    import numpy as np
+
+    embedded: list[str] = []
+    real = container.embedder.embed_documents
+
+    def recording(texts):  # type: ignore[no-untyped-def]
+        embedded.extend(texts)
+        return real(texts)
+
+    container.embedder.embed_documents = recording  # type: ignore[method-assign]
+    try:
+        first, cost = ask(container, "How do I renew my driver's license?", "how much is it?")
+    finally:
+        del container.embedder.embed_documents
+    assert first.status is Status.ANSWERED and cost.status is Status.ANSWERED
+    assert cost.citations[0].doc_id == "renew-drivers-license"
+    answer_text = re.sub(r"\s*\[\d+\]", "", first.text)
+    assert not any(answer_text in text or text in answer_text for text in embedded), embedded
+
+    stored = container.conversation_store.recent(first.session_id, limit=4)
+    answer = stored[1]
+    assert answer.role == "assistant" and answer.vector is not None
+    assert answer.vector.dtype == np.float32 and answer.vector.shape == (
+        container.embedder.dimension,
+    )
+    assert stored[0].vector is None and stored[3].vector is not None  # citizen: none
+    # A faithful stand-in for the answer's own embedding.
+    own = container.embedder.embed_documents([answer_text])[0]
+    assert float(own @ answer.vector) / float(np.linalg.norm(answer.vector)) > 0.85
