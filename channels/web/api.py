@@ -15,7 +15,7 @@ from assistant.events import chat_topic
 from assistant.handoffs import NotFoundError
 from assistant.redaction import redact
 from assistant.turns import InboundMessage
-from channels.web.deps import ContainerDep, get_container
+from channels.web.deps import ContainerDep, container_of
 from channels.web.live import relay
 
 router = APIRouter()
@@ -150,7 +150,7 @@ async def chat_socket(websocket: WebSocket, session_id: str) -> None:
 
     The session id is the citizen's unguessable key; an unknown one is refused.
     """
-    container = get_container(websocket)  # type: ignore[arg-type]
+    container = container_of(websocket)
     if not await run_in_threadpool(container.conversation_store.exists, session_id):
         await websocket.close(code=4404)
         return

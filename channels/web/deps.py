@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from starlette.requests import HTTPConnection
 
 from assistant.container import Container
 from assistant.settings import Settings
@@ -17,13 +18,20 @@ CSRF_HEADER = "X-CSRF-Token"
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
-def get_container(request: Request) -> Container:
-    container: Container = request.app.state.container
+def container_of(connection: HTTPConnection) -> Container:
+    """The app's container, for a request or a WebSocket."""
+    container: Container = connection.app.state.container
     return container
 
 
-def get_settings(request: Request) -> Settings:
-    return get_container(request).settings
+# The dependencies are ``async``: FastAPI would run a plain function in the thread pool,
+# a thread hop per request for a single attribute read.
+async def get_container(request: Request) -> Container:
+    return container_of(request)
+
+
+async def get_settings(request: Request) -> Settings:
+    return container_of(request).settings
 
 
 ContainerDep = Annotated[Container, Depends(get_container)]
@@ -32,7 +40,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 def signed_in(request: Request) -> SignedIn:
     """The signed-in staff member; 401 without a live session, 403 without the CSRF token."""
-    container = get_container(request)
+    container = container_of(request)
     session = container.staff.session(request.cookies.get(STAFF_COOKIE))
     if session is None:
         raise HTTPException(401, "Please sign in.")

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field, StrictStr
 from assistant.events import STAFF_TOPIC
 from assistant.handoffs import AlreadyClaimedError, HandoffError, NotFoundError, NotHolderError
 from assistant.staff import Role
-from channels.web.deps import STAFF_COOKIE, CaseworkerDep, ContainerDep, StaffDep, get_container
+from channels.web.deps import STAFF_COOKIE, CaseworkerDep, ContainerDep, StaffDep, container_of
 from channels.web.live import relay
 from channels.web.pages import STATIC_DIR
 
@@ -177,7 +177,7 @@ async def users(session: CaseworkerDep, container: ContainerDep) -> list[dict[st
 @router.websocket("/ws/staff")
 async def staff_socket(websocket: WebSocket) -> None:
     """Live queue and message events for a signed-in caseworker's console."""
-    container = get_container(websocket)  # type: ignore[arg-type]
+    container = container_of(websocket)
     token = websocket.cookies.get(STAFF_COOKIE)
     session = await run_in_threadpool(container.staff.session, token)
     origin = websocket.headers.get("origin")
