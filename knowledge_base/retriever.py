@@ -34,7 +34,7 @@ class RetrievalQuery:
     filters: dict[str, str | list[str]] | None = None
     focus_docs: Sequence[str] = ()  # documents the conversation was last answered from
     # Known vectors of the ``history`` entries, one per entry (None: embed the text).
-    history_vectors: Sequence[np.ndarray | None] = ()
+    history_vectors: Sequence[np.ndarray | None] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True, slots=True)
