@@ -88,10 +88,11 @@ def test_tune_says_so_when_the_store_has_no_usable_pairs(data_dir: Path) -> None
     assert "No usable pairs in the conversation store" in result.output
 
 
-def test_tune_names_the_bad_line_of_a_pairs_file(data_dir: Path, tmp_path: Path) -> None:
+def _one_document_and_question(tmp_path: Path) -> tuple[Path, str]:
+    """A one-document corpus file, and one doc2dial-shaped question about it (a JSON line)."""
     corpus = tmp_path / "documents.jsonl"
     corpus.write_text(json.dumps({"doc_id": "d1", "title": "T", "text": "Some text."}) + "\n")
-    good = {
+    question = {
         "id": "q1",
         "dial_id": "dlg",
         "turn_id": 1,
@@ -99,8 +100,13 @@ def test_tune_names_the_bad_line_of_a_pairs_file(data_dir: Path, tmp_path: Path)
         "question": "how do I renew?",
         "gold": {"doc_id": "d1", "start": 0, "end": 4, "text": "Some"},
     }
+    return corpus, json.dumps(question) + "\n"
+
+
+def test_tune_names_the_bad_line_of_a_pairs_file(data_dir: Path, tmp_path: Path) -> None:
+    corpus, good = _one_document_and_question(tmp_path)
     pairs = tmp_path / "pairs.jsonl"
-    pairs.write_text(json.dumps(good) + "\n" + '{"id": "q2", "question": \n')
+    pairs.write_text(good + '{"id": "q2", "question": \n')
     env = {**os.environ, "CA_DATA_DIR": str(data_dir)}
     result = runner.invoke(app, ["tune", "--pairs", str(pairs), "--corpus", str(corpus)], env=env)
     assert result.exit_code == 1
@@ -119,18 +125,9 @@ def test_tune_names_the_bad_line_of_a_pairs_file(data_dir: Path, tmp_path: Path)
 
 @pytest.mark.slow
 def test_tune_reports_too_few_pairs_in_a_pairs_file(data_dir: Path, tmp_path: Path) -> None:
-    corpus = tmp_path / "documents.jsonl"
-    corpus.write_text(json.dumps({"doc_id": "d1", "title": "T", "text": "Some text."}) + "\n")
-    question = {
-        "id": "q1",
-        "dial_id": "dlg",
-        "turn_id": 1,
-        "history": [],
-        "question": "how do I renew?",
-        "gold": {"doc_id": "d1", "start": 0, "end": 4, "text": "Some"},
-    }
+    corpus, question = _one_document_and_question(tmp_path)
     pairs = tmp_path / "pairs.jsonl"
-    pairs.write_text(json.dumps(question) + "\n")
+    pairs.write_text(question)
     result = runner.invoke(
         app,
         ["tune", "--pairs", str(pairs), "--corpus", str(corpus)],
