@@ -220,7 +220,9 @@ class ExtractiveComposer:
             extra = len(candidates[i].text) + 6
             if length + extra > self.max_chars:
                 if chosen or any(
-                    len(candidates[j].text) + 6 <= self.max_chars and scores[j] >= best - 0.05
+                    len(candidates[j].text) + 6 <= self.max_chars
+                    and scores[j] >= best - 0.05
+                    and candidates[j].hit.chunk.doc_id == source_doc
                     for j in order[:8]
                 ):
                     continue  # a unit that fits whole, nearly as good, reads better than a cut
