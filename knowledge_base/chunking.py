@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator
-
-from langchain_text_splitters import RecursiveCharacterTextSplitter
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from knowledge_base.documents import Chunk, Document
+
+if TYPE_CHECKING:
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 
 class Chunker:
@@ -25,9 +28,15 @@ class Chunker:
             raise ValueError("chunk_overlap must be between 0 and chunk_size")
         self.chunk_size = chunk_size
         self.chunk_overlap = chunk_overlap
-        self._splitter = RecursiveCharacterTextSplitter(
-            chunk_size=chunk_size,
-            chunk_overlap=chunk_overlap,
+
+    @cached_property
+    def _splitter(self) -> RecursiveCharacterTextSplitter:
+        # Imported on first use: a server that only answers never loads LangChain.
+        from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+        return RecursiveCharacterTextSplitter(
+            chunk_size=self.chunk_size,
+            chunk_overlap=self.chunk_overlap,
             separators=["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""],
             keep_separator="end",
             add_start_index=True,

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 
 from knowledge_base.documents import Chunk, Document
 from knowledge_base.lexical_index import LexicalIndex, tokenize
@@ -210,8 +211,8 @@ class IndexSnapshot:
     @classmethod
     def load(cls, path: Path, *, ef_search: int) -> IndexSnapshot:
         manifest = Manifest.from_json(json.loads((path / "manifest.json").read_text("utf-8")))
-        with (path / "chunks.jsonl").open(encoding="utf-8") as lines:
-            chunks = [_chunk_from_json(json.loads(line)) for line in lines]
+        with (path / "chunks.jsonl").open("rb") as lines:  # orjson: 2x json at 100k
+            chunks = [_chunk_from_json(orjson.loads(line)) for line in lines]
         vectors = np.load(path / "vectors.npy", mmap_mode="r")
         return cls(
             manifest=manifest,

@@ -13,10 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document as LangChainDocument
-from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
 
 from knowledge_base.documents import Chunk
 from knowledge_base.embeddings import Embedder
@@ -207,34 +203,11 @@ class HybridRetriever:
         )
 
 
-class KnowledgeBaseRetriever(BaseRetriever):
-    """The hybrid retriever as a LangChain ``BaseRetriever``, for chains and agents."""
+def __getattr__(name: str) -> Any:
+    # The LangChain adapter lives apart: importing langchain_core costs ~0.5 s of every
+    # start-up, and the product's own turns never use it.
+    if name == "KnowledgeBaseRetriever":
+        from knowledge_base.langchain_retriever import KnowledgeBaseRetriever
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    retriever: HybridRetriever
-    filters: dict[str, Any] | None = None
-    k: int | None = None
-
-    def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
-    ) -> list[LangChainDocument]:
-        result = self.retriever.retrieve(RetrievalQuery(text=query, filters=self.filters), k=self.k)
-        return [
-            LangChainDocument(
-                page_content=hit.chunk.text,
-                id=hit.chunk.chunk_id,
-                metadata={
-                    "doc_id": hit.chunk.doc_id,
-                    "title": hit.chunk.title,
-                    "url": hit.chunk.url,
-                    "section": hit.chunk.section,
-                    "agency": hit.chunk.agency,
-                    "topic": hit.chunk.topic,
-                    "start": hit.chunk.start,
-                    "end": hit.chunk.end,
-                    "score": hit.score,
-                },
-            )
-            for hit in result.hits
-        ]
+        return KnowledgeBaseRetriever
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -120,6 +120,31 @@ def test_hnsw_recall_against_exact_search_on_real_vectors(
     assert len(grown) == len(vectors) and grown.memory_bytes > vectors.nbytes
 
 
+@pytest.mark.parametrize("hnsw_threshold", [0, 10_000])  # HNSW, exact
+def test_a_saved_index_is_memory_mapped_and_searches_the_same(
+    onnx_embedder: OnnxEmbedder, sentences: list[str], tmp_path: Path, hnsw_threshold: int
+) -> None:
+    vectors = onnx_embedder.embed_documents(sentences)
+    queries = vectors[::25]
+    built = VectorIndex.build(vectors, hnsw_threshold=hnsw_threshold)
+    built.save(tmp_path / "dense.faiss")
+    loaded = VectorIndex.load(tmp_path / "dense.faiss")
+    assert loaded.mapped and loaded.is_hnsw == built.is_hnsw
+    allowed = np.zeros(len(vectors), dtype=bool)
+    allowed[1::2] = True
+    for query in queries:
+        for mask in (None, allowed):
+            want_rows, want_scores = built.search(query, 10, allowed=mask)
+            got_rows, got_scores = loaded.search(query, 10, allowed=mask)
+            assert got_rows.tolist() == want_rows.tolist()
+            assert np.allclose(got_scores, want_scores)
+    # An old version's folder is pruned while a turn may still hold its snapshot.
+    (tmp_path / "dense.faiss").unlink()
+    assert loaded.search(queries[0], 3)[0].tolist() == built.search(queries[0], 3)[0].tolist()
+    with pytest.raises(ValueError, match="read-only"):  # not faiss aborting the process
+        loaded.add(vectors[:2])
+
+
 def test_fast_bm25_search_matches_bm25s_retrieve(sentences: list[str]) -> None:
     index = LexicalIndex.build(sentences)
     queries = [tokenize([s[:60]])[0] for s in sentences[::40]]

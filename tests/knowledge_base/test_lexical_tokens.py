@@ -51,3 +51,21 @@ def test_threads_get_the_same_tokens() -> None:
         thread.join()
     assert len(results) == 80
     assert all(result == expected for result in results)
+
+
+def test_the_stop_words_are_scikit_learns_read_without_importing_it() -> None:
+    import subprocess
+    import sys
+
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS as sklearn_words
+
+    from knowledge_base.terms import ENGLISH_STOP_WORDS
+
+    assert sklearn_words == ENGLISH_STOP_WORDS
+    # The server's start-up pays for neither scikit-learn (about a second) nor LangChain.
+    heavy = "'sklearn', 'langchain_core', 'langchain_text_splitters'"
+    probe = f"import sys, server; print(*(m in sys.modules for m in ({heavy})))"
+    imported = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert imported == ["False", "False", "False"]

@@ -5,7 +5,8 @@ from __future__ import annotations
 from langchain_core.retrievers import BaseRetriever
 
 from assistant.container import Container
-from knowledge_base.retriever import KnowledgeBaseRetriever, RetrievalQuery
+from knowledge_base.langchain_retriever import KnowledgeBaseRetriever
+from knowledge_base.retriever import RetrievalQuery
 
 
 def test_the_renewal_page_is_found(shared_container: Container) -> None:
