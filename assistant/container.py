@@ -124,7 +124,7 @@ class Container:
         return TurnPipeline(
             [
                 InputGuardrails(replies),
-                Contextualise(turns=s.history_turns),
+                Contextualise(turns=s.history_turns, vector_model=self.embedder.name),
                 RouteMessage(replies),
                 Retrieve(self.retriever, replies),
                 ScopeCheck(
