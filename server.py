@@ -28,8 +28,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         container: Container = app.state.container  # tests may swap in their own
         report = await run_in_threadpool(container.ensure_knowledge_base)
-        if report is not None:
-            log.info("sample knowledge base: %s", report.summary())
+        if report is not None:  # the bundled sample, or a rebuild for new settings
+            log.info("knowledge base: %s", report.summary())
         await run_in_threadpool(container.warm_up)
         yield
 

@@ -91,6 +91,8 @@ class ComposedAnswer:
     # reply, it stands for the answer when the next question folds in the conversation, so
     # a follow-up need not embed the answer text (measured on doc2dial: the same recall).
     vector: np.ndarray | None = None
+    # The embedder whose space ``vector`` is in (its name), stored with it.
+    vector_model: str | None = None
 
 
 class Composer(Protocol):
@@ -299,6 +301,9 @@ class ExtractiveComposer:
             sentences=sentences,
             confidence=confidence,
             vector=mean / max(float(np.linalg.norm(mean)), 1e-12),
+            # Sentence vectors come from the live index version or from this embedder;
+            # both are this model's (a version built by another is rebuilt at start).
+            vector_model=self.embedder.name,
         )
 
     def _sentence_vectors(self, texts: list[str]) -> np.ndarray:

@@ -124,7 +124,7 @@ class Container:
         return TurnPipeline(
             [
                 InputGuardrails(replies),
-                Contextualise(turns=s.history_turns),
+                Contextualise(turns=s.history_turns, vector_model=self.embedder.name),
                 RouteMessage(replies),
                 Retrieve(self.retriever, replies),
                 ScopeCheck(
@@ -276,10 +276,16 @@ class Container:
         )
 
     def ensure_knowledge_base(self, *, show_progress: bool = False) -> IngestReport | None:
-        """Ingest the bundled sample when the index is empty (first start)."""
+        """Make the live index one the current settings can search, before serving.
+
+        An empty index gets the bundled sample (first start). A live version built with
+        another embedding model (other weights, or the other backend), dimension or
+        chunking is re-embedded from the documents it stores; otherwise every query
+        would be compared with another model's vectors. ``None`` when nothing was done.
+        """
         with self._lock:
             if self.index_store.current_version() is not None:
-                return None
+                return self.ingestor.rebuild_if_stale(show_progress=show_progress)
             if not self.settings.sample_kb_on_empty:
                 return None
             log.info("empty knowledge base: ingesting the bundled sample from %s", SAMPLE_KB)

@@ -72,6 +72,8 @@ class Message(Base):
     # An answer's vector (float16, see ComposedAnswer.vector): the next turn folds it in
     # instead of embedding the answer text again.
     vector: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    # The embedder that made ``vector`` (its name: folder, weights fingerprint, backend).
+    vector_model: Mapped[str | None] = mapped_column(String(255), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     __table_args__ = (

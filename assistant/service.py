@@ -148,6 +148,7 @@ class AssistantService:
                     if ctx.answer is not None and ctx.status is Status.ANSWERED
                     else None
                 ),
+                reply_vector_model=ctx.answer.vector_model if ctx.answer is not None else None,
             )
             if not stored and message.external_id:
                 # A retry raced this delivery and stored first: answer as it did.

@@ -65,12 +65,17 @@ class Contextualise:
 
     Citizen messages and the assistant's own answers both count (an answer quotes the
     source the conversation is about); canned replies carry no topic and are skipped.
+    An answer's stored vector stands in for its text only when ``vector_model`` (the
+    running embedder's name) made it: a vector from before a model switch lives in
+    another space, so that answer is embedded again from its text (as every answer is
+    when ``vector_model`` is None).
     """
 
     name = "contextualise"
 
-    def __init__(self, *, turns: int) -> None:
+    def __init__(self, *, turns: int, vector_model: str | None = None) -> None:
         self.turns = turns
+        self.vector_model = vector_model
 
     def __call__(self, ctx: TurnContext) -> None:
         turns = [t for t in ctx.history if t.role == "citizen" or t.status == Status.ANSWERED]
@@ -79,7 +84,12 @@ class Contextualise:
         ctx.retrieval_query = RetrievalQuery(
             text=ctx.text,
             history=tuple(_CITATION_MARK.sub("", t.text) for t in turns),
-            history_vectors=tuple(t.vector for t in turns),
+            history_vectors=tuple(
+                t.vector
+                if t.vector_model is not None and t.vector_model == self.vector_model
+                else None
+                for t in turns
+            ),
             focus_docs=answered[-1].cited_docs[:1] if answered and self.turns else (),
         )
 

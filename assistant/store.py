@@ -50,6 +50,7 @@ _RECENT_MESSAGES = (
         _messages.c.status,
         _messages.c.citations,
         _messages.c.vector,
+        _messages.c.vector_model,
     )
     .where(_messages.c.conversation_id == bindparam("conversation_id"))
     .order_by(_messages.c.id.desc())
@@ -264,8 +265,9 @@ class ConversationStore:
                 status=status,
                 cited_docs=tuple(dict.fromkeys(c["doc_id"] for c in citations or [])),
                 vector=_vector_from(vector),
+                vector_model=vector_model,
             )
-            for role, text_, status, citations, vector in reversed(rows)
+            for role, text_, status, citations, vector, vector_model in reversed(rows)
         ]
 
     def transcript(self, conversation_id: str) -> list[dict[str, Any]]:
@@ -305,10 +307,12 @@ class ConversationStore:
         channel: str | None = None,
         external_id: str | None = None,
         reply_vector: np.ndarray | None = None,
+        reply_vector_model: str | None = None,
     ) -> bool:
         """Store a citizen message and its reply; False if ``external_id`` was already stored.
 
-        ``reply_vector`` is the composed answer's vector (kept as float16)."""
+        ``reply_vector`` is the composed answer's vector (kept as float16), made by the
+        embedder named ``reply_vector_model``."""
         try:
             self._add_turn(
                 conversation_id,
@@ -320,6 +324,7 @@ class ConversationStore:
                 channel=channel,
                 external_id=external_id,
                 reply_vector=reply_vector,
+                reply_vector_model=reply_vector_model,
             )
         except IntegrityError:
             if external_id is None:
@@ -414,6 +419,7 @@ class ConversationStore:
         channel: str | None,
         external_id: str | None,
         reply_vector: np.ndarray | None,
+        reply_vector_model: str | None,
     ) -> None:
         now = utcnow()
         with self.engine.begin() as connection:
@@ -446,6 +452,7 @@ class ConversationStore:
                     "vector": None
                     if reply_vector is None
                     else np.asarray(reply_vector, dtype=VECTOR_DTYPE).tobytes(),
+                    "vector_model": None if reply_vector is None else reply_vector_model,
                     "created_at": now,
                 },
             )

@@ -138,7 +138,7 @@ def run_tune(
     typer.echo(
         "Next: measure it (`citizen-assistant eval retrieval --embedding-model "
         f"{result.model_dir} …`), then set CA_EMBEDDING_MODEL={result.model_dir.resolve()} "
-        "and run `citizen-assistant ingest` on your documents again: the index records "
-        "the model, so every passage is embedded again with the new one."
+        "and restart the server: the index records the model (and its weights), so the "
+        "documents in the live index are embedded again with the new one before it serves."
     )
     return result.model_dir

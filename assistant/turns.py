@@ -97,6 +97,8 @@ class PastTurn:
     cited_docs: tuple[str, ...] = ()
     # An answer's vector as composed (see ``ComposedAnswer.vector``); None: embed the text.
     vector: np.ndarray | None = field(default=None, compare=False, repr=False)
+    # The embedder that made ``vector`` (None: not recorded, stored before migration 0007).
+    vector_model: str | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(slots=True)

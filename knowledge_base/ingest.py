@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 from tqdm import tqdm
@@ -52,7 +52,7 @@ class IngestReport:
         return bool(self.added or self.updated or self.removed)
 
     def summary(self) -> str:
-        if not self.changed:
+        if not self.changed and not self.chunks_embedded:
             head = f"Nothing to embed: {len(self.unchanged)} document(s) unchanged."
         else:
             head = (
@@ -118,6 +118,54 @@ class Ingestor:
         report.seconds = time.perf_counter() - started
         if snapshot is not None:
             log.info("ingest: %s", report.summary())
+        return report
+
+    def rebuild_if_stale(self, *, show_progress: bool = False) -> IngestReport | None:
+        """Re-embed the live version's documents if it was built with other settings.
+
+        Vectors of another model (other weights, or the other embedding backend) cannot be
+        searched with this one's queries, nor passages of another chunking be kept: when
+        the live version's :class:`IndexConfig` differs from :attr:`config`, every document
+        it stores is chunked and embedded again and published as a new version. ``None``
+        when there is no live version or it is current. Checked under the writer lock,
+        so replicas starting together rebuild once.
+        """
+        started = time.perf_counter()
+        config = self.config
+        with self.store.writer():
+            live = self.store.snapshot()
+            if live is None or live.manifest.config == config:
+                return None
+            documents = live.documents
+            missing = sorted(set(live.manifest.documents) - set(documents))
+            if missing:
+                raise RuntimeError(
+                    f"index version {live.version} lacks the stored text of {len(missing)} "
+                    f"document(s) ({', '.join(missing[:5])}), so it cannot be re-embedded "
+                    "for the new settings: ingest the sources again"
+                )
+            old = live.manifest.config
+            also = ", ".join(
+                f"{f.name} {getattr(old, f.name)} -> {getattr(config, f.name)}"
+                for f in fields(old)
+                if f.name != "embedding_model" and getattr(old, f.name) != getattr(config, f.name)
+            )
+            log.warning(
+                "index version %s was built with embedding model %r, the settings give %r%s: "
+                "re-embedding its %d document(s) before serving",
+                live.version,
+                old.embedding_model,
+                config.embedding_model,
+                f" ({also})" if also else "",
+                len(documents),
+            )
+            report, snapshot = self.prepare(
+                documents.values(), base=live, show_progress=show_progress
+            )
+            assert snapshot is not None  # another config is always a change
+            self.store.publish(snapshot)
+        report.seconds = time.perf_counter() - started
+        log.info("ingest: %s", report.summary())
         return report
 
     def prepare(

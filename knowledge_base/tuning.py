@@ -14,7 +14,8 @@ messages are folded (the product folds up to ``history_turns``; older ones weigh
 and less).
 
 The result is an ordinary sentence-transformers model folder: point
-``CA_EMBEDDING_MODEL`` at it and re-ingest (either embedding backend loads it).
+``CA_EMBEDDING_MODEL`` at it (either embedding backend loads it); the next start
+re-embeds the live index with it.
 """
 
 from __future__ import annotations

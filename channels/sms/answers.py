@@ -141,7 +141,13 @@ def _not_found(agency: str) -> str:
 """
 
 
-@router.get(ANSWER_PATH + "/{token}", response_class=HTMLResponse, include_in_schema=False)
+# HEAD too (link checkers): the same status and headers as GET, no body.
+@router.api_route(
+    ANSWER_PATH + "/{token}",
+    methods=["GET", "HEAD"],
+    response_class=HTMLResponse,
+    include_in_schema=False,
+)
 async def answer_page(token: str, request: Request) -> HTMLResponse:
     container: Container = request.app.state.container
     links = AnswerLinks(container.conversation_store.engine)

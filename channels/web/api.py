@@ -167,13 +167,16 @@ async def chat_socket(websocket: WebSocket, session_id: str) -> None:
         await relay(websocket, events, idle_seconds=25)
 
 
+# Uptime checkers often send HEAD: answered like GET (no body), left out of the schema.
 @router.get("/healthz", tags=["health"])
+@router.head("/healthz", include_in_schema=False)
 async def healthz() -> dict[str, str]:
     """The process is alive."""
     return {"status": "ok"}
 
 
 @router.get("/readyz", tags=["health"])
+@router.head("/readyz", include_in_schema=False)
 async def readyz(container: ContainerDep) -> JSONResponse:
     """The index and the database are ready to serve citizens."""
     checks: dict[str, str] = {}

@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from assistant.editorial import Conflict, EditorialError, NotFound
 from assistant.staff import Role, SignedIn
 from channels.web.deps import ContainerDep, require
-from channels.web.pages import STATIC_DIR
+from channels.web.pages import PAGE_METHODS, STATIC_DIR
 from knowledge_base.uploads import MB, UploadRejected
 
 router = APIRouter(prefix="/api/editor", tags=["editor"])
@@ -79,7 +79,7 @@ async def _call(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         raise HTTPException(422, str(error)) from error
 
 
-@page_router.get("/editor", include_in_schema=False)
+@page_router.api_route("/editor", methods=PAGE_METHODS, include_in_schema=False)
 async def editor_page() -> FileResponse:
     return FileResponse(STATIC_DIR / "editor" / "index.html", media_type="text/html")
 

@@ -12,6 +12,10 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 router = APIRouter()
 
 
-@router.get("/", include_in_schema=False)
+# HEAD too, with GET's status and headers: uptime and link checkers send HEAD.
+PAGE_METHODS = ["GET", "HEAD"]
+
+
+@router.api_route("/", methods=PAGE_METHODS, include_in_schema=False)
 async def chat_page() -> FileResponse:
     return FileResponse(STATIC_DIR / "index.html", media_type="text/html")

@@ -14,7 +14,7 @@ from assistant.handoffs import AlreadyClaimedError, HandoffError, NotFoundError,
 from assistant.staff import Role
 from channels.web.deps import STAFF_COOKIE, CaseworkerDep, ContainerDep, StaffDep, container_of
 from channels.web.live import relay
-from channels.web.pages import STATIC_DIR
+from channels.web.pages import PAGE_METHODS, STATIC_DIR
 
 router = APIRouter()
 
@@ -43,7 +43,7 @@ def _error(error: HandoffError) -> HTTPException:
     return HTTPException(422, str(error))
 
 
-@router.get("/console", include_in_schema=False)
+@router.api_route("/console", methods=PAGE_METHODS, include_in_schema=False)
 async def console_page() -> FileResponse:
     return FileResponse(STATIC_DIR / "console" / "index.html", media_type="text/html")
 

