@@ -23,6 +23,7 @@ from assistant.container import Container
 from assistant.settings import Settings
 from knowledge_base.chunking import indexed_text
 from knowledge_base.embeddings import (
+    ONNX_RECIPE,
     OnnxEmbedder,
     SentenceTransformerEmbedder,
     model_fingerprint,
@@ -124,7 +125,7 @@ def test_a_model_is_named_by_its_weights_not_by_its_folder(tmp_path: Path) -> No
 
     if onnx_available():  # the other backend's vectors differ slightly: another name
         onnx = OnnxEmbedder(bundled, cache_dir=tmp_path / "onnx")
-        assert onnx.name == f"{name}-onnx-int8"
+        assert onnx.name == f"{name}-onnx-int8-{ONNX_RECIPE.split('-')[0]}"
         other = OnnxEmbedder(changed, cache_dir=tmp_path / "onnx")
         assert other.name != onnx.name
         # Each folder keeps its own ONNX export.
@@ -223,10 +224,10 @@ def test_an_index_named_before_fingerprints_is_rebuilt_once(
     manifest = first.index_store.versions_dir / version / "manifest.json"
     data = json.loads(manifest.read_text("utf-8"))
     # The name as it was: the folder's, and the backend's suffix for onnx.
-    legacy = data["config"]["embedding_model"].replace(
-        f"-{model_fingerprint(get_model_path())}", ""
-    )
-    assert legacy in {get_model_path().parent.name, f"{get_model_path().parent.name}-onnx-int8"}
+    folder = get_model_path().parent.name
+    named = data["config"]["embedding_model"]
+    assert named.startswith(f"{folder}-{model_fingerprint(get_model_path())}")
+    legacy = f"{folder}-onnx-int8" if "-onnx-" in named else folder
     data["config"]["embedding_model"] = legacy
     manifest.write_text(json.dumps(data), "utf-8")
 
