@@ -3,12 +3,31 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
 from assistant.composer import split_sentences
 from assistant.container import Container
 from assistant.turns import InboundMessage, Status
+
+
+@contextmanager
+def recording(embedder: object, method: str) -> Iterator[list[str]]:
+    """The real embedder, noting every text given to ``method`` while the block runs."""
+    texts: list[str] = []
+    real = getattr(embedder, method)
+
+    def record(arg):  # type: ignore[no-untyped-def]
+        texts.extend([arg] if isinstance(arg, str) else arg)
+        return real(arg)
+
+    setattr(embedder, method, record)
+    try:
+        yield texts
+    finally:
+        delattr(embedder, method)
 
 
 def ask(container: Container, *questions: str):  # type: ignore[no-untyped-def]
@@ -132,18 +151,8 @@ def test_a_follow_up_folds_in_the_stored_answer_vector_without_embedding_the_ans
     stands for it in the next turn's query: the answer text is never embedded."""
     import numpy as np
 
-    embedded: list[str] = []
-    real = container.embedder.embed_documents
-
-    def recording(texts):  # type: ignore[no-untyped-def]
-        embedded.extend(texts)
-        return real(texts)
-
-    container.embedder.embed_documents = recording  # type: ignore[method-assign]
-    try:
+    with recording(container.embedder, "embed_documents") as embedded:
         first, cost = ask(container, "How do I renew my driver's license?", "how much is it?")
-    finally:
-        del container.embedder.embed_documents
     assert first.status is Status.ANSWERED and cost.status is Status.ANSWERED
     assert cost.citations[0].doc_id == "renew-drivers-license"
     answer_text = re.sub(r"\s*\[\d+\]", "", first.text)
@@ -185,20 +194,11 @@ def test_a_stored_answer_vector_of_another_model_is_not_folded_in(
             .values(vector_model=old_model)
         )
 
-    embedded: list[str] = []  # asked for, whether or not the query cache had it
-    real = container.embedder.embed_query
-
-    def recording(text):  # type: ignore[no-untyped-def]
-        embedded.append(text)
-        return real(text)
-
-    container.embedder.embed_query = recording  # type: ignore[method-assign]
-    try:
+    # Every text asked for, whether or not the query cache had it.
+    with recording(container.embedder, "embed_query") as embedded:
         cost = container.assistant.handle(
             InboundMessage("web", "how much is it?"), session_id=first.session_id
         )
-    finally:
-        del container.embedder.embed_query
     assert cost.status is Status.ANSWERED
     assert cost.citations[0].doc_id == "renew-drivers-license"
     assert re.sub(r"\s*\[\d+\]", "", first.text) in embedded
