@@ -25,6 +25,7 @@ from assistant.container import Container
 from assistant.models import Message, aware
 from assistant.store import reply_message
 from assistant.turns import Status
+from channels.web.pages import PAGE_METHODS
 
 ANSWER_PATH: Final = "/a"
 
@@ -141,10 +142,9 @@ def _not_found(agency: str) -> str:
 """
 
 
-# HEAD too (link checkers): the same status and headers as GET, no body.
 @router.api_route(
     ANSWER_PATH + "/{token}",
-    methods=["GET", "HEAD"],
+    methods=PAGE_METHODS,
     response_class=HTMLResponse,
     include_in_schema=False,
 )
