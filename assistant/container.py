@@ -7,11 +7,12 @@ import threading
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
 
-from assistant.composer import ExtractiveComposer
+from assistant.answerability import AnswerabilityModel, load_answer_model
+from assistant.composer import ExtractiveComposer, UnitWeights
 from assistant.events import InProcessEventBus
 from assistant.handoffs import HandoffQueue
 from assistant.intents import OFF_TOPIC_EXAMPLES
@@ -20,6 +21,7 @@ from assistant.service import AssistantService, People
 from assistant.settings import Settings
 from assistant.staff import Staff
 from assistant.stages import (
+    Answerability,
     Compose,
     Contextualise,
     Escalate,
@@ -133,23 +135,34 @@ class Container:
                     margin=s.out_of_scope_margin,
                     replies=replies,
                 ),
-                self._compose_over(self.index_store),
+                Compose(self.composer, replies=replies),
+                self.answerability,
                 OutputGuardrails(replies),
             ],
             after=[Escalate(embedder=self.embedder, repeat_similarity=s.repeat_similarity)],
             replies=replies,
         )
 
-    def _compose_over(self, store: IndexStore) -> Compose:
+    @cached_property
+    def answer_model(self) -> dict[str, Any]:
+        return load_answer_model(self.settings.answer_model)
+
+    @cached_property
+    def composer(self) -> ExtractiveComposer:
         s = self.settings
-        return Compose(
-            ExtractiveComposer(
-                embedder=self.embedder,
-                store=store,
-                max_chars=s.answer_max_chars,
-                coverage_weight=s.coverage_weight,
-            ),
-            min_confidence=s.min_confidence,
+        return ExtractiveComposer(
+            embedder=self.embedder,
+            max_chars=s.answer_max_chars,
+            prose_chars=s.answer_prose_chars,
+            weights=UnitWeights.from_mapping(self.answer_model["unit_weights"]),
+        )
+
+    @cached_property
+    def answerability(self) -> Answerability:
+        return Answerability(
+            AnswerabilityModel.from_json(self.answer_model["answerability"]),
+            embedder=self.embedder,
+            min_confidence=self.settings.min_confidence,
             replies=self.replies,
         )
 
@@ -160,8 +173,6 @@ class Container:
         for stage in live.stages:
             if isinstance(stage, Retrieve):
                 stages.append(Retrieve(self._retriever_over(store), self.replies))
-            elif isinstance(stage, Compose):
-                stages.append(self._compose_over(store))
             else:
                 stages.append(stage)
         return TurnPipeline(stages, after=live.after, replies=self.replies)

@@ -171,21 +171,30 @@ class Settings(BaseSettings):
 
     # Answering
     answer_max_chars: int = Field(
-        320, ge=80, le=2000, description="Longest main answer, in characters (two SMS segments)."
+        600,
+        ge=80,
+        le=2000,
+        description="Longest answer, in characters: a list of steps, documents or fees "
+        "(an SMS shows two segments of it and links to the rest).",
     )
-    coverage_weight: float = Field(
-        0.4,
-        ge=0,
-        le=1,
-        description="Share of confidence that comes from the question's specific words being "
-        "in the source (the rest from closeness in meaning).",
+    answer_prose_chars: int = Field(
+        320,
+        ge=80,
+        le=2000,
+        description="Longest answer in running text (sentences rather than a list), in characters.",
+    )
+    answer_model: Path | None = Field(
+        None,
+        description="A JSON file of fitted answer weights (`python -m eval.answer_model`) "
+        "instead of the packaged `assistant/answer_model.json`.",
     )
     min_confidence: float = Field(
-        0.53,
+        0.5,
         ge=0,
         le=1,
-        description="Confidence below which the assistant says it does not know "
-        "(calibrated with `python -m eval.sample_kb` and `eval answers`).",
+        description="Estimated chance of a right answer below which the assistant says it "
+        "does not know (the answerability model's output; chosen with "
+        "`python -m eval.answer_model`).",
     )
     message_max_chars: int = Field(
         1000, ge=10, le=20_000, description="Longest citizen message accepted, in characters."

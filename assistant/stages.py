@@ -1,6 +1,7 @@
 """The stages of a turn, in order. Each reads and writes the TurnContext; any may end it.
 
-input guardrails → contextualise → route → retrieve → compose → output guardrails
+input guardrails → contextualise → route → retrieve → scope check → compose →
+answerability → output guardrails
 """
 
 from __future__ import annotations
@@ -12,9 +13,16 @@ from typing import Protocol
 import numpy as np
 
 from assistant import canned, escalation, intents
+from assistant.answerability import (
+    AnswerabilityModel,
+    answer_signals,
+    follow_up_context,
+    previous_answer,
+)
 from assistant.composer import Composer
 from assistant.redaction import redact
 from assistant.turns import Route, Status, TurnContext
+from knowledge_base.documents import Chunk
 from knowledge_base.embeddings import Embedder
 from knowledge_base.retriever import HybridRetriever, RetrievalQuery
 from knowledge_base.terms import content_terms
@@ -176,39 +184,77 @@ class ScopeCheck:
 
 
 class Compose:
+    """The composer's answer, or an honest "no content" when it finds nothing to quote."""
+
     name = "compose"
 
-    def __init__(self, composer: Composer, *, min_confidence: float, replies: Replies) -> None:
+    def __init__(self, composer: Composer, *, replies: Replies) -> None:
         self.composer = composer
-        self.min_confidence = min_confidence
         self.replies = replies
 
     def __call__(self, ctx: TurnContext) -> None:
         assert ctx.retrieval is not None
-        said = [t.text for t in ctx.history if t.role == "assistant"][-3:]
-        asked = ctx.citizen_history[-1:]
-        topic = ctx.text if len(content_terms(ctx.text)) >= 2 else " ".join([*asked, ctx.text])
         answer = self.composer.compose(
-            question=ctx.text, retrieval=ctx.retrieval, already_said=said, topic=topic
+            question=ctx.text,
+            retrieval=ctx.retrieval,
+            context=follow_up_context(ctx),
+            previous=previous_answer(ctx),
         )
         if answer is None:
             ctx.finish(Status.UNANSWERABLE_NO_CONTENT, self.replies(canned.NO_CONTENT))
-            return
-        ctx.confidence = answer.confidence
-        ctx.scores["confidence"] = answer.confidence
-        if answer.confidence < self.min_confidence:
-            ctx.finish(Status.UNANSWERABLE_LOW_CONFIDENCE, self.replies(canned.LOW_CONFIDENCE))
             return
         ctx.answer = answer
         ctx.reply_text = answer.text
         ctx.citations = answer.citations
 
 
-class OutputGuardrails:
-    """Every sentence must be quoted from a retrieved passage, and cited to that passage.
+class Answerability:
+    """Answer, or say honestly that we do not know: one decision from several signals.
 
-    Citations are built by the composer from retrieved passages, never from text, so a
-    source cannot be invented; this check still proves it for every answer.
+    The estimate comes from :class:`assistant.answerability.AnswerabilityModel` (how the
+    dense and lexical rankings agree, the margin to the next page, how much of the
+    question the page and the chosen section cover, whether the kind of answer asked for
+    is there, ...); below ``min_confidence`` the citizen is told we are not sure and how
+    to reach a person.
+    """
+
+    name = "answerability"
+
+    def __init__(
+        self,
+        model: AnswerabilityModel,
+        *,
+        embedder: Embedder,
+        min_confidence: float,
+        replies: Replies,
+    ) -> None:
+        self.model = model
+        self.embedder = embedder
+        self.min_confidence = min_confidence
+        self.replies = replies
+
+    def __call__(self, ctx: TurnContext) -> None:
+        assert ctx.retrieval is not None and ctx.answer is not None
+        signals = answer_signals(ctx, self.embedder)
+        confidence = self.model.probability(signals)
+        ctx.scores.update(signals)
+        ctx.scores["confidence"] = confidence
+        ctx.confidence = confidence
+        if confidence < self.min_confidence:
+            ctx.answer = None
+            ctx.citations = []
+            ctx.finish(Status.UNANSWERABLE_LOW_CONFIDENCE, self.replies(canned.LOW_CONFIDENCE))
+
+
+class OutputGuardrails:
+    """Every piece of an answer must be quoted from a passage of a retrieved document, and
+    cited to that passage.
+
+    Citations are built by the composer from the index version the passages were
+    retrieved from, never from text, so a source cannot be invented; this check still
+    proves it for every answer: each cited passage belongs to a document among the
+    retrieval's hits, and each quoted sentence or list item is in that passage's text
+    (a heading used as a label is one of the passage's headings).
     """
 
     name = "output_guardrails"
@@ -218,20 +264,7 @@ class OutputGuardrails:
 
     def __call__(self, ctx: TurnContext) -> None:
         assert ctx.retrieval is not None and ctx.answer is not None
-        retrieved = {h.chunk.chunk_id: h.chunk for h in ctx.retrieval.hits}
-        citations = {c.n: c for c in ctx.citations}
-        supported = bool(ctx.answer.sentences)
-        for sentence in ctx.answer.sentences:
-            chunk = retrieved.get(sentence.chunk_id)
-            citation = citations.get(sentence.citation_n)
-            if (
-                chunk is None
-                or citation is None
-                or citation.doc_id != chunk.doc_id
-                or sentence.text.rstrip("…") not in chunk.text
-            ):
-                supported = False
-        if supported:
+        if _supported(ctx):
             ctx.status = Status.ANSWERED
         else:
             ctx.citations = []
@@ -240,6 +273,32 @@ class OutputGuardrails:
                 self.replies(canned.LOW_CONFIDENCE),
                 confidence=0.0,
             )
+
+
+def _supported(ctx: TurnContext) -> bool:
+    assert ctx.retrieval is not None and ctx.answer is not None
+    snapshot = ctx.retrieval.snapshot
+    if snapshot is None or not ctx.answer.sentences:
+        return False
+    retrieved_docs = {h.chunk.doc_id for h in ctx.retrieval.hits}
+    citations = {c.n: c for c in ctx.citations}
+    passages: dict[str, Chunk] = {}
+    for doc_id in retrieved_docs:
+        for row in snapshot.rows_by_doc.get(doc_id, ()):
+            chunk = snapshot.chunks[int(row)]
+            passages[chunk.chunk_id] = chunk
+    for sentence in ctx.answer.sentences:
+        chunk = passages.get(sentence.chunk_id)
+        citation = citations.get(sentence.citation_n)
+        if chunk is None or citation is None or citation.doc_id != chunk.doc_id:
+            return False
+        quoted = sentence.text.rstrip("…")
+        if sentence.kind in ("heading", "way"):
+            if quoted not in chunk.section_path:
+                return False
+        elif quoted not in chunk.text:
+            return False
+    return True
 
 
 class Escalate:

@@ -99,6 +99,19 @@ def answer_tokens(text: str) -> list[str]:
     return text.split()
 
 
+def token_recall(prediction: str, reference: str) -> float:
+    """Share of the reference's tokens (with multiplicity) that the prediction contains.
+
+    Once an answer quotes a whole list, recall says more than F1 whether the gold span
+    is in it: F1 also charges for every other item of the list.
+    """
+    expected = answer_tokens(reference)
+    if not expected:
+        return float(not answer_tokens(prediction))
+    common = sum((Counter(answer_tokens(prediction)) & Counter(expected)).values())
+    return common / len(expected)
+
+
 def token_f1(prediction: str, reference: str) -> float:
     """Harmonic mean of token precision and recall (1 when both are empty)."""
     predicted = answer_tokens(prediction)

@@ -1,107 +1,228 @@
-"""Calibrate and check abstention on the bundled knowledge base's labelled questions.
+"""The bundled knowledge base's own question set: is the answer useful, or the refusal right?
 
-``eval/datasets/sample_kb_questions.jsonl`` holds questions written for the sample
-knowledge base: answerable ones (with the documents that answer them), questions about
-government services the sample does not cover, and questions that are off topic. Every
-question is asked once with abstention switched off, its scores are kept, and each
-candidate threshold is judged on the whole set:
+``eval/datasets/sample_kb_answers.jsonl`` holds questions a citizen would ask about the
+sample knowledge base, written from its pages without looking at the assistant's
+answers: plain, short, misspelt, statements of a problem, multi-part questions,
+follow-ups (with the earlier messages of the conversation), questions naming the
+citizen's situation, services the knowledge base does not cover (many close to ones it
+does: a gun permit beside a building permit) and off-topic ones. Each answerable
+question lists the pages that answer it and the key facts a useful answer contains
+(groups of alternatives: every group must be present). ``split`` keeps a held-out half
+that weights are never fitted on.
 
-    utility = correct answers − 2 × (wrong answers + answers to unanswerable questions)
-
-A wrong or invented answer costs a citizen more than an honest "I don't know" with a
-person offered, hence the factor 2.
+A question is asked in a fresh conversation; its earlier messages, if any, are asked
+first, as real turns, so the assistant reads the follow-up with its own earlier answers.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-
-import numpy as np
+from typing import Any
 
 from assistant.container import Container
-from assistant.settings import Settings
-from assistant.turns import InboundMessage, Status
+from assistant.pipeline import TurnPipeline
+from assistant.turns import InboundMessage, PastTurn, Status, TurnContext
 
-QUESTIONS = Path(__file__).resolve().parent / "datasets" / "sample_kb_questions.jsonl"
-WRONG_ANSWER_COST = 2.0
+QUESTIONS = Path(__file__).resolve().parent / "datasets" / "sample_kb_answers.jsonl"
+KINDS = ("answerable", "unanswerable", "off_topic")
+_SPACES = re.compile(r"\s+")
+_CITATION = re.compile(r"\s*\[\d+\]")
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class KbQuestion:
+    id: str
     question: str
+    history: tuple[str, ...]
     kind: str
-    expected: tuple[str, ...]
-    status: Status
-    confidence: float
-    cited: str | None
+    style: str
+    doc_ids: tuple[str, ...]
+    facts: tuple[tuple[str, ...], ...]
+    split: str
 
     @property
-    def right_source(self) -> bool:
-        return self.cited is not None and self.cited in self.expected
+    def answerable(self) -> bool:
+        return self.kind == "answerable"
 
 
-def load_questions(path: Path = QUESTIONS) -> list[dict[str, object]]:
+@dataclass(slots=True)
+class KbOutcome:
+    """One question's last turn, as the citizen saw it."""
+
+    question: KbQuestion
+    status: str
+    confidence: float
+    reply: str
+    cited: tuple[str, ...]
+    signals: dict[str, float] = field(default_factory=dict)
+    context: TurnContext | None = field(default=None, repr=False)
+
+    @property
+    def answered(self) -> bool:
+        return self.status == str(Status.ANSWERED)
+
+    @property
+    def right_page(self) -> bool:
+        return bool(self.cited) and self.cited[0] in self.question.doc_ids
+
+    @property
+    def facts_present(self) -> bool:
+        return has_facts(self.reply, self.question.facts)
+
+    @property
+    def useful(self) -> bool:
+        """Answered, from a right page, with every key fact."""
+        return self.answered and self.right_page and self.facts_present
+
+
+def normalise(text: str) -> str:
+    return _SPACES.sub(" ", _CITATION.sub("", text)).strip().lower()
+
+
+def has_facts(reply: str, facts: Sequence[Sequence[str]]) -> bool:
+    """Every group of alternatives has one alternative in the reply (case and spaces aside)."""
+    text = normalise(reply)
+    return all(any(normalise(alt) in text for alt in group) for group in facts)
+
+
+def load_questions(path: Path = QUESTIONS, *, split: str | None = None) -> list[KbQuestion]:
+    questions = []
     with path.open(encoding="utf-8") as lines:
-        return [json.loads(line) for line in lines if line.strip()]
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            record = json.loads(line)
+            try:
+                question = KbQuestion(
+                    id=str(record["id"]),
+                    question=str(record["question"]),
+                    history=tuple(str(t) for t in record.get("history", [])),
+                    kind=str(record["kind"]),
+                    style=str(record.get("style", "plain")),
+                    doc_ids=tuple(str(d) for d in record.get("doc_ids", [])),
+                    facts=tuple(tuple(str(a) for a in g) for g in record.get("facts", [])),
+                    split=str(record.get("split", "dev")),
+                )
+            except (KeyError, TypeError) as exc:
+                raise ValueError(f"{path}: line {number} is not a question: {exc}") from exc
+            if question.kind not in KINDS:
+                raise ValueError(f"{path}: line {number}: unknown kind {question.kind!r}")
+            if split is None or question.split == split:
+                questions.append(question)
+    return questions
 
 
-def run(container: Container, path: Path = QUESTIONS) -> list[Outcome]:
-    """Ask every question in a fresh conversation; abstention is decided afterwards."""
-    service = container.ephemeral_assistant()
+def ask(pipeline: TurnPipeline, text: str, history: list[PastTurn]) -> TurnContext:
+    """One turn with the given conversation so far (as the service would load it)."""
+    ctx = TurnContext(
+        message=InboundMessage(channel="eval", text=text), text=text.strip(), history=history
+    )
+    return pipeline.run(ctx)
+
+
+def converse(pipeline: TurnPipeline, messages: Iterable[str]) -> tuple[TurnContext, list[PastTurn]]:
+    """The messages in one conversation, each a real turn; the last turn and the history."""
+    history: list[PastTurn] = []
+    ctx: TurnContext | None = None
+    for text in messages:
+        ctx = ask(pipeline, text, list(history))
+        history.append(PastTurn(role="citizen", text=ctx.text))
+        history.append(
+            PastTurn(
+                role="assistant",
+                text=ctx.reply_text,
+                status=str(ctx.status),
+                cited_docs=tuple(dict.fromkeys(c.doc_id for c in ctx.citations)),
+                vector=ctx.answer.vector if ctx.answer is not None else None,
+                vector_model=ctx.answer.vector_model if ctx.answer is not None else None,
+            )
+        )
+    assert ctx is not None, "a conversation needs at least one message"
+    return ctx, history
+
+
+def run(
+    container: Container,
+    questions: Sequence[KbQuestion] | None = None,
+    *,
+    pipeline: TurnPipeline | None = None,
+    keep_context: bool = False,
+) -> list[KbOutcome]:
+    """Every question in its own conversation through the product's turn pipeline."""
+    pipeline = pipeline or container.pipeline
     outcomes = []
-    for item in load_questions(path):
-        reply = service.handle(InboundMessage("eval", str(item["question"])))
+    for question in questions if questions is not None else load_questions():
+        ctx, _ = converse(pipeline, [*question.history, question.question])
         outcomes.append(
-            Outcome(
-                question=str(item["question"]),
-                kind=str(item["kind"]),
-                expected=tuple(item["doc_ids"]),  # type: ignore[arg-type]
-                status=reply.status,
-                confidence=reply.confidence,
-                cited=reply.citations[0].doc_id if reply.citations else None,
+            KbOutcome(
+                question=question,
+                status=str(ctx.status),
+                confidence=float(ctx.confidence),
+                reply=ctx.reply_text,
+                cited=tuple(c.doc_id for c in ctx.citations),
+                signals=dict(ctx.scores),
+                context=ctx if keep_context else None,
             )
         )
     return outcomes
 
 
-def summarise(outcomes: list[Outcome], threshold: float) -> dict[str, float]:
-    """What a threshold would do on the set: answered, right, wrong and false answers."""
-    answered = [o for o in outcomes if o.status is Status.ANSWERED and o.confidence >= threshold]
-    answerable = [o for o in outcomes if o.kind == "answerable"]
-    right = sum(1 for o in answered if o.kind == "answerable" and o.right_source)
-    wrong = sum(1 for o in answered if o.kind == "answerable" and not o.right_source)
-    false = sum(1 for o in answered if o.kind != "answerable")
-    unanswerable = len(outcomes) - len(answerable)
+def summarise(outcomes: Sequence[KbOutcome]) -> dict[str, Any]:
+    """Useful-answer rate on the answerable, refusal rate on the rest, and their parts."""
+    answerable = [o for o in outcomes if o.question.answerable]
+    other = [o for o in outcomes if not o.question.answerable]
+    n = max(len(answerable), 1)
+    answered = [o for o in answerable if o.answered]
     return {
-        "threshold": threshold,
-        "answerable_answered_right": right / max(len(answerable), 1),
-        "answerable_answered_wrong": wrong / max(len(answerable), 1),
-        "unanswerable_answered": false / max(unanswerable, 1),
-        "utility": right - WRONG_ANSWER_COST * (wrong + false),
+        "questions": len(outcomes),
+        "answerable": len(answerable),
+        "unanswerable": len(other),
+        "useful": round(sum(o.useful for o in answerable) / n, 4),
+        "answered": round(len(answered) / n, 4),
+        "right_page": round(sum(o.right_page for o in answered) / n, 4),
+        "wrong_page": round(sum(not o.right_page for o in answered) / n, 4),
+        "right_page_missing_facts": round(
+            sum(o.right_page and not o.facts_present for o in answered) / n, 4
+        ),
+        "refused_unanswerable": round(sum(not o.answered for o in other) / max(len(other), 1), 4),
+        "median_answer_chars": _median([len(normalise(o.reply)) for o in answered]),
+        "by_style": {
+            style: round(
+                sum(o.useful for o in answerable if o.question.style == style)
+                / max(1, sum(1 for o in answerable if o.question.style == style)),
+                4,
+            )
+            for style in sorted({o.question.style for o in answerable})
+        },
+        "statuses": dict(Counter(o.status for o in outcomes).most_common()),
     }
 
 
-def best_threshold(outcomes: list[Outcome]) -> dict[str, float]:
-    candidates = np.round(np.arange(0.20, 0.71, 0.01), 2)
-    table = [summarise(outcomes, float(t)) for t in candidates]
-    return max(table, key=lambda row: (row["utility"], -row["threshold"]))
+def _median(values: list[int]) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return float(
+        ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+    )
 
 
 def main() -> None:  # pragma: no cover - a measurement script
     import tempfile
 
+    from assistant.settings import Settings
+
     with tempfile.TemporaryDirectory() as tmp:
-        container = Container(Settings(data_dir=Path(tmp), min_confidence=0.0))
+        container = Container(Settings(data_dir=Path(tmp)))
         container.ensure_knowledge_base()
-        outcomes = run(container)
-    for o in sorted(outcomes, key=lambda o: o.confidence):
-        mark = "ok " if (o.kind == "answerable") == o.right_source else "   "
-        print(f"{mark}{o.confidence:.3f} {o.status:28} {o.kind:22} {o.cited} | {o.question}")
-    for t in (0.3, 0.35, 0.4, 0.45, 0.5):
-        print(summarise(outcomes, t))
-    print("best:", best_threshold(outcomes))
+        outcomes = run(container, load_questions(split="dev"))
+    print(json.dumps(summarise(outcomes), indent=2))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -34,6 +34,7 @@ import orjson
 from knowledge_base.documents import Chunk, Document
 from knowledge_base.lexical_index import LexicalIndex, tokenize
 from knowledge_base.sentences import SentenceTable
+from knowledge_base.terms import Speller
 from knowledge_base.vector_index import VectorIndex
 
 MANIFEST_VERSION = 1
@@ -155,6 +156,11 @@ class IndexSnapshot:
             for term in set(tokens):
                 counts[term] = counts.get(term, 0) + 1
         return counts
+
+    @cached_property
+    def speller(self) -> Speller:
+        """Corrects a question's misspelt terms to this version's vocabulary."""
+        return Speller(self.term_document_frequency)
 
     def document_terms(self, doc_id: str) -> frozenset[str]:
         """The terms of one document (title and all its passages)."""

@@ -39,6 +39,11 @@ class ScoredChunk:
     score: float
     cosine: float
     row: int
+    # Where the passage stood in the dense ranking of the question alone and in the
+    # lexical (BM25) ranking of the question alone (0 = first; None = not among the
+    # candidates): whether the two agree is a sign of an answer worth giving.
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
 
 
 @dataclass(slots=True)
@@ -48,6 +53,10 @@ class RetrievalResult:
     query_vector: np.ndarray | None = None
     query_tokens: list[str] = field(default_factory=list)
     hit_vectors: np.ndarray | None = None  # one row per hit, for scoring the question alone
+    # The index version the hits come from: the composer reads the rest of a hit's
+    # document from it, and the output check proves quotes against it.
+    snapshot: IndexSnapshot | None = field(default=None, compare=False, repr=False)
+    question_vector: np.ndarray | None = None  # the question alone, without its context
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,27 +165,30 @@ class HybridRetriever:
             for rank, row in enumerate(rows.tolist()):
                 fused[row] = fused.get(row, 0.0) + weight / (w.rrf_k + rank + 1)
 
-        question_tokens = tokenize([query.text])[0]
+        question_tokens = snapshot.speller.correct(tokenize([query.text])[0])
         history = list(query.history)[-w.history_turns :] if w.history_turns else []
         history_weight = self.history_weight(query, snapshot)
         dense_rows, _ = snapshot.vector_index.search(vector, w.candidates, allowed=allowed)
+        alone = self.embedder.embed_query(query.text).astype(np.float32)
+        alone_rows = dense_rows
         if history and history_weight > 0 and w.dense_question > 0:
             # The question alone gets its own dense ranking, so a change of topic is heard.
-            alone = self.embedder.embed_query(query.text).astype(np.float32)
             alone_rows, _ = snapshot.vector_index.search(alone, w.candidates, allowed=allowed)
             add(alone_rows, w.dense * w.dense_question * (1 - history_weight))
             add(dense_rows, w.dense * (1 - w.dense_question * (1 - history_weight)))
         else:
             add(dense_rows, w.dense)
         if history and history_weight > 0:
-            context_tokens = tokenize([" ".join([*history, query.text])])[0]
+            context_tokens = snapshot.speller.correct(tokenize([" ".join([*history, query.text])])[0])
             rows, _ = snapshot.lexical_index.search(context_tokens, w.candidates, allowed=allowed)
             add(rows, w.lexical * history_weight)
             lexical_weight = w.lexical * (1 - history_weight)
         else:
             lexical_weight = w.lexical
-        rows, _ = snapshot.lexical_index.search(question_tokens, w.candidates, allowed=allowed)
-        add(rows, lexical_weight)
+        lexical_rows, _ = snapshot.lexical_index.search(
+            question_tokens, w.candidates, allowed=allowed
+        )
+        add(lexical_rows, lexical_weight)
         if query.focus_docs and w.focus > 0:
             # A follow-up usually stays on the page the last answer came from.
             focus = snapshot.mask({"doc_id": list(query.focus_docs)})
@@ -190,8 +202,17 @@ class HybridRetriever:
             snapshot.vectors[[row for row, _ in best]], dtype=np.float32
         ).reshape(len(best), -1)
         cosines = hit_vectors @ vector if best else np.empty(0)
+        dense_rank = {row: rank for rank, row in enumerate(alone_rows.tolist())}
+        lexical_rank = {row: rank for rank, row in enumerate(lexical_rows.tolist())}
         hits = [
-            ScoredChunk(chunk=snapshot.chunks[row], score=score, cosine=float(cos), row=row)
+            ScoredChunk(
+                chunk=snapshot.chunks[row],
+                score=score,
+                cosine=float(cos),
+                row=row,
+                dense_rank=dense_rank.get(row),
+                lexical_rank=lexical_rank.get(row),
+            )
             for (row, score), cos in zip(best, cosines, strict=True)
         ]
         return RetrievalResult(
@@ -200,6 +221,8 @@ class HybridRetriever:
             query_vector=vector,
             query_tokens=question_tokens,
             hit_vectors=hit_vectors,
+            snapshot=snapshot,
+            question_vector=alone,
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import math
 import importlib.util
 from functools import lru_cache
 from pathlib import Path
@@ -48,3 +49,66 @@ FUNCTION_WORDS = frozenset(
 def content_terms(text: str) -> frozenset[str]:
     """Stemmed, lower-cased terms of ``text`` without stop or function words."""
     return frozenset(tokenize([text])[0]) - FUNCTION_WORDS
+
+
+class Rarity:
+    """How rare a term is among an index version's passages: ``log((N + 1) / (n + 0.5))``
+    for a term in ``n`` of ``N`` passages; a term no passage has is the rarest of all."""
+
+    def __init__(self, frequency: dict[str, int], passages: int) -> None:
+        self.frequency = frequency
+        self.passages = passages
+        self.ceiling = math.log((passages + 1) / 0.5)  # a term in no passage
+        self._memo: dict[str, float] = {}
+
+    def __call__(self, term: str) -> float:
+        value = self._memo.get(term)
+        if value is None:
+            value = math.log((self.passages + 1) / (self.frequency.get(term, 0) + 0.5))
+            self._memo[term] = value
+        return value
+
+    def share(self, terms: frozenset[str], found: frozenset[str]) -> float:
+        """Rarity-weighted share of ``terms`` that are in ``found`` (0 with no terms)."""
+        total = sum(self(t) for t in terms)
+        return sum(self(t) for t in terms & found) / total if total > 0 else 0.0
+
+
+class Speller:
+    """Puts a misspelt word of a question back to the word the knowledge base uses.
+
+    Only a stemmed term the index has never seen, of 5 letters or more, is corrected,
+    and only to a known term one edit away with the same first letter ("licenc" →
+    "licens", "expird" → "expir", "cabnet" → "cabinet"): a word nobody wrote about
+    ("handgun", "compost") must stay unknown, since that is how the assistant knows
+    it cannot answer.
+    """
+
+    def __init__(self, frequency: dict[str, int]) -> None:
+        self.frequency = frequency
+        self._by_letter: dict[str, list[str]] = {}
+        for term in frequency:
+            if len(term) >= 4 and frequency[term] >= 2:
+                self._by_letter.setdefault(term[0], []).append(term)
+        self._memo: dict[str, str] = {}
+
+    def correct(self, terms: list[str]) -> list[str]:
+        return [self._correct(t) for t in terms]
+
+    def _correct(self, term: str) -> str:
+        if term in self.frequency or len(term) < 5 or term in FUNCTION_WORDS:
+            return term
+        found = self._memo.get(term)
+        if found is None:
+            from rapidfuzz import distance, process  # loaded with the first misspelling
+
+            candidates = process.extract(
+                term,
+                self._by_letter.get(term[0], []),
+                scorer=distance.Levenshtein.distance,
+                score_cutoff=1,
+                limit=8,
+            )
+            found = max(candidates, key=lambda c: self.frequency[c[0]])[0] if candidates else term
+            self._memo[term] = found
+        return found

@@ -1,0 +1,314 @@
+"""The shapes an extractive answer takes, given the page's outline and its best unit.
+
+A citizen who asks "how much" needs every fee line, the one for them first; "how do I
+pay" the ways to pay; "what do I need" the list of documents; "when is it due" the
+sentence with the dates and the one after it. Each shape picks units of the outline
+(never rewriting them) within a character budget, whole units only: a list is trimmed
+item by item, never mid-item.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.answer_types import AnswerType, Situation, expected_types, situation
+from knowledge_base.outline import Outline, Section
+
+__all__ = ["Part", "Shaped", "shape_answer"]
+
+# Questions that read best as a section's list rather than as running text.
+_LIST_KINDS = frozenset(
+    {AnswerType.STEPS, AnswerType.NEEDS, AnswerType.ELIGIBILITY, AnswerType.PROBLEM}
+)
+_AMOUNT = re.compile(
+    r"\$\s?\d|\b(free|no (extra |additional )?(charge|fee|cost)|costs? nothing|nothing extra|"
+    r"at no cost|waived)\b",
+    re.I,
+)
+# A sub-section that is one way of doing the thing its parent is about.
+_WAY = re.compile(
+    r"\b(online|in person|by (mail|phone|post|fax|email|text|telephone|app)|at an? |"
+    r"through|automatic|autopay|drop box|kiosk)\b|^(step \d+|first|second|third|then)\b",
+    re.I,
+)
+_WAYS_PARENT = re.compile(r"\b(ways?|how to|options|steps)\b", re.I)
+_ITEM_COST = 3  # "- " and a line break
+_SENTENCE_COST = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """A piece of an answer: unit ``index`` of the outline or, for a heading (``kind``
+    "heading" or "way"), section ``index``. A "cut" is a sentence longer than the budget,
+    cut at a word to ``limit`` characters."""
+
+    index: int
+    kind: str  # "sentence" | "lead" | "item" | "heading" | "way" | "cut"
+    limit: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Shaped:
+    parts: list[Part]
+    shape: str  # "prose" | "list" | "ways" | "fees"
+    more: bool  # the section holds more than the answer shows
+
+
+def shape_answer(
+    doc: Outline, scores: np.ndarray, best: int, question: str, *, limit: int, prose: int
+) -> Shaped:
+    """The answer's pieces, in the shape ``question`` asks for (see the module docstring)."""
+    return _Shaper(doc, scores, limit=limit, prose=min(prose, limit)).shape(best, question)
+
+
+class _Shaper:
+    def __init__(self, doc: Outline, scores: np.ndarray, *, limit: int, prose: int) -> None:
+        self.doc = doc
+        self.scores = scores
+        self.limit = limit
+        self.prose_limit = prose
+
+    def shape(self, best: int, question: str) -> Shaped:
+        doc = self.doc
+        kinds = expected_types(question)
+        if AnswerType.COST in kinds:
+            fees = self.fees(best, situation(question))
+            if fees is not None:
+                return fees
+        if AnswerType.STEPS in kinds or not kinds - {AnswerType.PROBLEM}:
+            ways = self.ways(best)
+            if ways is not None:
+                return ways
+        block = doc.blocks[doc.units[best].block]
+        has_list = any(
+            doc.blocks[b].kind == "list" for b in scope_blocks(doc, doc.section_of(best))
+        )
+        if block.kind == "list" or (kinds & _LIST_KINDS and has_list):
+            listed = self.lists(best)
+            if listed is not None:
+                return listed
+        return self.prose(best)
+
+    # ---- running text ----------------------------------------------------------------
+    def prose(self, best: int) -> Shaped:
+        """The best sentence, then the ones after it in its paragraph (then before)."""
+        doc = self.doc
+        block = doc.blocks[doc.units[best].block]
+        chosen = [best]
+        length = self.length(best)
+        following = [u for u in block.units if u > best]
+        preceding = [u for u in reversed(block.units) if u < best]
+        for unit in [*following, *preceding]:
+            extra = self.length(unit) + _SENTENCE_COST
+            if length + extra > self.prose_limit:
+                break
+            chosen.append(unit)
+            length += extra
+        if length > self.prose_limit:  # one sentence longer than the budget
+            return Shaped([Part(best, "cut", self.prose_limit)], "prose", True)
+        chosen.sort()
+        return Shaped(
+            [Part(u, self.kind(u)) for u in chosen], "prose", len(chosen) < len(block.units)
+        )
+
+    # ---- a section's lists -------------------------------------------------------------
+    def lists(self, best: int) -> Shaped | None:
+        """The section's opening sentence, its lists (sub-headings as labels) item by item,
+        and a sentence after a list that bears on the question, while they fit."""
+        doc = self.doc
+        section = doc.section_of(best)
+        blocks = scope_blocks(doc, section)
+        lists = [b for b in blocks if doc.blocks[b].kind == "list"]
+        own = doc.units[best].block
+        if own in lists:
+            lists = lists[lists.index(own) :]
+        if not lists:
+            return None
+        pieces: list[Part] = []
+        opening = first_unit(doc, section)
+        if opening is not None and doc.units[opening].block not in lists:
+            pieces.append(Part(opening, self.kind(opening)))
+        for b in lists:
+            block = doc.blocks[b]
+            under = doc.sections[block.section]
+            if under is not section and under.heading:
+                pieces.append(Part(block.section, "heading"))
+            pieces.extend(Part(u, self.kind(u)) for u in block.units)
+            # The best-scoring sentence of the paragraph right after the list often says
+            # the exception ("If you were convicted, you can register once released").
+            after = [x for x in blocks if x > b and doc.blocks[x].section == block.section]
+            if after and doc.blocks[after[0]].kind == "paragraph":
+                units = doc.blocks[after[0]].units
+                top = max(units, key=lambda u: float(self.scores[u]))
+                if float(self.scores[top]) >= float(self.scores[best]) - 0.25:
+                    pieces.append(Part(top, "sentence"))
+        parts, more = self.fit(pieces)
+        if not any(p.kind == "item" for p in parts):
+            return None
+        return Shaped(parts, "list", more)
+
+    # ---- ways and steps --------------------------------------------------------------
+    def ways(self, best: int) -> Shaped | None:
+        """ "Ways to pay: Online / By phone / By mail / In person" (or "Step 1 / Step 2"):
+        each way's heading and its first sentence."""
+        doc = self.doc
+        here = doc.blocks[doc.units[best].block].section
+        path = doc.sections[here].path
+        groups = way_groups(doc)
+        chosen = None
+        # The nearest group around the best unit: the ways of its own section or of one
+        # it sits in, or the group it is one of; from the page's opening, the only group.
+        for parent, ways in sorted(groups.items(), key=lambda g: -len(doc.sections[g[0]].path)):
+            parent_path = doc.sections[parent].path
+            if path[: len(parent_path)] == parent_path and (len(parent_path) > 1 or here in ways):
+                chosen = (parent, ways)
+                break
+        if chosen is None and len(path) == 1 and len(groups) == 1:
+            chosen = next(iter(groups.items()))
+        if chosen is None:
+            return None
+        parent, ways = chosen
+        pieces: list[Part] = []
+        opening = first_unit(doc, doc.sections[parent])
+        if opening is not None and (len(doc.sections[parent].path) > 1 or here == parent):
+            pieces.append(Part(opening, "sentence"))
+        length = sum(self.length(p.index) + _SENTENCE_COST for p in pieces)
+        more = False
+        shown = 0
+        for way in ways:
+            first = first_unit(doc, doc.sections[way])
+            if first is None:
+                continue
+            extra = len(doc.sections[way].heading) + self.length(first) + 2 + _ITEM_COST
+            if length + extra > self.limit:
+                more = True
+                continue
+            pieces.extend([Part(way, "way"), Part(first, "sentence")])
+            length += extra
+            shown += 1
+        if shown < 2:
+            return None
+        return Shaped(pieces, "ways", more)
+
+    # ---- fees --------------------------------------------------------------------------
+    def fees(self, best: int, who: Situation) -> Shaped | None:
+        """Every fee line of the section that best answers a cost question, the line for
+        the citizen's situation first."""
+        doc = self.doc
+        fees_in: dict[int, list[int]] = {}
+        for u in range(len(doc.units)):
+            if _AMOUNT.search(doc.unit_text(u)):
+                fees_in.setdefault(doc.blocks[doc.units[u].block].section, []).append(u)
+        if not fees_in:
+            return None
+        # Where the best-scoring fee line is, widened to the outermost heading below the
+        # title ("Fees", not just "Fees › Late fees").
+        home = max(fees_in, key=lambda s: max(float(self.scores[u]) for u in fees_in[s]))
+        section = outermost(doc, doc.sections[home])
+        scope = set(scope_blocks(doc, section))
+        fees = [u for s, us in sorted(fees_in.items()) for u in us if doc.units[u].block in scope]
+        pieces: list[Part] = []
+        opening = first_unit(doc, section)
+        if opening is not None and opening not in fees and not who:
+            pieces.append(Part(opening, self.kind(opening)))
+        fitting = [u for u in fees if who and who.fits(doc.unit_text(u))]
+        ordered = fitting + [u for u in fees if u not in fitting]
+        pieces.extend(
+            Part(u, "item" if doc.units[u].kind == "item" else "sentence") for u in ordered
+        )
+        parts, more = self.fit(pieces)
+        if not any(p.index in fees and p.kind != "heading" for p in parts):
+            return None
+        if not fitting:  # in the page's order; a situation's own line stays first
+            parts.sort(key=lambda p: p.index)
+        return Shaped(parts, "fees", more)
+
+    # ---- budget --------------------------------------------------------------------------
+    def fit(self, pieces: list[Part]) -> tuple[list[Part], bool]:
+        """The pieces that fit in the budget, in order; a heading or a list's lead is never
+        left without the item after it."""
+        parts: list[Part] = []
+        length = 0
+        for i, piece in enumerate(pieces):
+            cost = self.piece_length(piece)
+            needed = cost
+            if piece.kind in ("heading", "lead") and i + 1 < len(pieces):
+                needed += self.piece_length(pieces[i + 1])
+            if length + needed > self.limit:
+                return parts, True
+            parts.append(piece)
+            length += cost
+        return parts, False
+
+    def piece_length(self, part: Part) -> int:
+        if part.kind in ("heading", "way"):
+            return len(self.doc.sections[part.index].heading) + 1 + _ITEM_COST
+        cost = _ITEM_COST if part.kind == "item" else _SENTENCE_COST
+        return self.length(part.index) + cost
+
+    def length(self, unit: int) -> int:
+        u = self.doc.units[unit]
+        return u.end - u.start
+
+    def kind(self, unit: int) -> str:
+        return self.doc.units[unit].kind
+
+
+def way_groups(doc: Outline) -> dict[int, list[int]]:
+    """Sections whose sub-sections are ways (or steps) of doing one thing: under a heading
+    like "Ways to pay" all of them, elsewhere those whose headings name a way ("Online",
+    "By mail", "Replace your license in person", "Step 2: ..."), if two or more do."""
+    index_of = {s.path: i for i, s in enumerate(doc.sections)}
+    children: dict[int, list[int]] = {}
+    for i, section in enumerate(doc.sections):
+        parent = index_of.get(section.path[:-1]) if len(section.path) > 1 else None
+        if parent is not None:
+            children.setdefault(parent, []).append(i)
+    groups: dict[int, list[int]] = {}
+    for parent, kids in children.items():
+        heading = doc.sections[parent].heading
+        if heading and _WAYS_PARENT.search(heading):
+            ways = kids
+        else:
+            ways = [k for k in kids if _WAY.search(doc.sections[k].heading)]
+        if len(ways) >= 2:
+            groups[parent] = ways
+    return groups
+
+
+def outermost(doc: Outline, section: Section) -> Section:
+    """The section's outermost ancestor below the page title (itself at that level)."""
+    if len(section.path) <= 2:
+        return section
+    for candidate in doc.sections:
+        if candidate.path == section.path[:2]:
+            return candidate
+    return section
+
+
+def scope_blocks(doc: Outline, section: Section) -> list[int]:
+    """Blocks of ``section`` and of the sections nested under it, in order (the page's
+    opening, which has no heading, holds only its own blocks)."""
+    path = section.path
+    blocks: list[int] = []
+    for s in doc.sections:
+        if s is section or (
+            len(path) > 1 and len(s.path) > len(path) and s.path[: len(path)] == path
+        ):
+            blocks.extend(s.blocks)
+    return blocks
+
+
+def first_unit(doc: Outline, section: Section) -> int | None:
+    for b in section.blocks:
+        if doc.blocks[b].units:
+            return doc.blocks[b].units[0]
+    return None
+
+
+def amount_named(text: str) -> bool:
+    """A fee line: it names an amount, or that something costs nothing."""
+    return bool(_AMOUNT.search(text))

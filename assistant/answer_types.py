@@ -1,0 +1,272 @@
+"""What kind of answer a question asks for, and how a sentence or a heading that gives it
+looks.
+
+Classic extractive QA types the expected answer before it reads the page: "how much"
+wants an amount, "where" a place, "how do I" the steps. Here the type decides the
+*shape* of the answer as much as which sentence wins: a fee question gets every fee
+line of the section, a "what do I need" question the list under the matching heading.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import lru_cache
+
+__all__ = ["AnswerType", "Situation", "expected_types", "gives", "heading_suits", "situation"]
+
+
+class AnswerType(StrEnum):
+    COST = "cost"  # how much, fee, price
+    TIME = "time"  # when, how long, deadline, hours
+    PLACE = "place"  # where, address, office
+    NEEDS = "needs"  # what documents / what do I need / requirements
+    STEPS = "steps"  # how do I / how to / ways to / apply
+    ELIGIBILITY = "eligibility"  # who can / am I eligible / do I qualify
+    PROBLEM = "problem"  # a statement of a problem: what to do about it
+    CONTACT = "contact"  # phone, call, talk to, email
+
+
+_DAYS_MONTHS = (
+    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april"
+    r"|may|june|july|august|september|october|november|december"
+)
+_QUESTION_WORD = re.compile(
+    r"^\s*(how|what|when|where|who|which|why|can|could|do|does|did|is|are|was|will|would|"
+    r"should|may|am|i need to know|tell me|explain)\b|\?\s*$",
+    re.I,
+)
+
+# What the question says -> what it asks for.
+_ASKS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
+    (
+        AnswerType.COST,
+        re.compile(
+            r"\b(how much|costs?|fees?|price|prices|charges?|pay for|expensive|cheap|"
+            r"dollars?)\b|\b(is|are) (it|this|that|they|there) free\b|\bfor free\b",
+            re.I,
+        ),
+    ),
+    (
+        AnswerType.TIME,
+        re.compile(
+            r"\b(how long|when|what time|deadlines?|due|how soon|how early|how late|how far in "
+            r"advance|how many (days|weeks|months|years)|hours|open|close|closes|last|expire|"
+            r"expires|until|by what date|how often|what date|what day)\b",
+            re.I,
+        ),
+    ),
+    (AnswerType.PLACE, re.compile(r"\b(where|address|location|which office|go to)\b", re.I)),
+    (
+        AnswerType.NEEDS,
+        re.compile(
+            r"\b(what (do|does|will|would|should) (i|we|you|they|he|she) (need|bring)|"
+            r"what (documents?|papers?|paperwork|id|proof|information)|documents?|paperwork|"
+            r"requirements?|required|need to bring|what to bring|proof of)\b",
+            re.I,
+        ),
+    ),
+    (
+        AnswerType.STEPS,
+        re.compile(
+            r"\b(how (do|can|could|should|would|does|did) (i|we|you|one|my|someone|they|he|she)"
+            r"|how to|ways? to|steps?|process|where do i (start|begin|go)|what do i do|"
+            r"what (should|can) i do|what are my options)\b",
+            re.I,
+        ),
+    ),
+    (
+        AnswerType.ELIGIBILITY,
+        re.compile(
+            r"\b(who can|who is|who qualifies|eligible|eligibility|qualify|qualifies|allowed|"
+            r"can i|am i|do i have to|do i need|must i|income limit|limits?)\b",
+            re.I,
+        ),
+    ),
+    (
+        AnswerType.CONTACT,
+        re.compile(
+            r"\b(phone|number|call|talk to|speak to|contact|email|reach|someone)\b",
+            re.I,
+        ),
+    ),
+)
+
+# What a sentence or list item that gives the answer looks like.
+_GIVES: dict[AnswerType, re.Pattern[str]] = {
+    AnswerType.COST: re.compile(
+        r"\$\s?\d|\b(free|no (charge|fee|cost)|costs? nothing|nothing extra|at no cost|gratis|"
+        r"fee|fees)\b",
+        re.I,
+    ),
+    AnswerType.TIME: re.compile(
+        rf"\b\d+\s*(business |working |calendar )?(days?|weeks?|months?|years?|hours?|minutes?)\b"
+        rf"|\b\d{{1,2}}(:\d{{2}})?\s*(a\.m\.|p\.m\.|am|pm)\b|\b({_DAYS_MONTHS})\b|\b24/7\b"
+        r"|\b(same day|deadline|within|by the|before|after|every year|each year|annually)\b",
+        re.I,
+    ),
+    AnswerType.PLACE: re.compile(
+        r"\b\d+ [A-Z][a-z]+ (Street|Avenue|Road|Parkway|Boulevard|Way|Plaza|Lane|Square)\b"
+        r"|\b(online at|at [a-z0-9.-]+\.[a-z]{2,}|office|branch|city hall|room \d+|center|"
+        r"centre|location|visit)\b|\.example\b",
+        re.I,
+    ),
+    AnswerType.NEEDS: re.compile(
+        r"\b(bring|need|proof|documents?|certificate|card|form|copy|identification|id|"
+        r"statement|letter|must (show|have|provide))\b",
+        re.I,
+    ),
+    AnswerType.STEPS: re.compile(
+        r"^(apply|call|visit|go|book|fill|send|mail|submit|bring|pay|sign|choose|use|complete|"
+        r"contact|log|create|upload|ask|report|request|schedule|register|text|email|file|"
+        r"print|take|wait|check|find|open|enter|select|click|get|make|return)\b"
+        r"|\b(you can|online|in person|by mail|by phone|step \d|first|then|next)\b",
+        re.I,
+    ),
+    AnswerType.ELIGIBILITY: re.compile(
+        r"\b(if you|you must|you can|you qualify|eligible|aged? \d+|\d+ (or|and) (over|older)|"
+        r"under \d+|at least|income|resident|only|must be|all of these)\b",
+        re.I,
+    ),
+    AnswerType.PROBLEM: re.compile(
+        r"^(call|report|contact|visit|go|text|use|ask|apply|file|email|request|check)\b"
+        r"|\b(you can|report it|call 311|we will|what to do|if you)\b",
+        re.I,
+    ),
+    AnswerType.CONTACT: re.compile(r"\(\d{3}\) \d{3}-\d{4}|\b311\b|\bcall\b|@|\bemail\b", re.I),
+}
+
+# What a section heading that holds the answer tends to say.
+_HEADINGS: dict[AnswerType, re.Pattern[str]] = {
+    AnswerType.COST: re.compile(r"\b(fees?|costs?|prices?|charges?|pay|payment|rates?)\b", re.I),
+    AnswerType.TIME: re.compile(
+        r"\b(when|how long|deadlines?|due|hours|dates?|timeline|processing|after you|wait|"
+        r"schedule|days?)\b",
+        re.I,
+    ),
+    AnswerType.PLACE: re.compile(r"\b(where|locations?|offices?|in person|visit|address)\b", re.I),
+    AnswerType.NEEDS: re.compile(
+        r"\b(documents?|what you need|what to bring|bring|requirements?|proof|need)\b", re.I
+    ),
+    AnswerType.STEPS: re.compile(
+        r"\b(how to|how do|apply|applying|ways? to|steps?|online|by mail|in person|renew|"
+        r"request|order|report|register|sign up|get|file|start)\b",
+        re.I,
+    ),
+    AnswerType.ELIGIBILITY: re.compile(
+        r"\b(who can|who qualifies|eligib\w*|qualify|do you need|can you|limits?|rules)\b", re.I
+    ),
+    AnswerType.PROBLEM: re.compile(
+        r"\b(report|what to do|if you|problems?|help|leaks?|complaints?|appeal|disput\w*|"
+        r"contest|repair|fix)\b",
+        re.I,
+    ),
+    AnswerType.CONTACT: re.compile(r"\b(get help|contact|help|call|questions)\b", re.I),
+}
+
+
+@lru_cache(maxsize=4096)
+def expected_types(question: str) -> frozenset[AnswerType]:
+    """The kinds of answer ``question`` asks for (none for a plain "tell me about X").
+
+    A message that asks nothing ("there's a pothole on Elm Street", "my water bill is
+    way too high") states a problem: what to do about it is the answer.
+    """
+    found = {kind for kind, asks in _ASKS if asks.search(question)}
+    if not _QUESTION_WORD.search(question) and not found - {AnswerType.CONTACT}:
+        found.add(AnswerType.PROBLEM)
+    if AnswerType.COST in found or AnswerType.NEEDS in found:
+        found.discard(AnswerType.STEPS)  # "how much does it cost to renew" wants the fee
+    return frozenset(found)
+
+
+def gives(kind: AnswerType, text: str) -> bool:
+    """Whether ``text`` looks like it gives an answer of this kind."""
+    return bool(_GIVES[kind].search(text))
+
+
+def heading_suits(kind: AnswerType, heading: str) -> bool:
+    """Whether a section called ``heading`` is where answers of this kind usually are."""
+    return bool(heading) and bool(_HEADINGS[kind].search(heading))
+
+
+# ---- the citizen's situation ---------------------------------------------------------
+
+_AGE = re.compile(
+    r"\b(?:i am|i'm|im|i’m|aged?|turning|turned|who is|who's|he is|she is|my \w+ is)\s*"
+    r"(\d{1,3})\b|\b(\d{1,3})\s*(?:years? old|yrs? old|yo\b|-year-old|and over|or older|plus)",
+    re.I,
+)
+_NUMBER = re.compile(r"\b(\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?\b")
+_RANGE = re.compile(
+    r"\b(?:aged?\s+)?(\d{1,3})\s*(?:to|-|–|through)\s*(\d{1,3})\b"
+    r"|\b(?:aged?\s+)?(\d{1,3})\s*(?:and over|or over|or older|and older|\+)"
+    r"|\b(?:under|younger than|below)\s+(?:age\s+)?(\d{1,3})\b",
+    re.I,
+)
+_WORDS = re.compile(r"[a-z]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Situation:
+    """What the citizen said about themselves: an age, other numbers, telling words."""
+
+    age: int | None
+    numbers: tuple[float, ...]
+    words: frozenset[str]
+
+    def __bool__(self) -> bool:
+        return self.age is not None or bool(self.numbers)
+
+    def fits(self, text: str) -> bool:
+        """Whether a fee or rule line is the one for this situation.
+
+        "Drivers aged 65 to 79 pay $21" fits a 70-year-old; "aged 80 and over" does
+        not. A line that names no range fits when it names one of the citizen's numbers.
+        """
+        if self.age is not None:
+            for match in _RANGE.finditer(text):
+                low, high, over, under = match.groups()
+                if low and high and int(low) <= self.age <= int(high):
+                    return True
+                if over and self.age >= int(over):
+                    return True
+                if under and self.age < int(under):
+                    return True
+        mentioned = {float(n.replace(",", "")) for n in _NUMBER.findall(text)}
+        return any(n in mentioned for n in self.numbers)
+
+
+@lru_cache(maxsize=2048)
+def situation(question: str) -> Situation:
+    """The citizen's age and the other numbers the question names."""
+    age = None
+    match = _AGE.search(question)
+    if match:
+        value = int(match.group(1) or match.group(2))
+        if 0 < value < 120:
+            age = value
+    numbers = tuple(
+        float(n.replace(",", ""))
+        for n in _NUMBER.findall(question)
+        if age is None or float(n.replace(",", "")) != age
+    )
+    return Situation(age=age, numbers=numbers, words=frozenset(_WORDS.findall(question.lower())))
+
+
+_PART_BREAK = re.compile(
+    r"\?\s+(?=\S)|[,;]?\s+(?:and|also|plus)\s+(?=(?:how|what|when|where|who|which|why|can|could|"
+    r"do|does|is|are|will|would|should|must|if)\b)",
+    re.I,
+)
+
+
+def question_parts(question: str, *, most: int = 3) -> list[str]:
+    """The questions inside one message: "How much is a vendor license and when do I
+    renew it?" asks two things, and the answer should give both."""
+    parts = [p.strip(" ,;") for p in _PART_BREAK.split(question) if p and p.strip(" ,;?")]
+    parts = [p for p in parts if len(p.split()) >= 2]
+    if len(parts) < 2:
+        return [question]
+    return parts[:most]

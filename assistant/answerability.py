@@ -1,0 +1,187 @@
+"""Should the assistant answer, or say it does not know? One estimate from many signals.
+
+A single similarity threshold barely separates right answers from wrong ones: a
+question about passports sits close in meaning to the REAL ID page, which even
+mentions passports, and a follow-up like "how long do the payments last?" shares few
+words with the page that answers it. So the decision reads several signals that fail
+in different ways — whether the dense and the lexical rankings agree on the page (a
+lexical-only hit with no dense support is suspect), the margin to the next page, how
+much of the question's vocabulary the page, its headings and the answer itself
+contain, the rarest word of the question that the page lacks, whether the kind of
+answer asked for ("how much" → an amount) is there — and combines them with a
+logistic model fitted on labelled questions (``eval/answer_model.py``: doc2dial
+dialogues, the same questions asked of a knowledge base without their page, and the
+bundled knowledge base's own questions). Its output is the turn's ``confidence``: the
+estimated chance that the answer is from the right page.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from assistant.answer_types import AnswerType, expected_types, gives
+from knowledge_base.lexical_index import tokenize
+from knowledge_base.terms import FUNCTION_WORDS, Rarity, content_terms
+
+if TYPE_CHECKING:
+    from assistant.turns import TurnContext
+    from knowledge_base.embeddings import Embedder
+    from knowledge_base.retriever import RetrievalResult
+
+__all__ = [
+    "SIGNALS",
+    "AnswerabilityModel",
+    "answer_signals",
+    "follow_up_context",
+    "previous_answer",
+    "load_answer_model",
+]
+
+_CITATION_MARK = re.compile(r"\s\[\d+\]")
+
+SIGNALS = (
+    "fused",  # the top passage's fused (reciprocal-rank) score, times 100
+    "doc_margin",  # ... minus the best score of any other page, times 100
+    "dense_agrees",  # 1 / (1 + best rank of the page in the dense ranking of the question)
+    "lexical_agrees",  # ... in the lexical (BM25) ranking of the question
+    "question_cosine",  # best cosine of the question alone to the page's retrieved passages
+    "context_cosine",  # the top passage's cosine to the question in its conversation
+    "page_coverage",  # rarity-weighted share of the question's words the page contains
+    "heading_coverage",  # ... that the page title and the answer's headings contain
+    "answer_coverage",  # ... that the answer itself contains
+    "missing_rarity",  # rarity (0-1) of the rarest question word the page lacks but
+    # another page has
+    "unknown_share",  # share of the question's words that no page has (misspellings aside)
+    "standalone_cosine",  # question_cosine, or for a follow-up context_cosine
+    "title_cosine",  # the question's (in context, for a follow-up) cosine to the page title
+    "asks_type",  # the question asks for a kind of answer (amount, time, place, ...)
+    "gives_type",  # ... and the answer gives it
+    "follow_up",  # the question leans on the conversation for its topic
+    "unit_score",  # the composer's score of the best unit
+    "question_words",  # log(1 + number of content words in the question)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerabilityModel:
+    """``P(right) = sigmoid(bias + Σ weight × signal)``."""
+
+    bias: float
+    weights: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.weights) != len(SIGNALS):
+            raise ValueError(f"expected {len(SIGNALS)} weights, got {len(self.weights)}")
+        if not all(math.isfinite(w) for w in (self.bias, *self.weights)):
+            raise ValueError("answerability weights must be finite numbers")
+
+    def probability(self, signals: dict[str, float]) -> float:
+        z = self.bias + sum(
+            w * signals.get(n, 0.0) for n, w in zip(SIGNALS, self.weights, strict=True)
+        )
+        return float(1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0))))
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> AnswerabilityModel:
+        weights = data["weights"]
+        missing = [name for name in SIGNALS if name not in weights]
+        if missing:
+            raise ValueError(f"answerability weights missing: {', '.join(missing)}")
+        return cls(bias=float(data["bias"]), weights=tuple(float(weights[n]) for n in SIGNALS))
+
+
+def load_answer_model(path: Path | None = None) -> dict[str, Any]:
+    """The fitted weights: the packaged ``answer_model.json``, or the file at ``path``."""
+    if path is not None:
+        data: dict[str, Any] = json.loads(path.read_text("utf-8"))
+    else:
+        data = json.loads(
+            resources.files("assistant").joinpath("answer_model.json").read_text("utf-8")
+        )
+    return data
+
+
+def answer_signals(ctx: TurnContext, embedder: Embedder) -> dict[str, float]:
+    """The signals of :data:`SIGNALS` for a turn with a retrieval and a composed answer.
+
+    ``embedder`` embeds the page title (a short text, cached with the queries): a page's
+    title names its service, and a question about another service ("get a passport"
+    beside "Get a REAL ID") is further from it than from a passage that mentions it.
+    """
+    retrieval, answer = ctx.retrieval, ctx.answer
+    assert retrieval is not None and answer is not None and retrieval.snapshot is not None
+    snapshot = retrieval.snapshot
+    hits = retrieval.hits
+    doc_id = answer.doc_id or hits[0].chunk.doc_id
+    own = [i for i, h in enumerate(hits) if h.chunk.doc_id == doc_id]
+    others = [h.score for h in hits if h.chunk.doc_id != doc_id]
+    dense = [hits[i].dense_rank for i in own if hits[i].dense_rank is not None]
+    lexical = [hits[i].lexical_rank for i in own if hits[i].lexical_rank is not None]
+    question_cosine = 0.0
+    if retrieval.hit_vectors is not None and retrieval.question_vector is not None and own:
+        question_cosine = float(np.max(retrieval.hit_vectors[own] @ retrieval.question_vector))
+    context = follow_up_context(ctx)
+    words = tokenize([f"{ctx.text} {context}"])[0]
+    terms = frozenset(snapshot.speller.correct([w for w in words if w not in FUNCTION_WORDS]))
+    rarity = Rarity(snapshot.term_document_frequency, len(snapshot))
+    page = snapshot.document_terms(doc_id)
+    title = hits[own[0]].chunk.title if own else ""
+    headings = frozenset(tokenize([" ".join([title, *answer.section[1:]])])[0])
+    quoted = frozenset(tokenize([answer.text])[0])
+    known = {t for t in terms if t in snapshot.term_document_frequency}
+    missing = [rarity(t) for t in known - page]
+    kinds = expected_types(ctx.text)
+    best_score = max((h.score for i, h in enumerate(hits) if i in own), default=0.0)
+    return {
+        "fused": 100 * best_score,
+        "doc_margin": 100 * (best_score - max(others, default=0.0)),
+        "dense_agrees": 1 / (1 + min(dense)) if dense else 0.0,
+        "lexical_agrees": 1 / (1 + min(lexical)) if lexical else 0.0,
+        "question_cosine": question_cosine,
+        "context_cosine": float(hits[0].cosine),
+        "page_coverage": rarity.share(terms, page),
+        "heading_coverage": rarity.share(terms, headings),
+        "answer_coverage": rarity.share(terms, quoted),
+        "missing_rarity": max(missing, default=0.0) / rarity.ceiling,
+        "unknown_share": len(terms - known) / len(terms) if terms else 0.0,
+        "standalone_cosine": float(hits[0].cosine) if context else question_cosine,
+        "title_cosine": _title_cosine(embedder, title, retrieval, follow_up=bool(context)),
+        "asks_type": float(bool(kinds - {AnswerType.PROBLEM})),
+        "gives_type": float(any(gives(k, answer.text) for k in kinds - {AnswerType.PROBLEM})),
+        "follow_up": float(bool(context)),
+        "unit_score": answer.signals.get("unit_score", 0.0),
+        "question_words": math.log1p(len(terms)),
+    }
+
+
+def _title_cosine(
+    embedder: Embedder, title: str, retrieval: RetrievalResult, *, follow_up: bool
+) -> float:
+    vector = retrieval.query_vector if follow_up else retrieval.question_vector
+    if not title or vector is None:
+        return 0.0
+    return float(embedder.embed_query(title) @ vector)
+
+
+def follow_up_context(ctx: TurnContext) -> str:
+    """The citizen's previous message, for a question with too few words of its own to
+    name a topic ("how much does it cost?"); empty otherwise."""
+    if len(content_terms(ctx.text)) >= 2:
+        return ""
+    return " ".join(ctx.citizen_history[-1:])
+
+
+def previous_answer(ctx: TurnContext) -> str:
+    """The assistant's last message, when it was an answer (citation marks removed)."""
+    for turn in reversed(ctx.history):
+        if turn.role == "assistant":
+            return _CITATION_MARK.sub("", turn.text) if turn.status == "answered" else ""
+    return ""
