@@ -17,13 +17,16 @@ estimated chance that the answer is from the right page.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -34,15 +37,17 @@ from knowledge_base.terms import FUNCTION_WORDS, Rarity, content_terms
 if TYPE_CHECKING:
     from assistant.turns import TurnContext
     from knowledge_base.embeddings import Embedder
+    from knowledge_base.index_store import IndexSnapshot
     from knowledge_base.retriever import RetrievalResult
 
 __all__ = [
     "SIGNALS",
     "AnswerabilityModel",
+    "Estimator",
     "answer_signals",
     "follow_up_context",
-    "previous_answer",
     "load_answer_model",
+    "previous_answer",
 ]
 
 _CITATION_MARK = re.compile(r"\s\[\d+\]")
@@ -62,6 +67,9 @@ SIGNALS = (
     "unknown_share",  # share of the question's words that no page has (misspellings aside)
     "standalone_cosine",  # question_cosine, or for a follow-up context_cosine
     "title_cosine",  # the question's (in context, for a follow-up) cosine to the page title
+    "phrase_coverage",  # share of the question's word pairs ("rent control", "death
+    # certificate") that stand together in the page (1 when it has none)
+    "phrase_count",  # log(1 + number of such pairs in the question)
     "asks_type",  # the question asks for a kind of answer (amount, time, place, ...)
     "gives_type",  # ... and the answer gives it
     "follow_up",  # the question leans on the conversation for its topic
@@ -70,32 +78,93 @@ SIGNALS = (
 )
 
 
+class Estimator(Protocol):
+    """Anything that turns a turn's signals into the chance its answer is right."""
+
+    def probability(self, signals: dict[str, float]) -> float: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Tree:
+    """One regression tree: node ``i`` splits on ``feature[i] <= threshold[i]`` (left) or
+    is a leaf (``left[i] == -1``) worth ``value[i]``."""
+
+    feature: tuple[int, ...]
+    threshold: tuple[float, ...]
+    left: tuple[int, ...]
+    right: tuple[int, ...]
+    value: tuple[float, ...]
+
+    def __call__(self, x: list[float]) -> float:
+        node = 0
+        while self.left[node] != -1:
+            node = (
+                self.left[node]
+                if x[self.feature[node]] <= self.threshold[node]
+                else self.right[node]
+            )
+        return self.value[node]
+
+
 @dataclass(frozen=True, slots=True)
 class AnswerabilityModel:
-    """``P(right) = sigmoid(bias + Σ weight × signal)``."""
+    """Gradient-boosted trees over :data:`SIGNALS` (fitted with scikit-learn's
+    ``GradientBoostingClassifier`` by ``eval/answer_model.py`` and stored as plain JSON,
+    so answering needs neither scikit-learn nor a pickle):
+    ``P(right) = sigmoid(bias + learning_rate × Σ tree(signals))``.
+
+    Trees rather than one weighted sum, because the signals mean different things in
+    different turns: a low question cosine is fine for a follow-up that leans on the
+    conversation, and an unknown word matters when it is the thing asked about.
+    """
 
     bias: float
-    weights: tuple[float, ...]
+    learning_rate: float
+    trees: tuple[_Tree, ...]
 
     def __post_init__(self) -> None:
-        if len(self.weights) != len(SIGNALS):
-            raise ValueError(f"expected {len(SIGNALS)} weights, got {len(self.weights)}")
-        if not all(math.isfinite(w) for w in (self.bias, *self.weights)):
-            raise ValueError("answerability weights must be finite numbers")
+        if not self.trees:
+            raise ValueError("an answerability model needs at least one tree")
+        for tree in self.trees:
+            if (
+                not len(tree.feature)
+                == len(tree.threshold)
+                == len(tree.left)
+                == len(tree.right)
+                == len(tree.value)
+            ):
+                raise ValueError("a tree's node arrays differ in length")
+            splits = (f for f, child in zip(tree.feature, tree.left, strict=True) if child != -1)
+            if any(f >= len(SIGNALS) for f in splits):
+                raise ValueError("a tree splits on a signal the model does not know")
 
     def probability(self, signals: dict[str, float]) -> float:
-        z = self.bias + sum(
-            w * signals.get(n, 0.0) for n, w in zip(SIGNALS, self.weights, strict=True)
-        )
+        x = [float(signals.get(name, 0.0)) for name in SIGNALS]
+        z = self.bias + self.learning_rate * sum(tree(x) for tree in self.trees)
         return float(1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0))))
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> AnswerabilityModel:
-        weights = data["weights"]
-        missing = [name for name in SIGNALS if name not in weights]
-        if missing:
-            raise ValueError(f"answerability weights missing: {', '.join(missing)}")
-        return cls(bias=float(data["bias"]), weights=tuple(float(weights[n]) for n in SIGNALS))
+        names = list(data["signals"])
+        if names != list(SIGNALS):
+            raise ValueError(
+                "the answer model was fitted on other signals; refit it with "
+                "`python -m eval.answer_model`"
+            )
+        return cls(
+            bias=float(data["bias"]),
+            learning_rate=float(data["learning_rate"]),
+            trees=tuple(
+                _Tree(
+                    feature=tuple(int(v) for v in t["feature"]),
+                    threshold=tuple(float(v) for v in t["threshold"]),
+                    left=tuple(int(v) for v in t["left"]),
+                    right=tuple(int(v) for v in t["right"]),
+                    value=tuple(float(v) for v in t["value"]),
+                )
+                for t in data["trees"]
+            ),
+        )
 
 
 def load_answer_model(path: Path | None = None) -> dict[str, Any]:
@@ -123,8 +192,8 @@ def answer_signals(ctx: TurnContext, embedder: Embedder) -> dict[str, float]:
     doc_id = answer.doc_id or hits[0].chunk.doc_id
     own = [i for i, h in enumerate(hits) if h.chunk.doc_id == doc_id]
     others = [h.score for h in hits if h.chunk.doc_id != doc_id]
-    dense = [hits[i].dense_rank for i in own if hits[i].dense_rank is not None]
-    lexical = [hits[i].lexical_rank for i in own if hits[i].lexical_rank is not None]
+    dense = [r for i in own if (r := hits[i].dense_rank) is not None]
+    lexical = [r for i in own if (r := hits[i].lexical_rank) is not None]
     question_cosine = 0.0
     if retrieval.hit_vectors is not None and retrieval.question_vector is not None and own:
         question_cosine = float(np.max(retrieval.hit_vectors[own] @ retrieval.question_vector))
@@ -139,6 +208,8 @@ def answer_signals(ctx: TurnContext, embedder: Embedder) -> dict[str, float]:
     known = {t for t in terms if t in snapshot.term_document_frequency}
     missing = [rarity(t) for t in known - page]
     kinds = expected_types(ctx.text)
+    asked_pairs = _pairs(snapshot.speller.correct(words))
+    page_pairs = _page_pairs(snapshot, doc_id)
     best_score = max((h.score for i, h in enumerate(hits) if i in own), default=0.0)
     return {
         "fused": 100 * best_score,
@@ -154,12 +225,41 @@ def answer_signals(ctx: TurnContext, embedder: Embedder) -> dict[str, float]:
         "unknown_share": len(terms - known) / len(terms) if terms else 0.0,
         "standalone_cosine": float(hits[0].cosine) if context else question_cosine,
         "title_cosine": _title_cosine(embedder, title, retrieval, follow_up=bool(context)),
+        "phrase_coverage": len(asked_pairs & page_pairs) / len(asked_pairs) if asked_pairs else 1.0,
+        "phrase_count": math.log1p(len(asked_pairs)),
         "asks_type": float(bool(kinds - {AnswerType.PROBLEM})),
         "gives_type": float(any(gives(k, answer.text) for k in kinds - {AnswerType.PROBLEM})),
         "follow_up": float(bool(context)),
         "unit_score": answer.signals.get("unit_score", 0.0),
         "question_words": math.log1p(len(terms)),
     }
+
+
+def _pairs(terms: list[str]) -> frozenset[tuple[str, str]]:
+    """Adjacent content terms, in order: the phrases a question names."""
+    content = [t for t in terms if t not in FUNCTION_WORDS]
+    return frozenset(itertools.pairwise(content))
+
+
+_PAGE_PAIRS: OrderedDict[tuple[str, str], frozenset[tuple[str, str]]] = OrderedDict()
+_PAGE_PAIRS_LOCK = threading.Lock()
+
+
+def _page_pairs(snapshot: IndexSnapshot, doc_id: str) -> frozenset[tuple[str, str]]:
+    """Every pair of adjacent content terms in a page (kept for the last 256 pages)."""
+    key = (snapshot.version, doc_id)
+    with _PAGE_PAIRS_LOCK:
+        found = _PAGE_PAIRS.get(key)
+    if found is None:
+        rows = snapshot.rows_by_doc.get(doc_id, ())
+        texts = [snapshot.chunks[int(r)].title for r in rows[:1]]
+        texts += [snapshot.chunks[int(r)].text for r in rows]
+        found = frozenset().union(*(_pairs(t) for t in tokenize(texts)))
+        with _PAGE_PAIRS_LOCK:
+            _PAGE_PAIRS[key] = found
+            while len(_PAGE_PAIRS) > 256:
+                _PAGE_PAIRS.popitem(last=False)
+    return found
 
 
 def _title_cosine(

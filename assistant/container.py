@@ -147,6 +147,12 @@ class Container:
     def answer_model(self) -> dict[str, Any]:
         return load_answer_model(self.settings.answer_model)
 
+    @property
+    def min_confidence(self) -> float:
+        """The configured threshold, or the one fitted with the answer model."""
+        configured = self.settings.min_confidence
+        return float(self.answer_model["min_confidence"] if configured is None else configured)
+
     @cached_property
     def composer(self) -> ExtractiveComposer:
         s = self.settings
@@ -162,7 +168,7 @@ class Container:
         return Answerability(
             AnswerabilityModel.from_json(self.answer_model["answerability"]),
             embedder=self.embedder,
-            min_confidence=self.settings.min_confidence,
+            min_confidence=self.min_confidence,
             replies=self.replies,
         )
 

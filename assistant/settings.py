@@ -188,13 +188,13 @@ class Settings(BaseSettings):
         description="A JSON file of fitted answer weights (`python -m eval.answer_model`) "
         "instead of the packaged `assistant/answer_model.json`.",
     )
-    min_confidence: float = Field(
-        0.5,
+    min_confidence: float | None = Field(
+        None,
         ge=0,
         le=1,
         description="Estimated chance of a right answer below which the assistant says it "
-        "does not know (the answerability model's output; chosen with "
-        "`python -m eval.answer_model`).",
+        "does not know; empty: the threshold chosen with the answer model "
+        "(`python -m eval.answer_model`).",
     )
     message_max_chars: int = Field(
         1000, ge=10, le=20_000, description="Longest citizen message accepted, in characters."

@@ -14,7 +14,7 @@ import numpy as np
 
 from assistant import canned, escalation, intents
 from assistant.answerability import (
-    AnswerabilityModel,
+    Estimator,
     answer_signals,
     follow_up_context,
     previous_answer,
@@ -222,7 +222,7 @@ class Answerability:
 
     def __init__(
         self,
-        model: AnswerabilityModel,
+        model: Estimator,
         *,
         embedder: Embedder,
         min_confidence: float,
@@ -241,7 +241,7 @@ class Answerability:
         ctx.scores["confidence"] = confidence
         ctx.confidence = confidence
         if confidence < self.min_confidence:
-            ctx.answer = None
+            ctx.declined, ctx.answer = ctx.answer, None
             ctx.citations = []
             ctx.finish(Status.UNANSWERABLE_LOW_CONFIDENCE, self.replies(canned.LOW_CONFIDENCE))
 
@@ -288,10 +288,11 @@ def _supported(ctx: TurnContext) -> bool:
             chunk = snapshot.chunks[int(row)]
             passages[chunk.chunk_id] = chunk
     for sentence in ctx.answer.sentences:
-        chunk = passages.get(sentence.chunk_id)
+        quoted_from = passages.get(sentence.chunk_id)
         citation = citations.get(sentence.citation_n)
-        if chunk is None or citation is None or citation.doc_id != chunk.doc_id:
+        if quoted_from is None or citation is None or citation.doc_id != quoted_from.doc_id:
             return False
+        chunk = quoted_from
         quoted = sentence.text.rstrip("…")
         if sentence.kind in ("heading", "way"):
             if quoted not in chunk.section_path:

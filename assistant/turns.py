@@ -112,6 +112,9 @@ class TurnContext:
     retrieval_query: RetrievalQuery | None = None
     retrieval: RetrievalResult | None = None
     answer: ComposedAnswer | None = None
+    # An answer composed but not given (the answerability stage judged it unlikely to be
+    # right): kept so evaluation can tell what would have been said.
+    declined: ComposedAnswer | None = None
     reply_text: str = ""
     citations: list[Citation] = field(default_factory=list)
     confidence: float = 0.0

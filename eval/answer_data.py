@@ -38,6 +38,7 @@ import numpy as np
 from assistant.composer import ExtractiveComposer
 from assistant.container import SAMPLE_KB, Container
 from assistant.settings import Settings
+from assistant.stages import Answerability
 from assistant.turns import InboundMessage, Status, TurnContext
 from eval.conversation import ConversationReplayer, message_texts
 from eval.doc2dial import OffsetMap, Question, dialogue_half, load_questions, load_raw_texts
@@ -104,8 +105,16 @@ class _RecordingComposer:
         )
 
 
+class _Undecided:
+    """Answers everything: the signals are recorded, the decision is made afterwards."""
+
+    def probability(self, signals: dict[str, float]) -> float:
+        return 1.0
+
+
 def _open(container: Container, answer_model: Path | None) -> _RecordingComposer:
-    """Pipeline at threshold 0, optionally with other weights, composer recorded."""
+    """Pipeline that answers every composed turn (its signals recorded), optionally with
+    other composer weights, the composer recorded."""
     update: dict[str, Any] = {"min_confidence": 0.0}
     if answer_model is not None:
         update["answer_model"] = answer_model
@@ -114,6 +123,9 @@ def _open(container: Container, answer_model: Path | None) -> _RecordingComposer
         container.__dict__.pop(name, None)
     recorder = _RecordingComposer(container.composer)
     container.__dict__["composer"] = recorder
+    container.__dict__["answerability"] = Answerability(
+        _Undecided(), embedder=container.embedder, min_confidence=0.0, replies=container.replies
+    )
     return recorder
 
 
@@ -153,13 +165,11 @@ def collect(
         if "sample-kb-removed" in sources:
             pages = sorted(SAMPLE_KB.glob("*.md"))
             for half in ("0", "1"):
-                kept = [p for p in pages if document_half(p.stem) == half]
-                container = _sample_container(tmp / f"sample-{half}", cache_dir, kept)
-                names = {p.stem for p in kept}
+                halved = [page for page in pages if document_half(page.stem) == half]
+                container = _sample_container(tmp / f"sample-{half}", cache_dir, halved)
+                names = {page.stem for page in halved}
                 without = [
-                    q
-                    for q in asked_kb
-                    if q.answerable and not any(d in names for d in q.doc_ids)
+                    q for q in asked_kb if q.answerable and not any(d in names for d in q.doc_ids)
                 ]
                 turns += _sample_turns(container, without, answer_model, removed=True)
                 container.embedder.save()  # type: ignore[attr-defined]

@@ -1,19 +1,26 @@
-"""``eval answers``: every question through the full turn pipeline, with its dialogue.
+"""``eval answers``: what a citizen reads, through the full turn pipeline.
 
-The pipeline runs with ``min_confidence = 0`` so every turn that reaches the composer
-yields an answer, its confidence and its citations; the configured threshold is then
-applied afterwards (a turn is answered only when its confidence reaches it). That is
-exactly what the compose stage does, and it lets one run draw the whole reliability
-curve: confidence against correctness, where correct means the first citation comes
-from the gold document.
+Two question sets, each run exactly as the product answers (the configured
+``min_confidence``, the packaged answer model):
 
-Suggested ``min_confidence``: the threshold (in steps of 0.01) that maximises
-``correct answers − wrong answers`` over the set — answer only when an answer at that
-confidence is more often right than wrong; an abstention scores 0.
+- **doc2dial** (``--corpus``/``--questions``): real dialogues, each question replayed
+  with its history. On the turns answered: the share of the gold span's tokens the
+  answer contains (token recall — what matters once answers quote whole lists), token
+  F1, the first citation's document (citation accuracy) and the answer's length; and the
+  share answered. Reported for all questions and for each half of the dialogues (A is
+  what the answer model was fitted on, B was never looked at).
+- **the bundled knowledge base** (no ``--corpus``): ``eval/datasets/sample_kb_answers
+  .jsonl``, per split (``dev``, ``heldout``): the useful-answer rate (answered, from a
+  right page, with every key fact), the refusal rate on questions it should not answer,
+  and the useful rate by style of question.
+
+Both report the reliability curve: for the answers the model scored, the share from a
+right page per band of confidence.
 """
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -22,40 +29,38 @@ from typing import Any
 
 from tqdm import tqdm
 
+from assistant.container import Container
 from assistant.turns import InboundMessage, Status, TurnContext
 from eval.conversation import ConversationReplayer, message_texts
-from eval.doc2dial import Question
+from eval.doc2dial import Question, dialogue_half
+from eval.embedding_cache import CachingEmbedder
 from eval.knowledge import EvalKnowledgeBase
-from eval.metrics import strip_citations, token_f1
+from eval.metrics import answer_tokens, strip_citations, token_f1, token_recall
+from eval.sample_kb import KbQuestion, run, summarise
 
 BINS = 10
-RULE = (
-    "Rule: the suggested threshold maximises (correct answers − wrong answers) over all "
-    "questions, an abstention counting 0 — i.e. answer only where an answer is more often "
-    "right than wrong. Correct = the first citation comes from the gold document."
-)
 
 
 @dataclass(frozen=True, slots=True)
 class TurnOutcome:
-    """One question's turn, before the confidence threshold is applied."""
+    """One doc2dial question's turn, as the product answered it."""
 
+    half: str
     status: str
-    confidence: float
-    composed: bool  # reached an answer (status answered with min_confidence 0)
-    reply: str
-    first_correct: bool
-    any_correct: bool
+    answered: bool
+    confidence: float | None  # None: the turn ended before an answer was weighed
+    right_page: bool  # the first citation (of the answer given or declined) is the gold page
+    recall: float
     f1: float
+    words: int
+    chars: int
 
 
 def run_turns(
     kb: EvalKnowledgeBase, questions: Sequence[Question], *, show_progress: bool = False
 ) -> list[TurnOutcome]:
-    """Each question through the product's pipeline (threshold 0), history as past turns."""
+    """Each question through the product's pipeline, its dialogue as past turns."""
     container = kb.container
-    container.settings = container.settings.model_copy(update={"min_confidence": 0.0})
-    container.__dict__.pop("pipeline", None)
     pipeline = container.pipeline
     replayer = ConversationReplayer(
         retriever=container.retriever,
@@ -72,107 +77,103 @@ def run_turns(
             history=replayer.past_turns(question.history),
         )
         pipeline.run(ctx)
-        cited = [c.doc_id for c in ctx.citations]
-        composed = ctx.status is Status.ANSWERED
-        reply = strip_citations(ctx.reply_text)
-        outcomes.append(
-            TurnOutcome(
-                status=str(ctx.status),
-                confidence=float(ctx.confidence),
-                composed=composed,
-                reply=reply,
-                first_correct=bool(cited) and cited[0] == question.gold.doc_id,
-                any_correct=question.gold.doc_id in cited,
-                f1=token_f1(reply, question.gold.text) if composed else 0.0,
-            )
-        )
+        outcomes.append(_outcome(ctx, question))
     return outcomes
 
 
-def answered(outcome: TurnOutcome, threshold: float) -> bool:
-    """Whether the product answers this turn at ``min_confidence = threshold``."""
-    return outcome.composed and outcome.confidence >= threshold
+def _outcome(ctx: TurnContext, question: Question) -> TurnOutcome:
+    answered = ctx.status is Status.ANSWERED
+    reply = strip_citations(ctx.reply_text) if answered else ""
+    weighed = ctx.answer or ctx.declined
+    return TurnOutcome(
+        half=dialogue_half(question.dial_id),
+        status=str(ctx.status),
+        answered=answered,
+        confidence=ctx.scores.get("confidence"),
+        right_page=weighed is not None and weighed.doc_id == question.gold.doc_id,
+        recall=token_recall(reply, question.gold.text) if answered else 0.0,
+        f1=token_f1(reply, question.gold.text) if answered else 0.0,
+        words=len(answer_tokens(reply)),
+        chars=len(reply),
+    )
 
 
-def status_at(outcome: TurnOutcome, threshold: float) -> str:
-    if outcome.composed and not answered(outcome, threshold):
-        return str(Status.UNANSWERABLE_LOW_CONFIDENCE)
-    return outcome.status
+def summarise_turns(outcomes: Sequence[TurnOutcome]) -> dict[str, Any]:
+    """The headline measures over ``outcomes`` (means over answered turns)."""
+    kept = [o for o in outcomes if o.answered]
+    n = max(len(kept), 1)
+    return {
+        "questions": len(outcomes),
+        "answered_share": round(len(kept) / max(len(outcomes), 1), 4),
+        "recall_answered": round(sum(o.recall for o in kept) / n, 4),
+        "f1_answered": round(sum(o.f1 for o in kept) / n, 4),
+        "f1_all": round(sum(o.f1 for o in kept) / max(len(outcomes), 1), 4),
+        "citation_accuracy": round(sum(o.right_page for o in kept) / n, 4),
+        "median_words": statistics.median([o.words for o in kept]) if kept else 0,
+        "median_chars": statistics.median([o.chars for o in kept]) if kept else 0,
+    }
 
 
-def reliability_curve(outcomes: Sequence[TurnOutcome], bins: int = BINS) -> list[dict[str, Any]]:
-    """For each confidence bin: how many composed answers fell in it, and the share correct."""
+def reliability_curve(
+    pairs: Sequence[tuple[float | None, bool]], bins: int = BINS
+) -> list[dict[str, Any]]:
+    """For each confidence band: how many answers the model weighed in it, and the share
+    of them from a right page (answered or not)."""
+    weighed = [(c, right) for c, right in pairs if c is not None]
     curve: list[dict[str, Any]] = []
-    composed = [o for o in outcomes if o.composed]
     for i in range(bins):
         low, high = i / bins, (i + 1) / bins
-        inside = [
-            o
-            for o in composed
-            if low <= o.confidence < high or (i == bins - 1 and o.confidence == 1)
-        ]
-        correct = sum(o.first_correct for o in inside) / len(inside) if inside else 0.0
-        curve.append({"low": low, "high": high, "count": len(inside), "correct": round(correct, 4)})
+        inside = [r for c, r in weighed if low <= c < high or (i == bins - 1 and c == 1)]
+        share = round(sum(inside) / len(inside), 4) if inside else 0.0
+        curve.append({"low": low, "high": high, "count": len(inside), "correct": share})
     return curve
 
 
-def at_threshold(outcomes: Sequence[TurnOutcome], threshold: float) -> dict[str, float]:
-    """Share answered, and the share of answered turns whose first citation is right."""
-    kept = [o for o in outcomes if answered(o, threshold)]
-    total = max(len(outcomes), 1)
-    return {
-        "answered_share": round(len(kept) / total, 4),
-        "precision": round(sum(o.first_correct for o in kept) / len(kept), 4) if kept else 0.0,
-    }
-
-
-def suggest_threshold(outcomes: Sequence[TurnOutcome]) -> float:
-    """The lowest threshold maximising correct − wrong answers (see the module docstring)."""
-    best, best_utility = 0.0, float("-inf")
-    for step in range(101):
-        threshold = step / 100
-        kept = [o for o in outcomes if answered(o, threshold)]
-        utility = sum(1 if o.first_correct else -1 for o in kept)
-        if utility > best_utility:
-            best, best_utility = threshold, utility
-    return best
-
-
-def summarise(outcomes: Sequence[TurnOutcome], threshold: float) -> dict[str, float]:
-    """The headline measures at the configured ``min_confidence``."""
-    kept = [o for o in outcomes if answered(o, threshold)]
-    total = max(len(outcomes), 1)
-    n = max(len(kept), 1)
-    return {
-        "answered_share": round(len(kept) / total, 4),
-        "f1_answered": round(sum(o.f1 for o in kept) / n, 4),
-        "f1_all": round(sum(o.f1 for o in kept) / total, 4),
-        "citation_first": round(sum(o.first_correct for o in kept) / n, 4),
-        "citation_any": round(sum(o.any_correct for o in kept) / n, 4),
-    }
-
-
 def answers_report(
-    kb: EvalKnowledgeBase,
-    questions: Sequence[Question],
-    *,
-    min_confidence: float,
-    show_progress: bool = False,
+    kb: EvalKnowledgeBase, questions: Sequence[Question], *, show_progress: bool = False
 ) -> dict[str, Any]:
-    """The ``answers.json`` object."""
+    """The ``answers.json`` object for doc2dial-shaped data."""
     started = time.perf_counter()
     outcomes = run_turns(kb, questions, show_progress=show_progress)
     seconds = time.perf_counter() - started
-    suggestion = suggest_threshold(outcomes)
     return {
+        "set": "doc2dial",
         "questions": len(outcomes),
-        "min_confidence": min_confidence,
-        "summary": summarise(outcomes, min_confidence),
-        "statuses": dict(Counter(status_at(o, min_confidence) for o in outcomes).most_common()),
-        "curve": reliability_curve(outcomes),
-        "rule": RULE,
-        "suggested_min_confidence": suggestion,
-        "at_suggestion": at_threshold(outcomes, suggestion),
-        "at_configured": at_threshold(outcomes, min_confidence),
+        "min_confidence": kb.container.min_confidence,
+        "summary": summarise_turns(outcomes),
+        "halves": {
+            half: summarise_turns([o for o in outcomes if o.half == half]) for half in ("A", "B")
+        },
+        "statuses": dict(Counter(o.status for o in outcomes).most_common()),
+        "curve": reliability_curve([(o.confidence, o.right_page) for o in outcomes]),
         "seconds": {"ingest": round(kb.ingest_seconds, 2), "turns": round(seconds, 2)},
+    }
+
+
+def bundled_report(container: Container, questions: Sequence[KbQuestion]) -> dict[str, Any]:
+    """The ``answers.json`` object for the bundled knowledge base's question set."""
+    if not isinstance(container.embedder, CachingEmbedder):
+        container.__dict__["embedder"] = CachingEmbedder(container.embedder)
+    started = time.perf_counter()
+    outcomes = run(container, questions, keep_context=True)
+    seconds = time.perf_counter() - started
+    pairs: list[tuple[float | None, bool]] = []
+    for o in outcomes:
+        ctx = o.context
+        weighed = (ctx.answer or ctx.declined) if ctx is not None else None
+        right = (
+            o.question.answerable and weighed is not None and weighed.doc_id in o.question.doc_ids
+        )
+        pairs.append((ctx.scores.get("confidence") if ctx is not None else None, right))
+    return {
+        "set": "bundled",
+        "questions": len(outcomes),
+        "min_confidence": container.min_confidence,
+        "summary": summarise(outcomes),
+        "splits": {
+            split: summarise([o for o in outcomes if o.question.split == split])
+            for split in ("dev", "heldout")
+        },
+        "curve": reliability_curve(pairs),
+        "seconds": {"turns": round(seconds, 2)},
     }

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -168,19 +168,41 @@ def retrieval(
     )
 
 
+OptionalCorpus = Annotated[
+    Path | None,
+    typer.Option(
+        "--corpus",
+        exists=True,
+        dir_okay=False,
+        help="JSONL documents: doc_id, title, text. Without it: the bundled knowledge base.",
+    ),
+]
+OptionalQuestions = Annotated[
+    Path | None,
+    typer.Option(
+        "--questions",
+        exists=True,
+        dir_okay=False,
+        help="doc2dial-shaped JSONL questions (with --corpus), or the bundled knowledge "
+        "base's question set (default: eval/datasets/sample_kb_answers.jsonl).",
+    ),
+]
+
+
 @eval_app.command()
 def answers(
-    corpus: Corpus,
-    questions: Questions,
+    corpus: OptionalCorpus = None,
+    questions: OptionalQuestions = None,
     report: ReportDir = Path("eval-report"),
     cache_dir: CacheDir = None,
 ) -> None:
-    """Token F1, share answered, citation accuracy and confidence reliability."""
+    """What citizens read: token recall and F1, citation accuracy, share answered,
+    useful answers and refusals, and the reliability of the confidence."""
     _quiet()
     from eval.answers import answers_report
-    from eval.doc2dial import load_questions
     from eval.report import (
         ANSWERS_JSON,
+        BUNDLED_JSON,
         RELIABILITY_PNG,
         reliability_chart,
         write_json,
@@ -189,24 +211,60 @@ def answers(
 
     started = time.perf_counter()
     progress = sys.stderr.isatty()
-    asked = load_questions(questions)
-    with _throwaway_knowledge_base(corpus, cache_dir, show_progress=progress) as kb:
-        configured = kb.container.settings.min_confidence
-        data = answers_report(kb, asked, min_confidence=configured, show_progress=progress)
+    if corpus is None:
+        data = _bundled(questions, cache_dir)
+        target = BUNDLED_JSON
+    else:
+        if questions is None:
+            typer.echo("--questions is needed with --corpus.", err=True)
+            raise typer.Exit(2)
+        from eval.doc2dial import load_questions
+
+        asked = load_questions(questions)
+        with _throwaway_knowledge_base(corpus, cache_dir, show_progress=progress) as kb:
+            data = answers_report(kb, asked, show_progress=progress)
+        target = ANSWERS_JSON
     data["seconds"]["total"] = round(time.perf_counter() - started, 2)
-    write_json(report / ANSWERS_JSON, data)
-    reliability_chart(data["curve"], data["suggested_min_confidence"], report / RELIABILITY_PNG)
+    write_json(report / target, data)
+    reliability_chart(data["curve"], data["min_confidence"], report / RELIABILITY_PNG)
     markdown = write_markdown(report)
     summary = data["summary"]
-    typer.echo(
-        f"answered {summary['answered_share']:.3f}  F1(answered) {summary['f1_answered']:.3f}  "
-        f"F1(all) {summary['f1_all']:.3f}  citation first {summary['citation_first']:.3f}  "
-        f"any {summary['citation_any']:.3f}"
-    )
-    typer.echo(
-        f"suggested min_confidence {data['suggested_min_confidence']:.2f} "
-        f"(configured {configured:.2f}). Report: {markdown}"
-    )
+    if corpus is None:
+        for split, part in data["splits"].items():
+            typer.echo(
+                f"{split}: useful {part['useful']:.3f} of {part['answerable']} answerable "
+                f"(answered {part['answered']:.3f}), refused {part['refused_unanswerable']:.3f} "
+                f"of {part['unanswerable']} it should not answer"
+            )
+    else:
+        typer.echo(
+            f"answered {summary['answered_share']:.3f}  recall(answered) "
+            f"{summary['recall_answered']:.3f}  F1(answered) {summary['f1_answered']:.3f}  "
+            f"citation accuracy {summary['citation_accuracy']:.3f}  "
+            f"median {summary['median_words']:g} words"
+        )
+    typer.echo(f"min_confidence {data['min_confidence']:.2f}. Report: {markdown}")
+
+
+def _bundled(questions: Path | None, cache_dir: Path | None) -> dict[str, Any]:
+    """The bundled knowledge base, ingested into a temporary data dir, and its questions."""
+    from assistant.container import SAMPLE_KB, Container
+    from assistant.settings import Settings
+    from eval.answers import bundled_report
+    from eval.embedding_cache import CachingEmbedder
+    from eval.sample_kb import QUESTIONS, load_questions
+
+    with tempfile.TemporaryDirectory(prefix="ca-eval-") as data_dir:
+        container = Container(Settings(data_dir=Path(data_dir), sample_kb_on_empty=False))
+        cache = CachingEmbedder(container.embedder, cache_dir)
+        container.__dict__["embedder"] = cache
+        started = time.perf_counter()
+        container.ingest_paths([SAMPLE_KB])
+        ingest = time.perf_counter() - started
+        data = bundled_report(container, load_questions(questions or QUESTIONS))
+        data["seconds"]["ingest"] = round(ingest, 2)
+        cache.save()
+    return data
 
 
 if __name__ == "__main__":

@@ -150,7 +150,7 @@ def _section_spans(document: Document) -> list[tuple[int, int, tuple[str, ...]]]
         inferred.append((a, 0, (document.title, line)))
     if not inferred:
         return spans
-    result = []
+    result: list[tuple[int, int, tuple[str, ...]]] = []
     if inferred[0][0] > 0:
         result.append((0, inferred[0][0], (document.title,)))
     for i, (start, _, path) in enumerate(inferred):

@@ -179,7 +179,9 @@ class HybridRetriever:
         else:
             add(dense_rows, w.dense)
         if history and history_weight > 0:
-            context_tokens = snapshot.speller.correct(tokenize([" ".join([*history, query.text])])[0])
+            context_tokens = snapshot.speller.correct(
+                tokenize([" ".join([*history, query.text])])[0]
+            )
             rows, _ = snapshot.lexical_index.search(context_tokens, w.candidates, allowed=allowed)
             add(rows, w.lexical * history_weight)
             lexical_weight = w.lexical * (1 - history_weight)

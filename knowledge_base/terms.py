@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import ast
-import math
 import importlib.util
+import math
 from functools import lru_cache
 from pathlib import Path
 

@@ -1,0 +1,193 @@
+"""Fit the answerability model and choose ``min_confidence``, on dev data only.
+
+    python -m eval.answer_model [--doc2dial DIR] [--out assistant/answer_model.json]
+                                [--cache-dir DIR] [--report DIR]
+
+Every turn of ``eval.answer_data`` (doc2dial, doc2dial without the gold page, the
+bundled knowledge base's questions, and those asked without their page) runs through
+the product's pipeline with the current composer. The model learns, from the turns of
+the ``dev`` parts, whether an answer comes from a right page; the threshold is the one
+that answers best on the two real question sets' dev parts (doc2dial dialogues and the
+bundled set: right answers minus wrong ones, each set counting equally). The
+page-removed sets teach the model what a near miss looks like but do not choose the
+threshold: some of their questions are still answered by a sibling page, which would
+push the threshold up for no real gain.
+
+The ``heldout`` parts are scored once, at the end, and written to the report; nothing
+is chosen by them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from assistant.answerability import SIGNALS, AnswerabilityModel, load_answer_model
+from eval.answer_data import Turn, collect
+
+DEFAULT_OUT = Path(__file__).resolve().parent.parent / "assistant" / "answer_model.json"
+DOC2DIAL = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets" / "doc2dial"
+THRESHOLD_SOURCES = ("doc2dial", "sample-kb")
+TREES = {"n_estimators": 150, "max_depth": 3, "learning_rate": 0.05, "subsample": 0.8}
+
+
+def signal_matrix(turns: list[Turn]) -> np.ndarray:
+    return np.array([[t.signals.get(n, 0.0) for n in SIGNALS] for t in turns], dtype=np.float64)
+
+
+def fit(turns: list[Turn], *, seed: int = 0) -> dict[str, Any]:
+    """Trees on the dev turns that reached an answer, each source weighing the same."""
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    train = [t for t in turns if t.split == "dev" and t.composed]
+    x = signal_matrix(train)
+    y = np.array([t.right for t in train], dtype=np.int8)
+    sources = np.array([t.source for t in train])
+    weights = np.ones(len(train))
+    for source in set(sources):
+        weights[sources == source] = 1.0 / (sources == source).sum()
+    weights *= len(weights) / weights.sum()
+    model = GradientBoostingClassifier(random_state=seed, **TREES)
+    model.fit(x, y, sample_weight=weights)
+    trees = []
+    for (estimator,) in model.estimators_:
+        tree = estimator.tree_
+        trees.append(
+            {
+                "feature": [int(f) if f >= 0 else 0 for f in tree.feature],
+                "threshold": [round(float(v), 6) for v in tree.threshold],
+                "left": [int(v) for v in tree.children_left],
+                "right": [int(v) for v in tree.children_right],
+                "value": [round(float(v), 6) for v in tree.value[:, 0, 0]],
+            }
+        )
+    learning_rate = float(TREES["learning_rate"])
+    # The starting log-odds: what the trees do not explain of one decision.
+    raw = float(model.decision_function(x[:1])[0])
+    summed = sum(float(e.predict(x[:1])[0]) for (e,) in model.estimators_)
+    importance = dict(
+        zip(SIGNALS, (round(float(v), 4) for v in model.feature_importances_), strict=True)
+    )
+    return {
+        "signals": list(SIGNALS),
+        "bias": round(raw - learning_rate * summed, 6),
+        "learning_rate": learning_rate,
+        "trees": trees,
+        "importance": importance,
+    }
+
+
+def score(turns: list[Turn], model: AnswerabilityModel) -> None:
+    """Each answered turn's confidence under ``model`` (in ``signals["confidence"]``)."""
+    for turn in turns:
+        if turn.composed:
+            turn.signals["confidence"] = model.probability(turn.signals)
+
+
+def answered(turn: Turn, threshold: float) -> bool:
+    return turn.composed and turn.signals.get("confidence", 0.0) >= threshold
+
+
+def choose_threshold(turns: list[Turn]) -> float:
+    """The threshold (steps of 0.01) that maximises right − wrong answers per question,
+    averaged over the real question sets' dev parts."""
+    best, best_utility = 0.5, -np.inf
+    for step in range(5, 96):
+        threshold = step / 100
+        utility = 0.0
+        for source in THRESHOLD_SOURCES:
+            asked = [t for t in turns if t.source == source and t.split == "dev"]
+            kept = [t for t in asked if answered(t, threshold)]
+            right = sum(t.right for t in kept)
+            utility += (right - (len(kept) - right)) / max(len(asked), 1)
+        if utility > best_utility + 1e-9:
+            best, best_utility = threshold, utility
+    return best
+
+
+def summary(turns: list[Turn], threshold: float) -> dict[str, dict[str, Any]]:
+    """For each source and split: what the citizen would have got at ``threshold``."""
+    out: dict[str, dict[str, Any]] = {}
+    for source in sorted({t.source for t in turns}):
+        for split in ("dev", "heldout"):
+            asked = [t for t in turns if t.source == source and t.split == split]
+            if not asked:
+                continue
+            kept = [t for t in asked if answered(t, threshold)]
+            answerable = [t for t in asked if t.answerable]
+            other = [t for t in asked if not t.answerable]
+            n = max(len(kept), 1)
+            out[f"{source}/{split}"] = {
+                "questions": len(asked),
+                "answered": round(len(kept) / len(asked), 4),
+                "right_page_of_answered": round(sum(t.right_page for t in kept) / n, 4),
+                "answerable_answered_right": round(
+                    sum(t.right for t in kept) / max(len(answerable), 1), 4
+                ),
+                "useful": round(
+                    sum(t.right and t.facts for t in kept) / max(len(answerable), 1), 4
+                ),
+                "unanswerable_refused": round(
+                    sum(not answered(t, threshold) for t in other) / len(other), 4
+                )
+                if other
+                else None,
+            }
+    return out
+
+
+def reliability(turns: list[Turn], *, bins: int = 10) -> list[dict[str, Any]]:
+    """Held-out answers by confidence bin: how many, and the share from a right page."""
+    held = [t for t in turns if t.split == "heldout" and t.composed]
+    curve = []
+    for i in range(bins):
+        low, high = i / bins, (i + 1) / bins
+        inside = [
+            t
+            for t in held
+            if low <= t.signals["confidence"] < high
+            or (i == bins - 1 and t.signals["confidence"] == 1)
+        ]
+        right = sum(t.right for t in inside) / len(inside) if inside else None
+        curve.append({"low": low, "high": high, "count": len(inside), "right": right})
+    return curve
+
+
+def main(argv: list[str] | None = None) -> None:  # pragma: no cover - a measurement script
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--doc2dial", type=Path, default=DOC2DIAL)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--cache-dir", type=Path, default=None)
+    parser.add_argument("--report", type=Path, default=Path("reports/answer-model"))
+    args = parser.parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    current = load_answer_model(args.out if args.out.is_file() else None)
+    with collect(args.doc2dial, cache_dir=args.cache_dir) as turns:
+        fitted = fit(turns)
+        model = AnswerabilityModel.from_json(fitted)
+        score(turns, model)
+        threshold = choose_threshold(turns)
+        result = summary(turns, threshold)
+        curve = reliability(turns)
+    data = {
+        "fitted": datetime.now(UTC).strftime("%Y-%m-%d"),
+        "unit_weights": current["unit_weights"],
+        "answerability": fitted,
+        "min_confidence": threshold,
+    }
+    args.out.write_text(json.dumps(data, indent=1) + "\n", "utf-8")
+    args.report.mkdir(parents=True, exist_ok=True)
+    report = {"min_confidence": threshold, "summary": result, "reliability_heldout": curve}
+    (args.report / "answer_model.json").write_text(json.dumps(report, indent=2), "utf-8")
+    print(json.dumps(report, indent=2))
+    print(f"min_confidence {threshold:.2f}; model written to {args.out}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
