@@ -82,6 +82,9 @@ class _Shaper:
             ways = self.ways(best)
             if ways is not None:
                 return ways
+        whole = self.section(best)
+        if whole is not None:
+            return whole
         block = doc.blocks[doc.units[best].block]
         has_list = any(
             doc.blocks[b].kind == "list" for b in scope_blocks(doc, doc.section_of(best))
@@ -91,6 +94,33 @@ class _Shaper:
             if listed is not None:
                 return listed
         return self.prose(best)
+
+    # ---- a whole section ----------------------------------------------------------------
+    def section(self, best: int) -> Shaped | None:
+        """The section the best unit is in, whole, when it fits in the budget: a page's
+        sections are written to be read as units, and a sentence next to the best one
+        often holds the fact (the date, the phone number). Its sub-sections come too,
+        under their headings: all of it must fit."""
+        doc = self.doc
+        section = doc.section_of(best)
+        pieces: list[Part] = []
+        for b in scope_blocks(doc, section):
+            block = doc.blocks[b]
+            under = doc.sections[block.section]
+            if (
+                under is not section
+                and under.heading
+                and not any(p.kind == "heading" and p.index == block.section for p in pieces)
+            ):
+                pieces.append(Part(block.section, "heading"))
+            pieces.extend(Part(u, self.kind(u)) for u in block.units)
+        own = [
+            p for p in pieces if p.kind != "heading" and doc.units[p.index].block in section.blocks
+        ]
+        for candidate in (pieces, own):
+            if sum(self.piece_length(p) for p in candidate) <= self.limit:
+                return Shaped(candidate, "section", candidate is not pieces)
+        return None
 
     # ---- running text ----------------------------------------------------------------
     def prose(self, best: int) -> Shaped:

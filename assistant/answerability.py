@@ -32,7 +32,7 @@ import numpy as np
 
 from assistant.answer_types import AnswerType, expected_types, gives
 from knowledge_base.lexical_index import tokenize
-from knowledge_base.terms import FUNCTION_WORDS, Rarity, content_terms
+from knowledge_base.terms import FILLER_WORDS, Rarity, content_terms
 
 if TYPE_CHECKING:
     from assistant.turns import TurnContext
@@ -199,7 +199,7 @@ def answer_signals(ctx: TurnContext, embedder: Embedder) -> dict[str, float]:
         question_cosine = float(np.max(retrieval.hit_vectors[own] @ retrieval.question_vector))
     context = follow_up_context(ctx)
     words = tokenize([f"{ctx.text} {context}"])[0]
-    terms = frozenset(snapshot.speller.correct([w for w in words if w not in FUNCTION_WORDS]))
+    terms = frozenset(snapshot.speller.correct([w for w in words if w not in FILLER_WORDS]))
     rarity = Rarity(snapshot.term_document_frequency, len(snapshot))
     page = snapshot.document_terms(doc_id)
     title = hits[own[0]].chunk.title if own else ""
@@ -237,7 +237,7 @@ def answer_signals(ctx: TurnContext, embedder: Embedder) -> dict[str, float]:
 
 def _pairs(terms: list[str]) -> frozenset[tuple[str, str]]:
     """Adjacent content terms, in order: the phrases a question names."""
-    content = [t for t in terms if t not in FUNCTION_WORDS]
+    content = [t for t in terms if t not in FILLER_WORDS]
     return frozenset(itertools.pairwise(content))
 
 

@@ -39,7 +39,7 @@ from knowledge_base.index_store import IndexSnapshot
 from knowledge_base.lexical_index import tokenize
 from knowledge_base.outline import Outline, document_from_chunks, outline
 from knowledge_base.retriever import RetrievalResult
-from knowledge_base.terms import FUNCTION_WORDS, Rarity
+from knowledge_base.terms import FILLER_WORDS, Rarity
 
 __all__ = [
     "UNIT_FEATURES",
@@ -491,7 +491,7 @@ def _bisect(starts: list[int], position: int) -> int:
 
 
 def _terms(text: str) -> frozenset[str]:
-    return frozenset(tokenize([text])[0]) - FUNCTION_WORDS
+    return frozenset(tokenize([text])[0]) - FILLER_WORDS
 
 
 def _share(terms: frozenset[str], found: frozenset[str], weight: Rarity) -> float:

@@ -45,6 +45,27 @@ FUNCTION_WORDS = frozenset(
 )
 
 
+# The words that make a sentence a question or a request, and nothing else. Matching a
+# question against a page's sentences keeps every other word: scikit-learn's list
+# above drops "due", "bill", "fire", "call", "first", "name", which are often exactly
+# what a citizen asks about (rarity weighting already discounts common words).
+FILLER_WORDS = frozenset(
+    Stemmer.Stemmer("english").stemWords(
+        """i me my mine myself we us our ours you your yours he him his she her hers they
+        them their its am is are was were be been being do does did doing have has had
+        having can could would should shall will may might must how what when where which
+        who whom whose why whether please hi hello thanks thank ok okay so just also very
+        really actually about any some anyone someone something want wanted need needs
+        tell know like would get got im ive id dont cant wont isnt""".split()
+    )
+)
+
+
+def question_terms(text: str) -> frozenset[str]:
+    """Stemmed terms of a question or a sentence, without filler (see FILLER_WORDS)."""
+    return frozenset(tokenize([text])[0]) - FILLER_WORDS
+
+
 @lru_cache(maxsize=4096)
 def content_terms(text: str) -> frozenset[str]:
     """Stemmed, lower-cased terms of ``text`` without stop or function words."""
