@@ -34,7 +34,7 @@ _WAY = re.compile(
     r"through|automatic|autopay|drop box|kiosk)\b|^(step \d+|first|second|third|then)\b",
     re.I,
 )
-_WAYS_PARENT = re.compile(r"\b(ways?|how to|options|steps)\b", re.I)
+_WAYS_PARENT = re.compile(r"\b(ways?|options)\b", re.I)
 _ITEM_COST = 3  # "- " and a line break
 _SENTENCE_COST = 1
 
@@ -114,12 +114,8 @@ class _Shaper:
             ):
                 pieces.append(Part(block.section, "heading"))
             pieces.extend(Part(u, self.kind(u)) for u in block.units)
-        own = [
-            p for p in pieces if p.kind != "heading" and doc.units[p.index].block in section.blocks
-        ]
-        for candidate in (pieces, own):
-            if sum(self.piece_length(p) for p in candidate) <= self.limit:
-                return Shaped(candidate, "section", candidate is not pieces)
+        if sum(self.piece_length(p) for p in pieces) <= self.limit:
+            return Shaped(pieces, "section", False)
         return None
 
     # ---- running text ----------------------------------------------------------------

@@ -47,7 +47,6 @@ __all__ = [
     "answer_signals",
     "follow_up_context",
     "load_answer_model",
-    "previous_answer",
 ]
 
 _CITATION_MARK = re.compile(r"\s\[\d+\]")
@@ -70,6 +69,8 @@ SIGNALS = (
     "phrase_coverage",  # share of the question's word pairs ("rent control", "death
     # certificate") that stand together in the page (1 when it has none)
     "phrase_count",  # log(1 + number of such pairs in the question)
+    "same_page",  # the conversation's last answer came from this page too
+    "turns",  # log(1 + earlier messages in the conversation)
     "asks_type",  # the question asks for a kind of answer (amount, time, place, ...)
     "gives_type",  # ... and the answer gives it
     "follow_up",  # the question leans on the conversation for its topic
@@ -227,12 +228,21 @@ def answer_signals(ctx: TurnContext, embedder: Embedder) -> dict[str, float]:
         "title_cosine": _title_cosine(embedder, title, retrieval, follow_up=bool(context)),
         "phrase_coverage": len(asked_pairs & page_pairs) / len(asked_pairs) if asked_pairs else 1.0,
         "phrase_count": math.log1p(len(asked_pairs)),
+        "same_page": float(doc_id in _last_answered_pages(ctx)),
+        "turns": math.log1p(len(ctx.history)),
         "asks_type": float(bool(kinds - {AnswerType.PROBLEM})),
         "gives_type": float(any(gives(k, answer.text) for k in kinds - {AnswerType.PROBLEM})),
         "follow_up": float(bool(context)),
         "unit_score": answer.signals.get("unit_score", 0.0),
         "question_words": math.log1p(len(terms)),
     }
+
+
+def _last_answered_pages(ctx: TurnContext) -> tuple[str, ...]:
+    for turn in reversed(ctx.history):
+        if turn.role == "assistant" and turn.status == "answered":
+            return turn.cited_docs
+    return ()
 
 
 def _pairs(terms: list[str]) -> frozenset[tuple[str, str]]:
@@ -277,11 +287,3 @@ def follow_up_context(ctx: TurnContext) -> str:
     if len(content_terms(ctx.text)) >= 2:
         return ""
     return " ".join(ctx.citizen_history[-1:])
-
-
-def previous_answer(ctx: TurnContext) -> str:
-    """The assistant's last message, when it was an answer (citation marks removed)."""
-    for turn in reversed(ctx.history):
-        if turn.role == "assistant":
-            return _CITATION_MARK.sub("", turn.text) if turn.status == "answered" else ""
-    return ""

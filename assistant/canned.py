@@ -55,6 +55,30 @@ SMS_OPTED_IN: Final = (
 HANDOFF_OFFER: Final = "Would you like to talk to a person about this?"
 
 
+# Said before the reply when personal data was taken out of the citizen's message.
+PERSONAL_DATA_REMOVED: Final = (
+    "For your safety I removed your {what} from your message: you never need to share "
+    "it here, and a caseworker will ask for what they need."
+)
+_PERSONAL_DATA_NAMES: Final = {
+    "ssn": "Social Security number",
+    "card_number": "card number",
+    "routing_number": "routing number",
+    "account_number": "account number",
+    "date_of_birth": "date of birth",
+    "phone": "phone number",
+    "email": "email address",
+    "street_address": "street address",
+}
+
+
+def privacy_note(kinds: list[str]) -> str:
+    """The note for the kinds of personal data redacted ("your phone number and email")."""
+    names = list(dict.fromkeys(_PERSONAL_DATA_NAMES.get(k, "personal details") for k in kinds))
+    what = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return render(PERSONAL_DATA_REMOVED, what=what)
+
+
 def render(template: str, **values: object) -> str:
     """Fill a template; unknown placeholders are an error caught by the tests."""
     return template.format(**values)

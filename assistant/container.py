@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.engine import Engine
 
 from assistant.answerability import AnswerabilityModel, load_answer_model
-from assistant.composer import ExtractiveComposer, UnitWeights
+from assistant.composer import ExtractiveComposer
 from assistant.events import InProcessEventBus
 from assistant.handoffs import HandoffQueue
 from assistant.intents import OFF_TOPIC_EXAMPLES
@@ -34,6 +34,7 @@ from assistant.stages import (
     Stage,
 )
 from assistant.store import ConversationStore, make_engine
+from assistant.unit_scoring import UnitWeights
 from knowledge_base.chunking import Chunker
 from knowledge_base.embeddings import Embedder, make_embedder
 from knowledge_base.index_store import IndexStore

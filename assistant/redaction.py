@@ -214,3 +214,39 @@ def redact(text: str) -> Redaction:
                 kinds.append(kind)
             text = new
     return Redaction(text=text, kinds=tuple(kinds))
+
+
+_PLACEHOLDER = re.compile(
+    r"\[(?:SSN|CARD NUMBER|ROUTING NUMBER|ACCOUNT NUMBER|DATE OF BIRTH|PHONE|"
+    r"EMAIL|ADDRESS)\]"
+)
+_CLAUSE_BREAK = re.compile(r"(?<=[.!?;,])\s+|\s+(?:and|but|so|also)\s+", re.I)
+# Words that only say what the personal data is ("my SSN is [SSN]").
+_ABOUT_THE_DATA = frozenset(
+    (  # noqa: SIM905 - a word list reads best as words
+        "my me i im i'm is was it its it's here this the a an number no num # phone cell "
+        "mobile email e-mail address ssn social security card account routing bank date of "
+        "birth dob born on at mine our your contact reach call text you can and or"
+    ).split()
+)
+
+
+def question_part(redacted: str) -> str:
+    """A redacted message without the clauses that only hand over personal data.
+
+    "my SSN is [SSN] and I need help with SNAP" asks about SNAP: the first clause would
+    only pull answers about Social Security numbers. A clause that says anything else
+    stays, placeholder and all; a message that is nothing but personal data stays whole.
+    """
+    if not _PLACEHOLDER.search(redacted):
+        return redacted
+    kept = []
+    for clause in _CLAUSE_BREAK.split(redacted):
+        if not _PLACEHOLDER.search(clause):
+            kept.append(clause)
+            continue
+        words = re.findall(r"[\w'#-]+", _PLACEHOLDER.sub(" ", clause).lower())
+        if len([w for w in words if w not in _ABOUT_THE_DATA]) >= 2:
+            kept.append(clause)
+    question = " ".join(c.strip() for c in kept if c.strip()).strip(" ,;")
+    return question or redacted

@@ -25,6 +25,7 @@ from assistant.turns import (
     InboundMessage,
     OutboundReply,
     PastTurn,
+    ReadMore,
     Status,
     TurnContext,
 )
@@ -133,10 +134,12 @@ class AssistantService:
         handoff_json = None
         if self.people is not None and ctx.handoff_reasons:
             handoff_json = self._bring_in_a_person(ctx, session_id)
+        if ctx.redactions and ctx.status is not Status.GUARDRAIL_CRISIS:
+            ctx.reply_text = canned.privacy_note(ctx.redactions) + "\n\n" + ctx.reply_text
         if self.store is not None:
             stored = self.store.add_turn(
                 session_id,
-                citizen_text=ctx.text,
+                citizen_text=ctx.said or ctx.text,
                 reply_text=ctx.reply_text,
                 status=str(ctx.status),
                 confidence=ctx.confidence,
@@ -166,6 +169,7 @@ class AssistantService:
             ",".join(ctx.handoff_reasons) or "-",
             {k: round(v, 2) for k, v in ctx.timings_ms.items()},
         )
+        answer = ctx.answer if ctx.status is Status.ANSWERED else None
         return OutboundReply(
             session_id=session_id,
             text=ctx.reply_text,
@@ -174,6 +178,9 @@ class AssistantService:
             confidence=ctx.confidence,
             handoff=handoff_json,
             timings_ms=ctx.timings_ms,
+            more=ReadMore.for_answer(ctx.citations[0].url, answer.section)
+            if answer is not None and answer.more and ctx.citations
+            else None,
         )
 
     def leave_callback(self, session_id: str, *, message: str, contact: str) -> HandoffView:
@@ -295,7 +302,7 @@ class AssistantService:
             channel=ctx.message.channel,
             reasons=reasons,
             priority=max(PRIORITY[Reason(r)] for r in reasons),
-            summary=_summary(ctx.history, ctx.text, reasons),
+            summary=_summary(ctx.history, ctx.said or ctx.text, reasons),
             team=self.people.team_for(ctx.history),
         )
         minutes = self.people.queue.minutes_per_case

@@ -17,10 +17,9 @@ from assistant.answerability import (
     Estimator,
     answer_signals,
     follow_up_context,
-    previous_answer,
 )
 from assistant.composer import Composer
-from assistant.redaction import redact
+from assistant.redaction import question_part, redact
 from assistant.turns import Route, Status, TurnContext
 from knowledge_base.documents import Chunk
 from knowledge_base.embeddings import Embedder
@@ -60,7 +59,8 @@ class InputGuardrails:
 
     def __call__(self, ctx: TurnContext) -> None:
         redaction = redact(ctx.text)
-        ctx.text = redaction.text
+        ctx.said = redaction.text
+        ctx.text = question_part(redaction.text)
         ctx.redactions = list(redaction.kinds)
         if intents.is_crisis(ctx.text):
             ctx.finish(Status.GUARDRAIL_CRISIS, self.replies(canned.CRISIS), confidence=1.0)
@@ -198,7 +198,6 @@ class Compose:
             question=ctx.text,
             retrieval=ctx.retrieval,
             context=follow_up_context(ctx),
-            previous=previous_answer(ctx),
         )
         if answer is None:
             ctx.finish(Status.UNANSWERABLE_NO_CONTENT, self.replies(canned.NO_CONTENT))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from knowledge_base.retriever import RetrievalQuery, RetrievalResult
 
@@ -106,7 +107,11 @@ class TurnContext:
     """What the stages of one turn read and write. A stage ends the turn by setting ``status``."""
 
     message: InboundMessage
+    # What the stages read: the message, redacted, without clauses that only hand over
+    # personal data ("my SSN is [SSN] and I need help with SNAP" asks about SNAP).
     text: str
+    # The message as the citizen said it, redacted: what is stored and shown to staff.
+    said: str = ""
     history: list[PastTurn] = field(default_factory=list)
     route: Route | None = None
     retrieval_query: RetrievalQuery | None = None
@@ -140,6 +145,30 @@ class TurnContext:
 
 
 @dataclass(frozen=True, slots=True)
+class ReadMore:
+    """A link to the whole section an answer quotes part of, on the official page.
+
+    The URL carries a text fragment (``#:~:text=Fees``), so browsers that support them
+    scroll to the section's heading; others open the page at its top.
+    """
+
+    url: str
+    section: str | None
+
+    @classmethod
+    def for_answer(cls, page_url: str | None, section: tuple[str, ...]) -> ReadMore | None:
+        if not page_url:
+            return None
+        heading = section[-1] if len(section) > 1 else None
+        if heading is None or "#" in page_url:
+            return cls(url=page_url, section=heading)
+        return cls(url=f"{page_url}#:~:text={quote(heading, safe='')}", section=heading)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"url": self.url, "section": self.section}
+
+
+@dataclass(frozen=True, slots=True)
 class OutboundReply:
     """What goes back to the channel."""
 
@@ -151,12 +180,18 @@ class OutboundReply:
     handoff: dict[str, Any] | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
     duplicate: bool = False  # the inbound message was delivered before; this is a replay
+    # The answer shows part of a section: where the citizen can read all of it.
+    more: ReadMore | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The ``POST /api/chat`` response body (and ``ask --json``)."""
         return {
             "session_id": self.session_id,
-            "reply": {"text": self.text, "citations": [c.to_json() for c in self.citations]},
+            "reply": {
+                "text": self.text,
+                "citations": [c.to_json() for c in self.citations],
+                "more": self.more.to_json() if self.more is not None else None,
+            },
             "status": str(self.status),
             "confidence": round(float(self.confidence), 4),
             "handoff": self.handoff,

@@ -93,16 +93,10 @@ class _RecordingComposer:
         self.inner = inner
         self.last: tuple[Outline, np.ndarray] | None = None
 
-    def compose(
-        self, *, question: str, retrieval: RetrievalResult, context: str = "", previous: str = ""
-    ) -> Any:
-        found = self.inner.unit_features(
-            question=question, retrieval=retrieval, context=context, previous=previous
-        )
-        self.last = (found[0], found[2]) if found is not None else None
-        return self.inner.compose(
-            question=question, retrieval=retrieval, context=context, previous=previous
-        )
+    def compose(self, *, question: str, retrieval: RetrievalResult, context: str = "") -> Any:
+        scored = self.inner.score(question=question, retrieval=retrieval, context=context)
+        self.last = (scored.outline, scored.features) if scored is not None else None
+        return self.inner.compose(question=question, retrieval=retrieval, context=context)
 
 
 class _Undecided:

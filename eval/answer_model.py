@@ -34,7 +34,13 @@ from eval.answer_data import Turn, collect
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "assistant" / "answer_model.json"
 DOC2DIAL = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets" / "doc2dial"
 THRESHOLD_SOURCES = ("doc2dial", "sample-kb")
-TREES = {"n_estimators": 150, "max_depth": 3, "learning_rate": 0.05, "subsample": 0.8}
+TREES = {
+    "n_estimators": 150,
+    "max_depth": 3,
+    "learning_rate": 0.05,
+    "subsample": 0.8,
+    "min_samples_leaf": 20,
+}
 
 
 def signal_matrix(turns: list[Turn]) -> np.ndarray:

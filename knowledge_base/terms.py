@@ -51,12 +51,14 @@ FUNCTION_WORDS = frozenset(
 # what a citizen asks about (rarity weighting already discounts common words).
 FILLER_WORDS = frozenset(
     Stemmer.Stemmer("english").stemWords(
-        """i me my mine myself we us our ours you your yours he him his she her hers they
-        them their its am is are was were be been being do does did doing have has had
-        having can could would should shall will may might must how what when where which
-        who whom whose why whether please hi hello thanks thank ok okay so just also very
-        really actually about any some anyone someone something want wanted need needs
-        tell know like would get got im ive id dont cant wont isnt""".split()
+        (  # noqa: SIM905 - a word list reads best as words
+            "i me my mine myself we us our ours you your yours he him his she her hers they "
+            "them their its am is are was were be been being do does did doing have has had "
+            "having can could would should shall will may might must how what when where "
+            "which who whom whose why whether please hi hello thanks thank ok okay so just "
+            "also very really actually about any some anyone someone something want wanted "
+            "need needs tell know like get got im ive id dont cant wont isnt"
+        ).split()
     )
 )
 

@@ -39,9 +39,21 @@ class CitationOut(BaseModel):
     snippet: str
 
 
+class MoreOut(BaseModel):
+    url: str = Field(description="The official page, at the section the answer quotes from.")
+    section: str | None = Field(description="That section's heading (none: the page's opening).")
+
+
 class ReplyOut(BaseModel):
-    text: str
+    text: str = Field(
+        description="The answer: sentences quoted from the sources, list items on their own "
+        "lines starting with '- ', a line ending in ':' labelling the items under it, and "
+        "[n] after each group naming its citation."
+    )
     citations: list[CitationOut]
+    more: MoreOut | None = Field(
+        None, description="Set when the answer shows only part of a section: read the rest."
+    )
 
 
 class HandoffOut(BaseModel):

@@ -1,0 +1,206 @@
+"""How well each sentence or list item of a page answers a question.
+
+Every unit of the page's outline gets a handful of features and one score, a weighted
+sum (the weights are in ``assistant/answer_model.json``). What counts, measured on the
+dev questions:
+
+- the question's words in the unit, weighted by how rare they are in the knowledge
+  base and, above all, by how rare they are *within this page* (on the licence page
+  "license" says nothing about which section answers; "late" does);
+- the question's words in the headings the unit sits under;
+- for a follow-up, the words of the message it follows;
+- how the unit's passage was ranked by retrieval, and its cosine to the question;
+- whether the unit looks like the kind of answer asked for ("how much" → an amount)
+  and sits under a heading where such answers usually are ("Fees");
+- a generic "Get help" section counts against, unless the question asks how to reach
+  someone; longer units, first sentences of a section and list items a little for.
+
+Sentence vectors were tried and left out: scored this way they moved the unit chosen
+by less than run-to-run noise on dev, and embedding every sentence cost ingestion a
+third of its time.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.answer_shapes import first_unit
+from assistant.answer_types import AnswerType, expected_types, gives, heading_suits
+from knowledge_base.documents import Chunk
+from knowledge_base.index_store import IndexSnapshot
+from knowledge_base.lexical_index import tokenize
+from knowledge_base.outline import Outline, document_from_chunks, outline
+from knowledge_base.retriever import RetrievalResult
+from knowledge_base.terms import FILLER_WORDS, Rarity
+
+__all__ = ["UNIT_FEATURES", "PageOutlines", "ScoredPage", "UnitWeights", "score_units"]
+
+UNIT_FEATURES = (
+    "question_words",  # rarity-weighted share of the question's words in the unit
+    "heading_words",  # ... in the headings the unit sits under (below the title)
+    "local_words",  # ... in the unit and its headings, weighted by rarity within the page
+    "context_words",  # ... of the conversation's words (follow-ups), in the unit
+    "passage_rank",  # 1 / (1 + rank) of the unit's passage among the retrieved ones
+    "passage_cosine",  # the passage's cosine to the (contextual) question vector
+    "gives_type",  # the unit looks like the kind of answer asked for
+    "heading_type",  # the unit's heading is where that kind of answer usually is
+    "help_section",  # a generic "Get help" section, for a question not asking for contact
+    "length",  # characters, up to 300, over 300
+    "section_lead",  # the first sentence of its section
+    "list_item",  # a list item or the sentence introducing a list
+)
+
+
+@dataclass(frozen=True, slots=True)
+class UnitWeights:
+    """One weight per feature of :data:`UNIT_FEATURES`."""
+
+    weights: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.weights) != len(UNIT_FEATURES):
+            raise ValueError(f"expected {len(UNIT_FEATURES)} unit weights")
+        if not all(math.isfinite(w) for w in self.weights):
+            raise ValueError("unit weights must be finite numbers")
+
+    @classmethod
+    def from_mapping(cls, values: dict[str, float]) -> UnitWeights:
+        missing = [name for name in UNIT_FEATURES if name not in values]
+        if missing:
+            raise ValueError(f"unit weights missing: {', '.join(missing)}")
+        return cls(tuple(float(values[name]) for name in UNIT_FEATURES))
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredPage:
+    """Every unit of one page with its features and score."""
+
+    outline: Outline
+    chunks: list[Chunk]  # the page's passages, in order
+    rows: list[int]  # their rows in the index version
+    unit_chunk: list[int]  # unit -> index into ``chunks``
+    features: np.ndarray  # units x features
+    scores: np.ndarray
+
+    def chunk_at(self, position: int) -> int:
+        """Index of the passage holding character ``position`` of the page."""
+        starts = [c.start for c in self.chunks]
+        lo, hi = 0, len(starts)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if starts[mid] <= position:
+                lo = mid + 1
+            else:
+                hi = mid
+        return max(lo - 1, 0)
+
+
+class PageOutlines:
+    """Outlines of recently answered pages, rebuilt from their passages in the index
+    version (never from a full copy of every document held in memory)."""
+
+    def __init__(self, size: int = 512) -> None:
+        self._cache: OrderedDict[tuple[str, str], tuple[Outline, list[Chunk], list[int]]] = (
+            OrderedDict()
+        )
+        self._size = size
+        self._lock = threading.Lock()  # turns of different conversations run at once
+
+    def get(self, snapshot: IndexSnapshot, doc_id: str) -> tuple[Outline, list[Chunk], list[int]]:
+        key = (snapshot.version, doc_id)
+        with self._lock:
+            cached = self._cache.get(key)
+            if cached is not None:
+                self._cache.move_to_end(key)
+                return cached
+        rows = sorted(
+            (int(r) for r in snapshot.rows_by_doc[doc_id]), key=lambda r: snapshot.chunks[r].start
+        )
+        chunks = [snapshot.chunks[r] for r in rows]
+        built = (outline(document_from_chunks(chunks)), chunks, rows)
+        with self._lock:
+            self._cache[key] = built
+            while len(self._cache) > self._size:
+                self._cache.popitem(last=False)
+        return built
+
+
+def score_units(
+    page: tuple[Outline, list[Chunk], list[int]],
+    *,
+    question: str,
+    context: str,
+    retrieval: RetrievalResult,
+    snapshot: IndexSnapshot,
+    weights: UnitWeights,
+) -> ScoredPage | None:
+    """Features and scores of every unit of ``page`` for ``question``."""
+    doc, chunks, rows = page
+    if not doc.units:
+        return None
+    scored = ScoredPage(doc, chunks, rows, [], np.empty(0), np.empty(0))
+    unit_chunk = [scored.chunk_at(u.start) for u in doc.units]
+    hit_rank = {h.row: i for i, h in enumerate(retrieval.hits)}
+    vector = retrieval.query_vector
+    passage_cos = (
+        np.asarray(snapshot.vectors[rows], dtype=np.float32) @ vector
+        if vector is not None
+        else np.zeros(len(rows), dtype=np.float32)
+    )
+    rarity = Rarity(snapshot.term_document_frequency, len(snapshot))
+    asked = frozenset(snapshot.speller.correct(sorted(_terms(question))))
+    around = frozenset(snapshot.speller.correct(sorted(_terms(context)))) - asked
+    kinds = expected_types(question)
+    asks_contact = AnswerType.CONTACT in kinds
+    unit_terms = [frozenset(t) for t in tokenize([doc.unit_text(i) for i in range(len(doc.units))])]
+    heading_terms = [_terms(" ".join(s.path[1:])) for s in doc.sections]
+    with_headings = [
+        unit_terms[i] | heading_terms[doc.blocks[u.block].section] for i, u in enumerate(doc.units)
+    ]
+    local = _local_rarity(asked, with_headings)
+    leads = {u for u in (first_unit(doc, s) for s in doc.sections) if u is not None}
+    features = np.zeros((len(doc.units), len(UNIT_FEATURES)), dtype=np.float32)
+    for i, unit in enumerate(doc.units):
+        text = doc.unit_text(i)
+        section_index = doc.blocks[unit.block].section
+        section = doc.sections[section_index]
+        headings = " ".join(section.path[1:])
+        c = unit_chunk[i]
+        rank = hit_rank.get(rows[c])
+        features[i] = (
+            rarity.share(asked, unit_terms[i]),
+            rarity.share(asked, heading_terms[section_index]),
+            _local_share(asked, with_headings[i], local),
+            rarity.share(around, unit_terms[i]),
+            1.0 / (1 + rank) if rank is not None else 0.0,
+            float(passage_cos[c]),
+            float(any(gives(k, text) for k in kinds)),
+            float(any(heading_suits(k, headings) for k in kinds)),
+            float(heading_suits(AnswerType.CONTACT, section.heading) and not asks_contact),
+            min(len(text), 300) / 300,
+            float(i in leads),
+            float(unit.kind != "sentence"),
+        )
+    scores = features @ np.asarray(weights.weights, dtype=np.float32)
+    return ScoredPage(doc, chunks, rows, unit_chunk, features, scores)
+
+
+def _terms(text: str) -> frozenset[str]:
+    return frozenset(tokenize([text])[0]) - FILLER_WORDS if text else frozenset()
+
+
+def _local_rarity(terms: frozenset[str], units: list[frozenset[str]]) -> dict[str, float]:
+    """Each term's rarity among the page's units: a word in every section ("license" on
+    the licence page) says nothing about which section answers."""
+    n = len(units)
+    return {t: math.log((n + 1) / (sum(t in u for u in units) + 0.5)) for t in terms}
+
+
+def _local_share(terms: frozenset[str], found: frozenset[str], weight: dict[str, float]) -> float:
+    total = sum(weight[t] for t in terms)
+    return sum(weight[t] for t in terms & found) / total if total > 0 else 0.0
