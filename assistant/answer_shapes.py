@@ -205,7 +205,7 @@ class _Shaper:
         more = False
         shown = 0
         for way in ways:
-            first = first_unit(doc, doc.sections[way])
+            first = first_sentence(doc, doc.sections[way])
             if first is None:
                 continue
             extra = len(doc.sections[way].heading) + self.length(first) + 2 + _ITEM_COST
@@ -326,6 +326,16 @@ def scope_blocks(doc: Outline, section: Section) -> list[int]:
         ):
             blocks.extend(s.blocks)
     return blocks
+
+
+def first_sentence(doc: Outline, section: Section) -> int | None:
+    """The section's first unit that reads alone: not a list's lead ("... if all of these
+    are true:") nor an item."""
+    for b in section.blocks:
+        for u in doc.blocks[b].units:
+            if doc.units[u].kind == "sentence":
+                return u
+    return first_unit(doc, section)
 
 
 def first_unit(doc: Outline, section: Section) -> int | None:

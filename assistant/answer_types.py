@@ -199,22 +199,22 @@ _AGE = re.compile(
     re.I,
 )
 _NUMBER = re.compile(r"\b(\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?\b")
+_N = r"(\d{1,3}(?:,\d{3})+|\d+)"
 _RANGE = re.compile(
-    r"\b(?:aged?\s+)?(\d{1,3})\s*(?:to|-|–|through)\s*(\d{1,3})\b"
-    r"|\b(?:aged?\s+)?(\d{1,3})\s*(?:and over|or over|or older|and older|\+)"
-    r"|\b(?:under|younger than|below)\s+(?:age\s+)?(\d{1,3})\b",
+    rf"\b(?:aged?\s+)?{_N}\s*(?:to|-|–|through)\s*{_N}\b"
+    rf"|\b(?:aged?\s+)?{_N}\s*(?:[a-z]+\s+)?(?:and over|or over|or older|and older|or more|\+)"
+    rf"|\b(?:under|younger than|below|less than)\s+(?:age\s+)?{_N}\b"
+    rf"|\b{_N}\s*(?:[a-z]+\s+)?(?:or less|or fewer|or under)\b",
     re.I,
 )
-_WORDS = re.compile(r"[a-z]+")
 
 
 @dataclass(frozen=True, slots=True)
 class Situation:
-    """What the citizen said about themselves: an age, other numbers, telling words."""
+    """What the citizen said about themselves: an age, and the other numbers they gave."""
 
     age: int | None
     numbers: tuple[float, ...]
-    words: frozenset[str]
 
     def __bool__(self) -> bool:
         return self.age is not None or bool(self.numbers)
@@ -222,17 +222,21 @@ class Situation:
     def fits(self, text: str) -> bool:
         """Whether a fee or rule line is the one for this situation.
 
-        "Drivers aged 65 to 79 pay $21" fits a 70-year-old; "aged 80 and over" does
-        not. A line that names no range fits when it names one of the citizen's numbers.
+        "Drivers aged 65 to 79 pay $21" fits a 70-year-old, "aged 80 and over" does
+        not; "weighing 4,001 to 6,000 pounds" fits a 5,000-pound pickup. A line naming
+        no range fits when it names one of the citizen's numbers.
         """
-        if self.age is not None:
-            for match in _RANGE.finditer(text):
-                low, high, over, under = match.groups()
-                if low and high and int(low) <= self.age <= int(high):
+        values = ([self.age] if self.age is not None else []) + list(self.numbers)
+        for match in _RANGE.finditer(text):
+            low, high, over, under, at_most = (
+                float(g.replace(",", "")) if g else None for g in match.groups()
+            )
+            for v in values:
+                if low is not None and high is not None and low <= v <= high:
                     return True
-                if over and self.age >= int(over):
+                if (over is not None and v >= over) or (under is not None and v < under):
                     return True
-                if under and self.age < int(under):
+                if at_most is not None and v <= at_most:
                     return True
         mentioned = {float(n.replace(",", "")) for n in _NUMBER.findall(text)}
         return any(n in mentioned for n in self.numbers)
@@ -252,7 +256,7 @@ def situation(question: str) -> Situation:
         for n in _NUMBER.findall(question)
         if age is None or float(n.replace(",", "")) != age
     )
-    return Situation(age=age, numbers=numbers, words=frozenset(_WORDS.findall(question.lower())))
+    return Situation(age=age, numbers=numbers)
 
 
 _PART_BREAK = re.compile(

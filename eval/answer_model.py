@@ -6,12 +6,11 @@
 Every turn of ``eval.answer_data`` (doc2dial, doc2dial without the gold page, the
 bundled knowledge base's questions, and those asked without their page) runs through
 the product's pipeline with the current composer. The model learns, from the turns of
-the ``dev`` parts, whether an answer comes from a right page; the threshold is the one
-that answers best on the two real question sets' dev parts (doc2dial dialogues and the
-bundled set: right answers minus wrong ones, each set counting equally). The
-page-removed sets teach the model what a near miss looks like but do not choose the
-threshold: some of their questions are still answered by a sibling page, which would
-push the threshold up for no real gain.
+the ``dev`` parts, whether an answer comes from a right page; the threshold is the
+lowest at which the two real question sets' dev parts meet the product's aims (see
+``choose_threshold``). The page-removed sets teach the model what a near miss looks
+like but do not choose the threshold: some of their questions are still answered by a
+sibling page.
 
 The ``heldout`` parts are scored once, at the end, and written to the report; nothing
 is chosen by them.
@@ -33,7 +32,9 @@ from eval.answer_data import Turn, collect
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "assistant" / "answer_model.json"
 DOC2DIAL = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets" / "doc2dial"
-THRESHOLD_SOURCES = ("doc2dial", "sample-kb")
+# The aims of issue #20, met on the dev parts (the held-out parts say how far they hold).
+AIM_PRECISION = 0.80
+AIM_REFUSED = 0.90
 TREES = {
     "n_estimators": 150,
     "max_depth": 3,
@@ -101,20 +102,32 @@ def answered(turn: Turn, threshold: float) -> bool:
 
 
 def choose_threshold(turns: list[Turn]) -> float:
-    """The threshold (steps of 0.01) that maximises right − wrong answers per question,
-    averaged over the real question sets' dev parts."""
-    best, best_utility = 0.5, -np.inf
-    for step in range(5, 96):
-        threshold = step / 100
-        utility = 0.0
-        for source in THRESHOLD_SOURCES:
-            asked = [t for t in turns if t.source == source and t.split == "dev"]
+    """The lowest threshold (steps of 0.01) at which the dev parts meet the product's
+    aims: doc2dial answers from the right page at least ``AIM_PRECISION`` of the time,
+    and the bundled set's unanswerable questions are refused at least ``AIM_REFUSED`` of
+    the time. Lowest, because every step up refuses some citizens a right answer. If no
+    threshold meets both, the one that maximises right − wrong answers per question,
+    averaged over the two sets."""
+    steps = [step / 100 for step in range(5, 96)]
+    dialogues = [t for t in turns if t.source == "doc2dial" and t.split == "dev"]
+    bundled = [t for t in turns if t.source == "sample-kb" and t.split == "dev"]
+    unanswerable = [t for t in bundled if not t.answerable]
+    for threshold in steps:
+        kept = [t for t in dialogues if answered(t, threshold)]
+        precision = sum(t.right for t in kept) / max(len(kept), 1)
+        refused = sum(not answered(t, threshold) for t in unanswerable) / max(len(unanswerable), 1)
+        if kept and precision >= AIM_PRECISION and refused >= AIM_REFUSED:
+            return threshold
+
+    def utility(threshold: float) -> float:
+        total = 0.0
+        for asked in (dialogues, bundled):
             kept = [t for t in asked if answered(t, threshold)]
             right = sum(t.right for t in kept)
-            utility += (right - (len(kept) - right)) / max(len(asked), 1)
-        if utility > best_utility + 1e-9:
-            best, best_utility = threshold, utility
-    return best
+            total += (right - (len(kept) - right)) / max(len(asked), 1)
+        return total
+
+    return max(steps, key=utility)
 
 
 def summary(turns: list[Turn], threshold: float) -> dict[str, dict[str, Any]]:

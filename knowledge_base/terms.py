@@ -57,7 +57,7 @@ FILLER_WORDS = frozenset(
             "having can could would should shall will may might must how what when where "
             "which who whom whose why whether please hi hello thanks thank ok okay so just "
             "also very really actually about any some anyone someone something want wanted "
-            "need needs tell know like get got im ive id dont cant wont isnt"
+            "need needs tell know like get got help im ive id dont cant wont isnt"
         ).split()
     )
 )
