@@ -282,8 +282,16 @@ def _title_cosine(
 
 
 def follow_up_context(ctx: TurnContext) -> str:
-    """The citizen's previous message, for a question with too few words of its own to
-    name a topic ("how much does it cost?"); empty otherwise."""
+    """For a question with too few words of its own to name a topic ("how much does it
+    cost?"), the question the last answer answered, else the citizen's latest message
+    that names a topic ("great, thanks" to a caseworker does not); empty otherwise."""
     if len(content_terms(ctx.text)) >= 2:
         return ""
-    return " ".join(ctx.citizen_history[-1:])
+    history = ctx.history
+    for i in range(len(history) - 1, 0, -1):
+        if history[i].status == "answered" and history[i - 1].role == "citizen":
+            return history[i - 1].text
+    for text in reversed(ctx.citizen_history):
+        if len(content_terms(text)) >= 2:
+            return text
+    return ""

@@ -71,8 +71,10 @@ class InputGuardrails:
 class Contextualise:
     """The recent conversation goes with the question into retrieval.
 
-    Citizen messages and the assistant's own answers both count (an answer quotes the
-    source the conversation is about); canned replies carry no topic and are skipped.
+    Citizen messages, the assistant's own answers and a caseworker's replies all count
+    (an answer quotes the source the conversation is about, and a conversation a
+    caseworker resolved goes on where they left it); canned replies carry no topic and
+    are skipped.
     An answer's stored vector stands in for its text only when ``vector_model`` (the
     running embedder's name) made it: a vector from before a model switch lives in
     another space, so that answer is embedded again from its text (as every answer is
@@ -86,7 +88,11 @@ class Contextualise:
         self.vector_model = vector_model
 
     def __call__(self, ctx: TurnContext) -> None:
-        turns = [t for t in ctx.history if t.role == "citizen" or t.status == Status.ANSWERED]
+        turns = [
+            t
+            for t in ctx.history
+            if t.role in ("citizen", "caseworker") or t.status == Status.ANSWERED
+        ]
         turns = turns[-self.turns :] if self.turns else []
         answered = [t for t in ctx.history if t.status == Status.ANSWERED]
         ctx.retrieval_query = RetrievalQuery(

@@ -94,8 +94,57 @@ def test_the_report_and_charts_are_written(report_dir: Path) -> None:
 def test_answers_json_has_the_measures_and_a_threshold(report_dir: Path) -> None:
     data = json.loads((report_dir / "answers.json").read_text("utf-8"))
     assert data["questions"] == 10
-    for value in data["summary"].values():
-        assert 0.0 <= value <= 1.0
-    assert 0.0 <= data["suggested_min_confidence"] <= 1.0
+    summary = data["summary"]
+    for measure in (
+        "answered_share",
+        "recall_answered",
+        "f1_answered",
+        "f1_all",
+        "citation_accuracy",
+    ):
+        assert 0.0 <= summary[measure] <= 1.0
+    # Recall counts the gold span's words in the answer; F1 also charges the others.
+    if summary["answered_share"]:
+        assert summary["recall_answered"] >= summary["f1_answered"] / 2
+        assert summary["median_words"] > 0
+    assert set(data["halves"]) == {"A", "B"}
+    assert sum(h["questions"] for h in data["halves"].values()) == 10
+    assert 0.0 <= data["min_confidence"] <= 1.0
     assert sum(b["count"] for b in data["curve"]) <= 10
     assert sum(data["statuses"].values()) == 10
+
+
+def test_answers_on_the_bundled_knowledge_base_by_split(tmp_path: Path) -> None:
+    """Without --corpus: the bundled pages and their own question set, a few questions."""
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text(
+        "\n".join(
+            json.dumps(q)
+            for q in (
+                {
+                    "id": "t1",
+                    "question": "How much does a dog license cost?",
+                    "kind": "answerable",
+                    "doc_ids": ["license-your-dog-or-cat"],
+                    "facts": [["$15"]],
+                    "split": "dev",
+                },
+                {
+                    "id": "t2",
+                    "question": "What is the capital of France?",
+                    "kind": "off_topic",
+                    "split": "heldout",
+                },
+            )
+        ),
+        encoding="utf-8",
+    )
+    report = tmp_path / "report"
+    result = CliRunner().invoke(
+        eval_app, ["answers", "--questions", str(questions), "--report", str(report)]
+    )
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    data = json.loads((report / "answers_bundled.json").read_text("utf-8"))
+    assert data["splits"]["dev"]["useful"] == 1.0  # answered, right page, "$15" in it
+    assert data["splits"]["heldout"]["refused_unanswerable"] == 1.0
+    assert "## Answers on the bundled knowledge base" in (report / "report.md").read_text("utf-8")

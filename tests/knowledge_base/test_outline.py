@@ -60,7 +60,7 @@ def test_sections_blocks_and_units_follow_the_page() -> None:
         ("sentence", "If it expired more than 60 days ago, you pay a $15 late fee."),
     ]
     # Headings are never units: they answer nothing on their own.
-    assert all("Fees" != text for _, text in units)
+    assert all(text != "Fees" for _, text in units)
     lead_block = doc.blocks[doc.units[2].block]
     assert lead_block.kind == "list" and list(lead_block.units) == [2, 3, 4]
 

@@ -1,0 +1,181 @@
+"""What a citizen reads: the steps, the list, the fee that applies — or an honest refusal.
+
+Real model, real index of the bundled knowledge base, real answer model; each test asks
+as a citizen would and checks what they would notice.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from assistant.container import Container
+from assistant.turns import InboundMessage, OutboundReply, PastTurn, Status, TurnContext
+
+ITEM = re.compile(r"^- ", re.MULTILINE)
+
+
+def ask(container: Container, *messages: str) -> list[OutboundReply]:
+    """The messages in one conversation (nothing stored: ``ask`` on the command line)."""
+    service = container.ephemeral_assistant()
+    history: list[PastTurn] = []
+    replies = []
+    for message in messages:
+        reply = service.handle(InboundMessage("web", message), history=list(history))
+        replies.append(reply)
+        history += [
+            PastTurn(role="citizen", text=message),
+            PastTurn(
+                role="assistant",
+                text=reply.text,
+                status=str(reply.status),
+                cited_docs=tuple(c.doc_id for c in reply.citations),
+            ),
+        ]
+    return replies
+
+
+def plain(text: str) -> str:
+    return re.sub(r"\s*\[\d+\]", "", text)
+
+
+def test_how_to_renew_gives_the_ways_and_who_may_use_them(shared_container: Container) -> None:
+    (reply,) = ask(shared_container, "How do I renew my driver's license?")
+    assert reply.status is Status.ANSWERED
+    assert reply.citations[0].doc_id == "renew-drivers-license"
+    text = plain(reply.text).lower()
+    assert "online" in text and "in person" in text
+
+
+def test_a_documents_question_gets_the_list_not_a_sentence_about_it(
+    shared_container: Container,
+) -> None:
+    (reply,) = ask(shared_container, "What documents do I need for a REAL ID?")
+    assert reply.status is Status.ANSWERED
+    assert reply.citations[0].doc_id == "get-a-real-id"
+    assert len(ITEM.findall(reply.text)) >= 3
+    assert "birth certificate" in reply.text and "Social Security card" in reply.text
+    assert len(reply.text) <= shared_container.settings.answer_max_chars + 40  # + markers
+
+
+def test_a_fee_follow_up_gets_every_tier_and_the_same_answer_when_asked_again(
+    shared_container: Container,
+) -> None:
+    _, cost, again = ask(
+        shared_container,
+        "How do I renew my driver's license?",
+        "how much does it cost?",
+        "how much does it cost?",
+    )
+    assert cost.status is Status.ANSWERED
+    assert cost.citations[0].doc_id == "renew-drivers-license"
+    for fee in ("$42", "$21", "$12"):
+        assert fee in cost.text
+    assert again.text == cost.text
+
+
+def test_the_fee_line_for_the_citizens_age_comes_first(shared_container: Container) -> None:
+    (reply,) = ask(shared_container, "I'm 70, how much is a license renewal?")
+    assert reply.status is Status.ANSWERED
+    first_item = ITEM.split(reply.text)[1]
+    assert "$21" in first_item and "65 to 79" in first_item
+
+
+def test_a_problem_statement_gets_what_to_do_about_it(shared_container: Container) -> None:
+    (reply,) = ask(shared_container, "There's a pothole on Elm Street")
+    assert reply.status is Status.ANSWERED
+    assert reply.citations[0].doc_id == "report-a-pothole"
+    assert "311" in reply.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["How do I get a passport?", "How do I get a gun permit?", "How do I register my boat?"],
+)
+def test_services_close_to_covered_ones_are_not_answered_from_a_nearby_page(
+    shared_container: Container, question: str
+) -> None:
+    (reply,) = ask(shared_container, question)
+    assert reply.status is Status.UNANSWERABLE_LOW_CONFIDENCE
+    assert not reply.citations
+    assert "311" in reply.text  # a person is offered instead
+
+
+def test_personal_data_is_removed_and_the_question_in_it_still_answered(
+    shared_container: Container,
+) -> None:
+    (reply,) = ask(shared_container, "my SSN is 123-45-6789, how do I apply for SNAP?")
+    assert "123-45-6789" not in reply.text
+    assert reply.text.startswith("For your safety I removed your Social Security number")
+    assert reply.status is Status.ANSWERED
+    assert reply.citations[0].doc_id == "apply-for-food-assistance-snap"
+
+
+def test_a_message_asking_two_things_gets_both(shared_container: Container) -> None:
+    (reply,) = ask(
+        shared_container, "How much is a street vendor license and when do I have to renew it?"
+    )
+    assert reply.status is Status.ANSWERED
+    assert "$200" in reply.text
+    assert "December" in reply.text
+
+
+def test_every_piece_of_an_answer_is_quoted_from_the_passage_it_cites(
+    shared_container: Container,
+) -> None:
+    snapshot = shared_container.index_store.snapshot()
+    assert snapshot is not None
+    texts = {c.chunk_id: c for c in snapshot.chunks}
+    for question in (
+        "What documents do I need for a REAL ID?",
+        "How can I pay my water bill?",
+        "When is property tax due?",
+        "How much does a dog license cost?",
+    ):
+        ctx = TurnContext(message=InboundMessage("web", question), text=question)
+        shared_container.pipeline.run(ctx)
+        assert ctx.status is Status.ANSWERED and ctx.answer is not None, question
+        cited = {c.n: c for c in ctx.citations}
+        for piece in ctx.answer.sentences:
+            chunk = texts[piece.chunk_id]
+            assert cited[piece.citation_n].doc_id == chunk.doc_id
+            if piece.kind in ("heading", "way"):
+                assert piece.text in chunk.section_path
+            else:
+                assert piece.text.rstrip("…") in chunk.text
+            # ... and the citizen reads it, verbatim.
+            assert piece.text in ctx.reply_text
+
+
+def test_a_follow_up_after_a_caseworker_resolved_the_conversation_is_read_with_it(
+    container: Container,
+) -> None:
+    from assistant.staff import Role
+
+    people = Container(container.settings.model_copy(update={"staff_hours": "always"}))
+    people.__dict__["embedder"] = container.embedder
+    sam = people.staff.create(
+        username="sam", password="a long enough password", role=Role.CASEWORKER
+    )
+    assert people.staff.sign_in("sam", "a long enough password") is not None  # online
+
+    def say(text: str, session: str | None) -> OutboundReply:
+        return people.assistant.handle(InboundMessage("web", text), session_id=session)
+
+    first = say("How do I renew my driver's license?", None)
+    session = first.session_id
+    assert say("I want to talk to a person", session).status is Status.HANDOFF_REQUESTED
+    handoff = people.handoffs.open_for(session)
+    assert handoff is not None
+    people.handoffs.claim(handoff.id, sam)
+    people.handoffs.reply(handoff.id, sam, "Hi, this is Sam. How can I help?")
+    assert say("I renew next month, can I do it online?", session).status is Status.HANDOFF_ACTIVE
+    people.handoffs.reply(handoff.id, sam, "Yes, if you are under 80 you can renew online.")
+    say("great thanks", session)
+    people.handoffs.resolve(handoff.id, sam)
+
+    cost = say("how much does it cost?", session)
+    assert cost.status is Status.ANSWERED
+    assert cost.citations[0].doc_id == "renew-drivers-license"
+    assert "$42" in cost.text
