@@ -26,6 +26,13 @@ LOW_CONFIDENCE: Final = (
     "Sorry, I'm not sure I have the right information to answer that. You could try "
     "asking in a different way, or to talk to a person, {contact}."
 )
+# After an answer the assistant is not sure covers the whole question.
+MAYBE_NOT_COMPLETE: Final = "If this doesn't answer your question, a person can help: {contact}."
+# After an answer to one part of a message that asked two things; {asked} is the part
+# it found nothing for, in quotes.
+PART_NOT_COVERED: Final = (
+    "I couldn't find an answer to {asked} in our information. A person can help: {contact}."
+)
 CRISIS: Final = "{emergency} You can also talk to a person here: {contact}."
 ABUSE: Final = (
     "I'm here to help with services from {agency}. Please keep the conversation "

@@ -24,7 +24,7 @@ except, for a follow-up, the words of the message it follows.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 import numpy as np
@@ -36,6 +36,7 @@ from assistant.unit_scoring import UNIT_FEATURES, PageOutlines, ScoredPage, Unit
 from knowledge_base.embeddings import Embedder
 from knowledge_base.index_store import IndexSnapshot
 from knowledge_base.retriever import RetrievalResult
+from knowledge_base.terms import Rarity, content_terms, question_terms
 
 __all__ = [
     "AnswerSentence",
@@ -72,6 +73,8 @@ class ComposedAnswer:
     section: tuple[str, ...] = ()  # heading path of the section answered from
     shape: str = "prose"  # see ``assistant.answer_shapes.Shaped.shape``; "parts" for several
     more: bool = False  # the section holds more than the answer shows
+    # Parts of a message that asked several things which the answer does not cover.
+    uncovered: tuple[str, ...] = ()
     # How well the answer fits the question (read by the answerability stage).
     signals: dict[str, float] = field(default_factory=dict)
 
@@ -117,6 +120,7 @@ class ExtractiveComposer:
         parts: list[Part] = []
         shapes: list[str] = []
         more = False
+        uncovered: list[str] = []
         first: ScoredPage | None = None
         for i, part in enumerate(asked):
             # A later part ("when do I renew it?") takes its topic from the first one.
@@ -138,12 +142,16 @@ class ExtractiveComposer:
             )
             shapes.append(shaped.shape)
             more = more or shaped.more
+            if share > 1 and not _covers(part, scored, shaped.parts, snapshot):
+                uncovered.append(part)
+                continue
             parts.extend(p for p in shaped.parts if p not in parts)
         if first is None or not parts:
             return None
-        return self._assemble(
+        answer = self._assemble(
             first, parts, snapshot, shape=shapes[0] if share == 1 else "parts", more=more
         )
+        return replace(answer, uncovered=tuple(uncovered)) if uncovered else answer
 
     def score(
         self, *, question: str, retrieval: RetrievalResult, context: str = ""
@@ -254,6 +262,28 @@ def render(sentences: Sequence[AnswerSentence]) -> str:
         else:
             lines[-1] = f"{last} {sentence.text}{mark}"
     return "\n".join(lines)
+
+
+def _covers(asked: str, scored: ScoredPage, parts: Sequence[Part], snapshot: IndexSnapshot) -> bool:
+    """Whether what was picked for one part of a message names the most specific thing
+    that part asks about (its rarest word): "can I pay with bitcoin?" is not answered
+    by the page's ways to pay, whatever was quoted for it."""
+    terms = content_terms(asked)  # "how much" names no thing: topic words only
+    if not terms:
+        return True
+    terms = frozenset(snapshot.speller.correct(sorted(terms)))
+    rarity = Rarity(snapshot.term_document_frequency, len(snapshot))
+    rarest = max(terms, key=lambda t: (rarity(t), t))
+    doc = scored.outline
+    texts = []
+    for part in parts:
+        if part.kind in ("heading", "way"):
+            texts.append(" ".join(doc.sections[part.index].path))
+        else:
+            texts.append(
+                doc.unit_text(part.index) + " " + " ".join(doc.section_of(part.index).path)
+            )
+    return rarest in question_terms(" ".join(texts))
 
 
 def _truncate(text: str, limit: int) -> str:

@@ -196,6 +196,13 @@ class Settings(BaseSettings):
         "does not know; empty: the threshold chosen with the answer model "
         "(`python -m eval.answer_model`).",
     )
+    answer_caveat_below: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Estimated chance of a right answer below which an answer ends with a "
+        "note that it may not be complete and how to reach a person.",
+    )
     message_max_chars: int = Field(
         1000, ge=10, le=20_000, description="Longest citizen message accepted, in characters."
     )

@@ -43,9 +43,9 @@ class Replies:
     contact: str
     emergency: str
 
-    def __call__(self, template: str) -> str:
+    def __call__(self, template: str, **values: object) -> str:
         return canned.render(
-            template, agency=self.agency, contact=self.contact, emergency=self.emergency
+            template, agency=self.agency, contact=self.contact, emergency=self.emergency, **values
         )
 
 
@@ -220,7 +220,8 @@ class Answerability:
     dense and lexical rankings agree, the margin to the next page, how much of the
     question the page and the chosen section cover, whether the kind of answer asked for
     is there, ...); below ``min_confidence`` the citizen is told we are not sure and how
-    to reach a person.
+    to reach a person. An answer given below ``caveat_below``, or one that leaves a part
+    of the question unanswered, says so and offers a person after it.
     """
 
     name = "answerability"
@@ -231,11 +232,13 @@ class Answerability:
         *,
         embedder: Embedder,
         min_confidence: float,
+        caveat_below: float,
         replies: Replies,
     ) -> None:
         self.model = model
         self.embedder = embedder
         self.min_confidence = min_confidence
+        self.caveat_below = caveat_below
         self.replies = replies
 
     def __call__(self, ctx: TurnContext) -> None:
@@ -249,6 +252,13 @@ class Answerability:
             ctx.declined, ctx.answer = ctx.answer, None
             ctx.citations = []
             ctx.finish(Status.UNANSWERABLE_LOW_CONFIDENCE, self.replies(canned.LOW_CONFIDENCE))
+            return
+        missing = ctx.answer.uncovered
+        if missing:
+            asked = " and ".join(f"“{part}”" for part in missing)
+            ctx.reply_text += "\n\n" + self.replies(canned.PART_NOT_COVERED, asked=asked)
+        elif confidence < self.caveat_below:
+            ctx.reply_text += "\n\n" + self.replies(canned.MAYBE_NOT_COMPLETE)
 
 
 class OutputGuardrails:

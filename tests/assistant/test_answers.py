@@ -72,7 +72,9 @@ def test_a_fee_follow_up_gets_every_tier_and_the_same_answer_when_asked_again(
     assert cost.citations[0].doc_id == "renew-drivers-license"
     for fee in ("$42", "$21", "$12"):
         assert fee in cost.text
-    assert again.text == cost.text
+    # The same answer; asked again, it may add how to reach a person (a repeat is a sign
+    # the answer did not help).
+    assert again.text.split("\n\n")[0] == cost.text.split("\n\n")[0]
 
 
 def test_the_fee_line_for_the_citizens_age_comes_first(shared_container: Container) -> None:
@@ -179,3 +181,61 @@ def test_a_follow_up_after_a_caseworker_resolved_the_conversation_is_read_with_i
     assert cost.status is Status.ANSWERED
     assert cost.citations[0].doc_id == "renew-drivers-license"
     assert "$42" in cost.text
+
+
+def test_a_part_of_a_message_it_cannot_answer_is_named_and_a_person_offered(
+    shared_container: Container,
+) -> None:
+    (reply,) = ask(shared_container, "How much is a dog license and can I pay with bitcoin?")
+    assert reply.status is Status.ANSWERED
+    assert "$15" in reply.text
+    assert "I couldn't find an answer to “can I pay with bitcoin?”" in reply.text
+    assert "311" in reply.text.split("bitcoin")[-1]
+
+
+class _Fixed:
+    """An estimate that does not depend on the turn: the stage's own rules are tested."""
+
+    def __init__(self, probability: float) -> None:
+        self.value = probability
+
+    def probability(self, signals: dict[str, float]) -> float:
+        return self.value
+
+
+@pytest.mark.parametrize(
+    ("estimate", "status", "caveat"),
+    [
+        (0.9, Status.ANSWERED, False),
+        (0.4, Status.ANSWERED, True),
+        (0.1, Status.UNANSWERABLE_LOW_CONFIDENCE, False),
+    ],
+)
+def test_an_unsure_answer_says_so_and_offers_a_person(
+    shared_container: Container, estimate: float, status: Status, caveat: bool
+) -> None:
+    from assistant import canned
+    from assistant.pipeline import TurnPipeline
+    from assistant.stages import Answerability
+
+    live = shared_container.pipeline
+    stages = [
+        Answerability(
+            _Fixed(estimate),
+            embedder=shared_container.embedder,
+            min_confidence=0.22,
+            caveat_below=0.5,
+            replies=shared_container.replies,
+        )
+        if isinstance(stage, Answerability)
+        else stage
+        for stage in live.stages
+    ]
+    pipeline = TurnPipeline(stages, replies=shared_container.replies)
+    question = "How do I get a library card?"
+    ctx = pipeline.run(TurnContext(message=InboundMessage("web", question), text=question))
+    assert ctx.status is status
+    note = shared_container.replies(canned.MAYBE_NOT_COMPLETE)
+    assert (note in ctx.reply_text) is caveat
+    if caveat:
+        assert ctx.reply_text.startswith(ctx.answer.text if ctx.answer else "")
