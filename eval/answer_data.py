@@ -118,7 +118,11 @@ def _open(container: Container, answer_model: Path | None) -> _RecordingComposer
     recorder = _RecordingComposer(container.composer)
     container.__dict__["composer"] = recorder
     container.__dict__["answerability"] = Answerability(
-        _Undecided(), embedder=container.embedder, min_confidence=0.0, replies=container.replies
+        _Undecided(),
+        embedder=container.embedder,
+        min_confidence=0.0,
+        caveat_below=0.0,
+        replies=container.replies,
     )
     return recorder
 
