@@ -36,7 +36,7 @@ from assistant.unit_scoring import UNIT_FEATURES, PageOutlines, ScoredPage, Unit
 from knowledge_base.embeddings import Embedder
 from knowledge_base.index_store import IndexSnapshot
 from knowledge_base.retriever import RetrievalResult
-from knowledge_base.terms import Rarity, content_terms, question_terms
+from knowledge_base.terms import content_terms
 
 __all__ = [
     "AnswerSentence",
@@ -142,7 +142,7 @@ class ExtractiveComposer:
             )
             shapes.append(shaped.shape)
             more = more or shaped.more
-            if share > 1 and not _covers(part, scored, shaped.parts, snapshot):
+            if share > 1 and _names_the_unknown(part, snapshot):
                 uncovered.append(part)
                 continue
             parts.extend(p for p in shaped.parts if p not in parts)
@@ -264,26 +264,12 @@ def render(sentences: Sequence[AnswerSentence]) -> str:
     return "\n".join(lines)
 
 
-def _covers(asked: str, scored: ScoredPage, parts: Sequence[Part], snapshot: IndexSnapshot) -> bool:
-    """Whether what was picked for one part of a message names the most specific thing
-    that part asks about (its rarest word): "can I pay with bitcoin?" is not answered
-    by the page's ways to pay, whatever was quoted for it."""
-    terms = content_terms(asked)  # "how much" names no thing: topic words only
-    if not terms:
-        return True
-    terms = frozenset(snapshot.speller.correct(sorted(terms)))
-    rarity = Rarity(snapshot.term_document_frequency, len(snapshot))
-    rarest = max(terms, key=lambda t: (rarity(t), t))
-    doc = scored.outline
-    texts = []
-    for part in parts:
-        if part.kind in ("heading", "way"):
-            texts.append(" ".join(doc.sections[part.index].path))
-        else:
-            texts.append(
-                doc.unit_text(part.index) + " " + " ".join(doc.section_of(part.index).path)
-            )
-    return rarest in question_terms(" ".join(texts))
+def _names_the_unknown(asked: str, snapshot: IndexSnapshot) -> bool:
+    """Whether one part of a message names a thing no page mentions ("can I pay with
+    bitcoin?"): whatever was quoted for it, it is not answered. A part whose words are
+    all known is taken as answered, since its words may simply be phrased otherwise."""
+    terms = snapshot.speller.correct(sorted(content_terms(asked)))
+    return any(t not in snapshot.term_document_frequency for t in terms)
 
 
 def _truncate(text: str, limit: int) -> str:

@@ -228,7 +228,9 @@ def _doc2dial_turns(
         )
         recorder.last = None
         pipeline.run(ctx)
-        reply = strip_citations(ctx.reply_text)
+        # The answer itself: a note the assistant adds ("a person can help: call 311")
+        # is neither part of the gold span nor a key fact.
+        reply = strip_citations(ctx.answer.text) if ctx.answer is not None else ""
         composed = ctx.answer is not None or ctx.status is Status.ANSWERED
         cited = [c.doc_id for c in ctx.citations]
         right = bool(cited) and cited[0] == question.gold.doc_id
@@ -291,7 +293,9 @@ def _sample_turns(
     for question in questions:
         recorder.last = None
         ctx, _ = converse(pipeline, [*question.history, question.question])
-        reply = strip_citations(ctx.reply_text)
+        # The answer itself: a note the assistant adds ("a person can help: call 311")
+        # is neither part of the gold span nor a key fact.
+        reply = strip_citations(ctx.answer.text) if ctx.answer is not None else ""
         composed = ctx.answer is not None or ctx.status is Status.ANSWERED
         cited = [c.doc_id for c in ctx.citations]
         right = bool(cited) and cited[0] in question.doc_ids

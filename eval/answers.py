@@ -83,7 +83,8 @@ def run_turns(
 
 def _outcome(ctx: TurnContext, question: Question) -> TurnOutcome:
     answered = ctx.status is Status.ANSWERED
-    reply = strip_citations(ctx.reply_text) if answered else ""
+    # The answer itself, without notes the assistant adds (how to reach a person).
+    reply = strip_citations(ctx.answer.text) if answered and ctx.answer is not None else ""
     weighed = ctx.answer or ctx.declined
     return TurnOutcome(
         half=dialogue_half(question.dial_id),

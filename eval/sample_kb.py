@@ -163,7 +163,9 @@ def run(
                 question=question,
                 status=str(ctx.status),
                 confidence=float(ctx.confidence),
-                reply=ctx.reply_text,
+                # The answer itself: a note the assistant adds ("a person can help:
+                # call 311") must not count as a key fact.
+                reply=ctx.answer.text if ctx.answer is not None else ctx.reply_text,
                 cited=tuple(c.doc_id for c in ctx.citations),
                 signals=dict(ctx.scores),
                 context=ctx if keep_context else None,
