@@ -190,17 +190,17 @@ class ExtractiveComposer:
             kind = part.kind
             if kind in ("heading", "way"):
                 section = doc.sections[part.index]
-                c = scored.chunk_at(section.start)
+                c = scored.page.chunk_at(section.start)
                 text = section.heading
             else:
-                c = scored.unit_chunk[part.index]
+                c = scored.page.unit_chunk[part.index]
                 text = doc.unit_text(part.index)
                 if kind == "cut":
                     text, kind = _truncate(text, part.limit), "sentence"
-            chunk = scored.chunks[c]
+            chunk = scored.page.chunks[c]
             if chunk.chunk_id not in numbers:
                 numbers[chunk.chunk_id] = len(numbers) + 1
-                quoted_rows.append(scored.rows[c])
+                quoted_rows.append(scored.page.rows[c])
                 citations.append(
                     Citation(
                         n=numbers[chunk.chunk_id],

@@ -22,6 +22,7 @@ third of its time.
 
 from __future__ import annotations
 
+import bisect
 import math
 import threading
 from collections import OrderedDict
@@ -38,7 +39,7 @@ from knowledge_base.outline import Outline, document_from_chunks, outline
 from knowledge_base.retriever import RetrievalResult
 from knowledge_base.terms import FILLER_WORDS, Rarity
 
-__all__ = ["UNIT_FEATURES", "PageOutlines", "ScoredPage", "UnitWeights", "score_units"]
+__all__ = ["UNIT_FEATURES", "Page", "PageOutlines", "ScoredPage", "UnitWeights", "score_units"]
 
 UNIT_FEATURES = (
     "question_words",  # rarity-weighted share of the question's words in the unit
@@ -77,41 +78,61 @@ class UnitWeights:
 
 
 @dataclass(frozen=True, slots=True)
-class ScoredPage:
-    """Every unit of one page with its features and score."""
+class Page:
+    """A page's outline with what scoring reads of it every turn, worked out once."""
 
     outline: Outline
     chunks: list[Chunk]  # the page's passages, in order
     rows: list[int]  # their rows in the index version
     unit_chunk: list[int]  # unit -> index into ``chunks``
-    features: np.ndarray  # units x features
-    scores: np.ndarray
+    unit_terms: list[frozenset[str]]
+    heading_terms: list[frozenset[str]]  # per section, the headings below the title
+    leads: frozenset[int]  # the first unit of each section
+
+    @classmethod
+    def build(cls, chunks: list[Chunk], rows: list[int]) -> Page:
+        doc = outline(document_from_chunks(chunks))
+        starts = [c.start for c in chunks]
+        return cls(
+            outline=doc,
+            chunks=chunks,
+            rows=rows,
+            unit_chunk=[_last_at_or_before(starts, u.start) for u in doc.units],
+            unit_terms=[
+                frozenset(t) for t in tokenize([doc.unit_text(i) for i in range(len(doc.units))])
+            ],
+            heading_terms=[_terms(" ".join(s.path[1:])) for s in doc.sections],
+            leads=frozenset(u for u in (first_unit(doc, s) for s in doc.sections) if u is not None),
+        )
 
     def chunk_at(self, position: int) -> int:
         """Index of the passage holding character ``position`` of the page."""
-        starts = [c.start for c in self.chunks]
-        lo, hi = 0, len(starts)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if starts[mid] <= position:
-                lo = mid + 1
-            else:
-                hi = mid
-        return max(lo - 1, 0)
+        return _last_at_or_before([c.start for c in self.chunks], position)
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredPage:
+    """Every unit of one page with its features and score."""
+
+    page: Page
+    features: np.ndarray  # units x features
+    scores: np.ndarray
+
+    @property
+    def outline(self) -> Outline:
+        return self.page.outline
 
 
 class PageOutlines:
-    """Outlines of recently answered pages, rebuilt from their passages in the index
-    version (never from a full copy of every document held in memory)."""
+    """Recently answered pages, rebuilt from their passages in the index version (never
+    from a full copy of every document held in memory)."""
 
     def __init__(self, size: int = 512) -> None:
-        self._cache: OrderedDict[tuple[str, str], tuple[Outline, list[Chunk], list[int]]] = (
-            OrderedDict()
-        )
+        self._cache: OrderedDict[tuple[str, str], Page] = OrderedDict()
         self._size = size
         self._lock = threading.Lock()  # turns of different conversations run at once
 
-    def get(self, snapshot: IndexSnapshot, doc_id: str) -> tuple[Outline, list[Chunk], list[int]]:
+    def get(self, snapshot: IndexSnapshot, doc_id: str) -> Page:
         key = (snapshot.version, doc_id)
         with self._lock:
             cached = self._cache.get(key)
@@ -121,17 +142,16 @@ class PageOutlines:
         rows = sorted(
             (int(r) for r in snapshot.rows_by_doc[doc_id]), key=lambda r: snapshot.chunks[r].start
         )
-        chunks = [snapshot.chunks[r] for r in rows]
-        built = (outline(document_from_chunks(chunks)), chunks, rows)
+        page = Page.build([snapshot.chunks[r] for r in rows], rows)
         with self._lock:
-            self._cache[key] = built
+            self._cache[key] = page
             while len(self._cache) > self._size:
                 self._cache.popitem(last=False)
-        return built
+        return page
 
 
 def score_units(
-    page: tuple[Outline, list[Chunk], list[int]],
+    page: Page,
     *,
     question: str,
     context: str,
@@ -140,54 +160,54 @@ def score_units(
     weights: UnitWeights,
 ) -> ScoredPage | None:
     """Features and scores of every unit of ``page`` for ``question``."""
-    doc, chunks, rows = page
+    doc = page.outline
     if not doc.units:
         return None
-    scored = ScoredPage(doc, chunks, rows, [], np.empty(0), np.empty(0))
-    unit_chunk = [scored.chunk_at(u.start) for u in doc.units]
     hit_rank = {h.row: i for i, h in enumerate(retrieval.hits)}
     vector = retrieval.query_vector
     passage_cos = (
-        np.asarray(snapshot.vectors[rows], dtype=np.float32) @ vector
+        np.asarray(snapshot.vectors[page.rows], dtype=np.float32) @ vector
         if vector is not None
-        else np.zeros(len(rows), dtype=np.float32)
+        else np.zeros(len(page.rows), dtype=np.float32)
     )
     rarity = Rarity(snapshot.term_document_frequency, len(snapshot))
     asked = frozenset(snapshot.speller.correct(sorted(_terms(question))))
     around = frozenset(snapshot.speller.correct(sorted(_terms(context)))) - asked
     kinds = expected_types(question)
     asks_contact = AnswerType.CONTACT in kinds
-    unit_terms = [frozenset(t) for t in tokenize([doc.unit_text(i) for i in range(len(doc.units))])]
-    heading_terms = [_terms(" ".join(s.path[1:])) for s in doc.sections]
     with_headings = [
-        unit_terms[i] | heading_terms[doc.blocks[u.block].section] for i, u in enumerate(doc.units)
+        page.unit_terms[i] | page.heading_terms[doc.blocks[u.block].section]
+        for i, u in enumerate(doc.units)
     ]
     local = _local_rarity(asked, with_headings)
-    leads = {u for u in (first_unit(doc, s) for s in doc.sections) if u is not None}
     features = np.zeros((len(doc.units), len(UNIT_FEATURES)), dtype=np.float32)
     for i, unit in enumerate(doc.units):
         text = doc.unit_text(i)
         section_index = doc.blocks[unit.block].section
         section = doc.sections[section_index]
         headings = " ".join(section.path[1:])
-        c = unit_chunk[i]
-        rank = hit_rank.get(rows[c])
+        c = page.unit_chunk[i]
+        rank = hit_rank.get(page.rows[c])
         features[i] = (
-            rarity.share(asked, unit_terms[i]),
-            rarity.share(asked, heading_terms[section_index]),
+            rarity.share(asked, page.unit_terms[i]),
+            rarity.share(asked, page.heading_terms[section_index]),
             _local_share(asked, with_headings[i], local),
-            rarity.share(around, unit_terms[i]),
+            rarity.share(around, page.unit_terms[i]),
             1.0 / (1 + rank) if rank is not None else 0.0,
             float(passage_cos[c]),
             float(any(gives(k, text) for k in kinds)),
             float(any(heading_suits(k, headings) for k in kinds)),
             float(heading_suits(AnswerType.CONTACT, section.heading) and not asks_contact),
             min(len(text), 300) / 300,
-            float(i in leads),
+            float(i in page.leads),
             float(unit.kind != "sentence"),
         )
     scores = features @ np.asarray(weights.weights, dtype=np.float32)
-    return ScoredPage(doc, chunks, rows, unit_chunk, features, scores)
+    return ScoredPage(page, features, scores)
+
+
+def _last_at_or_before(starts: list[int], position: int) -> int:
+    return max(bisect.bisect_right(starts, position) - 1, 0)
 
 
 def _terms(text: str) -> frozenset[str]:
