@@ -75,6 +75,11 @@ class KbOutcome:
         return has_facts(self.reply, self.question.facts)
 
     @property
+    def some_fact(self) -> bool:
+        """At least one key fact is in the answer (a weaker measure than ``useful``)."""
+        return any(has_facts(self.reply, [group]) for group in self.question.facts)
+
+    @property
     def useful(self) -> bool:
         """Answered, from a right page, with every key fact."""
         return self.answered and self.right_page and self.facts_present
@@ -185,6 +190,9 @@ def summarise(outcomes: Sequence[KbOutcome]) -> dict[str, Any]:
         "answerable": len(answerable),
         "unanswerable": len(other),
         "useful": round(sum(o.useful for o in answerable) / n, 4),
+        "useful_some_fact": round(
+            sum(o.answered and o.right_page and o.some_fact for o in answerable) / n, 4
+        ),
         "answered": round(len(answered) / n, 4),
         "right_page": round(sum(o.right_page for o in answered) / n, 4),
         "wrong_page": round(sum(not o.right_page for o in answered) / n, 4),
