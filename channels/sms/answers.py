@@ -10,6 +10,7 @@ other answer can be found by changing it. It disappears with its conversation.
 from __future__ import annotations
 
 import html
+import re
 import secrets
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -28,6 +29,10 @@ from assistant.turns import Status
 from channels.web.pages import PAGE_METHODS
 
 ANSWER_PATH: Final = "/a"
+# The answer's lines, as the citizen chat page reads them (channels/web/static/dom.js).
+_LIST_ITEM: Final = re.compile(r"^-\s+(?=\S)")
+_LABEL_END: Final = re.compile(r":(\s*\[\d{1,3}\])*$")
+_CITATION_MARK: Final = re.compile(r"\[(\d{1,3})\]")
 
 router = APIRouter(tags=["sms"])
 
@@ -79,12 +84,54 @@ def _safe_href(url: Any) -> str | None:
     return url if urlsplit(url).scheme in ("http", "https") else None
 
 
+def answer_html(text: str, *, cited: set[str]) -> str:
+    """The answer's lines as paragraphs and lists, each line escaped.
+
+    A line starting with "- " is a list item and a run of them is one list; any other line
+    is a paragraph (one ending in ":" labels the list under it). An ``[n]`` marker naming a
+    cited source links to it in the list of sources below.
+    """
+    blocks: list[str | list[str]] = []  # a paragraph's line, or a list's items
+    for raw in text.splitlines():
+        line = raw.strip()
+        item = _LIST_ITEM.match(line)
+        if item and blocks and isinstance(blocks[-1], list):
+            blocks[-1].append(line[item.end() :])
+        elif item:
+            blocks.append([line[item.end() :]])
+        elif line:
+            blocks.append(line)
+    html_blocks = []
+    for block, after in zip(blocks, [*blocks[1:], None], strict=True):
+        if isinstance(block, list):
+            items = "".join(
+                f'<li class="answer-lines__item">{_inline(i, cited)}</li>' for i in block
+            )
+            html_blocks.append(f'<ul class="answer-lines__list">{items}</ul>')
+        else:
+            label = isinstance(after, list) and _LABEL_END.search(block) is not None
+            kind = "answer-lines__p answer-lines__label" if label else "answer-lines__p"
+            html_blocks.append(f'<p class="{kind}">{_inline(block, cited)}</p>')
+    return "\n".join(html_blocks)
+
+
+def _inline(line: str, cited: set[str]) -> str:
+    # Escaping leaves "[", digits and "]" alone, so markers are found in the escaped text.
+    def link(match: re.Match[str]) -> str:
+        n = match[1]
+        if n not in cited:
+            return match[0]
+        hidden = '<span class="visually-hidden">source </span>'
+        return f'<a class="cite-ref" href="#source-{n}">[{hidden}{n}]</a>'
+
+    return _CITATION_MARK.sub(link, html.escape(line))
+
+
 def render_page(answer: dict[str, Any], *, agency: str) -> str:
     """The answer and its numbered sources; every stored value is escaped."""
     e = html.escape
-    paragraphs = "\n".join(
-        f"<p>{e(line)}</p>" for line in str(answer["text"]).splitlines() if line.strip()
-    )
+    cited = {str(c.get("n")) for c in answer["citations"] if isinstance(c.get("n"), int)}
+    body = answer_html(str(answer["text"]), cited=cited)
     sources = []
     for citation in answer["citations"]:
         title = e(str(citation.get("title") or citation.get("doc_id") or "Source"))
@@ -92,8 +139,11 @@ def render_page(answer: dict[str, Any], *, agency: str) -> str:
         link = f'<a href="{e(href)}">{title}</a>' if href else title
         section = citation.get("section")
         extra = f" — {e(str(section))}" if section else ""
-        n = e(str(citation.get("n", "")))
-        sources.append(f'<li value="{n}">{link}{extra}</li>')
+        n = citation.get("n")
+        if isinstance(n, int):
+            sources.append(f'<li id="source-{n}" value="{n}">{link}{extra}</li>')
+        else:
+            sources.append(f"<li>{link}{extra}</li>")
     listed = f'<h2>Sources</h2>\n<ol class="sources">{"".join(sources)}</ol>' if sources else ""
     when = answer["at"].strftime("%d %B %Y")
     return f"""<!doctype html>
@@ -109,8 +159,8 @@ def render_page(answer: dict[str, Any], *, agency: str) -> str:
 <main class="answer-page">
 <h1>Answer from {e(agency)}</h1>
 <p class="answer-date">Answered on {e(when)}. Numbers in brackets refer to the sources.</p>
-<article class="answer">
-{paragraphs}
+<article class="answer answer-lines">
+{body}
 </article>
 {listed}
 <p><a href="/">Ask another question</a></p>

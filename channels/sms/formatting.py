@@ -1,9 +1,10 @@
 """An OutboundReply as a phone shows it: plain text, short links, within a segment budget.
 
-SMS: no markdown, no ``[n]`` markers, the answer and its first source link fit in
-``max_segments`` segments; a longer answer is cut at a sentence (else a word) boundary
-and ends with the link to the full answer. WhatsApp has no segments: a bold source
-title, the answer, and each link on its own line.
+SMS: no markdown, no ``[n]`` markers, the answer's lines (and its "- " list items) kept
+as lines, the answer and its first source link within ``max_segments`` segments; a longer
+answer is cut at the end of a line (a whole list item), else a sentence, else a word, and
+ends with the link to the full answer. WhatsApp has no segments: a bold source title, the
+answer with each item on its own line, and each link on its own line.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ _MD_HEADING: Final = re.compile(r"^\s{0,3}#{1,6}\s+", re.MULTILINE)
 _MD_BULLET: Final = re.compile(r"^\s*[-*+]\s+", re.MULTILINE)
 _SPACES: Final = re.compile(r"[ \t]+")
 _SENTENCE_END: Final = re.compile(r"[.!?](?=\s)")
+_LINE_END: Final = re.compile(r"(?<!:)\n")  # not after a label: its items would be cut off
 _BREAK: Final = re.compile(r"\s")
 
 # Like Twilio's Smart Encoding: typographic punctuation that would turn a whole message
@@ -113,9 +115,11 @@ def format_sms(
 def _shortened(body: str, links: list[str], max_segments: int) -> str:
     """The longest cut of the answer that fits with "More: <link>"; never inside a word.
 
-    A cut at a sentence end is preferred unless it throws away more than half of what a
-    cut at a word boundary (marked with "...") would keep. A URL has no spaces, so it is
-    one word and is never cut either.
+    A cut at the end of a line keeps whole paragraphs and whole list items, and a label
+    line ("You need:") is never left without its items; it is preferred, then a cut at a
+    sentence end, unless it throws away more than half of what a cut at a word boundary
+    (marked with "...") would keep. A URL has no spaces, so it is one word and is never
+    cut either.
     """
     tail = [f"More: {links[0]}"] if links else []
     if tail and not fits(tail[0], max_segments):
@@ -128,9 +132,10 @@ def _shortened(body: str, links: list[str], max_segments: int) -> str:
                 return cut
         return ""
 
+    line = longest([m.start() for m in _LINE_END.finditer(body)], "", " \n")
     sentence = longest([m.end() for m in _SENTENCE_END.finditer(body + " ")], "", " \n")
     word = longest([m.start() for m in _BREAK.finditer(body)], ELLIPSIS, " \n,;:-.")
-    best = sentence if sentence and len(sentence) * 2 >= len(word) else word
+    best = next((cut for cut in (line, sentence) if cut and len(cut) * 2 >= len(word)), word)
     return _join(best, tail)
 
 

@@ -515,3 +515,37 @@ def test_a_reply_sent_by_text_shows_its_delivery_status(
     )
     expect(entry).to_contain_text("Text not delivered: the phone number is not valid")
     expect(sam.locator("#announcer")).to_contain_text("could not be delivered")
+
+
+def test_the_transcript_shows_an_answer_s_list_items_apart(
+    pages: Pages, staff: dict[str, str], live_server: LiveServer
+) -> None:
+    sam = pages.new()
+    sign_in(sam, "sam")  # someone is in, so a person can be asked for
+    # A citizen gets an answer with lists, then asks for a person in the same conversation.
+    answered = httpx.post(
+        live_server.url + "/api/chat",
+        json={"message": "What documents do I need for a REAL ID?", "session_id": None},
+        timeout=60,
+    ).json()
+    lines = answered["reply"]["text"].splitlines()
+    items = [line[2:] for line in lines if line.startswith("- ")]
+    assert answered["status"] == "answered" and len(items) >= 3, answered
+    asked = httpx.post(
+        live_server.url + "/api/chat",
+        json={"message": ASK_FOR_PERSON, "session_id": answered["session_id"]},
+        timeout=60,
+    ).json()
+    assert asked["handoff"], asked
+
+    expect(waiting_cards(sam)).to_have_count(1)
+    sam.locator("#panel-waiting .handoff-card__open").first.click()
+    answer = sam.locator("#transcript .entry--assistant").first
+    # Each item its own list item, each other line its own paragraph: nothing runs together.
+    expect(answer.locator(".entry__text li")).to_have_text(items)
+    expect(answer.locator(".entry__text > p")).to_have_text(
+        [line for line in lines if line.strip() and not line.startswith("- ")]
+    )
+    problems = serious_violations(sam)
+    assert not problems, "transcript with a list:\n" + "\n".join(problems)
+    sam.screenshot(path="/tmp/console-list-answer.png", full_page=True)

@@ -735,7 +735,10 @@ def test_no_serious_accessibility_problems_on_any_tab(pages: Pages, server: Live
     problems = serious_violations(page)
     assert not problems, "drafts:\n" + "\n".join(problems)
 
-    preview(page, "Is the library open on Sundays?")
+    # An answer with lists, shown as the citizen would see it: items apart, not run together.
+    live, _ = preview(page, "What documents do I need for a REAL ID?")
+    expect(live.locator(".answer__text li").first).to_be_visible()
+    assert live.locator(".answer__text li").count() >= 3
     problems = serious_violations(page)
     assert not problems, "preview:\n" + "\n".join(problems)
 

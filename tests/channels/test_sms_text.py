@@ -100,6 +100,65 @@ def test_without_a_sentence_end_the_cut_is_at_a_word_and_never_in_a_url() -> Non
     assert kept == original[: len(kept)]  # whole words, the URL whole or absent
 
 
+# An answer in the composer's lines: a paragraph, a labelled list, a paragraph (503 chars).
+FEES = (
+    "The renewal fee depends on your age, because older drivers renew more often.\n"
+    "Renewal fees:\n"
+    "- Drivers aged 21 to 64 pay $42 to renew a standard driver's license for 8 years.\n"
+    "- Drivers aged 65 to 79 pay $21 to renew a standard driver's license for 4 years.\n"
+    "- Drivers aged 80 and over pay $12 to renew a standard driver's license for 2 years.\n"
+    "- A motorcycle endorsement adds $8 to any renewal.\n"
+    "- Upgrading to a REAL ID at the time of renewal costs nothing extra.\n"
+    "Card payments online and in person have no extra fee. [1]"
+)
+# Items that are not sentences: no full stop tells where one ends (404 chars).
+REAL_ID = (
+    "You must apply for a REAL ID in person and bring original documents or certified "
+    "copies. [1]\n"
+    "Proof of identity (one document):\n"
+    "- a certified US birth certificate issued by a state or local vital records office\n"
+    "- a valid US passport or passport card\n"
+    "- a valid permanent resident card or employment authorization document [2]\n"
+    "Proof of Social Security number (one document):\n"
+    "- your Social Security card\n"
+    "- a W-2 form, or a 1099 form showing your full Social Security number [3]"
+)
+
+
+@pytest.mark.parametrize("answer", [FEES, REAL_ID], ids=["fees", "real-id"])
+def test_a_long_list_answer_is_cut_after_a_whole_item_within_two_segments(answer: str) -> None:
+    body = format_sms(_reply(answer), max_segments=2, full_answer_url="https://x.example/a/t")
+    assert count_segments(body).segments <= 2 and is_gsm7(body)
+    *kept, link = body.splitlines()
+    assert link == f"More: {URL}"
+    lines = plain_text(answer).splitlines()
+    # Whole lines from the start, "- " bullets as they were: no item is cut in the middle.
+    assert kept == lines[: len(kept)]
+    assert kept[-1].startswith("- ") and not kept[-1].endswith((":", "..."))
+    assert sum(line.startswith("- ") for line in kept) >= 2
+
+
+def test_a_label_is_not_left_without_its_items() -> None:
+    lead = "You must apply in person and bring original documents or certified copies, " * 2
+    text = (
+        f"{lead.strip()} [1]\n"
+        "Proof of identity (one document):\n"
+        "- a certified US birth certificate issued by a state or local vital records office, "
+        "or a valid US passport or passport card, or a valid permanent resident card [2]"
+    )
+    body = format_sms(_reply(text), max_segments=2)
+    assert count_segments(body).segments <= 2
+    assert body.splitlines() == [lead.strip(), f"More: {URL}"]
+
+
+def test_without_a_line_that_fits_a_long_item_is_cut_at_a_sentence() -> None:
+    item = " ".join(f"Step {i} of the online form asks for your license number." for i in range(9))
+    body = format_sms(_reply(f"- {item} [1]\n- Pay by card."), max_segments=2)
+    assert count_segments(body).segments <= 2
+    text, link = body.rsplit("\n", 1)
+    assert link == f"More: {URL}" and text.startswith("- Step 0") and text.endswith("number.")
+
+
 def test_ucs2_answers_get_the_smaller_budget() -> None:
     text = " ".join(["¿Cómo renuevo mi licencia de conducir en línea?"] * 8)
     body = format_sms(_reply(text), max_segments=2)
@@ -123,6 +182,16 @@ def test_whatsapp_has_a_bold_title_and_links_on_their_own_lines() -> None:
         URL,
         second,
     ]
+
+
+def test_whatsapp_keeps_each_list_item_on_its_own_line() -> None:
+    body = format_whatsapp(_reply(FEES))
+    assert body.splitlines() == [
+        "*Renew your driver's license*",
+        *plain_text(FEES).splitlines(),
+        URL,
+    ]
+    assert sum(line.startswith("- ") for line in body.splitlines()) == 5
 
 
 @pytest.mark.parametrize(
@@ -189,6 +258,68 @@ def test_the_full_answer_page_escapes_what_it_shows() -> None:
     assert "<script>" not in page and "&lt;script&gt;" in page
     assert "&lt;b&gt;Renew&lt;/b&gt;" in page and 'href="https://dmv.example/renew"' in page
     assert "javascript:" not in page and "&lt;City&gt;" in page
+
+
+def test_the_full_answer_page_shows_paragraphs_and_lists() -> None:
+    from datetime import UTC, datetime
+    from html.parser import HTMLParser
+
+    from channels.sms.answers import render_page
+
+    class Outline(HTMLParser):
+        """The answer's blocks: ("p", words) and ("ul", [items]), and where [n] links go."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.blocks: list[tuple[str, object]] = []
+            self.links: list[str] = []
+            self.open: list[str] = []
+            self.words = ""
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            classes = dict(attrs).get("class") or ""
+            if "answer-lines" in classes and tag in ("p", "ul", "li"):
+                self.open.append(tag)
+                self.words = ""
+                if tag == "ul":
+                    self.blocks.append(("ul", []))
+            if tag == "a" and "cite-ref" in classes:
+                self.links.append(str(dict(attrs)["href"]))
+
+        def handle_data(self, data: str) -> None:
+            self.words += data
+
+        def handle_endtag(self, tag: str) -> None:
+            if self.open and tag == self.open[-1]:
+                self.open.pop()
+                if tag == "p":
+                    self.blocks.append(("p", self.words))
+                elif tag == "li":
+                    items = self.blocks[-1][1]
+                    assert isinstance(items, list)
+                    items.append(self.words)
+
+    page = render_page(
+        {
+            "text": FEES.replace("\n- A motorcycle", "\n- <b>A motorcycle</b>") + " [7]",
+            "citations": [{"n": 1, "title": "Renew", "url": URL, "section": "Fees"}],
+            "at": datetime(2026, 11, 25, tzinfo=UTC),
+        },
+        agency="City of Fairhaven",
+    )
+    outline = Outline()
+    outline.feed(page)
+    lines = FEES.splitlines()
+    assert outline.blocks == [
+        ("p", lines[0]),
+        ("p", lines[1]),
+        ("ul", [line[2:].replace("A motorcycle", "<b>A motorcycle</b>") for line in lines[2:7]]),
+        ("p", "Card payments online and in person have no extra fee. [source 1] [7]"),
+    ]
+    assert 'class="answer-lines__p answer-lines__label">Renewal fees:</p>' in page
+    assert "<b>" not in page
+    # [1] names a source and links to it; [7] names none and stays text.
+    assert outline.links == ["#source-1"] and '<li id="source-1" value="1">' in page
 
 
 def test_contacts_are_encrypted_and_need_the_key() -> None:

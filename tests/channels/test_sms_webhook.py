@@ -30,6 +30,7 @@ from twilio.request_validator import RequestValidator
 from assistant.container import Container
 from assistant.settings import Settings
 from channels.sms.answers import AnswerLinks
+from channels.sms.formatting import plain_text
 from channels.sms.segments import count_segments
 from channels.sms.signing import WEBHOOK_PATH
 from tests.conftest import LiveServer
@@ -41,6 +42,8 @@ ACCOUNT_SID = "AC" + "1" * 32
 CITIZEN = "+15555550123"
 OUR_NUMBER = "+15555550199"
 QUESTION = "How do I renew my driver's license?"
+# A long answer in lines: a paragraph and a list of fees (about 500 characters).
+LIST_QUESTION = "How much does it cost to renew my driver's license?"
 
 
 class FakeTwilioApi:
@@ -194,17 +197,23 @@ def test_one_answer_per_message_sid_and_no_raw_number_stored(
 
 
 def test_a_long_answer_is_cut_within_two_segments(sms_server: LiveServer) -> None:
-    full = httpx.post(sms_server.url + "/api/chat", json={"message": QUESTION}, timeout=30).json()
-    assert len(full["reply"]["text"]) > 320, "the test needs an answer longer than 2 segments"
-    first_sentence = full["reply"]["text"].split(". ")[0]
+    full = httpx.post(
+        sms_server.url + "/api/chat", json={"message": LIST_QUESTION}, timeout=30
+    ).json()
+    answer = full["reply"]["text"]
+    items = [line[2:] for line in answer.splitlines() if line.startswith("- ")]
+    assert len(answer) > 320 and len(items) >= 3, f"the test needs a long list answer: {answer!r}"
     url = full["reply"]["citations"][0]["url"]
 
-    [reply] = messages(text_to(sms_server, QUESTION, "SM" + "c" * 32))
+    [reply] = messages(text_to(sms_server, LIST_QUESTION, "SM" + "c" * 32))
     counted = count_segments(reply)
     assert counted.encoding == "GSM-7" and counted.segments == 2, counted
     text, link = reply.split("\nMore: ", 1)
-    assert text.startswith(first_sentence) and text.endswith((".", "..."))
     assert "[1]" not in text
+    # Cut after a whole line: what is kept is the answer's first lines, every item whole.
+    kept = text.splitlines()
+    assert kept == plain_text(answer).splitlines()[: len(kept)]
+    assert any(line.startswith("- ") for line in kept) and not kept[-1].endswith(":")
     # The rest is on the official page it cites; the whole answer is kept at /a/{token}.
     assert link.split("\n")[0] == url
     token = AnswerLinks(sms_server.app.state.container.engine).token_for_reply(
@@ -215,11 +224,18 @@ def test_a_long_answer_is_cut_within_two_segments(sms_server: LiveServer) -> Non
     page = httpx.get(page_url)
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "private" in page.headers["cache-control"]
-    assert html.escape(full["reply"]["text"].split(". ")[1]) in page.text
+    # The page shows the whole answer, its items as a list.
+    shown = re.findall(r'<li class="answer-lines__item">(.*?)</li>', page.text)
+    assert len(shown) == len(items)
+
+    def words(item: str) -> str:  # without markup or [n] markers (linked on the page)
+        return re.sub(r"\s*\[(source )?\d+\]", "", re.sub(r"<[^>]+>", "", item))
+
+    assert [words(item) for item in shown] == [words(html.escape(item)) for item in items]
     assert f'href="{url}"' in page.text
-    assert QUESTION not in page.text and html.escape(QUESTION) not in page.text
+    assert LIST_QUESTION not in page.text and html.escape(LIST_QUESTION) not in page.text
     # The same answer keeps its link; an unknown or altered one finds nothing.
-    assert messages(text_to(sms_server, QUESTION, "SM" + "c" * 32)) == []
+    assert messages(text_to(sms_server, LIST_QUESTION, "SM" + "c" * 32)) == []
     assert httpx.get(page_url[:-2] + "xy").status_code == 404
     assert httpx.get(f"{sms_server.url}/a/not-a-token").status_code == 404
 

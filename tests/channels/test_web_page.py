@@ -8,6 +8,7 @@ problems. Chromium is not optional: when it is missing these tests fail (CI inst
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -189,6 +190,12 @@ def handoff_reply(status: str, handoff: dict | None, text: str) -> dict:
 
 
 def serious_violations(page: Page) -> list[str]:
+    return axe_violations(page, impacts=("serious", "critical"))
+
+
+def axe_violations(
+    page: Page, impacts: tuple[str, ...] = ("minor", "moderate", "serious", "critical")
+) -> list[str]:
     from axe_playwright_python.sync_playwright import Axe
 
     results = Axe().run(page)
@@ -196,7 +203,7 @@ def serious_violations(page: Page) -> list[str]:
         f"{v['id']} ({v['impact']}): {v['help']} at "
         + ", ".join(" ".join(node["target"]) for node in v["nodes"])
         for v in results.response["violations"]
-        if v["impact"] in ("serious", "critical")
+        if v["impact"] in impacts
     ]
 
 
@@ -353,6 +360,7 @@ def test_markup_and_unsafe_links_in_a_reply_are_not_run(page: Page) -> None:
                             "snippet": "",
                         },
                     ],
+                    "more": {"url": "javascript:window.__pwned=1", "section": "<b>Fees</b>"},
                 },
                 "status": "answered",
                 "confidence": 0.9,
@@ -365,6 +373,8 @@ def test_markup_and_unsafe_links_in_a_reply_are_not_run(page: Page) -> None:
     expect(reply.locator(".message__text")).to_contain_text(
         '<img src=x onerror="window.__pwned=1"> <b>hi</b>'
     )
+    expect(reply.locator(".message__text li")).to_have_text(["line two"])
+    expect(reply.locator(".read-more")).to_have_count(0)  # a javascript: URL is never a link
     expect(reply.locator(".sources li")).to_have_count(2)
     expect(reply.locator(".sources li").first).to_contain_text("<b>Title</b>")
     expect(reply.locator(".sources li").nth(1)).to_contain_text("Offline leaflet: Fees")
@@ -924,3 +934,180 @@ def test_feedback_fits_a_small_phone(mobile_page: Page) -> None:
     expect(answer.get_by_role("status")).to_have_text("Thank you for your feedback.")
     expect(comment).to_be_hidden()
     expect(page.get_by_label("Ask a question")).to_be_focused()
+
+
+# ---------------------------------------------------------------------------- answers in lines
+
+LIST_QUESTION = "What documents do I need for a REAL ID?"
+SECTION_QUESTION = "How much does it cost to renew my driver's license?"
+STORAGE_KEY = "fairhaven-assistant/conversation/v1"
+
+
+def expected_layout(text: str, cited: set[int]) -> list[list]:
+    """The answer's lines as the page should show them: ["p", words] for a paragraph and
+    ["ul", [words, ...]] for a run of "- " items; a cited [n] is read "[source n]"."""
+
+    def shown(line: str) -> str:
+        return re.sub(
+            r"\[(\d+)\]", lambda m: f"[source {m[1]}]" if int(m[1]) in cited else m[0], line
+        )
+
+    layout: list[list] = []
+    for line in (raw.strip() for raw in text.splitlines()):
+        if line.startswith("- "):
+            if not layout or layout[-1][0] != "ul":
+                layout.append(["ul", []])
+            layout[-1][1].append(shown(line[2:]))
+        elif line:
+            layout.append(["p", shown(line)])
+    return layout
+
+
+def shown_layout(answer) -> list[list]:
+    return answer.locator(".message__text").evaluate(
+        """body => Array.from(body.children).map(child => child.tagName === 'UL'
+            ? ['ul', Array.from(child.children, item => item.textContent)]
+            : [child.tagName.toLowerCase(), child.textContent])"""
+    )
+
+
+def read_more_name(section: str) -> str:
+    return f"Read the whole section: {section} (opens the official page)"
+
+
+def test_a_list_answer_shows_paragraphs_and_a_list_with_working_source_links(page: Page) -> None:
+    reply = ask_and_capture(page, LIST_QUESTION)
+    text = reply["reply"]["text"]
+    items = [line for line in text.splitlines() if line.startswith("- ")]
+    assert len(items) >= 3, f"the test needs an answer with a list: {text!r}"
+    cited = {c["n"] for c in reply["reply"]["citations"]}
+    answer = assistant_messages(page).first
+    layout = expected_layout(text, cited)
+    assert shown_layout(answer) == layout
+    expect(answer.locator(".message__text li")).to_have_count(len(items))
+    # A line ending in ":" just before a list introduces it (and sits close to it).
+    before_lists = [b[1] for b, after in itertools.pairwise(layout) if after[0] == "ul"]
+    labels = [line for line in before_lists if re.search(r":(\s*\[[^\]]+\])*$", line)]
+    expect(answer.locator(".answer-lines__label")).to_have_text(labels)
+
+    # Every [n], in a paragraph or in a list item, links to its numbered source; following
+    # one (as a keyboard user would) lands on that source.
+    refs = answer.locator(".message__text a.cite-ref")
+    expect(refs).to_have_count(len(re.findall(r"\[\d+\]", text)))
+    for href in refs.evaluate_all("links => links.map(a => a.getAttribute('href'))"):
+        expect(answer.locator(href)).to_have_count(1)
+    in_a_list = answer.locator(".message__text li a.cite-ref").last
+    target = in_a_list.get_attribute("href")
+    assert target
+    in_a_list.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function("id => location.hash === id", arg=target)
+    expect(answer.locator(target)).to_be_in_viewport()
+    # No "Read the whole section" unless the server gave one.
+    read_more = answer.get_by_role("link", name=re.compile("^Read the whole section"))
+    expect(read_more).to_have_count(1 if reply["reply"]["more"] else 0)
+
+    page.reload()
+    answer = assistant_messages(page).first
+    assert shown_layout(answer) == layout
+    expect(answer.locator(".sources li")).to_have_count(len(reply["reply"]["citations"]))
+
+
+def test_read_the_whole_section_opens_the_official_page_and_survives_a_reload(
+    page: Page,
+) -> None:
+    reply = ask_and_capture(page, SECTION_QUESTION)
+    more = reply["reply"]["more"]
+    assert more and more["section"], f"the test needs an answer from part of a section: {reply}"
+    answer = assistant_messages(page).first
+    link = answer.get_by_role("link", name=read_more_name(more["section"]), exact=True)
+    expect(link).to_be_visible()
+    expect(link).to_have_attribute("href", more["url"])
+    expect(link).to_have_attribute("target", "_blank")
+    expect(link).to_have_attribute("rel", "noopener noreferrer")
+    expect(link).to_contain_text(f"Read the whole section: {more['section']}")
+    expect(answer.locator(".read-more")).to_have_count(1)
+    stored = json.loads(page.evaluate(f"() => localStorage.getItem('{STORAGE_KEY}')"))
+    assert stored["messages"][-1]["more"] == more
+
+    page.reload()
+    answer = assistant_messages(page).first
+    link = answer.get_by_role("link", name=read_more_name(more["section"]), exact=True)
+    expect(link).to_have_attribute("href", more["url"])
+    expect(answer.locator(".message__text li")).to_have_count(
+        sum(line.startswith("- ") for line in reply["reply"]["text"].splitlines())
+    )
+
+
+def test_a_list_answer_with_read_more_has_no_accessibility_violations(page: Page) -> None:
+    # The fees answer has it all: paragraphs, a list, an [n] link and "Read the whole section".
+    reply = ask_and_capture(page, SECTION_QUESTION)
+    assert reply["reply"]["more"] and "\n- " in reply["reply"]["text"], reply
+    expect(page.locator("#messages .message__text li").first).to_be_visible()
+    expect(page.locator("#messages .read-more a")).to_have_count(1)
+    problems = axe_violations(page)  # every impact, not only serious ones
+    assert not problems, "\n".join(problems)
+    page.screenshot(path="/tmp/page-list-answers.png", full_page=True)
+
+
+def test_read_more_is_only_a_web_link_and_older_stored_answers_still_show(page: Page) -> None:
+    renew = "https://dmv.westmark.example/licenses/renew"
+    citation = {
+        "n": 1,
+        "doc_id": "renew",
+        "title": "Renew your driver's license",
+        "url": renew,
+        "section": None,
+        "snippet": "",
+    }
+    # An answer stored before answers had "more", as an older version of the page kept it.
+    older = {
+        "role": "assistant",
+        "text": "You can renew:\n- online\n- in person [1]",
+        "citations": [citation],
+        "status": "answered",
+    }
+    saved = {"sessionId": None, "messages": [older], "handoff": None}
+    page.evaluate(
+        "([key, value]) => localStorage.setItem(key, value)", [STORAGE_KEY, json.dumps(saved)]
+    )
+    page.reload()
+    answer = assistant_messages(page).first
+    expect(answer.locator(".message__text li")).to_have_text(["online", "in person [source 1]"])
+    expect(answer.locator(".answer-lines__label")).to_have_text("You can renew:")
+    expect(answer.locator(".read-more")).to_have_count(0)
+
+    replies = [
+        # The opening of a page has no heading: the link is named after the page.
+        {"url": renew, "section": None},
+        {"url": "data:text/html,<script>window.__pwned=1</script>", "section": "Fees"},
+        None,
+    ]
+
+    def reply_with_more(route: Route) -> None:
+        body = {
+            "session_id": "s-1",
+            "reply": {"text": "Fees:\n- $42 [1]", "citations": [citation], "more": replies[0]},
+            "status": "answered",
+            "confidence": 0.9,
+            "handoff": None,
+        }
+        replies.pop(0)
+        fake_reply(route, body)
+
+    page.route("**/api/chat", reply_with_more)
+    ask(page, "how much?")
+    latest = assistant_messages(page).last
+    link = latest.get_by_role(
+        "link", name=read_more_name("Renew your driver's license"), exact=True
+    )
+    expect(link).to_have_attribute("href", renew)
+    ask(page, "how much again?")
+    expect(assistant_messages(page).last.locator(".read-more")).to_have_count(0)
+    ask(page, "and again?")
+    expect(assistant_messages(page).last.locator(".read-more")).to_have_count(0)
+    expect(page.locator("#messages .read-more")).to_have_count(1)
+    page.reload()
+    expect(page.locator("#messages .read-more")).to_have_count(1)
+    expect(page.locator("#messages .read-more a")).to_have_attribute("href", renew)
+    assert page.evaluate("() => window.__pwned") is None

@@ -7,7 +7,7 @@
 'use strict';
 
 (() => {
-  const { el, visuallyHidden, safeWebUrl, socketUrl } = window.FairhavenDom;
+  const { el, visuallyHidden, safeWebUrl, socketUrl, appendAnswer } = window.FairhavenDom;
 
   const API_URL = 'api/chat'; // relative, so the page also works behind a path prefix
   const RATING_URL = 'api/chat/rating';
@@ -33,6 +33,8 @@
     thinking: 'Looking that up…',
     sources: 'Sources',
     newTab: ' (opens in a new tab)',
+    readMore: 'Read the whole section',
+    opensOfficialPage: ' (opens the official page)',
     sourcePrefix: 'source ',
     errorPrefix: 'Error: ',
     network: 'Sorry, we could not reach the assistant. Check your internet connection and try again.',
@@ -98,9 +100,11 @@
 
   const state = {
     sessionId: null,
-    // What is rendered and stored: {role, text, citations?, status?, handoff?, feedback?}, where
-    // feedback is the citizen's saved verdict on an answer, {helpful, finished}, and finished
-    // says the comment box that follows "No" has been sent or closed.
+    // What is rendered and stored: {role, text, citations?, more?, status?, handoff?,
+    // feedback?}, where more is {url, section} when the answer quotes part of a section (older
+    // stored answers have none), feedback is the citizen's saved verdict on an answer,
+    // {helpful, finished}, and finished says the comment box that follows "No" has been sent
+    // or closed.
     messages: [],
     inFlight: false,
     handoff: null, // the latest {id, state, position, expected_wait_minutes} from the server
@@ -191,10 +195,18 @@
     who.append(visuallyHidden(TEXT.said));
     item.append(who);
 
-    const body = el('p', 'message__text');
     const citations = role === 'assistant' ? validCitations(message.citations) : [];
-    appendTextWithCitations(body, message.text, citations, index);
-    item.append(body);
+    if (role === 'assistant') {
+      // The answer's lines become paragraphs and lists; [n] markers link to the sources.
+      const body = el('div', 'message__text answer-lines');
+      const withLinks = (node, line) => appendTextWithCitations(node, line, citations, index);
+      appendAnswer(body, message.text, withLinks);
+      item.append(body);
+      const more = renderReadMore(message.more, citations);
+      if (more) item.append(more);
+    } else {
+      item.append(el('p', 'message__text', message.text)); // what a person typed, as typed
+    }
 
     if (message.status === 'guardrail_crisis') item.classList.add('message--important');
     if (citations.length) item.append(renderSources(citations, index));
@@ -209,6 +221,33 @@
   function validCitations(citations) {
     if (!Array.isArray(citations)) return [];
     return citations.filter((c) => c && Number.isInteger(c.n) && typeof c.title === 'string');
+  }
+
+  // {url, section} as the server sent it, or null; whether the URL may be a link is decided
+  // when it is shown, so an answer stored by an older page is checked the same way.
+  function validMore(more) {
+    if (!more || typeof more !== 'object' || typeof more.url !== 'string') return null;
+    return { url: more.url, section: typeof more.section === 'string' ? more.section : null };
+  }
+
+  // "Read the whole section: Fees" on the official page, when the answer quotes only part of
+  // the section; a page's opening has no heading, so it is named after the cited page. The
+  // name is visible (not only for screen readers) so everyone knows where the link goes.
+  function renderReadMore(more, citations) {
+    const valid = validMore(more);
+    const url = valid && safeWebUrl(valid.url);
+    if (!url) return null;
+    const page = url.href.split('#')[0];
+    const cited = citations.find((c) => typeof c.url === 'string' && c.url.split('#')[0] === page);
+    const name = (valid.section || (cited && cited.title) || '').trim();
+    const link = el('a', 'read-more__link', name ? `${TEXT.readMore}: ${name}` : TEXT.readMore);
+    link.href = url.href;
+    link.target = '_blank';
+    link.rel = 'noopener noreferrer';
+    link.append(visuallyHidden(TEXT.opensOfficialPage));
+    const box = el('p', 'read-more');
+    box.append(link);
+    return box;
   }
 
   function isUnanswered(status) {
@@ -625,6 +664,7 @@
       role: 'assistant',
       text: data.reply.text,
       citations: validCitations(data.reply.citations),
+      more: validMore(data.reply.more),
       status: typeof data.status === 'string' ? data.status : null,
       handoff: data.handoff || null,
     };

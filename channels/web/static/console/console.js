@@ -8,7 +8,7 @@
 'use strict';
 
 (() => {
-  const { el, visuallyHidden, safeWebUrl, socketUrl } = window.FairhavenDom;
+  const { el, visuallyHidden, safeWebUrl, socketUrl, appendAnswer } = window.FairhavenDom;
   const {
     humanise, readable, displayName, parseTime, formatTime, announce,
   } = window.FairhavenStaff;
@@ -466,7 +466,12 @@
     }
     if (Number.isInteger(message.id)) item.dataset.messageId = String(message.id);
     item.append(head);
-    item.append(el('p', 'entry__text', message.text || ''));
+    if (role === 'assistant') {
+      // The answer as the citizen saw it: paragraphs, and list items that do not run together.
+      item.append(appendAnswer(el('div', 'entry__text answer-lines'), message.text || ''));
+    } else {
+      item.append(el('p', 'entry__text', message.text || ''));
+    }
     const citations = Array.isArray(message.citations) ? message.citations : [];
     if (citations.length) {
       const sources = el('div', 'entry__sources');

@@ -8,7 +8,7 @@
 'use strict';
 
 (() => {
-  const { el, visuallyHidden } = window.FairhavenDom;
+  const { el, visuallyHidden, appendAnswer } = window.FairhavenDom;
   const { humanise, readable, displayName } = window.FairhavenStaff;
 
   // Relative, so the editor also works behind a path prefix (it is served at /editor).
@@ -964,7 +964,11 @@
     container.append(head);
 
     const reply = answer.reply && typeof answer.reply === 'object' ? answer.reply : {};
-    container.append(el('p', 'answer__text', reply.text || '(no reply)'));
+    if (reply.text) {
+      container.append(appendAnswer(el('div', 'answer__text answer-lines'), reply.text));
+    } else {
+      container.append(el('p', 'answer__text', '(no reply)'));
+    }
 
     const citations = Array.isArray(reply.citations) ? reply.citations : [];
     const cited = el('div', 'answer__block');
