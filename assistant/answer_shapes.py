@@ -215,6 +215,8 @@ class _Shaper:
             pieces.extend([Part(way, "way"), Part(first, "sentence")])
             length += extra
             shown += 1
+            # Each way shows its first sentence: the rest of it is on the page.
+            more = more or sum(len(doc.blocks[b].units) for b in doc.sections[way].blocks) > 1
         if shown < 2:
             return None
         return Shaped(pieces, "ways", more)

@@ -18,7 +18,7 @@ from knowledge_base.documents import Chunk
 from knowledge_base.embeddings import Embedder
 from knowledge_base.index_store import IndexSnapshot, IndexStore
 from knowledge_base.lexical_index import tokenize
-from knowledge_base.terms import content_terms
+from knowledge_base.terms import FUNCTION_WORDS, content_terms
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,17 +109,28 @@ class HybridRetriever:
             return RetrievalResult(hits=[], version=None)
         return self.retrieve_from(snapshot, query, k=k)
 
-    def history_weight(self, query: RetrievalQuery, snapshot: IndexSnapshot | None = None) -> float:
+    def history_weight(
+        self,
+        query: RetrievalQuery,
+        snapshot: IndexSnapshot | None = None,
+        *,
+        names_another_page: bool = False,
+    ) -> float:
         """How much the conversation counts for this question (see ``FusionWeights``).
 
         A question with topic words of its own that the page the conversation is on does
         not contain ("how do I get a birth certificate?" while talking about licence
-        renewal) changes the subject: the history then counts less.
+        renewal) changes the subject: the history then counts less. So does one that,
+        asked alone, clearly points at another page (``names_another_page``): "what
+        documents do I need for a REAL ID?" after the licence renewal page, which only
+        mentions REAL ID.
         """
         w = self.weights
         terms = content_terms(query.text)
         if len(terms) < w.standalone_terms:
             return w.history
+        if names_another_page:
+            return min(w.history, w.standalone_history)
         if snapshot is not None and query.focus_docs:
             page = snapshot.document_terms(query.focus_docs[0])
             if len(terms & page) / len(terms) >= 0.5:
@@ -127,11 +138,17 @@ class HybridRetriever:
         return min(w.history, w.standalone_history)
 
     def query_vector(
-        self, query: RetrievalQuery, snapshot: IndexSnapshot | None = None
+        self,
+        query: RetrievalQuery,
+        snapshot: IndexSnapshot | None = None,
+        *,
+        weight: float | None = None,
     ) -> np.ndarray:
-        """The question's vector, nudged towards the recent conversation."""
+        """The question's vector, nudged towards the recent conversation (by ``weight``,
+        else :meth:`history_weight`)."""
         w = self.weights
-        weight = self.history_weight(query, snapshot)
+        if weight is None:
+            weight = self.history_weight(query, snapshot)
         vector = self.embedder.embed_query(query.text).astype(np.float32)
         history = list(query.history)[-w.history_turns :] if w.history_turns else []
         if history and weight > 0:
@@ -156,7 +173,6 @@ class HybridRetriever:
         w = self.weights
         k = k or self.top_k
         allowed = snapshot.mask(query.filters)
-        vector = self.query_vector(query, snapshot)
         fused: dict[int, float] = {}
 
         def add(rows: np.ndarray, weight: float) -> None:
@@ -167,13 +183,22 @@ class HybridRetriever:
 
         question_tokens = snapshot.speller.correct(tokenize([query.text])[0])
         history = list(query.history)[-w.history_turns :] if w.history_turns else []
-        history_weight = self.history_weight(query, snapshot)
-        dense_rows, _ = snapshot.vector_index.search(vector, w.candidates, allowed=allowed)
+        # The question alone, in both rankings: what it would find without the conversation.
         alone = self.embedder.embed_query(query.text).astype(np.float32)
-        alone_rows = dense_rows
+        alone_rows, _ = snapshot.vector_index.search(alone, w.candidates, allowed=allowed)
+        lexical_rows, _ = snapshot.lexical_index.search(
+            question_tokens, w.candidates, allowed=allowed
+        )
+        elsewhere = len(content_terms(query.text)) >= w.standalone_terms and _names_another_page(
+            snapshot, query, question_tokens, alone_rows, lexical_rows
+        )
+        history_weight = self.history_weight(query, snapshot, names_another_page=elsewhere)
+        vector = self.query_vector(query, snapshot, weight=history_weight)
+        dense_rows = alone_rows
+        if history and history_weight > 0:
+            dense_rows, _ = snapshot.vector_index.search(vector, w.candidates, allowed=allowed)
         if history and history_weight > 0 and w.dense_question > 0:
             # The question alone gets its own dense ranking, so a change of topic is heard.
-            alone_rows, _ = snapshot.vector_index.search(alone, w.candidates, allowed=allowed)
             add(alone_rows, w.dense * w.dense_question * (1 - history_weight))
             add(dense_rows, w.dense * (1 - w.dense_question * (1 - history_weight)))
         else:
@@ -187,11 +212,8 @@ class HybridRetriever:
             lexical_weight = w.lexical * (1 - history_weight)
         else:
             lexical_weight = w.lexical
-        lexical_rows, _ = snapshot.lexical_index.search(
-            question_tokens, w.candidates, allowed=allowed
-        )
         add(lexical_rows, lexical_weight)
-        if query.focus_docs and w.focus > 0:
+        if query.focus_docs and w.focus > 0 and not elsewhere:
             # A follow-up usually stays on the page the last answer came from.
             focus = snapshot.mask({"doc_id": list(query.focus_docs)})
             if focus is not None and allowed is not None:
@@ -226,6 +248,32 @@ class HybridRetriever:
             snapshot=snapshot,
             question_vector=alone,
         )
+
+
+def _names_another_page(
+    snapshot: IndexSnapshot,
+    query: RetrievalQuery,
+    question_tokens: list[str],
+    dense_rows: np.ndarray,
+    lexical_rows: np.ndarray,
+) -> bool:
+    """Whether the question, asked alone, is about another page than the one the
+    conversation is on: both rankings put that page first, and the question names what
+    its title names (the title's rarest word: "pothole" for "Report a pothole", "real"
+    or "id" for "Get a REAL ID"). Both are needed: on doc2dial, whose dialogues never
+    leave their page, either alone would move questions off the right page."""
+    if not query.focus_docs or not len(dense_rows) or not len(lexical_rows):
+        return False
+    top = snapshot.chunks[int(dense_rows[0])]
+    if top.doc_id != snapshot.chunks[int(lexical_rows[0])].doc_id or top.doc_id in query.focus_docs:
+        return False
+    title = [t for t in tokenize([top.title])[0] if t not in FUNCTION_WORDS]
+    if not title:
+        return False
+    frequency = snapshot.term_document_frequency
+    least = min(frequency.get(t, 0) for t in title)
+    rarest = {t for t in title if frequency.get(t, 0) == least}
+    return bool(rarest & set(question_tokens))
 
 
 def __getattr__(name: str) -> Any:

@@ -239,3 +239,22 @@ def test_an_unsure_answer_says_so_and_offers_a_person(
     assert (note in ctx.reply_text) is caveat
     if caveat:
         assert ctx.reply_text.startswith(ctx.answer.text if ctx.answer else "")
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "page"),
+    [
+        (
+            "How much does it cost to renew my driver's license?",
+            "What documents do I need for a REAL ID?",
+            "get-a-real-id",
+        ),
+        ("How can I pay my water bill?", "There's a pothole on my street", "report-a-pothole"),
+    ],
+)
+def test_a_new_question_in_the_same_conversation_is_answered_from_its_own_page(
+    shared_container: Container, first: str, then: str, page: str
+) -> None:
+    _, reply = ask(shared_container, first, then)
+    assert reply.status is Status.ANSWERED
+    assert reply.citations[0].doc_id == page
