@@ -2,9 +2,17 @@
 
 A citizen who asks "how much" needs every fee line, the one for them first; "how do I
 pay" the ways to pay; "what do I need" the list of documents; "when is it due" the
-sentence with the dates and the one after it. Each shape picks units of the outline
-(never rewriting them) within a character budget, whole units only: a list is trimmed
-item by item, never mid-item.
+section with the dates. Tried in this order:
+
+1. fees, for a cost question: every fee line of the fee section;
+2. ways, for a how-to (or a question of no particular kind): each way's or step's
+   heading and first sentence;
+3. the whole section of the best unit, sub-sections included, when it fits;
+4. the section's lists, item by item, for what the list kinds of question ask;
+5. prose: the best sentence, then the ones after it in its paragraph.
+
+Each shape picks units of the outline (never rewriting them) within a character budget,
+whole units only: a list is trimmed item by item, never mid-item.
 """
 
 from __future__ import annotations
@@ -53,7 +61,7 @@ class Part:
 @dataclass(frozen=True, slots=True)
 class Shaped:
     parts: list[Part]
-    shape: str  # "prose" | "list" | "ways" | "fees"
+    shape: str  # "fees" | "ways" | "section" | "list" | "prose"
     more: bool  # the section holds more than the answer shows
 
 
@@ -345,8 +353,3 @@ def first_unit(doc: Outline, section: Section) -> int | None:
         if doc.blocks[b].units:
             return doc.blocks[b].units[0]
     return None
-
-
-def amount_named(text: str) -> bool:
-    """A fee line: it names an amount, or that something costs nothing."""
-    return bool(_AMOUNT.search(text))

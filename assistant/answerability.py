@@ -8,11 +8,16 @@ in different ways — whether the dense and the lexical rankings agree on the pa
 lexical-only hit with no dense support is suspect), the margin to the next page, how
 much of the question's vocabulary the page, its headings and the answer itself
 contain, the rarest word of the question that the page lacks, whether the kind of
-answer asked for ("how much" → an amount) is there — and combines them with a
-logistic model fitted on labelled questions (``eval/answer_model.py``: doc2dial
-dialogues, the same questions asked of a knowledge base without their page, and the
-bundled knowledge base's own questions). Its output is the turn's ``confidence``: the
-estimated chance that the answer is from the right page.
+answer asked for ("how much" → an amount) is there — and combines them with
+gradient-boosted trees fitted on labelled questions (``eval/answer_model.py``:
+doc2dial dialogues and the bundled knowledge base's own questions, each also asked of
+a knowledge base without their page). Its output is the turn's ``confidence``: the
+estimated chance that the answer is from a right page.
+
+Measured on held-out questions, these signals together separate right answers from
+wrong or impossible ones far better than the best single one (AUC about 0.82 on
+doc2dial and 0.85–0.9 on the bundled set, against 0.70–0.76 for the fused retrieval
+score alone), but not perfectly: see the README's quality figures.
 """
 
 from __future__ import annotations
@@ -20,7 +25,6 @@ from __future__ import annotations
 import itertools
 import json
 import math
-import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -48,8 +52,6 @@ __all__ = [
     "follow_up_context",
     "load_answer_model",
 ]
-
-_CITATION_MARK = re.compile(r"\s\[\d+\]")
 
 SIGNALS = (
     "fused",  # the top passage's fused (reciprocal-rank) score, times 100
