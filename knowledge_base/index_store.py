@@ -3,8 +3,12 @@
 Layout under the index folder::
 
     CURRENT                 name of the live version (replaced atomically)
-    versions/<version>/     manifest.json, chunks.jsonl, vectors.npy, dense.faiss, bm25/,
-                            sentences.npy + sentence_*.npy (answer sentences' vectors)
+    versions/<version>/     manifest.json, documents.jsonl, chunks.jsonl, vectors.npy,
+                            dense.faiss, bm25/, terms.json
+
+Versions written by releases before the outline composer may also hold the answer
+sentences' vectors (``sentences.json``, ``sentences.npy``, ``sentence_*.npy``): nothing
+reads them now, and they go when the version is pruned.
 
 A version is written completely before ``CURRENT`` points at it, and is never changed
 afterwards, so a reader sees the old version or the new one, never half of one. Readers
@@ -33,7 +37,6 @@ import orjson
 
 from knowledge_base.documents import Chunk, Document
 from knowledge_base.lexical_index import LexicalIndex, tokenize
-from knowledge_base.sentences import SentenceTable
 from knowledge_base.terms import Speller
 from knowledge_base.vector_index import VectorIndex
 
@@ -107,21 +110,15 @@ class IndexSnapshot:
         lexical_index: LexicalIndex,
         path: Path | None = None,
         documents: dict[str, Document] | None = None,
-        sentences: SentenceTable | None = None,
     ) -> None:
         if not len(chunks) == len(vectors) == len(vector_index) == len(lexical_index):
             raise ValueError("passages, vectors and indexes disagree in size")
-        if sentences is not None and sentences.passages != len(chunks):
-            raise ValueError("passages and their sentence table disagree in size")
         self.manifest = manifest
         self.chunks = chunks
         self.vectors = vectors
         self.vector_index = vector_index
         self.lexical_index = lexical_index
         self.path = path
-        # Answer sentences and their vectors by passage row; None for versions written
-        # before they were stored (the composer then embeds sentences at query time).
-        self.sentences = sentences
         self._documents = documents
         self._doc_terms: dict[str, frozenset[str]] = {}
 
@@ -211,7 +208,6 @@ class IndexSnapshot:
             ),
             lexical_index=LexicalIndex.build([]),
             documents={},
-            sentences=SentenceTable.empty(config.dimension),
         )
 
     @classmethod
@@ -227,9 +223,6 @@ class IndexSnapshot:
             vector_index=VectorIndex.load(path / "dense.faiss", ef_search=ef_search),
             lexical_index=LexicalIndex.load(path / "bm25", len(chunks)),
             path=path,
-            sentences=SentenceTable.load(
-                path, passages=len(chunks), dimension=manifest.config.dimension
-            ),
         )
 
     def write(self, path: Path) -> None:
@@ -243,8 +236,6 @@ class IndexSnapshot:
         np.save(path / "vectors.npy", np.ascontiguousarray(self.vectors, dtype=np.float32))
         self.vector_index.save(path / "dense.faiss")
         self.lexical_index.save(path / "bm25")
-        if self.sentences is not None:
-            self.sentences.write(path)
         (path / "terms.json").write_text(json.dumps(self.term_document_frequency), "utf-8")
         # The manifest goes last: a version folder without one is incomplete and ignored.
         _write_atomic(path / "manifest.json", json.dumps(self.manifest.to_json(), indent=1))

@@ -23,7 +23,6 @@ from knowledge_base.index_store import (
     new_version_name,
 )
 from knowledge_base.lexical_index import LexicalIndex
-from knowledge_base.sentences import SentenceTable, SentenceTableBuilder
 from knowledge_base.vector_index import VectorIndex
 
 log = logging.getLogger(__name__)
@@ -42,8 +41,6 @@ class IngestReport:
     errors: list[LoadError] = field(default_factory=list)
     chunks_embedded: int = 0
     chunks_total: int = 0
-    sentences_embedded: int = 0  # distinct answer sentences embedded for the composer
-    sentences_seconds: float = 0.0  # of ``seconds``, spent embedding them
     version: str | None = None
     seconds: float = 0.0
 
@@ -232,30 +229,11 @@ class Ingestor:
         )
         new_chunks = list(self.chunker.split_all(to_embed))
         new_vectors = self._embed(new_chunks, show_progress=show_progress)
-        sentences = SentenceTableBuilder(config.dimension, base=current.sentences)
-        if reusable and current.sentences is not None:
-            # An edited document keeps the vectors of the sentences it did not change.
-            for doc_id in report.updated:
-                edited = current.rows_by_doc.get(doc_id, np.empty(0, np.int64))
-                sentences.remember(edited, [current.chunks[r].text for r in edited])
-            sentences.keep(rows, [c.text for c in kept_chunks])
-        else:  # a version from before sentence vectors were stored: embed them all once
-            for chunk in kept_chunks:
-                sentences.add(chunk)
-        for chunk in new_chunks:
-            sentences.add(chunk)
-        report.sentences_embedded = len(sentences.to_embed)
-        sentences_started = time.perf_counter()
-        sentence_table = sentences.build(
-            lambda texts: self._embed_sentences(texts, show_progress=show_progress)
-        )
-        report.sentences_seconds = time.perf_counter() - sentences_started
         snapshot = self._build(
             config=config,
             documents=final_docs,
             chunks=kept_chunks + new_chunks,
             vectors=np.concatenate([kept_vectors, new_vectors]),
-            sentences=sentence_table,
         )
         report.chunks_embedded = len(new_chunks)
         report.chunks_total = len(snapshot)
@@ -277,20 +255,6 @@ class Ingestor:
                 bar.update(len(batch))
         return np.concatenate(parts)
 
-    def _embed_sentences(self, texts: Sequence[str], *, show_progress: bool) -> np.ndarray:
-        """Vectors of answer sentences, embedded shortest first so batches carry little
-        padding (sentences vary from a few words to a whole list)."""
-        out = np.empty((len(texts), self.embedder.dimension), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        with tqdm(
-            total=len(texts), unit="sentence", desc="Embedding sentences", disable=not show_progress
-        ) as bar:
-            for begin in range(0, len(order), EMBED_BATCH):
-                batch = order[begin : begin + EMBED_BATCH]
-                out[batch] = self.embedder.embed_documents([texts[i] for i in batch])
-                bar.update(len(batch))
-        return out
-
     def _build(
         self,
         *,
@@ -298,7 +262,6 @@ class Ingestor:
         documents: dict[str, Document],
         chunks: list[Chunk],
         vectors: np.ndarray,
-        sentences: SentenceTable | None = None,
     ) -> IndexSnapshot:
         counts: dict[str, int] = {}
         for chunk in chunks:
@@ -337,5 +300,4 @@ class Ingestor:
             ),
             lexical_index=LexicalIndex.build([indexed_text(c) for c in chunks]),
             documents=documents,
-            sentences=sentences,
         )

@@ -111,10 +111,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "backend": args.backend,
         "sizes": {},
         "caches": "Every question is distinct, so the query-vector cache never hits. Follow-ups "
-        "re-use the first message's vector (cached, as in production). The composer's "
-        "sentence vectors are embedded at ingestion and read from the index version, so a "
-        "turn embeds only its question; 'warm' stage timings repeat the same questions "
-        "(query vectors cached, pages read).",
+        "re-use the first message's vector (cached, as in production). A turn embeds only "
+        "its question; 'warm' stage timings repeat the same questions (query vectors "
+        "cached, pages read).",
     }
     from assistant.settings import Settings
 

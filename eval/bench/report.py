@@ -153,15 +153,6 @@ def markdown(results: dict[str, Any]) -> str:
             f"| {r['ours_recall_at_10']} / {r['langchain_recall_at_10']} "
             f"| {r['ours_section_recall_at_10']} / {r['langchain_section_recall_at_10']} |"
         )
-    for size, e in complete.items():
-        i = e["ingest"]
-        if i.get("sentences"):
-            share = 100 * i["sentences_embed_s"] / i["ingest_s"] if i["ingest_s"] else 0.0
-            lines.append(
-                f"- {int(size):,}: {i['sentences']:,} answer sentences stored for the composer "
-                f"({i['sentences_embedded']:,} distinct, embedded in {i['sentences_embed_s']} s, "
-                f"{share:.0f}% of ingestion; {i['sentences_disk_mb']} MB on disk)"
-            )
     lines += ["", "## Where a turn's time goes (in-process, mean ms per stage)", ""]
     for size, e in complete.items():
         for label in ("cold", "warm"):

@@ -102,9 +102,8 @@ class DerivedEmbedder:
     For timing a large knowledge base on a slow machine only: the passage of section
     ``j`` of a document gets the real vector of section ``j`` of a document with the same
     sample source in the smaller base (another city), plus noise (σ 0.01 per dimension).
-    Answer sentences (embedded after the passages) get a random passage's vector, so the
-    composer's choices are arbitrary. Queries are embedded for real. Ingestion speed,
-    recall and answers are not meaningful then.
+    Queries are embedded for real. Ingestion speed, recall and answers are not meaningful
+    then.
     """
 
     def __init__(self, real: Any, source: Path, *, seed: int) -> None:
@@ -172,8 +171,6 @@ def child_ingest(
     words = list(iter_words(documents))
     snapshot = container.index_store.snapshot()
     assert snapshot is not None and snapshot.path is not None
-    sentences = snapshot.sentences
-    sentence_files = sum(p.stat().st_size for p in snapshot.path.glob("sentence*"))
     return {
         "passages": report.chunks_total,
         "documents": len(documents),
@@ -182,12 +179,6 @@ def child_ingest(
         "model_load_s": round(model_s, 2),
         "ingest_s": round(seconds, 2),
         "passages_per_s": round(report.chunks_total / seconds, 1),
-        # Answer sentences for the composer: all of them, the distinct ones (embedded
-        # once each) and the time spent embedding them (part of ingest_s).
-        "sentences": len(sentences) if sentences is not None else 0,
-        "sentences_embedded": report.sentences_embedded,
-        "sentences_embed_s": round(report.sentences_seconds, 2),
-        "sentences_disk_mb": round(sentence_files / 1e6, 1),
         "peak_rss_mb": round(proc_status_mb("VmHWM"), 1),
         "index_disk_mb": round(disk_mb(data_dir / "index"), 1),
         "embedder": container.embedder.name,

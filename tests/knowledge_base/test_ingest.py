@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import threading
 from pathlib import Path
+
+import numpy as np
 
 from assistant.container import SAMPLE_KB, Container
 from knowledge_base.index_store import IndexStore
@@ -158,3 +161,32 @@ def test_an_empty_index_folder_is_not_a_version(tmp_path: Path) -> None:
     (tmp_path / "index" / "versions" / ".partial").mkdir(parents=True)
     assert store.versions() == []
     shutil.rmtree(tmp_path / "index")
+
+
+def test_a_version_with_answer_sentence_files_from_an_older_release_still_serves(
+    container: Container, tmp_path: Path
+) -> None:
+    # Releases before the outline composer stored every passage's answer sentences and
+    # their vectors next to the passages; those files are no longer read or written.
+    live = container.index_store.snapshot()
+    assert live is not None and live.path is not None
+    version, folder, passages = live.version, live.path, len(live)
+    (folder / "sentences.json").write_text(
+        json.dumps({"format": 1, "passages": passages, "sentences": 1, "vectors": 1}), "utf-8"
+    )
+    np.save(folder / "sentences.npy", np.zeros((1, 384), dtype=np.float16))
+    np.save(folder / "sentence_offsets.npy", np.r_[np.zeros(passages), 1].astype(np.int64))
+    np.save(folder / "sentence_spans.npy", np.zeros((1, 2), dtype=np.int32))
+    np.save(folder / "sentence_vector_rows.npy", np.zeros(1, dtype=np.int32))
+
+    fresh = Container(container.settings)
+    fresh.__dict__["embedder"] = container.embedder
+    hits = fresh.retriever.retrieve(RetrievalQuery("renew my driver's license")).hits
+    assert hits and hits[0].chunk.doc_id == "renew-drivers-license"
+
+    report = fresh.ingest_paths([_folder(tmp_path)])
+    assert sorted(report.added) == ["notes", "trees"]
+    assert report.chunks_embedded == report.chunks_total - passages  # old vectors re-used
+    after = fresh.index_store.snapshot()
+    assert after is not None and after.path is not None and after.version != version
+    assert not list(after.path.glob("sentence*"))
