@@ -22,11 +22,8 @@ score alone), but not perfectly: see the README's quality figures.
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -40,9 +37,6 @@ from knowledge_base.terms import FILLER_WORDS, Rarity, content_terms
 
 if TYPE_CHECKING:
     from assistant.turns import TurnContext
-    from knowledge_base.embeddings import Embedder
-    from knowledge_base.index_store import IndexSnapshot
-    from knowledge_base.retriever import RetrievalResult
 
 __all__ = [
     "SIGNALS",
@@ -67,9 +61,9 @@ SIGNALS = (
     # another page has
     "unknown_share",  # share of the question's words that no page has (misspellings aside)
     "standalone_cosine",  # question_cosine, or for a follow-up context_cosine
-    "title_cosine",  # the question's (in context, for a follow-up) cosine to the page title
     "phrase_coverage",  # share of the question's word pairs ("rent control", "death
-    # certificate") that stand together in the page (1 when it has none)
+    # certificate") that stand together on the page (1 when it has none; the composer
+    # works it out, from the page it read)
     "phrase_count",  # log(1 + number of such pairs in the question)
     "same_page",  # the conversation's last answer came from this page too
     "turns",  # log(1 + earlier messages in the conversation)
@@ -181,12 +175,11 @@ def load_answer_model(path: Path | None = None) -> dict[str, Any]:
     return data
 
 
-def answer_signals(ctx: TurnContext, embedder: Embedder) -> dict[str, float]:
+def answer_signals(ctx: TurnContext) -> dict[str, float]:
     """The signals of :data:`SIGNALS` for a turn with a retrieval and a composed answer.
 
-    ``embedder`` embeds the page title (a short text, cached with the queries): a page's
-    title names its service, and a question about another service ("get a passport"
-    beside "Get a REAL ID") is further from it than from a passage that mentions it.
+    Nothing is embedded here (a cold turn pays for no extra model run): the vectors are
+    the retrieval's, the page's words and phrases the composer's.
     """
     retrieval, answer = ctx.retrieval, ctx.answer
     assert retrieval is not None and answer is not None and retrieval.snapshot is not None
@@ -211,8 +204,6 @@ def answer_signals(ctx: TurnContext, embedder: Embedder) -> dict[str, float]:
     known = {t for t in terms if t in snapshot.term_document_frequency}
     missing = [rarity(t) for t in known - page]
     kinds = expected_types(ctx.text)
-    asked_pairs = _pairs(snapshot.speller.correct(words))
-    page_pairs = _page_pairs(snapshot, doc_id)
     best_score = max((h.score for i, h in enumerate(hits) if i in own), default=0.0)
     return {
         "fused": 100 * best_score,
@@ -227,9 +218,8 @@ def answer_signals(ctx: TurnContext, embedder: Embedder) -> dict[str, float]:
         "missing_rarity": max(missing, default=0.0) / rarity.ceiling,
         "unknown_share": len(terms - known) / len(terms) if terms else 0.0,
         "standalone_cosine": float(hits[0].cosine) if context else question_cosine,
-        "title_cosine": _title_cosine(embedder, title, retrieval, follow_up=bool(context)),
-        "phrase_coverage": len(asked_pairs & page_pairs) / len(asked_pairs) if asked_pairs else 1.0,
-        "phrase_count": math.log1p(len(asked_pairs)),
+        "phrase_coverage": answer.signals.get("phrase_coverage", 1.0),
+        "phrase_count": answer.signals.get("phrase_count", 0.0),
         "same_page": float(doc_id in _last_answered_pages(ctx)),
         "turns": math.log1p(len(ctx.history)),
         "asks_type": float(bool(kinds - {AnswerType.PROBLEM})),
@@ -245,42 +235,6 @@ def _last_answered_pages(ctx: TurnContext) -> tuple[str, ...]:
         if turn.role == "assistant" and turn.status == "answered":
             return turn.cited_docs
     return ()
-
-
-def _pairs(terms: list[str]) -> frozenset[tuple[str, str]]:
-    """Adjacent content terms, in order: the phrases a question names."""
-    content = [t for t in terms if t not in FILLER_WORDS]
-    return frozenset(itertools.pairwise(content))
-
-
-_PAGE_PAIRS: OrderedDict[tuple[str, str], frozenset[tuple[str, str]]] = OrderedDict()
-_PAGE_PAIRS_LOCK = threading.Lock()
-
-
-def _page_pairs(snapshot: IndexSnapshot, doc_id: str) -> frozenset[tuple[str, str]]:
-    """Every pair of adjacent content terms in a page (kept for the last 256 pages)."""
-    key = (snapshot.version, doc_id)
-    with _PAGE_PAIRS_LOCK:
-        found = _PAGE_PAIRS.get(key)
-    if found is None:
-        rows = snapshot.rows_by_doc.get(doc_id, ())
-        texts = [snapshot.chunks[int(r)].title for r in rows[:1]]
-        texts += [snapshot.chunks[int(r)].text for r in rows]
-        found = frozenset().union(*(_pairs(t) for t in tokenize(texts)))
-        with _PAGE_PAIRS_LOCK:
-            _PAGE_PAIRS[key] = found
-            while len(_PAGE_PAIRS) > 256:
-                _PAGE_PAIRS.popitem(last=False)
-    return found
-
-
-def _title_cosine(
-    embedder: Embedder, title: str, retrieval: RetrievalResult, *, follow_up: bool
-) -> float:
-    vector = retrieval.query_vector if follow_up else retrieval.question_vector
-    if not title or vector is None:
-        return 0.0
-    return float(embedder.embed_query(title) @ vector)
 
 
 def follow_up_context(ctx: TurnContext) -> str:

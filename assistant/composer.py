@@ -23,6 +23,7 @@ except, for a follow-up, the words of the message it follows.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
@@ -35,8 +36,9 @@ from assistant.turns import Citation
 from assistant.unit_scoring import UNIT_FEATURES, PageOutlines, ScoredPage, UnitWeights, score_units
 from knowledge_base.embeddings import Embedder
 from knowledge_base.index_store import IndexSnapshot
+from knowledge_base.lexical_index import tokenize
 from knowledge_base.retriever import RetrievalResult
-from knowledge_base.terms import content_terms
+from knowledge_base.terms import content_terms, word_pairs
 
 __all__ = [
     "AnswerSentence",
@@ -151,6 +153,13 @@ class ExtractiveComposer:
         answer = self._assemble(
             first, parts, snapshot, shape=shapes[0] if share == 1 else "parts", more=more
         )
+        # The question's phrases ("rent control") found together on the page, for the
+        # answerability decision: the page's pairs are worked out once, with its outline.
+        phrases = word_pairs(snapshot.speller.correct(tokenize([f"{question} {context}"])[0]))
+        answer.signals["phrase_coverage"] = (
+            len(phrases & first.page.pairs) / len(phrases) if phrases else 1.0
+        )
+        answer.signals["phrase_count"] = math.log1p(len(phrases))
         return replace(answer, uncovered=tuple(uncovered)) if uncovered else answer
 
     def score(

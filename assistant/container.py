@@ -168,7 +168,6 @@ class Container:
     def answerability(self) -> Answerability:
         return Answerability(
             AnswerabilityModel.from_json(self.answer_model["answerability"]),
-            embedder=self.embedder,
             min_confidence=self.min_confidence,
             caveat_below=self.settings.answer_caveat_below,
             replies=self.replies,

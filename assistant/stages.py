@@ -230,20 +230,18 @@ class Answerability:
         self,
         model: Estimator,
         *,
-        embedder: Embedder,
         min_confidence: float,
         caveat_below: float,
         replies: Replies,
     ) -> None:
         self.model = model
-        self.embedder = embedder
         self.min_confidence = min_confidence
         self.caveat_below = caveat_below
         self.replies = replies
 
     def __call__(self, ctx: TurnContext) -> None:
         assert ctx.retrieval is not None and ctx.answer is not None
-        signals = answer_signals(ctx, self.embedder)
+        signals = answer_signals(ctx)
         confidence = self.model.probability(signals)
         ctx.scores.update(signals)
         ctx.scores["confidence"] = confidence

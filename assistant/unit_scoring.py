@@ -37,7 +37,7 @@ from knowledge_base.index_store import IndexSnapshot
 from knowledge_base.lexical_index import tokenize
 from knowledge_base.outline import Outline, document_from_chunks, outline
 from knowledge_base.retriever import RetrievalResult
-from knowledge_base.terms import FILLER_WORDS, Rarity
+from knowledge_base.terms import FILLER_WORDS, Rarity, word_pairs
 
 __all__ = ["UNIT_FEATURES", "Page", "PageOutlines", "ScoredPage", "UnitWeights", "score_units"]
 
@@ -88,21 +88,23 @@ class Page:
     unit_terms: list[frozenset[str]]
     heading_terms: list[frozenset[str]]  # per section, the headings below the title
     leads: frozenset[int]  # the first unit of each section
+    pairs: frozenset[tuple[str, str]]  # adjacent terms anywhere on the page, its title too
 
     @classmethod
     def build(cls, chunks: list[Chunk], rows: list[int]) -> Page:
         doc = outline(document_from_chunks(chunks))
         starts = [c.start for c in chunks]
+        tokens = tokenize([doc.unit_text(i) for i in range(len(doc.units))])
+        headings = tokenize([" ".join(s.path) for s in doc.sections])
         return cls(
             outline=doc,
             chunks=chunks,
             rows=rows,
             unit_chunk=[_last_at_or_before(starts, u.start) for u in doc.units],
-            unit_terms=[
-                frozenset(t) for t in tokenize([doc.unit_text(i) for i in range(len(doc.units))])
-            ],
+            unit_terms=[frozenset(t) for t in tokens],
             heading_terms=[_terms(" ".join(s.path[1:])) for s in doc.sections],
             leads=frozenset(u for u in (first_unit(doc, s) for s in doc.sections) if u is not None),
+            pairs=frozenset().union(*(word_pairs(t) for t in [*tokens, *headings])),
         )
 
     def chunk_at(self, position: int) -> int:

@@ -119,7 +119,6 @@ def _open(container: Container, answer_model: Path | None) -> _RecordingComposer
     container.__dict__["composer"] = recorder
     container.__dict__["answerability"] = Answerability(
         _Undecided(),
-        embedder=container.embedder,
         min_confidence=0.0,
         caveat_below=0.0,
         replies=container.replies,

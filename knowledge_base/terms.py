@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import itertools
 import math
 from functools import lru_cache
 from pathlib import Path
@@ -135,3 +136,10 @@ class Speller:
             found = max(candidates, key=lambda c: self.frequency[c[0]])[0] if candidates else term
             self._memo[term] = found
         return found
+
+
+def word_pairs(terms: list[str]) -> frozenset[tuple[str, str]]:
+    """Adjacent terms, in order, fillers left out: the phrases a text names ("death
+    certificate", "rent control")."""
+    content = [t for t in terms if t not in FILLER_WORDS]
+    return frozenset(itertools.pairwise(content))

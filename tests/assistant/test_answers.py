@@ -222,7 +222,6 @@ def test_an_unsure_answer_says_so_and_offers_a_person(
     stages = [
         Answerability(
             _Fixed(estimate),
-            embedder=shared_container.embedder,
             min_confidence=0.22,
             caveat_below=0.5,
             replies=shared_container.replies,
