@@ -79,6 +79,17 @@ _PERSONAL_DATA_NAMES: Final = {
 }
 
 
+_NOTES: Final = (PERSONAL_DATA_REMOVED, MAYBE_NOT_COMPLETE, PART_NOT_COVERED)
+
+
+def without_notes(reply: str) -> str:
+    """An answer as stored, without the notes said around it (the privacy note before it,
+    the offer of a person after it): they name no topic of the conversation, and their
+    words ("call 311") would pull the next question towards another page."""
+    openings = tuple(note.split("{", 1)[0] for note in _NOTES)
+    return "\n\n".join(p for p in reply.split("\n\n") if not p.startswith(openings))
+
+
 def privacy_note(kinds: list[str]) -> str:
     """The note for the kinds of personal data redacted ("your phone number and email")."""
     names = list(dict.fromkeys(_PERSONAL_DATA_NAMES.get(k, "personal details") for k in kinds))

@@ -97,7 +97,7 @@ class Contextualise:
         answered = [t for t in ctx.history if t.status == Status.ANSWERED]
         ctx.retrieval_query = RetrievalQuery(
             text=ctx.text,
-            history=tuple(_CITATION_MARK.sub("", t.text) for t in turns),
+            history=tuple(_CITATION_MARK.sub("", canned.without_notes(t.text)) for t in turns),
             history_vectors=tuple(
                 t.vector
                 if t.vector_model is not None and t.vector_model == self.vector_model

@@ -1,7 +1,8 @@
 """What a citizen reads: the steps, the list, the fee that applies — or an honest refusal.
 
-Real model, real index of the bundled knowledge base, real answer model; each test asks
-as a citizen would and checks what they would notice.
+Real model, real index of the bundled knowledge base, real answer model, real store
+(each test has its own copy); each test asks as a citizen would and checks what they
+would notice.
 """
 
 from __future__ import annotations
@@ -11,28 +12,20 @@ import re
 import pytest
 
 from assistant.container import Container
-from assistant.turns import InboundMessage, OutboundReply, PastTurn, Status, TurnContext
+from assistant.turns import InboundMessage, OutboundReply, Status, TurnContext
 
 ITEM = re.compile(r"^- ", re.MULTILINE)
 
 
 def ask(container: Container, *messages: str) -> list[OutboundReply]:
-    """The messages in one conversation (nothing stored: ``ask`` on the command line)."""
-    service = container.ephemeral_assistant()
-    history: list[PastTurn] = []
+    """The messages in one conversation, stored as the web chat stores them (a follow-up
+    reads the stored turns, answer vectors included)."""
+    session = None
     replies = []
     for message in messages:
-        reply = service.handle(InboundMessage("web", message), history=list(history))
+        reply = container.assistant.handle(InboundMessage("web", message), session_id=session)
+        session = reply.session_id
         replies.append(reply)
-        history += [
-            PastTurn(role="citizen", text=message),
-            PastTurn(
-                role="assistant",
-                text=reply.text,
-                status=str(reply.status),
-                cited_docs=tuple(c.doc_id for c in reply.citations),
-            ),
-        ]
     return replies
 
 
@@ -40,8 +33,8 @@ def plain(text: str) -> str:
     return re.sub(r"\s*\[\d+\]", "", text)
 
 
-def test_how_to_renew_gives_the_ways_and_who_may_use_them(shared_container: Container) -> None:
-    (reply,) = ask(shared_container, "How do I renew my driver's license?")
+def test_how_to_renew_gives_the_ways_and_who_may_use_them(container: Container) -> None:
+    (reply,) = ask(container, "How do I renew my driver's license?")
     assert reply.status is Status.ANSWERED
     assert reply.citations[0].doc_id == "renew-drivers-license"
     text = plain(reply.text).lower()
@@ -49,21 +42,21 @@ def test_how_to_renew_gives_the_ways_and_who_may_use_them(shared_container: Cont
 
 
 def test_a_documents_question_gets_the_list_not_a_sentence_about_it(
-    shared_container: Container,
+    container: Container,
 ) -> None:
-    (reply,) = ask(shared_container, "What documents do I need for a REAL ID?")
+    (reply,) = ask(container, "What documents do I need for a REAL ID?")
     assert reply.status is Status.ANSWERED
     assert reply.citations[0].doc_id == "get-a-real-id"
     assert len(ITEM.findall(reply.text)) >= 3
     assert "birth certificate" in reply.text and "Social Security card" in reply.text
-    assert len(reply.text) <= shared_container.settings.answer_max_chars + 40  # + markers
+    assert len(reply.text) <= container.settings.answer_max_chars + 40  # + markers
 
 
 def test_a_fee_follow_up_gets_every_tier_and_the_same_answer_when_asked_again(
-    shared_container: Container,
+    container: Container,
 ) -> None:
     _, cost, again = ask(
-        shared_container,
+        container,
         "How do I renew my driver's license?",
         "how much does it cost?",
         "how much does it cost?",
@@ -77,15 +70,15 @@ def test_a_fee_follow_up_gets_every_tier_and_the_same_answer_when_asked_again(
     assert again.text.split("\n\n")[0] == cost.text.split("\n\n")[0]
 
 
-def test_the_fee_line_for_the_citizens_age_comes_first(shared_container: Container) -> None:
-    (reply,) = ask(shared_container, "I'm 70, how much is a license renewal?")
+def test_the_fee_line_for_the_citizens_age_comes_first(container: Container) -> None:
+    (reply,) = ask(container, "I'm 70, how much is a license renewal?")
     assert reply.status is Status.ANSWERED
     first_item = ITEM.split(reply.text)[1]
     assert "$21" in first_item and "65 to 79" in first_item
 
 
-def test_a_problem_statement_gets_what_to_do_about_it(shared_container: Container) -> None:
-    (reply,) = ask(shared_container, "There's a pothole on Elm Street")
+def test_a_problem_statement_gets_what_to_do_about_it(container: Container) -> None:
+    (reply,) = ask(container, "There's a pothole on Elm Street")
     assert reply.status is Status.ANSWERED
     assert reply.citations[0].doc_id == "report-a-pothole"
     assert "311" in reply.text
@@ -96,37 +89,35 @@ def test_a_problem_statement_gets_what_to_do_about_it(shared_container: Containe
     ["How do I get a passport?", "How do I get a gun permit?", "How do I register my boat?"],
 )
 def test_services_close_to_covered_ones_are_not_answered_from_a_nearby_page(
-    shared_container: Container, question: str
+    container: Container, question: str
 ) -> None:
-    (reply,) = ask(shared_container, question)
+    (reply,) = ask(container, question)
     assert reply.status is Status.UNANSWERABLE_LOW_CONFIDENCE
     assert not reply.citations
     assert "311" in reply.text  # a person is offered instead
 
 
 def test_personal_data_is_removed_and_the_question_in_it_still_answered(
-    shared_container: Container,
+    container: Container,
 ) -> None:
-    (reply,) = ask(shared_container, "my SSN is 123-45-6789, how do I apply for SNAP?")
+    (reply,) = ask(container, "my SSN is 123-45-6789, how do I apply for SNAP?")
     assert "123-45-6789" not in reply.text
     assert reply.text.startswith("For your safety I removed your Social Security number")
     assert reply.status is Status.ANSWERED
     assert reply.citations[0].doc_id == "apply-for-food-assistance-snap"
 
 
-def test_a_message_asking_two_things_gets_both(shared_container: Container) -> None:
-    (reply,) = ask(
-        shared_container, "How much is a street vendor license and when do I have to renew it?"
-    )
+def test_a_message_asking_two_things_gets_both(container: Container) -> None:
+    (reply,) = ask(container, "How much is a street vendor license and when do I have to renew it?")
     assert reply.status is Status.ANSWERED
     assert "$200" in reply.text
     assert "December" in reply.text
 
 
 def test_every_piece_of_an_answer_is_quoted_from_the_passage_it_cites(
-    shared_container: Container,
+    container: Container,
 ) -> None:
-    snapshot = shared_container.index_store.snapshot()
+    snapshot = container.index_store.snapshot()
     assert snapshot is not None
     texts = {c.chunk_id: c for c in snapshot.chunks}
     for question in (
@@ -136,7 +127,7 @@ def test_every_piece_of_an_answer_is_quoted_from_the_passage_it_cites(
         "How much does a dog license cost?",
     ):
         ctx = TurnContext(message=InboundMessage("web", question), text=question)
-        shared_container.pipeline.run(ctx)
+        container.pipeline.run(ctx)
         assert ctx.status is Status.ANSWERED and ctx.answer is not None, question
         cited = {c.n: c for c in ctx.citations}
         for piece in ctx.answer.sentences:
@@ -184,9 +175,9 @@ def test_a_follow_up_after_a_caseworker_resolved_the_conversation_is_read_with_i
 
 
 def test_a_part_of_a_message_it_cannot_answer_is_named_and_a_person_offered(
-    shared_container: Container,
+    container: Container,
 ) -> None:
-    (reply,) = ask(shared_container, "How much is a dog license and can I pay with bitcoin?")
+    (reply,) = ask(container, "How much is a dog license and can I pay with bitcoin?")
     assert reply.status is Status.ANSWERED
     assert "$15" in reply.text
     assert "I couldn't find an answer to “can I pay with bitcoin?”" in reply.text
@@ -212,29 +203,29 @@ class _Fixed:
     ],
 )
 def test_an_unsure_answer_says_so_and_offers_a_person(
-    shared_container: Container, estimate: float, status: Status, caveat: bool
+    container: Container, estimate: float, status: Status, caveat: bool
 ) -> None:
     from assistant import canned
     from assistant.pipeline import TurnPipeline
     from assistant.stages import Answerability
 
-    live = shared_container.pipeline
+    live = container.pipeline
     stages = [
         Answerability(
             _Fixed(estimate),
             min_confidence=0.22,
             caveat_below=0.5,
-            replies=shared_container.replies,
+            replies=container.replies,
         )
         if isinstance(stage, Answerability)
         else stage
         for stage in live.stages
     ]
-    pipeline = TurnPipeline(stages, replies=shared_container.replies)
+    pipeline = TurnPipeline(stages, replies=container.replies)
     question = "How do I get a library card?"
     ctx = pipeline.run(TurnContext(message=InboundMessage("web", question), text=question))
     assert ctx.status is status
-    note = shared_container.replies(canned.MAYBE_NOT_COMPLETE)
+    note = container.replies(canned.MAYBE_NOT_COMPLETE)
     assert (note in ctx.reply_text) is caveat
     if caveat:
         assert ctx.reply_text.startswith(ctx.answer.text if ctx.answer else "")
@@ -252,8 +243,8 @@ def test_an_unsure_answer_says_so_and_offers_a_person(
     ],
 )
 def test_a_new_question_in_the_same_conversation_is_answered_from_its_own_page(
-    shared_container: Container, first: str, then: str, page: str
+    container: Container, first: str, then: str, page: str
 ) -> None:
-    _, reply = ask(shared_container, first, then)
+    _, reply = ask(container, first, then)
     assert reply.status is Status.ANSWERED
     assert reply.citations[0].doc_id == page
