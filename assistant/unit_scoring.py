@@ -26,7 +26,8 @@ import bisect
 import math
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -37,7 +38,7 @@ from knowledge_base.index_store import IndexSnapshot
 from knowledge_base.lexical_index import tokenize
 from knowledge_base.outline import Outline, document_from_chunks, outline
 from knowledge_base.retriever import RetrievalResult
-from knowledge_base.terms import FILLER_WORDS, Rarity, word_pairs
+from knowledge_base.terms import FILLER_WORDS, Rarity, word_pairs_of
 
 __all__ = ["UNIT_FEATURES", "Page", "PageOutlines", "ScoredPage", "UnitWeights", "score_units"]
 
@@ -89,6 +90,30 @@ class Page:
     heading_terms: list[frozenset[str]]  # per section, the headings below the title
     leads: frozenset[int]  # the first unit of each section
     pairs: frozenset[tuple[str, str]]  # adjacent terms anywhere on the page, its title too
+    # Per kind of answer, the units that look like one (worked out on first use).
+    _gives: dict[AnswerType, frozenset[int]] = field(default_factory=dict, repr=False)
+    _suits: dict[AnswerType, frozenset[int]] = field(default_factory=dict, repr=False)
+
+    def giving(self, kind: AnswerType) -> frozenset[int]:
+        """The units that look like an answer of this kind ("$42" for a cost)."""
+        found = self._gives.get(kind)
+        if found is None:
+            doc = self.outline
+            found = frozenset(i for i in range(len(doc.units)) if gives(kind, doc.unit_text(i)))
+            self._gives[kind] = found
+        return found
+
+    def suited(self, kind: AnswerType) -> frozenset[int]:
+        """The sections whose headings suit this kind of answer ("Fees" for a cost)."""
+        found = self._suits.get(kind)
+        if found is None:
+            found = frozenset(
+                i
+                for i, s in enumerate(self.outline.sections)
+                if heading_suits(kind, " ".join(s.path[1:]))
+            )
+            self._suits[kind] = found
+        return found
 
     @classmethod
     def build(cls, chunks: list[Chunk], rows: list[int]) -> Page:
@@ -104,7 +129,7 @@ class Page:
             unit_terms=[frozenset(t) for t in tokens],
             heading_terms=[_terms(" ".join(s.path[1:])) for s in doc.sections],
             leads=frozenset(u for u in (first_unit(doc, s) for s in doc.sections) if u is not None),
-            pairs=frozenset().union(*(word_pairs(t) for t in [*tokens, *headings])),
+            pairs=word_pairs_of([*tokens, *headings]),
         )
 
     def chunk_at(self, position: int) -> int:
@@ -181,26 +206,30 @@ def score_units(
         page.unit_terms[i] | page.heading_terms[doc.blocks[u.block].section]
         for i, u in enumerate(doc.units)
     ]
-    local = _local_rarity(asked, with_headings)
+    share = _Shares(asked, rarity)
+    share_around = _Shares(around, rarity)
+    share_local = _Shares(asked, _local_rarity(asked, with_headings).__getitem__)
+    in_headings = [share(terms) for terms in page.heading_terms]
+    giving = frozenset().union(*(page.giving(k) for k in kinds))
+    suited = frozenset().union(*(page.suited(k) for k in kinds))
+    helps = frozenset() if asks_contact else page.suited(AnswerType.CONTACT)
     features = np.zeros((len(doc.units), len(UNIT_FEATURES)), dtype=np.float32)
     for i, unit in enumerate(doc.units):
-        text = doc.unit_text(i)
         section_index = doc.blocks[unit.block].section
         section = doc.sections[section_index]
-        headings = " ".join(section.path[1:])
         c = page.unit_chunk[i]
         rank = hit_rank.get(page.rows[c])
         features[i] = (
-            rarity.share(asked, page.unit_terms[i]),
-            rarity.share(asked, page.heading_terms[section_index]),
-            _local_share(asked, with_headings[i], local),
-            rarity.share(around, page.unit_terms[i]),
+            share(page.unit_terms[i]),
+            in_headings[section_index],
+            share_local(with_headings[i]),
+            share_around(page.unit_terms[i]),
             1.0 / (1 + rank) if rank is not None else 0.0,
             float(passage_cos[c]),
-            float(any(gives(k, text) for k in kinds)),
-            float(any(heading_suits(k, headings) for k in kinds)),
-            float(heading_suits(AnswerType.CONTACT, section.heading) and not asks_contact),
-            min(len(text), 300) / 300,
+            float(i in giving),
+            float(section_index in suited),
+            float(section_index in helps and heading_suits(AnswerType.CONTACT, section.heading)),
+            min(unit.end - unit.start, 300) / 300,
             float(i in page.leads),
             float(unit.kind != "sentence"),
         )
@@ -223,6 +252,15 @@ def _local_rarity(terms: frozenset[str], units: list[frozenset[str]]) -> dict[st
     return {t: math.log((n + 1) / (sum(t in u for u in units) + 0.5)) for t in terms}
 
 
-def _local_share(terms: frozenset[str], found: frozenset[str], weight: dict[str, float]) -> float:
-    total = sum(weight[t] for t in terms)
-    return sum(weight[t] for t in terms & found) / total if total > 0 else 0.0
+class _Shares:
+    """Weighted share of a fixed set of terms found in other sets (the weights and their
+    total worked out once: a page has a few dozen units to compare)."""
+
+    def __init__(self, terms: frozenset[str], weight: Callable[[str], float]) -> None:
+        self.weights = {t: weight(t) for t in terms}
+        self.total = sum(self.weights.values())
+
+    def __call__(self, found: frozenset[str]) -> float:
+        if self.total <= 0:
+            return 0.0
+        return sum(w for t, w in self.weights.items() if t in found) / self.total

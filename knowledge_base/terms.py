@@ -141,5 +141,13 @@ class Speller:
 def word_pairs(terms: list[str]) -> frozenset[tuple[str, str]]:
     """Adjacent terms, in order, fillers left out: the phrases a text names ("death
     certificate", "rent control")."""
-    content = [t for t in terms if t not in FILLER_WORDS]
-    return frozenset(itertools.pairwise(content))
+    return word_pairs_of([terms])
+
+
+def word_pairs_of(texts: list[list[str]]) -> frozenset[tuple[str, str]]:
+    """The word pairs of several texts' terms, never across two texts (one pass)."""
+    content: list[str] = []
+    for terms in texts:
+        content.extend(t for t in terms if t not in FILLER_WORDS)
+        content.append("")  # a break: no pair spans two texts
+    return frozenset(p for p in itertools.pairwise(content) if p[0] and p[1])
