@@ -23,7 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.answer_types import AnswerType, Situation, expected_types, situation
+from knowledge_base.lexical_index import tokenize
 from knowledge_base.outline import Outline, Section
+from knowledge_base.terms import FILLER_WORDS
 
 __all__ = ["Part", "Shaped", "shape_answer"]
 
@@ -87,7 +89,7 @@ class _Shaper:
             if fees is not None:
                 return fees
         if AnswerType.STEPS in kinds or not kinds - {AnswerType.PROBLEM}:
-            ways = self.ways(best)
+            ways = self.ways(best, question)
             if ways is not None:
                 return ways
         whole = self.section(best)
@@ -185,7 +187,7 @@ class _Shaper:
         return Shaped(parts, "list", more)
 
     # ---- ways and steps --------------------------------------------------------------
-    def ways(self, best: int) -> Shaped | None:
+    def ways(self, best: int, question: str) -> Shaped | None:
         """ "Ways to pay: Online / By phone / By mail / In person" (or "Step 1 / Step 2"):
         each way's heading and its first sentence."""
         doc = self.doc
@@ -205,6 +207,8 @@ class _Shaper:
         if chosen is None:
             return None
         parent, ways = chosen
+        if here in ways and self.singles_out(question, here, ways):
+            return None  # "water bill autopay": that way, whole
         pieces: list[Part] = []
         opening = first_unit(doc, doc.sections[parent])
         if opening is not None and (len(doc.sections[parent].path) > 1 or here == parent):
@@ -228,6 +232,14 @@ class _Shaper:
         if shown < 2:
             return None
         return Shaped(pieces, "ways", more)
+
+    def singles_out(self, question: str, way: int, ways: list[int]) -> bool:
+        """Whether the question names this way ("autopay") and none of the others."""
+        asked = _terms(question)
+        others = frozenset().union(
+            *(_terms(self.doc.sections[w].heading) for w in ways if w != way)
+        )
+        return bool(asked & (_terms(self.doc.sections[way].heading) - others))
 
     # ---- fees --------------------------------------------------------------------------
     def fees(self, best: int, who: Situation) -> Shaped | None:
@@ -291,6 +303,10 @@ class _Shaper:
 
     def kind(self, unit: int) -> str:
         return self.doc.units[unit].kind
+
+
+def _terms(text: str) -> frozenset[str]:
+    return frozenset(tokenize([text])[0]) - FILLER_WORDS
 
 
 def way_groups(doc: Outline) -> dict[int, list[int]]:

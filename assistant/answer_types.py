@@ -14,7 +14,16 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 
-__all__ = ["AnswerType", "Situation", "expected_types", "gives", "heading_suits", "situation"]
+__all__ = [
+    "AnswerType",
+    "Situation",
+    "asks_what_it_is",
+    "expected_types",
+    "gives",
+    "heading_suits",
+    "situation",
+    "without_street_names",
+]
 
 
 class AnswerType(StrEnum):
@@ -80,7 +89,8 @@ _ASKS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
         AnswerType.ELIGIBILITY,
         re.compile(
             r"\b(who can|who is|who qualifies|eligible|eligibility|qualify|qualifies|allowed|"
-            r"can i|am i|do i have to|do i need|must i|income limit|limits?)\b",
+            r"can i|am i|do i have to|do i need|must i|income limit|limits?|how old|what age|"
+            r"old enough|minimum age|age limit)\b",
             re.I,
         ),
     ),
@@ -165,6 +175,8 @@ _HEADINGS: dict[AnswerType, re.Pattern[str]] = {
     AnswerType.CONTACT: re.compile(r"\b(get help|contact|help|call|questions)\b", re.I),
 }
 
+_AFTER_THE_STEPS = re.compile(r"^\s*(after|once|what happens|what to expect)\b", re.I)
+
 
 @lru_cache(maxsize=4096)
 def expected_types(question: str) -> frozenset[AnswerType]:
@@ -181,17 +193,46 @@ def expected_types(question: str) -> frozenset[AnswerType]:
     return frozenset(found)
 
 
+_WHAT_IS = re.compile(
+    r"^\s*(what|who)(\s+is|\s+are|'s|’s)\s+(an?\s+|the\s+)?[\w()'’.-]+(\s+[\w()'’.-]+){0,3}"
+    r"\s*\??\s*$",
+    re.I,
+)
+
+
+def asks_what_it_is(question: str) -> bool:
+    """ "What is 311?", "what's WERA": the thing itself, which a page's opening says."""
+    return bool(_WHAT_IS.search(question)) and not expected_types(question)
+
+
 def gives(kind: AnswerType, text: str) -> bool:
     """Whether ``text`` looks like it gives an answer of this kind."""
     return bool(_GIVES[kind].search(text))
 
 
-def heading_suits(kind: AnswerType, heading: str) -> bool:
-    """Whether a section called ``heading`` is where answers of this kind usually are."""
+def heading_suits(kind: AnswerType, heading: str, innermost: str = "") -> bool:
+    """Whether a section called ``heading`` (its path below the title, ``innermost`` its
+    own heading if that differs) is where answers of this kind usually are. "After you
+    apply" or "What happens next" names the apply verb but tells what follows the steps."""
+    if kind is AnswerType.STEPS and _AFTER_THE_STEPS.search(innermost or heading):
+        return False
     return bool(heading) and bool(_HEADINGS[kind].search(heading))
 
 
 # ---- the citizen's situation ---------------------------------------------------------
+
+# "Elm Street", "123 North Maple Ave": where the citizen's problem is, not what it is.
+_STREET_NAME = re.compile(
+    r"\b(\d+\s+)?([A-Z][\w'’-]*\s+){1,3}(Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|"
+    r"Boulevard|Blvd|Court|Ct|Place|Pl|Way|Terrace|Parkway)\b\.?(?!\s*[A-Z])"
+)
+
+
+def without_street_names(text: str) -> str:
+    """``text`` without the street names in it: a pothole "on Elm Street" is a pothole,
+    whichever page happens to mention an Elm."""
+    return _STREET_NAME.sub(" ", text)
+
 
 _AGE = re.compile(
     r"\b(?:i am|i'm|im|i’m|aged?|turning|turned|who is|who's|he is|she is|my \w+ is)\s*"

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from assistant.answer_types import AnswerType, expected_types, gives
+from assistant.answer_types import AnswerType, expected_types, gives, without_street_names
 from knowledge_base.lexical_index import tokenize
 from knowledge_base.terms import FILLER_WORDS, Rarity, content_terms
 
@@ -49,7 +49,7 @@ __all__ = [
 
 SIGNALS = (
     "fused",  # the top passage's fused (reciprocal-rank) score, times 100
-    "doc_margin",  # ... minus the best score of any other page, times 100
+    "doc_margin",  # ... minus the best score of any other page in its language, times 100
     "dense_agrees",  # 1 / (1 + best rank of the page in the dense ranking of the question)
     "lexical_agrees",  # ... in the lexical (BM25) ranking of the question
     "question_cosine",  # best cosine of the question alone to the page's retrieved passages
@@ -187,14 +187,17 @@ def answer_signals(ctx: TurnContext) -> dict[str, float]:
     hits = retrieval.hits
     doc_id = answer.doc_id or hits[0].chunk.doc_id
     own = [i for i, h in enumerate(hits) if h.chunk.doc_id == doc_id]
-    others = [h.score for h in hits if h.chunk.doc_id != doc_id]
+    # A page in another language (the Spanish SNAP page beside the English one) is the
+    # same service said otherwise, not another answer the question might have meant.
+    language = hits[own[0]].chunk.language if own else hits[0].chunk.language
+    others = [h.score for h in hits if h.chunk.doc_id != doc_id and h.chunk.language == language]
     dense = [r for i in own if (r := hits[i].dense_rank) is not None]
     lexical = [r for i in own if (r := hits[i].lexical_rank) is not None]
     question_cosine = 0.0
     if retrieval.hit_vectors is not None and retrieval.question_vector is not None and own:
         question_cosine = float(np.max(retrieval.hit_vectors[own] @ retrieval.question_vector))
     context = follow_up_context(ctx)
-    words = tokenize([f"{ctx.text} {context}"])[0]
+    words = tokenize([f"{without_street_names(ctx.text)} {context}"])[0]
     terms = frozenset(snapshot.speller.correct([w for w in words if w not in FILLER_WORDS]))
     rarity = Rarity(snapshot.term_document_frequency, len(snapshot))
     page = snapshot.document_terms(doc_id)

@@ -126,12 +126,14 @@ class ExtractiveComposer:
         more = False
         uncovered: list[str] = []
         first: ScoredPage | None = None
-        for i, part in enumerate(asked):
-            # A later part ("when do I renew it?") takes its topic from the first one.
+        for part in asked:
+            # A later part ("when do I renew it?") is scored on its own words: the page is
+            # already chosen by the whole message, and the first part's words would pull
+            # it to the first part's section.
             scored = self.score(
                 question=part,
                 retrieval=retrieval,
-                context=" ".join([context, asked[0]]) if i else context,
+                context=context,
             )
             if scored is None:
                 return None
@@ -139,7 +141,7 @@ class ExtractiveComposer:
             shaped = shape_answer(
                 scored.outline,
                 scored.scores,
-                int(np.argmax(scored.scores)),
+                scored.best,
                 part,
                 limit=self.max_chars // share,
                 prose=self.prose_chars if share == 1 else self.max_chars // share,
@@ -224,7 +226,7 @@ class ExtractiveComposer:
                 )
             sentences.append(AnswerSentence(text, chunk.chunk_id, numbers[chunk.chunk_id], kind))
         mean = np.asarray(snapshot.vectors[quoted_rows], dtype=np.float32).mean(axis=0)
-        best = int(np.argmax(scored.scores))
+        best = scored.best
         return ComposedAnswer(
             text=render(sentences),
             citations=citations,

@@ -161,7 +161,9 @@ class Container:
             embedder=self.embedder,
             max_chars=s.answer_max_chars,
             prose_chars=s.answer_prose_chars,
-            weights=UnitWeights.from_mapping(self.answer_model["unit_weights"]),
+            weights=UnitWeights.from_mapping(
+                self.answer_model["unit_weights"], self.answer_model.get("section_weights")
+            ),
         )
 
     @cached_property

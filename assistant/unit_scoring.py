@@ -32,7 +32,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from assistant.answer_shapes import first_unit
-from assistant.answer_types import AnswerType, expected_types, gives, heading_suits
+from assistant.answer_types import (
+    AnswerType,
+    asks_what_it_is,
+    expected_types,
+    gives,
+    heading_suits,
+)
 from knowledge_base.documents import Chunk
 from knowledge_base.index_store import IndexSnapshot
 from knowledge_base.lexical_index import tokenize
@@ -40,7 +46,15 @@ from knowledge_base.outline import Outline, document_from_chunks, outline
 from knowledge_base.retriever import RetrievalResult
 from knowledge_base.terms import FILLER_WORDS, Rarity, word_pairs_of
 
-__all__ = ["UNIT_FEATURES", "Page", "PageOutlines", "ScoredPage", "UnitWeights", "score_units"]
+__all__ = [
+    "SECTION_FEATURES",
+    "UNIT_FEATURES",
+    "Page",
+    "PageOutlines",
+    "ScoredPage",
+    "UnitWeights",
+    "score_units",
+]
 
 UNIT_FEATURES = (
     "question_words",  # rarity-weighted share of the question's words in the unit
@@ -57,25 +71,52 @@ UNIT_FEATURES = (
     "list_item",  # a list item or the sentence introducing a list
 )
 
+# A section is chosen first, then the unit in it: the facts of an answer are often spread
+# over a section's sentences, no one of which holds most of the question's words.
+SECTION_FEATURES = (
+    "best_unit",  # the score of its best unit
+    "coverage",  # rarity-weighted share of the question's words anywhere in it or its headings
+    "local_coverage",  # ... weighted by rarity within the page
+    "context_coverage",  # ... of the conversation's words (follow-ups)
+    "heading_words",  # ... in its headings
+    "heading_type",  # its heading is where the kind of answer asked for usually is
+    "gives_type",  # share of its units that look like that kind of answer
+    "opening",  # the page's opening text, under no heading
+    "defines",  # ... for a question asking what the thing is ("What is 311?")
+    "help_section",  # a generic "Get help" section, for a question not asking for contact
+    "passage_cosine",  # the best cosine of its passages to the question
+    "length",  # its characters, over 600
+)
+
 
 @dataclass(frozen=True, slots=True)
 class UnitWeights:
-    """One weight per feature of :data:`UNIT_FEATURES`."""
+    """One weight per feature of :data:`UNIT_FEATURES`, and per feature of
+    :data:`SECTION_FEATURES` (by default a section scores as its best unit)."""
 
     weights: tuple[float, ...]
+    section: tuple[float, ...] = (1.0,) + (0.0,) * (len(SECTION_FEATURES) - 1)
 
     def __post_init__(self) -> None:
         if len(self.weights) != len(UNIT_FEATURES):
             raise ValueError(f"expected {len(UNIT_FEATURES)} unit weights")
-        if not all(math.isfinite(w) for w in self.weights):
+        if len(self.section) != len(SECTION_FEATURES):
+            raise ValueError(f"expected {len(SECTION_FEATURES)} section weights")
+        if not all(math.isfinite(w) for w in (*self.weights, *self.section)):
             raise ValueError("unit weights must be finite numbers")
 
     @classmethod
-    def from_mapping(cls, values: dict[str, float]) -> UnitWeights:
+    def from_mapping(
+        cls, values: dict[str, float], section: dict[str, float] | None = None
+    ) -> UnitWeights:
         missing = [name for name in UNIT_FEATURES if name not in values]
+        missing += [name for name in SECTION_FEATURES if section and name not in section]
         if missing:
             raise ValueError(f"unit weights missing: {', '.join(missing)}")
-        return cls(tuple(float(values[name]) for name in UNIT_FEATURES))
+        units = tuple(float(values[name]) for name in UNIT_FEATURES)
+        if section is None:
+            return cls(units)
+        return cls(units, tuple(float(section[name]) for name in SECTION_FEATURES))
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +127,7 @@ class Page:
     chunks: list[Chunk]  # the page's passages, in order
     rows: list[int]  # their rows in the index version
     unit_chunk: list[int]  # unit -> index into ``chunks``
+    section_units: list[range]  # per section, its own units (not its sub-sections')
     unit_terms: list[frozenset[str]]
     heading_terms: list[frozenset[str]]  # per section, the headings below the title
     leads: frozenset[int]  # the first unit of each section
@@ -110,7 +152,7 @@ class Page:
             found = frozenset(
                 i
                 for i, s in enumerate(self.outline.sections)
-                if heading_suits(kind, " ".join(s.path[1:]))
+                if heading_suits(kind, " ".join(s.path[1:]), s.heading)
             )
             self._suits[kind] = found
         return found
@@ -126,6 +168,7 @@ class Page:
             chunks=chunks,
             rows=rows,
             unit_chunk=[_last_at_or_before(starts, u.start) for u in doc.units],
+            section_units=[_units_of(doc, s.blocks) for s in doc.sections],
             unit_terms=[frozenset(t) for t in tokens],
             heading_terms=[_terms(" ".join(s.path[1:])) for s in doc.sections],
             leads=frozenset(u for u in (first_unit(doc, s) for s in doc.sections) if u is not None),
@@ -144,10 +187,22 @@ class ScoredPage:
     page: Page
     features: np.ndarray  # units x features
     scores: np.ndarray
+    section_features: np.ndarray  # sections x features
+    section_scores: np.ndarray  # -inf for a section with no text of its own
 
     @property
     def outline(self) -> Outline:
         return self.page.outline
+
+    @property
+    def best_section(self) -> int:
+        return int(np.argmax(self.section_scores))
+
+    @property
+    def best(self) -> int:
+        """The answer's unit: the best-scoring one of the best section."""
+        units = self.page.section_units[self.best_section]
+        return units.start + int(np.argmax(self.scores[units.start : units.stop]))
 
 
 class PageOutlines:
@@ -201,6 +256,7 @@ def score_units(
     asked = frozenset(snapshot.speller.correct(sorted(_terms(question))))
     around = frozenset(snapshot.speller.correct(sorted(_terms(context)))) - asked
     kinds = expected_types(question)
+    defining = asks_what_it_is(question)
     asks_contact = AnswerType.CONTACT in kinds
     with_headings = [
         page.unit_terms[i] | page.heading_terms[doc.blocks[u.block].section]
@@ -234,7 +290,36 @@ def score_units(
             float(unit.kind != "sentence"),
         )
     scores = features @ np.asarray(weights.weights, dtype=np.float32)
-    return ScoredPage(page, features, scores)
+    sections = np.zeros((len(doc.sections), len(SECTION_FEATURES)), dtype=np.float32)
+    for s, section in enumerate(doc.sections):
+        units = page.section_units[s]
+        if not units:
+            continue
+        found = frozenset().union(page.heading_terms[s], *page.unit_terms[units.start : units.stop])
+        chunks = sorted({page.unit_chunk[u] for u in units})
+        sections[s] = (
+            float(scores[units.start : units.stop].max()),
+            share(found),
+            share_local(found),
+            share_around(found),
+            in_headings[s],
+            float(s in suited),
+            sum(u in giving for u in units) / len(units),
+            float(len(section.path) == 1),
+            float(len(section.path) == 1 and defining),
+            float(s in helps and heading_suits(AnswerType.CONTACT, section.heading)),
+            float(passage_cos[chunks].max()),
+            (doc.units[units.stop - 1].end - doc.units[units.start].start) / 600,
+        )
+    section_scores = sections @ np.asarray(weights.section, dtype=np.float32)
+    section_scores[[not units for units in page.section_units]] = -np.inf
+    return ScoredPage(page, features, scores, sections, section_scores)
+
+
+def _units_of(doc: Outline, blocks: range) -> range:
+    """The units of consecutive blocks, as one range (empty for a heading with no text)."""
+    units = [doc.blocks[b].units for b in blocks if doc.blocks[b].units]
+    return range(units[0].start, units[-1].stop) if units else range(0)
 
 
 def _last_at_or_before(starts: list[int], position: int) -> int:

@@ -40,6 +40,7 @@ from assistant.container import SAMPLE_KB, Container
 from assistant.settings import Settings
 from assistant.stages import Answerability
 from assistant.turns import InboundMessage, Status, TurnContext
+from assistant.unit_scoring import ScoredPage
 from eval.conversation import ConversationReplayer, message_texts
 from eval.doc2dial import OffsetMap, Question, dialogue_half, load_questions, load_raw_texts
 from eval.embedding_cache import CachingEmbedder
@@ -59,6 +60,10 @@ class UnitExamples:
 
     features: np.ndarray
     labels: np.ndarray
+    # The chosen page's sections: their features, their own units, and which hold the answer.
+    section_features: np.ndarray | None = None
+    section_units: list[range] = field(default_factory=list)
+    section_labels: np.ndarray | None = None
 
 
 @dataclass(slots=True)
@@ -91,11 +96,10 @@ class _RecordingComposer:
 
     def __init__(self, inner: ExtractiveComposer) -> None:
         self.inner = inner
-        self.last: tuple[Outline, np.ndarray] | None = None
+        self.last: ScoredPage | None = None
 
     def compose(self, *, question: str, retrieval: RetrievalResult, context: str = "") -> Any:
-        scored = self.inner.score(question=question, retrieval=retrieval, context=context)
-        self.last = (scored.outline, scored.features) if scored is not None else None
+        self.last = self.inner.score(question=question, retrieval=retrieval, context=context)
         return self.inner.compose(question=question, retrieval=retrieval, context=context)
 
 
@@ -235,13 +239,18 @@ def _doc2dial_turns(
         right = bool(cited) and cited[0] == question.gold.doc_id
         units = None
         if not removed and recorder.last is not None:
-            doc, features = recorder.last
+            doc = recorder.last.outline
             if doc.doc_id == question.gold.doc_id:
                 if doc.doc_id not in maps:
                     maps[doc.doc_id] = OffsetMap(
                         raw[doc.doc_id], snapshot.documents[doc.doc_id].text
                     )
-                units = UnitExamples(features, _gold_labels(doc, maps[doc.doc_id], question))
+                labels = _gold_labels(doc, maps[doc.doc_id], question)
+                units = _examples(
+                    recorder.last,
+                    labels,
+                    [labels[r].any() for r in recorder.last.page.section_units],
+                )
         turns.append(
             Turn(
                 source="doc2dial-removed" if removed else "doc2dial",
@@ -263,6 +272,16 @@ def _doc2dial_turns(
             )
         )
     return turns
+
+
+def _examples(scored: ScoredPage, labels: np.ndarray, sections: Sequence[bool]) -> UnitExamples:
+    return UnitExamples(
+        scored.features,
+        labels,
+        scored.section_features,
+        list(scored.page.section_units),
+        np.asarray(sections, dtype=np.int8),
+    )
 
 
 def _gold_labels(doc: Outline, offsets: OffsetMap, question: Question) -> np.ndarray:
@@ -300,7 +319,7 @@ def _sample_turns(
         right = bool(cited) and cited[0] in question.doc_ids
         units = None
         if question.answerable and not removed and recorder.last is not None:
-            doc, features = recorder.last
+            doc = recorder.last.outline
             if doc.doc_id in question.doc_ids:
                 labels = np.array(
                     [
@@ -309,7 +328,16 @@ def _sample_turns(
                     ],
                     dtype=np.int8,
                 )
-                units = UnitExamples(features, labels)
+                # A section holds the answer when its own text has every key fact (or,
+                # where none has, the most of them).
+                held = [
+                    sum(
+                        has_facts(" ".join(doc.unit_text(u) for u in r), [g])
+                        for g in question.facts
+                    )
+                    for r in recorder.last.page.section_units
+                ]
+                units = _examples(recorder.last, labels, [h > 0 and h == max(held) for h in held])
         turns.append(
             Turn(
                 source="sample-kb-removed" if removed else "sample-kb",

@@ -1,4 +1,5 @@
-"""Fit the answerability model and choose ``min_confidence``, on dev data only.
+"""Fit the composer's section weights and the answerability model, and choose
+``min_confidence``, on dev data only.
 
     python -m eval.answer_model [--doc2dial DIR] [--out assistant/answer_model.json]
                                 [--cache-dir DIR] [--report DIR]
@@ -12,6 +13,10 @@ lowest at which the two real question sets' dev parts meet the product's aims (s
 like but do not choose the threshold: some of their questions are still answered by a
 sibling page.
 
+The section weights come first (``fit_sections``): which section of the chosen page
+holds the answer, learnt from the dev turns of doc2dial (the gold span) and of the
+bundled set (the key facts); the turns are then run again with them.
+
 The ``heldout`` parts are scored once, at the end, and written to the report; nothing
 is chosen by them.
 """
@@ -21,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from assistant.answerability import SIGNALS, AnswerabilityModel, load_answer_model
+from assistant.unit_scoring import SECTION_FEATURES
 from eval.answer_data import Turn, collect
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "assistant" / "answer_model.json"
@@ -37,7 +44,7 @@ AIM_PRECISION = 0.80
 AIM_REFUSED = 0.90
 TREES = {
     "n_estimators": 150,
-    "max_depth": 3,
+    "max_depth": 2,
     "learning_rate": 0.05,
     "subsample": 0.8,
     "min_samples_leaf": 20,
@@ -90,11 +97,92 @@ def fit(turns: list[Turn], *, seed: int = 0) -> dict[str, Any]:
     }
 
 
+# How far the section weights may move from "a section is as good as its best unit".
+SECTION_L2 = 0.3
+
+
+def _section_examples(turns: list[Turn], split: str) -> list[tuple[np.ndarray, np.ndarray, str]]:
+    """Per turn of ``split`` on a right page: its sections with text, and which hold
+    the answer (turns where none does teach nothing)."""
+    examples = []
+    for turn in turns:
+        units = turn.units
+        if turn.split != split or units is None or units.section_features is None:
+            continue
+        assert units.section_labels is not None
+        keep = np.array([len(r) > 0 for r in units.section_units], dtype=bool)
+        labels = units.section_labels[keep].astype(bool)
+        if labels.any():
+            examples.append((units.section_features[keep].astype(np.float64), labels, turn.source))
+    return examples
+
+
+def fit_sections(turns: list[Turn]) -> dict[str, float]:
+    """Section weights on the dev turns: a conditional logit, the chance that the chosen
+    section holds the answer, each source weighing the same, pulled towards the neutral
+    weights (a section scores as its best unit)."""
+    from scipy.optimize import minimize
+
+    examples = _section_examples(turns, "dev")
+    counts: dict[str, int] = {}
+    for *_, source in examples:
+        counts[source] = counts.get(source, 0) + 1
+    weight = {source: len(examples) / (len(counts) * n) for source, n in counts.items()}
+    neutral = np.zeros(len(SECTION_FEATURES))
+    neutral[SECTION_FEATURES.index("best_unit")] = 1.0
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        total, grad = SECTION_L2 * float(np.sum((w - neutral) ** 2)), 2 * SECTION_L2 * (w - neutral)
+        for x, labels, source in examples:
+            z = x @ w
+            p = np.exp(z - z.max())
+            p /= p.sum()
+            held = float(p[labels].sum())
+            total -= weight[source] * np.log(held + 1e-12)
+            grad -= weight[source] * ((p[labels] @ x[labels]) / held - p @ x)
+        return total, grad
+
+    fitted = minimize(loss, neutral, jac=True, method="L-BFGS-B").x
+    return {name: round(float(v), 4) for name, v in zip(SECTION_FEATURES, fitted, strict=True)}
+
+
+def section_hits(turns: list[Turn], weights: dict[str, float]) -> dict[str, float]:
+    """Per source and split, the share of turns whose best section holds the answer."""
+    w = np.array([weights[name] for name in SECTION_FEATURES])
+    hits: dict[str, float] = {}
+    for split in ("dev", "heldout"):
+        by_source: dict[str, list[bool]] = {}
+        for x, labels, source in _section_examples(turns, split):
+            by_source.setdefault(source, []).append(bool(labels[int(np.argmax(x @ w))]))
+        for source, found in sorted(by_source.items()):
+            hits[f"{source}/{split}"] = round(sum(found) / len(found), 4)
+    return hits
+
+
 def score(turns: list[Turn], model: AnswerabilityModel) -> None:
     """Each answered turn's confidence under ``model`` (in ``signals["confidence"]``)."""
     for turn in turns:
         if turn.composed:
             turn.signals["confidence"] = model.probability(turn.signals)
+
+
+FOLDS = 5
+
+
+def score_out_of_fold(turns: list[Turn], *, folds: int = FOLDS) -> None:
+    """Each dev turn's confidence under trees fitted on the other folds of dev (the
+    held-out turns under trees fitted on all of dev). A source's turns are cut into
+    ``folds`` runs in their order, so the turns of one dialogue mostly stay together."""
+    dev = [t for t in turns if t.split == "dev"]
+    fold_of: dict[int, int] = {}
+    for source in {t.source for t in dev}:
+        own = [t for t in dev if t.source == source]
+        for i, t in enumerate(own):
+            fold_of[id(t)] = i * folds // len(own)
+    for k in range(folds):
+        model = AnswerabilityModel.from_json(fit([t for t in dev if fold_of[id(t)] != k]))
+        score([t for t in dev if fold_of[id(t)] == k], model)
+    score([t for t in turns if t.split != "dev"], AnswerabilityModel.from_json(fit(turns)))
 
 
 def answered(turn: Turn, threshold: float) -> bool:
@@ -187,22 +275,45 @@ def main(argv: list[str] | None = None) -> None:  # pragma: no cover - a measure
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     current = load_answer_model(args.out if args.out.is_file() else None)
-    with collect(args.doc2dial, cache_dir=args.cache_dir) as turns:
-        fitted = fit(turns)
-        model = AnswerabilityModel.from_json(fitted)
-        score(turns, model)
-        threshold = choose_threshold(turns)
-        result = summary(turns, threshold)
-        curve = reliability(turns)
+    # The section weights first: a section's features do not depend on them, but the
+    # answers (and so the answerability signals) do, so the turns are run again with the
+    # fitted ones before the answerability model learns from them.
+    with collect(
+        args.doc2dial, cache_dir=args.cache_dir, sources=("doc2dial", "sample-kb")
+    ) as turns:
+        sections = fit_sections(turns)
+        neutral = {name: float(name == "best_unit") for name in SECTION_FEATURES}
+        section_report = {
+            "weights": sections,
+            "best_section_holds_answer": section_hits(turns, sections),
+            "before_fitting": section_hits(turns, neutral),
+        }
+    with tempfile.TemporaryDirectory() as tmp:
+        composer_only = Path(tmp) / "answer_model.json"
+        composer_only.write_text(json.dumps({**current, "section_weights": sections}), "utf-8")
+        with collect(args.doc2dial, cache_dir=args.cache_dir, answer_model=composer_only) as turns:
+            fitted = fit(turns)
+            # The threshold is chosen on out-of-fold confidences: scored by the trees
+            # that learnt from them, the dev turns would look easier than new ones.
+            score_out_of_fold(turns)
+            threshold = choose_threshold(turns)
+            result = summary(turns, threshold)
+            curve = reliability(turns)
     data = {
         "fitted": datetime.now(UTC).strftime("%Y-%m-%d"),
         "unit_weights": current["unit_weights"],
+        "section_weights": sections,
         "answerability": fitted,
         "min_confidence": threshold,
     }
-    args.out.write_text(json.dumps(data, indent=1) + "\n", "utf-8")
+    args.out.write_text(json.dumps(data, separators=(",", ":")) + "\n", "utf-8")
     args.report.mkdir(parents=True, exist_ok=True)
-    report = {"min_confidence": threshold, "summary": result, "reliability_heldout": curve}
+    report = {
+        "min_confidence": threshold,
+        "summary": result,
+        "sections": section_report,
+        "reliability_heldout": curve,
+    }
     (args.report / "answer_model.json").write_text(json.dumps(report, indent=2), "utf-8")
     print(json.dumps(report, indent=2))
     print(f"min_confidence {threshold:.2f}; model written to {args.out}")

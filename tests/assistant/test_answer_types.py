@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answer_types import AnswerType, expected_types, question_parts, situation
+from assistant.answer_types import (
+    AnswerType,
+    asks_what_it_is,
+    expected_types,
+    heading_suits,
+    question_parts,
+    situation,
+    without_street_names,
+)
 
 
 @pytest.mark.parametrize(
@@ -17,6 +25,7 @@ from assistant.answer_types import AnswerType, expected_types, question_parts, s
         ("Where is the DMV office?", {AnswerType.PLACE}, set()),
         ("What documents do I need for a REAL ID?", {AnswerType.NEEDS}, {AnswerType.STEPS}),
         ("How do I pay my water bill?", {AnswerType.STEPS}, set()),
+        ("How old do you have to be to get a permit?", {AnswerType.ELIGIBILITY}, set()),
         ("There's a pothole on Elm Street", {AnswerType.PROBLEM}, set()),
         ("my water bill is way too high", {AnswerType.PROBLEM}, set()),
         # A free library card is about who gets one, not about a price.
@@ -63,3 +72,48 @@ def test_a_message_that_asks_two_things_is_two_questions() -> None:
     assert question_parts("Can I apply for Medicaid and food stamps together?") == [
         "Can I apply for Medicaid and food stamps together?"
     ]
+
+
+@pytest.mark.parametrize(
+    ("path", "own", "suits"),
+    [
+        ("How to apply", "", True),
+        ("Ways to register", "", True),
+        ("After you register", "", False),  # what follows the steps, not the steps
+        ("How to apply What happens next", "What happens next", False),
+        ("Once you apply", "", False),
+    ],
+)
+def test_a_heading_about_what_follows_the_steps_does_not_suit_a_how_to(
+    path: str, own: str, suits: bool
+) -> None:
+    assert heading_suits(AnswerType.STEPS, path, own) is suits
+
+
+@pytest.mark.parametrize(
+    ("question", "defining"),
+    [
+        ("What is 311?", True),
+        ("what's WERA", True),
+        ("What are FairFare cards?", True),
+        ("What is the fee?", False),  # asks for an amount
+        ("What is WERA and how much can it pay?", False),  # two questions, asked in parts
+        ("What documents do I need?", False),
+    ],
+)
+def test_a_question_asking_what_something_is(question: str, defining: bool) -> None:
+    assert asks_what_it_is(question) is defining
+
+
+@pytest.mark.parametrize(
+    ("message", "left"),
+    [
+        ("There's a pothole on Elm Street", "There's a pothole on"),
+        ("pothole at 123 North Maple Ave.", "pothole at"),
+        ("a tree fell on Oak Lane. Who removes it?", "a tree fell on . Who removes it?"),
+        ("Who fixes potholes on Route 9?", "Who fixes potholes on Route 9?"),  # a road's kind
+        ("The Street Tree program", "The Street Tree program"),  # a name, not an address
+    ],
+)
+def test_street_names_are_where_not_what(message: str, left: str) -> None:
+    assert " ".join(without_street_names(message).split()) == left

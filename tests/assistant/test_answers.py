@@ -52,6 +52,22 @@ def test_a_documents_question_gets_the_list_not_a_sentence_about_it(
     assert len(reply.text) <= container.settings.answer_max_chars + 40  # + markers
 
 
+def test_a_how_to_gets_the_ways_not_what_happens_after(container: Container) -> None:
+    (reply,) = ask(container, "How do I register to vote?")
+    assert reply.status is Status.ANSWERED
+    text = plain(reply.text)
+    assert "Online:" in text and "By mail:" in text
+    assert "voter card" not in text  # "After you register" is the section after the steps
+
+
+def test_a_way_the_question_names_is_given_whole(container: Container) -> None:
+    (reply,) = ask(container, "water bill autopay")
+    assert reply.status is Status.ANSWERED
+    assert reply.citations[0].doc_id == "pay-your-water-bill"
+    assert "$2 credit" in reply.text  # past the way's first sentence
+    assert "By mail" not in reply.text  # not every way to pay
+
+
 def test_a_fee_follow_up_gets_every_tier_and_the_same_answer_when_asked_again(
     container: Container,
 ) -> None:
