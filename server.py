@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.container import Container
 from assistant.settings import Settings, get_settings
+from channels import sms
 from channels.sms import answers as sms_answers
 from channels.web import api, editor, pages, staff
 
@@ -27,6 +28,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         container: Container = app.state.container  # tests may swap in their own
+        sms.register(container)  # caseworkers' replies to citizens who texted
         report = await run_in_threadpool(container.ensure_knowledge_base)
         if report is not None:  # the bundled sample, or a rebuild for new settings
             log.info("knowledge base: %s", report.summary())

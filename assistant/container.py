@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from assistant.answerability import AnswerabilityModel, load_answer_model
 from assistant.composer import ExtractiveComposer
 from assistant.events import InProcessEventBus
-from assistant.handoffs import HandoffQueue
+from assistant.handoffs import Delivery, HandoffQueue
 from assistant.intents import OFF_TOPIC_EXAMPLES
 from assistant.pipeline import TurnPipeline
 from assistant.service import AssistantService, People
@@ -43,8 +43,9 @@ from knowledge_base.loaders import load_paths
 from knowledge_base.retriever import FusionWeights, HybridRetriever
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
     from assistant.editorial import EditorDesk
-    from channels.sms.delivery import TextDelivery
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,10 @@ class Container:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._lock = threading.RLock()
+        # How a caseworker's reply reaches a citizen, per channel: registered by the
+        # composition root (the assistant knows no channel), built on first use.
+        self._delivery_factories: dict[str, Callable[[Container], Delivery]] = {}
+        self._deliveries: dict[Callable[[Container], Delivery], Delivery] = {}
 
     @cached_property
     def embedder(self) -> Embedder:
@@ -230,23 +235,37 @@ class Container:
             events=self.events,
             minutes_per_case=self.settings.handoff_minutes_per_case,
         )
-        # A caseworker's reply to a citizen who texted goes back by text (Twilio).
-        queue.deliveries["sms"] = self._deliver_by_text
-        queue.deliveries["whatsapp"] = self._deliver_by_text
+        for channel in self._delivery_factories:
+            queue.deliveries[channel] = self._deliver_through(channel)
         return queue
 
-    @cached_property
-    def sms_delivery(self) -> TextDelivery:
-        from channels.sms.delivery import TextDelivery  # twilio is imported only when used
-
-        return TextDelivery(self)
-
-    def _deliver_by_text(
-        self, conversation_id: str, text: str, *, message_id: int, handoff_id: str
+    def register_delivery(
+        self, channels: Iterable[str], factory: Callable[[Container], Delivery]
     ) -> None:
-        self.sms_delivery.deliver(
-            conversation_id, text, message_id=message_id, handoff_id=handoff_id
-        )
+        """Caseworkers' replies to citizens on ``channels`` go through what ``factory``
+        builds from this container, on first use (a channel's libraries load only then)."""
+        for channel in channels:
+            self._delivery_factories[channel] = factory
+            if "handoffs" in self.__dict__:
+                self.handoffs.deliveries[channel] = self._deliver_through(channel)
+
+    def delivery(self, channel: str) -> Delivery | None:
+        """The channel's registered delivery (built now if it was not yet), or None."""
+        factory = self._delivery_factories.get(channel)
+        if factory is None:
+            return None
+        with self._lock:  # channels that share a factory (SMS, WhatsApp) share what it built
+            if factory not in self._deliveries:
+                self._deliveries[factory] = factory(self)
+            return self._deliveries[factory]
+
+    def _deliver_through(self, channel: str) -> Delivery:
+        def deliver(conversation_id: str, text: str, *, message_id: int, handoff_id: str) -> None:
+            delivery = self.delivery(channel)
+            assert delivery is not None, f"no delivery registered for {channel}"
+            delivery(conversation_id, text, message_id=message_id, handoff_id=handoff_id)
+
+        return deliver
 
     @cached_property
     def people(self) -> People:

@@ -1,1 +1,23 @@
 """SMS and WhatsApp through Twilio: the signed webhook, phone formatting, opt-outs."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from assistant.container import Container
+    from assistant.handoffs import Delivery
+
+CHANNELS = ("sms", "whatsapp")
+
+
+def register(container: Container) -> None:
+    """Caseworkers' replies to citizens who texted go back by text (called by the
+    composition root; Twilio's library loads with the first such reply)."""
+    container.register_delivery(CHANNELS, _text_delivery)
+
+
+def _text_delivery(container: Container) -> Delivery:
+    from channels.sms.delivery import TextDelivery
+
+    return TextDelivery(container)

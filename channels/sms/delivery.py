@@ -208,6 +208,8 @@ class TextDelivery:
         """Queue a caseworker's message for the citizen's phone (returns at once)."""
         self._scheduler.submit(Job(conversation_id, handoff_id, message_id, text))
 
+    __call__ = deliver  # the assistant's ``Delivery`` protocol
+
     def _attempt(self, job: Job) -> None:
         try:
             sent = self._send(job)

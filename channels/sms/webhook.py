@@ -88,7 +88,9 @@ class SmsChannel:
 
     @property
     def deliveries(self) -> TextDelivery:
-        return self.container.sms_delivery
+        delivery = self.container.delivery("sms")
+        assert isinstance(delivery, TextDelivery), "channels.sms.register(container) first"
+        return delivery
 
     def render(
         self, reply: OutboundReply, channel: str, *, full_answer_url: str | None = None
