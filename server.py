@@ -1,10 +1,10 @@
 """Wires the app: ``create_app(settings)``; ``app`` for ``uvicorn server:app``."""
 
-from __future__ import annotations
-
+import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
@@ -17,6 +17,9 @@ from assistant.settings import Settings, get_settings
 from channels import sms
 from channels.sms import answers as sms_answers
 from channels.web import api, editor, pages, staff
+
+if TYPE_CHECKING:
+    import typer
 
 log = logging.getLogger("citizen_assistant")
 
@@ -108,3 +111,45 @@ def __getattr__(name: str) -> FastAPI:
         globals()["app"] = application
         return application
     raise AttributeError(name)
+
+
+# ---- the command line ---------------------------------------------------------------
+# Wired here, with the app: the assistant's own commands (``assistant.cli``) and those of
+# the layers above it (eval, the SMS and Rasa channels), which the assistant must not import.
+
+
+@functools.cache
+def cli_app() -> "typer.Typer":
+    """The whole ``citizen-assistant`` command line (built once, on first use)."""
+    import typer
+
+    from assistant.cli import app, configure_logging
+    from channels.rasa import cli as rasa_cli
+    from channels.sms import cli as sms_cli
+    from eval import cli as eval_cli
+
+    # Defined here so that typer loads only for the command line, not with the app
+    # (this module's annotations are evaluated as written, so typer reads them).
+    @app.command()
+    def serve(
+        host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    ) -> None:
+        """Run the web server (ingests the bundled sample knowledge base on first start)."""
+        import uvicorn
+
+        configure_logging()
+        uvicorn.run(create_app(Settings()), host=host, port=port, log_level="info")
+
+    eval_cli.register(app)
+    sms_cli.register(app)
+    rasa_cli.register(app)
+    return app
+
+
+def cli() -> None:
+    """The ``citizen-assistant`` console script."""
+    from assistant.cli import quiet_libraries
+
+    quiet_libraries()
+    cli_app()()

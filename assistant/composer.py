@@ -25,14 +25,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from typing import Protocol
+from dataclasses import replace
 
 import numpy as np
 
+from assistant.answer import AnswerSentence, Citation, ComposedAnswer
 from assistant.answer_shapes import Part, shape_answer
 from assistant.answer_types import question_parts
-from assistant.turns import Citation
 from assistant.unit_scoring import UNIT_FEATURES, PageOutlines, ScoredPage, UnitWeights, score_units
 from knowledge_base.embeddings import Embedder
 from knowledge_base.index_store import IndexSnapshot
@@ -40,53 +39,9 @@ from knowledge_base.lexical_index import tokenize
 from knowledge_base.retriever import RetrievalResult
 from knowledge_base.terms import content_terms, word_pairs
 
-__all__ = [
-    "AnswerSentence",
-    "ComposedAnswer",
-    "Composer",
-    "ExtractiveComposer",
-    "render",
-]
+__all__ = ["ExtractiveComposer", "render"]
 
 _CITE_SNIPPET_CHARS = 240
-
-
-@dataclass(frozen=True, slots=True)
-class AnswerSentence:
-    """One quoted piece of an answer: a sentence, a list item, or a heading used as a label."""
-
-    text: str
-    chunk_id: str
-    citation_n: int
-    kind: str = "sentence"  # "sentence" | "lead" | "item" | "heading" | "way" (a heading)
-
-
-@dataclass(frozen=True, slots=True)
-class ComposedAnswer:
-    text: str
-    citations: list[Citation]
-    sentences: list[AnswerSentence]
-    # The answer's meaning: the normalised mean of the vectors of the passages it quotes.
-    # Stored with the reply, it stands for the answer when the next question folds in the
-    # conversation, so a follow-up need not embed the answer text.
-    vector: np.ndarray | None = None
-    vector_model: str | None = None  # the embedder whose space ``vector`` is in
-    doc_id: str = ""
-    section: tuple[str, ...] = ()  # heading path of the section answered from
-    shape: str = "prose"  # see ``assistant.answer_shapes.Shaped.shape``; "parts" for several
-    more: bool = False  # the section holds more than the answer shows
-    # Parts of a message that asked several things which the answer does not cover.
-    uncovered: tuple[str, ...] = ()
-    # How well the answer fits the question (read by the answerability stage).
-    signals: dict[str, float] = field(default_factory=dict)
-
-
-class Composer(Protocol):
-    """Turns retrieved passages into a short, cited answer."""
-
-    def compose(
-        self, *, question: str, retrieval: RetrievalResult, context: str = ""
-    ) -> ComposedAnswer | None: ...
 
 
 class ExtractiveComposer:

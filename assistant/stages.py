@@ -13,12 +13,12 @@ from typing import Protocol
 import numpy as np
 
 from assistant import canned, escalation, intents
+from assistant.answer import Composer
 from assistant.answerability import (
     Estimator,
     answer_signals,
     follow_up_context,
 )
-from assistant.composer import Composer
 from assistant.redaction import question_part, redact
 from assistant.turns import Route, Status, TurnContext
 from knowledge_base.documents import Chunk

@@ -7,12 +7,11 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from assistant.answer import Citation, ComposedAnswer
 from knowledge_base.retriever import RetrievalQuery, RetrievalResult
 
 if TYPE_CHECKING:
     import numpy as np
-
-    from assistant.composer import ComposedAnswer
 
 
 class Status(StrEnum):
@@ -66,26 +65,6 @@ class InboundMessage:
     text: str
     conversation_key: str | None = None
     external_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Citation:
-    n: int
-    doc_id: str
-    title: str
-    url: str | None
-    section: str | None
-    snippet: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "n": self.n,
-            "doc_id": self.doc_id,
-            "title": self.title,
-            "url": self.url,
-            "section": self.section,
-            "snippet": self.snippet,
-        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ chunker, embedder and indexes, then write their results to ``--report``.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import tempfile
@@ -18,6 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+from assistant.settings import Settings
 
 if TYPE_CHECKING:
     from eval.knowledge import EvalKnowledgeBase
@@ -265,6 +268,75 @@ def _bundled(questions: Path | None, cache_dir: Path | None) -> dict[str, Any]:
         data["seconds"]["ingest"] = round(ingest, 2)
         cache.save()
     return data
+
+
+def tune(
+    pairs: Annotated[
+        Path | None,
+        typer.Option(
+            "--pairs",
+            dir_okay=False,
+            help="JSONL questions in the doc2dial format (id, dial_id, history, question, "
+            "gold {doc_id, start, end, text}); default: the conversation store's answered "
+            "questions.",
+        ),
+    ] = None,
+    corpus: Annotated[
+        Path | None,
+        typer.Option(
+            "--corpus", dir_okay=False, help="JSONL documents the --pairs gold spans point into."
+        ),
+    ] = None,
+    half: Annotated[
+        DialogueHalf | None,
+        typer.Option(
+            "--half",
+            help="Train on this half of the --pairs dialogues only (measure on the other "
+            "with `eval retrieval --half`).",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", file_okay=False, help="New folder for the model; default: under the data dir."
+        ),
+    ] = None,
+    epochs: Annotated[int, typer.Option(min=1, max=20, help="Passes over the pairs.")] = 1,
+    batch_size: Annotated[
+        int, typer.Option(min=2, max=512, help="Pairs per step (the others are wrong answers).")
+    ] = 16,
+    learning_rate: Annotated[float, typer.Option(min=1e-7, max=1e-2)] = 2e-5,
+    max_pairs: Annotated[
+        int | None, typer.Option(min=2, help="Use at most this many pairs (a fixed sample).")
+    ] = None,
+    hard_negatives: Annotated[
+        bool,
+        typer.Option(help="Add the retriever's best wrong passage to each pair as a negative."),
+    ] = True,
+) -> None:
+    """Fine-tune the embedding model on questions answered well (CPU, offline)."""
+    from eval.tuning_cli import run_tune
+
+    logging.basicConfig(level="WARNING", stream=sys.stderr)
+    run_tune(
+        Settings(),
+        pairs=pairs,
+        corpus=corpus,
+        half=half.value if half else None,
+        out=out,
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        max_pairs=max_pairs,
+        hard_negatives=hard_negatives,
+        show_progress=sys.stderr.isatty(),
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Adds ``eval …`` and ``tune`` to the command line (called by ``server.cli_app``)."""
+    app.add_typer(eval_app, name="eval")
+    app.command()(tune)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """The product's hybrid retriever as a LangChain ``BaseRetriever``, for chains and agents.
 
-Also importable as ``knowledge_base.retriever.KnowledgeBaseRetriever``.
+It lives apart from ``knowledge_base.retriever``: importing langchain_core costs about
+half a second of every start-up, and the product's own turns never use it.
 """
 
 from __future__ import annotations

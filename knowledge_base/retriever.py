@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -274,13 +273,3 @@ def _names_another_page(
     least = min(frequency.get(t, 0) for t in title)
     rarest = {t for t in title if frequency.get(t, 0) == least}
     return bool(rarest & set(question_tokens))
-
-
-def __getattr__(name: str) -> Any:
-    # The LangChain adapter lives apart: importing langchain_core costs ~0.5 s of every
-    # start-up, and the product's own turns never use it.
-    if name == "KnowledgeBaseRetriever":
-        from knowledge_base.langchain_retriever import KnowledgeBaseRetriever
-
-        return KnowledgeBaseRetriever
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

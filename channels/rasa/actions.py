@@ -24,9 +24,9 @@ from assistant.escalation import PRIORITY, Reason
 from assistant.handoffs import HandoffView
 from assistant.settings import Settings
 from assistant.turns import InboundMessage, OutboundReply, PastTurn, Status
+from channels.phone import Address, hash_address, phone_hash_key
 from channels.rasa.tracker import DOC_IDS_KEY, STATUS_KEY, past_turns, transcript
-from channels.sms.addresses import Address, hash_address, phone_hash_key
-from channels.sms.formatting import plain_text
+from channels.text import plain_text
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from assistant.container import Container
 from assistant.models import Message, aware
 from assistant.store import reply_message
 from assistant.turns import Status
-from channels.web.pages import PAGE_METHODS
+from channels.http import PAGE_METHODS
 
 ANSWER_PATH: Final = "/a"
 # The answer's lines, as the citizen chat page reads them (channels/web/static/dom.js).

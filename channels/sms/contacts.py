@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from assistant.settings import Settings
-from channels.sms.addresses import Address
+from channels.phone import Address
 
 # Outside production a fixed secret keeps local conversations readable across restarts;
 # the settings validator refuses production with SMS without a real one.

@@ -36,7 +36,7 @@ from sqlalchemy.orm import sessionmaker
 from assistant.events import STAFF_TOPIC
 from assistant.models import Conversation, Handoff, Message, utcnow
 from assistant.settings import Settings
-from channels.sms.addresses import hash_address, phone_hash_key
+from channels.phone import hash_address, phone_hash_key
 from channels.sms.contacts import Contact, ContactCipher, ContactUnreadable
 from channels.sms.opt_outs import OptOutStore
 from channels.sms.sender import Sent, SmsSender, TwilioSender

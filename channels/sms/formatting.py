@@ -14,55 +14,12 @@ from typing import Final
 
 from assistant.turns import OutboundReply
 from channels.sms.segments import fits
+from channels.text import plain_text
 
-_CITATION_MARK: Final = re.compile(r"\s*\[\d+\]")
-_MD_LINK: Final = re.compile(r"\[([^\]]+)\]\((\S+?)\)")
-_MD_EMPHASIS: Final = re.compile(r"(\*\*|__|\*|`)(.+?)\1", re.DOTALL)
-_MD_HEADING: Final = re.compile(r"^\s{0,3}#{1,6}\s+", re.MULTILINE)
-_MD_BULLET: Final = re.compile(r"^\s*[-*+]\s+", re.MULTILINE)
-_SPACES: Final = re.compile(r"[ \t]+")
 _SENTENCE_END: Final = re.compile(r"[.!?](?=\s)")
 _LINE_END: Final = re.compile(r"(?<!:)\n")  # not after a label: its items would be cut off
 _BREAK: Final = re.compile(r"\s")
-
-# Like Twilio's Smart Encoding: typographic punctuation that would turn a whole message
-# into UCS-2 (70 characters a segment instead of 160) is replaced by its plain twin.
-_SMART: Final = str.maketrans(
-    {
-        "‘": "'",
-        "’": "'",
-        "‚": "'",
-        "′": "'",
-        "“": '"',
-        "”": '"',
-        "„": '"',
-        "″": '"',
-        "–": "-",
-        "—": "-",
-        "‐": "-",
-        "‑": "-",
-        "−": "-",
-        "…": "...",
-        "\u00a0": " ",
-        "\u2009": " ",
-        "\u202f": " ",
-        "\u200b": "",
-        "•": "-",
-    }
-)
 ELLIPSIS: Final = "..."
-
-
-def plain_text(text: str) -> str:
-    """Markdown and citation markers out, typographic punctuation made GSM-friendly."""
-    text = _CITATION_MARK.sub("", text)
-    text = _MD_LINK.sub(r"\1 (\2)", text)
-    text = _MD_HEADING.sub("", text)
-    text = _MD_BULLET.sub("- ", text)
-    text = _MD_EMPHASIS.sub(r"\2", text)
-    text = text.translate(_SMART)
-    lines = [_SPACES.sub(" ", line).strip() for line in text.splitlines()]
-    return "\n".join(line for line in lines if line)
 
 
 def source_links(reply: OutboundReply) -> list[str]:

@@ -12,7 +12,7 @@ from twilio.http.response import Response
 from twilio.rest import Client
 
 from assistant.settings import Settings
-from channels.sms.addresses import Address
+from channels.phone import Address
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from assistant import canned
 from assistant.container import Container
 from assistant.settings import Settings
 from assistant.turns import InboundMessage, OutboundReply
-from channels.sms.addresses import Address, hash_address, phone_hash_key
+from channels.phone import Address, hash_address, phone_hash_key
 from channels.sms.answers import AnswerLinks, answer_url
 from channels.sms.contacts import Contact
 from channels.sms.delivery import TextDelivery

@@ -13,8 +13,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.editorial import Conflict, EditorialError, NotFound
 from assistant.staff import Role, SignedIn
+from channels.http import PAGE_METHODS
 from channels.web.deps import ContainerDep, require
-from channels.web.pages import PAGE_METHODS, STATIC_DIR
+from channels.web.pages import STATIC_DIR
 from knowledge_base.uploads import MB, UploadRejected
 
 router = APIRouter(prefix="/api/editor", tags=["editor"])

@@ -7,13 +7,11 @@ from pathlib import Path
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
+from channels.http import PAGE_METHODS
+
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 router = APIRouter()
-
-
-# HEAD too, with GET's status and headers: uptime and link checkers send HEAD.
-PAGE_METHODS = ["GET", "HEAD"]
 
 
 @router.api_route("/", methods=PAGE_METHODS, include_in_schema=False)

@@ -12,9 +12,10 @@ from pydantic import BaseModel, Field, StrictStr
 from assistant.events import STAFF_TOPIC
 from assistant.handoffs import AlreadyClaimedError, HandoffError, NotFoundError, NotHolderError
 from assistant.staff import Role
+from channels.http import PAGE_METHODS
 from channels.web.deps import STAFF_COOKIE, CaseworkerDep, ContainerDep, StaffDep, container_of
 from channels.web.live import relay
-from channels.web.pages import PAGE_METHODS, STATIC_DIR
+from channels.web.pages import STATIC_DIR
 
 router = APIRouter()
 

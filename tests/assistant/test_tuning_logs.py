@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from assistant.cli import app
 from assistant.container import Container
 from assistant.tuning_logs import PairsFromLogs, pairs_from_logs
 from assistant.turns import InboundMessage, Status
+from server import cli_app
 
 runner = CliRunner()
+app = cli_app()  # `tune` is wired in with the layers above the assistant
 
 
 def _pairs(container: Container, *, hard_negatives: bool = False) -> PairsFromLogs:

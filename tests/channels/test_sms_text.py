@@ -7,7 +7,7 @@ from pydantic import SecretStr, ValidationError
 
 from assistant.settings import Settings
 from assistant.turns import Citation, OutboundReply, Status
-from channels.sms.addresses import Address, hash_address
+from channels.phone import Address, hash_address
 from channels.sms.formatting import format_sms, format_whatsapp, plain_text
 from channels.sms.keywords import Keyword, keyword_of
 from channels.sms.segments import GSM7_BASIC, GSM7_EXTENSION, count_segments, is_gsm7

@@ -30,9 +30,9 @@ from twilio.request_validator import RequestValidator
 from assistant.container import Container
 from assistant.settings import Settings
 from channels.sms.answers import AnswerLinks
-from channels.sms.formatting import plain_text
 from channels.sms.segments import count_segments
 from channels.sms.signing import WEBHOOK_PATH
+from channels.text import plain_text
 from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.slow
@@ -297,9 +297,7 @@ def test_a_slow_turn_is_acknowledged_at_once_and_sent_later_by_rest(
 def test_sms_sim_once_against_the_live_server(sms_server: LiveServer, tmp_path: Path) -> None:
     result = subprocess.run(
         [
-            sys.executable,
-            "-m",
-            "assistant.cli",
+            str(Path(sys.executable).with_name("citizen-assistant")),
             "sms-sim",
             "--url",
             sms_server.url,

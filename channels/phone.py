@@ -1,5 +1,8 @@
 """Who a Twilio message is from, and the keyed hash that stands in for the number.
 
+Shared by the channels that meet citizens by their phone numbers (the SMS webhook and
+the Rasa actions), so neither imports the other.
+
 The raw number is needed only to send a late reply; it is never stored or logged. The
 database and the logs see ``hash_address``'s HMAC-SHA256, keyed with a secret setting so
 that nobody holding the database can hash every possible number and match them.
