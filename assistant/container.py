@@ -16,8 +16,9 @@ from assistant.composer import ExtractiveComposer
 from assistant.events import InProcessEventBus
 from assistant.handoffs import Delivery, HandoffQueue
 from assistant.intents import OFF_TOPIC_EXAMPLES
+from assistant.people import BringInAPerson, People
 from assistant.pipeline import TurnPipeline
-from assistant.service import AssistantService, People
+from assistant.service import AssistantService
 from assistant.settings import Settings
 from assistant.staff import Staff
 from assistant.stages import (
@@ -26,6 +27,7 @@ from assistant.stages import (
     Contextualise,
     Escalate,
     InputGuardrails,
+    NotePrivacy,
     OutputGuardrails,
     Replies,
     Retrieve,
@@ -127,6 +129,15 @@ class Container:
 
     @cached_property
     def pipeline(self) -> TurnPipeline:
+        """A turn as evaluation, the editors' preview and `ask` run it: nobody is brought in."""
+        return self._pipeline(people=None)
+
+    @cached_property
+    def conversation_pipeline(self) -> TurnPipeline:
+        """A turn of a stored conversation: a person is brought in when escalation says so."""
+        return self._pipeline(people=self.people)
+
+    def _pipeline(self, *, people: People | None) -> TurnPipeline:
         s = self.settings
         replies = self.replies
         return TurnPipeline(
@@ -145,7 +156,11 @@ class Container:
                 self.answerability,
                 OutputGuardrails(replies),
             ],
-            after=[Escalate(embedder=self.embedder, repeat_similarity=s.repeat_similarity)],
+            after=[
+                Escalate(embedder=self.embedder, repeat_similarity=s.repeat_similarity),
+                *([BringInAPerson(people)] if people is not None else []),
+                NotePrivacy(),
+            ],
             replies=replies,
         )
 
@@ -295,7 +310,7 @@ class Container:
     @cached_property
     def assistant(self) -> AssistantService:
         return AssistantService(
-            pipeline=self.pipeline,
+            pipeline=self.conversation_pipeline,
             store=self.conversation_store,
             history_turns=self.settings.session_history_turns,
             idle_timeout=timedelta(minutes=self.settings.conversation_idle_minutes),

@@ -74,6 +74,11 @@ class Message(Base):
     vector: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     # The embedder that made ``vector`` (its name: folder, weights fingerprint, backend).
     vector_model: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # How the turn that made this reply went: milliseconds per stage, and the numbers its
+    # decisions read (retrieval scores, answerability signals and confidence, the
+    # composer's), so reports read what was decided rather than work it out again.
+    timings_ms: Mapped[dict[str, float] | None] = mapped_column(JSON, nullable=True)
+    signals: Mapped[dict[str, float] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     __table_args__ = (

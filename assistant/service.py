@@ -6,19 +6,15 @@ import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from assistant import canned
 from assistant.escalation import PRIORITY, Reason
-from assistant.handoffs import HandoffQueue, HandoffView
-from assistant.hours import OpeningHours
+from assistant.handoffs import HandoffView
 from assistant.models import utcnow
+from assistant.people import People, summarise
 from assistant.pipeline import TurnPipeline
 from assistant.redaction import redact
-from assistant.staff import Staff
-from assistant.stages import Replies
 from assistant.store import ConversationStore, StoredReply, new_session_id
 from assistant.turns import (
     Citation,
@@ -31,42 +27,6 @@ from assistant.turns import (
 )
 
 log = logging.getLogger(__name__)
-
-_HANDOFF_STATUS = {
-    Reason.REQUESTED: Status.HANDOFF_REQUESTED,
-    Reason.OWN_CASE: Status.HANDOFF_OWN_CASE,
-    Reason.FRUSTRATION: Status.HANDOFF_FRUSTRATION,
-    Reason.UNANSWERED_TWICE: Status.HANDOFF_UNANSWERED_TWICE,
-    Reason.CRISIS: Status.GUARDRAIL_CRISIS,
-}
-
-
-@dataclass(frozen=True, slots=True)
-class People:
-    """Everything the service needs to bring in a caseworker."""
-
-    queue: HandoffQueue
-    staff: Staff
-    hours: OpeningHours
-    online_window: timedelta
-    replies: Replies
-    default_team: str
-    team_routes: dict[str, str]
-    topic_of: Any  # Callable[[str], tuple[str | None, str | None]]: doc_id -> (topic, agency)
-
-    def available(self) -> bool:
-        return self.hours.is_open(utcnow()) and (
-            self.staff.caseworkers_online(within=self.online_window) > 0
-        )
-
-    def team_for(self, history: list[PastTurn]) -> str:
-        for turn in reversed(history):
-            for doc_id in turn.cited_docs:
-                topic, agency = self.topic_of(doc_id)
-                for key in (topic, agency):
-                    if key and key in self.team_routes:
-                        return self.team_routes[key]
-        return self.default_team
 
 
 class AssistantService:
@@ -128,14 +88,14 @@ class AssistantService:
                 if self.store and not new
                 else []
             )
-        ctx = TurnContext(message=message, text=message.text.strip(), history=history)
+        ctx = TurnContext(
+            message=message,
+            text=message.text.strip(),
+            history=history,
+            conversation_id=session_id,
+        )
         self.pipeline.run(ctx)
         assert ctx.status is not None
-        handoff_json = None
-        if self.people is not None and ctx.handoff_reasons:
-            handoff_json = self._bring_in_a_person(ctx, session_id)
-        if ctx.redactions and ctx.status is not Status.GUARDRAIL_CRISIS:
-            ctx.reply_text = canned.privacy_note(ctx.redactions) + "\n\n" + ctx.reply_text
         if self.store is not None:
             stored = self.store.add_turn(
                 session_id,
@@ -152,6 +112,8 @@ class AssistantService:
                     else None
                 ),
                 reply_vector_model=ctx.answer.vector_model if ctx.answer is not None else None,
+                timings_ms=ctx.timings_ms,
+                signals=ctx.scores,
             )
             if not stored and message.external_id:
                 # A retry raced this delivery and stored first: answer as it did.
@@ -176,7 +138,7 @@ class AssistantService:
             citations=ctx.citations,
             status=ctx.status,
             confidence=ctx.confidence,
-            handoff=handoff_json,
+            handoff=ctx.handoff,
             timings_ms=ctx.timings_ms,
             more=ReadMore.for_answer(ctx.citations[0].url, answer.section)
             if answer is not None and answer.more and ctx.citations
@@ -201,7 +163,7 @@ class AssistantService:
                 channel=self._channel_of(session_id),
                 reasons=[str(Reason.REQUESTED)],
                 priority=PRIORITY[Reason.REQUESTED],
-                summary=_summary(history, text, [str(Reason.REQUESTED)]),
+                summary=summarise(history, text, [str(Reason.REQUESTED)]),
                 team=self.people.team_for(history),
                 state="callback_requested",
                 # Kept as given: a caseworker needs it to call back. Never logged.
@@ -280,44 +242,6 @@ class AssistantService:
             handoff=handoff.citizen_json(minutes_per_case=self.people.queue.minutes_per_case),
         )
 
-    def _bring_in_a_person(self, ctx: TurnContext, session_id: str) -> dict[str, Any] | None:
-        assert self.people is not None and ctx.status is not None
-        reasons = ctx.handoff_reasons
-        first = Reason(reasons[0])
-        crisis = first is Reason.CRISIS
-        replies = self.people.replies
-        if not crisis and not self.people.available():
-            ctx.status = Status.HANDOFF_CALLBACK_OFFERED
-            ctx.citations = []
-            hours = self.people.hours
-            when = (
-                "" if hours.always else canned.render(canned.CALLBACK_HOURS, hours=hours.describe())
-            )
-            ctx.reply_text = canned.render(
-                canned.CALLBACK_OFFER, hours=when, contact=replies.contact
-            )
-            return None
-        handoff = self.people.queue.open(
-            conversation_id=session_id,
-            channel=ctx.message.channel,
-            reasons=reasons,
-            priority=max(PRIORITY[Reason(r)] for r in reasons),
-            summary=_summary(ctx.history, ctx.said or ctx.text, reasons),
-            team=self.people.team_for(ctx.history),
-        )
-        minutes = self.people.queue.minutes_per_case
-        if crisis:
-            ctx.reply_text = ctx.reply_text + canned.HANDOFF_CRISIS_OPENED
-        else:
-            ctx.status = _HANDOFF_STATUS[first]
-            ctx.citations = []
-            ctx.reply_text = canned.HANDOFF_LEAD_IN[str(first)] + canned.render(
-                canned.HANDOFF_OPENED,
-                position=handoff.position or 1,
-                wait=max(1, round((handoff.position or 1) * minutes)),
-            )
-        return handoff.citizen_json(minutes_per_case=minutes)
-
 
 class ConversationLocks:
     """One lock per conversation in this process, forgotten when no turn holds or awaits it.
@@ -351,27 +275,6 @@ class ConversationLocks:
         """Conversations with a turn running or waiting."""
         with self._guard:
             return len(self._locks)
-
-
-_REASON_WORDS = {
-    "crisis": "may be in crisis",
-    "requested": "asked for a person",
-    "own_case": "asked about their own case",
-    "frustration": "seemed frustrated",
-    "unanswered_twice": "the assistant could not answer twice",
-}
-
-
-def _summary(history: list[PastTurn], text: str, reasons: list[str]) -> str:
-    """A short, redacted account of what the citizen needs, for the caseworker's list."""
-    asked = [t.text for t in history if t.role == "citizen"][-2:]
-    topics = list(dict.fromkeys(d for t in history for d in t.cited_docs))[-2:]
-    parts = [f"The citizen {', and '.join(_REASON_WORDS[r] for r in reasons)}."]
-    if topics:
-        parts.append("Pages discussed: " + ", ".join(topics) + ".")
-    quoted = [q for q in [*asked, text] if q][-3:]
-    parts.append("They wrote: " + " / ".join(f"“{q[:140]}”" for q in quoted))
-    return " ".join(parts)[:600]
 
 
 def _replay(earlier: StoredReply) -> OutboundReply:

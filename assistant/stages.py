@@ -345,3 +345,14 @@ class Escalate:
                 repeated=repeated,
             )
         ]
+
+
+class NotePrivacy:
+    """Tells the citizen that personal data was removed from their message (it need not be
+    shared here), above whatever the turn replies; a crisis reply stays as it is."""
+
+    name = "note_privacy"
+
+    def __call__(self, ctx: TurnContext) -> None:
+        if ctx.redactions and ctx.status is not Status.GUARDRAIL_CRISIS:
+            ctx.reply_text = canned.privacy_note(ctx.redactions) + "\n\n" + ctx.reply_text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -308,11 +309,14 @@ class ConversationStore:
         external_id: str | None = None,
         reply_vector: np.ndarray | None = None,
         reply_vector_model: str | None = None,
+        timings_ms: dict[str, float] | None = None,
+        signals: dict[str, float] | None = None,
     ) -> bool:
         """Store a citizen message and its reply; False if ``external_id`` was already stored.
 
         ``reply_vector`` is the composed answer's vector (kept as float16), made by the
-        embedder named ``reply_vector_model``."""
+        embedder named ``reply_vector_model``; ``timings_ms`` and ``signals`` record how the
+        turn went (see ``Message.timings_ms``)."""
         try:
             self._add_turn(
                 conversation_id,
@@ -325,6 +329,8 @@ class ConversationStore:
                 external_id=external_id,
                 reply_vector=reply_vector,
                 reply_vector_model=reply_vector_model,
+                timings_ms=timings_ms,
+                signals=signals,
             )
         except IntegrityError:
             if external_id is None:
@@ -420,6 +426,8 @@ class ConversationStore:
         external_id: str | None,
         reply_vector: np.ndarray | None,
         reply_vector_model: str | None,
+        timings_ms: dict[str, float] | None,
+        signals: dict[str, float] | None,
     ) -> None:
         now = utcnow()
         with self.engine.begin() as connection:
@@ -453,6 +461,15 @@ class ConversationStore:
                     if reply_vector is None
                     else np.asarray(reply_vector, dtype=VECTOR_DTYPE).tobytes(),
                     "vector_model": None if reply_vector is None else reply_vector_model,
+                    "timings_ms": _finite(timings_ms, 2),
+                    "signals": _finite(signals, 4),
                     "created_at": now,
                 },
             )
+
+
+def _finite(values: dict[str, float] | None, digits: int) -> dict[str, float] | None:
+    """``values`` rounded, as JSON can hold them (a NaN or an infinity is left out)."""
+    if not values:
+        return None
+    return {k: round(float(v), digits) for k, v in values.items() if math.isfinite(v)}

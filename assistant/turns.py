@@ -92,6 +92,8 @@ class TurnContext:
     # The message as the citizen said it, redacted: what is stored and shown to staff.
     said: str = ""
     history: list[PastTurn] = field(default_factory=list)
+    # The stored conversation the turn belongs to (None: nothing is stored, as for `ask`).
+    conversation_id: str | None = None
     route: Route | None = None
     retrieval_query: RetrievalQuery | None = None
     retrieval: RetrievalResult | None = None
@@ -105,6 +107,8 @@ class TurnContext:
     status: Status | None = None
     redactions: list[str] = field(default_factory=list)
     handoff_reasons: list[str] = field(default_factory=list)
+    # The handoff a person will take it up in, as the citizen sees it (position, wait).
+    handoff: dict[str, Any] | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
     scores: dict[str, float] = field(default_factory=dict)
 

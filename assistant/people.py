@@ -1,0 +1,132 @@
+"""Bringing in a person: who can take over a conversation, and the turn's last stage
+that opens the handoff (or, when nobody is on duty, offers a call back).
+
+It runs after ``Escalate`` has decided that a person should step in (``ctx.handoff_reasons``)
+and before the privacy note, on conversations that are stored: the editors' preview and
+``citizen-assistant ask`` run the same turn without it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from assistant import canned
+from assistant.escalation import PRIORITY, Reason
+from assistant.handoffs import HandoffQueue
+from assistant.hours import OpeningHours
+from assistant.models import utcnow
+from assistant.staff import Staff
+from assistant.stages import Replies
+from assistant.turns import PastTurn, Status, TurnContext
+
+__all__ = ["BringInAPerson", "People", "summarise"]
+
+_HANDOFF_STATUS = {
+    Reason.REQUESTED: Status.HANDOFF_REQUESTED,
+    Reason.OWN_CASE: Status.HANDOFF_OWN_CASE,
+    Reason.FRUSTRATION: Status.HANDOFF_FRUSTRATION,
+    Reason.UNANSWERED_TWICE: Status.HANDOFF_UNANSWERED_TWICE,
+    Reason.CRISIS: Status.GUARDRAIL_CRISIS,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class People:
+    """Everything the service needs to bring in a caseworker."""
+
+    queue: HandoffQueue
+    staff: Staff
+    hours: OpeningHours
+    online_window: timedelta
+    replies: Replies
+    default_team: str
+    team_routes: dict[str, str]
+    topic_of: Any  # Callable[[str], tuple[str | None, str | None]]: doc_id -> (topic, agency)
+
+    def available(self) -> bool:
+        return self.hours.is_open(utcnow()) and (
+            self.staff.caseworkers_online(within=self.online_window) > 0
+        )
+
+    def team_for(self, history: list[PastTurn]) -> str:
+        for turn in reversed(history):
+            for doc_id in turn.cited_docs:
+                topic, agency = self.topic_of(doc_id)
+                for key in (topic, agency):
+                    if key and key in self.team_routes:
+                        return self.team_routes[key]
+        return self.default_team
+
+
+class BringInAPerson:
+    """Opens a handoff for a turn that escalation flagged, and tells the citizen where they
+    are in the queue; out of hours (or with nobody online) offers a call back instead."""
+
+    name = "bring_in_a_person"
+
+    def __init__(self, people: People) -> None:
+        self.people = people
+
+    def __call__(self, ctx: TurnContext) -> None:
+        if not ctx.handoff_reasons or ctx.conversation_id is None:
+            return
+        assert ctx.status is not None
+        session_id = ctx.conversation_id
+        reasons = ctx.handoff_reasons
+        first = Reason(reasons[0])
+        crisis = first is Reason.CRISIS
+        replies = self.people.replies
+        if not crisis and not self.people.available():
+            ctx.status = Status.HANDOFF_CALLBACK_OFFERED
+            ctx.citations = []
+            hours = self.people.hours
+            when = (
+                "" if hours.always else canned.render(canned.CALLBACK_HOURS, hours=hours.describe())
+            )
+            ctx.reply_text = canned.render(
+                canned.CALLBACK_OFFER, hours=when, contact=replies.contact
+            )
+            return
+        handoff = self.people.queue.open(
+            conversation_id=session_id,
+            channel=ctx.message.channel,
+            reasons=reasons,
+            priority=max(PRIORITY[Reason(r)] for r in reasons),
+            summary=summarise(ctx.history, ctx.said or ctx.text, reasons),
+            team=self.people.team_for(ctx.history),
+        )
+        minutes = self.people.queue.minutes_per_case
+        if crisis:
+            ctx.reply_text = ctx.reply_text + canned.HANDOFF_CRISIS_OPENED
+        else:
+            ctx.status = _HANDOFF_STATUS[first]
+            ctx.citations = []
+            ctx.reply_text = canned.HANDOFF_LEAD_IN[str(first)] + canned.render(
+                canned.HANDOFF_OPENED,
+                position=handoff.position or 1,
+                wait=max(1, round((handoff.position or 1) * minutes)),
+            )
+        ctx.handoff = handoff.citizen_json(minutes_per_case=minutes)
+
+
+_REASON_WORDS = {
+    "crisis": "may be in crisis",
+    "requested": "asked for a person",
+    "own_case": "asked about their own case",
+    "frustration": "seemed frustrated",
+    "unanswered_twice": "the assistant could not answer twice",
+}
+
+
+def summarise(history: list[PastTurn], text: str, reasons: list[str]) -> str:
+    """A short, redacted account of what the citizen needs, for the caseworker's list."""
+    asked = [t.text for t in history if t.role == "citizen"][-2:]
+    topics = list(dict.fromkeys(d for t in history for d in t.cited_docs))[-2:]
+    parts = [f"The citizen {', and '.join(_REASON_WORDS[r] for r in reasons)}."]
+    if topics:
+        parts.append("Pages discussed: " + ", ".join(topics) + ".")
+    quoted = [q for q in [*asked, text] if q][-3:]
+    parts.append("They wrote: " + " / ".join(f"“{q[:140]}”" for q in quoted))
+    return " ".join(parts)[:600]
