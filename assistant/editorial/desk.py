@@ -1,0 +1,205 @@
+"""The editors' desk: one object the web console, the staff API and the CLI call.
+
+It builds the desk's parts over one database and one index store and passes each
+request to the part that does it, so callers need not know how the desk is divided.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import sessionmaker
+
+from assistant.editorial.catalogue import Catalogue
+from assistant.editorial.drafts import Drafts
+from assistant.editorial.preview import Preview
+from assistant.editorial.publishing import Publishing, PublishResult
+from assistant.editorial.reports import Reports
+from assistant.pipeline import TurnPipeline
+from assistant.staff import Staff
+from knowledge_base.embeddings import Embedder
+from knowledge_base.index_store import IndexStore
+from knowledge_base.ingest import Ingestor
+
+
+class EditorDesk:
+    """What content editors can do, for the web console, the staff API and the CLI."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        index_store: IndexStore,
+        ingestor: Ingestor,
+        staff: Staff,
+        live_pipeline: TurnPipeline,
+        pipeline_over: Callable[[IndexStore], TurnPipeline],
+        embedder: Embedder,
+        review_interval: timedelta,
+        upload_max_bytes: int,
+        today: Callable[[], date] = lambda: datetime.now(UTC).date(),
+    ) -> None:
+        sessions = sessionmaker(engine, expire_on_commit=False)
+        self.index_store = index_store
+        self.ingestor = ingestor
+        self.staff = staff
+        self.drafting = Drafts(
+            sessions=sessions,
+            index_store=index_store,
+            staff=staff,
+            upload_max_bytes=upload_max_bytes,
+        )
+        self.catalogue = Catalogue(
+            index_store=index_store,
+            drafts=self.drafting,
+            review_interval=review_interval,
+            today=today,
+        )
+        self.previews = Preview(
+            index_store=index_store,
+            ingestor=ingestor,
+            drafts=self.drafting,
+            live_pipeline=live_pipeline,
+            pipeline_over=pipeline_over,
+        )
+        self.publishing = Publishing(
+            sessions=sessions,
+            index_store=index_store,
+            ingestor=ingestor,
+            drafts=self.drafting,
+            staff=staff,
+        )
+        self.reports = Reports(sessions=sessions, embedder=embedder, catalogue=self.catalogue)
+
+    @property
+    def upload_max_bytes(self) -> int:
+        return self.drafting.upload_max_bytes
+
+    @property
+    def today(self) -> Callable[[], date]:
+        return self.catalogue.today
+
+    @today.setter
+    def today(self, today: Callable[[], date]) -> None:
+        # The catalogue is the one part that reads the date (the stale report asks it), so
+        # moving the clock here moves it for every review deadline the desk shows.
+        self.catalogue.today = today
+
+    # ------------------------------------------------------------------ documents
+
+    def documents(
+        self,
+        *,
+        query: str | None = None,
+        agency: str | None = None,
+        topic: str | None = None,
+        overdue_only: bool = False,
+    ) -> dict[str, Any]:
+        """Live documents and new ones that exist only as drafts, filtered, by title."""
+        return self.catalogue.documents(
+            query=query, agency=agency, topic=topic, overdue_only=overdue_only
+        )
+
+    def document(self, doc_id: str) -> dict[str, Any]:
+        """One document's summary, its live text as Markdown and its metadata."""
+        return self.catalogue.document(doc_id)
+
+    def review_due(self, last_reviewed: str | None, review_due: str | None) -> date | None:
+        """The document's own review date, else ``last_reviewed`` plus the interval."""
+        return self.catalogue.review_due(last_reviewed, review_due)
+
+    # ------------------------------------------------------------------ drafts
+
+    def drafts(self) -> list[dict[str, Any]]:
+        return self.drafting.listing()
+
+    def draft(self, draft_id: str) -> dict[str, Any]:
+        return self.drafting.detail(draft_id)
+
+    def upload(
+        self,
+        filename: str,
+        data: bytes,
+        *,
+        actor: str,
+        doc_id: str | None = None,
+        fields: dict[str, str] | None = None,
+    ) -> tuple[dict[str, Any], bool]:
+        """A draft from an uploaded file; (draft, created)."""
+        return self.drafting.upload(filename, data, actor=actor, doc_id=doc_id, fields=fields)
+
+    def paste(
+        self,
+        *,
+        actor: str,
+        title: str,
+        markdown: str,
+        doc_id: str | None = None,
+        fields: dict[str, str] | None = None,
+    ) -> tuple[dict[str, Any], bool]:
+        """A draft from pasted text, or an edit of a live document when ``doc_id`` is live."""
+        return self.drafting.paste(
+            actor=actor, title=title, markdown=markdown, doc_id=doc_id, fields=fields
+        )
+
+    def update(
+        self,
+        draft_id: str,
+        *,
+        actor: str,
+        title: str | None = None,
+        markdown: str | None = None,
+        fields: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Change an open draft's title, text or metadata."""
+        return self.drafting.update(
+            draft_id, actor=actor, title=title, markdown=markdown, fields=fields
+        )
+
+    def retire(self, doc_id: str, *, actor: str) -> tuple[dict[str, Any], bool]:
+        """A draft that removes a live document when published."""
+        return self.drafting.retire(doc_id, actor=actor)
+
+    def discard(self, draft_id: str, *, actor: str) -> None:
+        self.drafting.discard(draft_id, actor=actor)
+
+    # ------------------------------------------------------------------ preview
+
+    def preview(self, question: str, *, history: Sequence[str] = ()) -> dict[str, Any]:
+        """The answer citizens get today beside the answer after publishing the open drafts."""
+        return self.previews.answer(question, history=history)
+
+    # ------------------------------------------------------------------ publishing
+
+    def publish(self, *, actor: str, draft_ids: Sequence[str] | None = None) -> PublishResult:
+        """Build the next version from live + drafts, switch to it, mark the drafts published."""
+        return self.publishing.publish(actor=actor, draft_ids=draft_ids)
+
+    def versions(self) -> dict[str, Any]:
+        return self.publishing.versions()
+
+    def restore(self, *, actor: str, version: str | None = None) -> dict[str, Any]:
+        """Make ``version`` live again; without one, undo the last publish or restore."""
+        return self.publishing.restore(actor=actor, version=version)
+
+    def audit(self, *, limit: int = 100) -> list[dict[str, Any]]:
+        return self.publishing.audit(limit=limit)
+
+    # ------------------------------------------------------------------ reports
+
+    def content_gaps(self, *, days: int = 30, max_questions: int = 5000) -> dict[str, Any]:
+        """Unanswered questions grouped by similarity, largest group first (redacted)."""
+        return self.reports.content_gaps(days=days, max_questions=max_questions)
+
+    def stale(self) -> list[dict[str, Any]]:
+        """Documents past their review date, most overdue first."""
+        return self.reports.stale()
+
+    def most_cited(self, *, days: int = 30, limit: int = 50) -> list[dict[str, Any]]:
+        return self.reports.most_cited(days=days, limit=limit)
+
+    def feedback(self, *, days: int = 90) -> list[dict[str, Any]]:
+        return self.reports.feedback(days=days)

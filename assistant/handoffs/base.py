@@ -1,0 +1,118 @@
+"""What both sides of the handoff queue share: the database, handoff views, and telling
+everyone concerned when something changed.
+
+A change is published on the event bus twice over: to staff consoles (``STAFF_TOPIC``)
+and to the citizens' chats, whose place in line may have moved with it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import sessionmaker
+
+from assistant.events import STAFF_TOPIC, EventBus, chat_topic
+from assistant.handoffs.delivery import Delivery
+from assistant.handoffs.states import OPEN_STATES, NotFoundError
+from assistant.handoffs.views import HandoffView, view_of
+from assistant.models import Conversation, Handoff, Message, utcnow
+from assistant.staff import Staff
+
+
+class QueueBase:
+    """The queue's rows and events; :class:`~assistant.handoffs.queue.HandoffQueue` adds the
+    citizen's and the caseworker's actions."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        staff: Staff,
+        events: EventBus,
+        minutes_per_case: float = 6.0,
+    ) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self.staff = staff
+        self.events = events
+        self.minutes_per_case = minutes_per_case
+        #: How a caseworker's reply reaches a citizen on channels other than the web page.
+        self.deliveries: dict[str, Delivery] = {}
+
+    def get(self, handoff_id: str) -> HandoffView:
+        with self._sessions() as session:
+            row = session.get(Handoff, handoff_id)
+            if row is None:
+                raise NotFoundError("That conversation does not exist.")
+            return view_of(session, row)
+
+    def _add_message(
+        self,
+        conversation_id: str,
+        *,
+        role: str,
+        text: str,
+        author: str | None = None,
+        delivery_status: str | None = None,
+    ) -> dict[str, Any]:
+        now = utcnow()
+        with self._sessions.begin() as session:
+            row = Message(
+                conversation_id=conversation_id,
+                role=role,
+                text=text,
+                author=author,
+                created_at=now,
+                delivery_status=delivery_status,
+            )
+            session.add(row)
+            session.flush()
+            message_id = row.id
+            conversation = session.get(Conversation, conversation_id)
+            if conversation is not None:
+                conversation.updated_at = now
+        return {
+            "id": message_id,
+            "role": role,
+            "text": text,
+            "author": author,
+            "at": now.isoformat(),
+            "status": None,
+            "citations": [],
+            "delivery_status": delivery_status,
+            "delivery_error": None,
+        }
+
+    def _system_message(self, view: HandoffView, text: str) -> None:
+        message = self._add_message(view.conversation_id, role="system", text=text)
+        self.events.publish(
+            STAFF_TOPIC, {"type": "message", "handoff_id": view.id, "message": message}
+        )
+
+    def _announce(self, view: HandoffView, *, created: bool = False) -> None:
+        self.events.publish(
+            STAFF_TOPIC,
+            {
+                "type": "handoff.created" if created else "handoff.updated",
+                "handoff": view.to_json(),
+            },
+        )
+        # Everyone waiting may have moved up the queue.
+        with self._sessions() as session:
+            waiting = session.scalars(select(Handoff).where(Handoff.state.in_(OPEN_STATES)))
+            for row in waiting:
+                current = view_of(session, row)
+                self.events.publish(
+                    chat_topic(current.conversation_id),
+                    {
+                        "type": "handoff",
+                        **current.citizen_json(minutes_per_case=self.minutes_per_case),
+                    },
+                )
+        if view.state not in OPEN_STATES:
+            self.events.publish(
+                chat_topic(view.conversation_id),
+                {"type": "handoff", **view.citizen_json(minutes_per_case=self.minutes_per_case)},
+            )

@@ -1,0 +1,236 @@
+"""The caseworker's side of the handoff queue: the lists, claiming, replying, notes,
+transfers, and closing a conversation.
+
+Claiming is one conditional UPDATE (``… WHERE state = 'waiting'``), so of any number of
+concurrent claims exactly one changes a row — on SQLite and PostgreSQL alike. Taking
+the next waiting conversation uses ``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import or_, select, update
+
+from assistant.events import STAFF_TOPIC, chat_topic
+from assistant.handoffs.base import QueueBase
+from assistant.handoffs.states import (
+    OPEN_STATES,
+    VIEWS,
+    WAITING_STATES,
+    AlreadyClaimedError,
+    HandoffError,
+    NotHolderError,
+)
+from assistant.handoffs.views import HandoffView, view_of
+from assistant.models import Handoff, HandoffNote, User, aware, utcnow
+from assistant.redaction import redact
+from assistant.staff import Role, StaffUser
+
+
+class Casework(QueueBase):
+    def in_view(self, view: str, user: StaffUser) -> list[HandoffView]:
+        if view not in VIEWS:
+            raise HandoffError(f"Unknown view {view!r}.")
+        with self._sessions() as session:
+            query = select(Handoff)
+            if view == "waiting":
+                query = query.where(Handoff.state.in_(WAITING_STATES))
+                if user.teams and user.role is not Role.ADMIN:
+                    query = query.where(
+                        or_(
+                            Handoff.team.in_(user.teams),
+                            Handoff.team.is_(None),
+                            Handoff.team == "General",
+                        )
+                    )
+                query = query.order_by(Handoff.priority.desc(), Handoff.created_at)
+            elif view == "mine":
+                query = query.where(Handoff.state == "claimed", Handoff.claimed_by == user.id)
+                query = query.order_by(Handoff.updated_at.desc())
+            elif view == "active":
+                query = query.where(Handoff.state.in_(OPEN_STATES))
+                query = query.order_by(Handoff.priority.desc(), Handoff.created_at)
+            else:
+                query = query.where(Handoff.state.in_(("resolved", "returned")))
+                query = query.order_by(Handoff.updated_at.desc()).limit(200)
+            return [view_of(session, row) for row in session.scalars(query)]
+
+    def notes(self, handoff_id: str) -> list[dict[str, Any]]:
+        with self._sessions() as session:
+            rows = session.execute(
+                select(HandoffNote, User.display_name)
+                .join(User, User.id == HandoffNote.author_id)
+                .where(HandoffNote.handoff_id == handoff_id)
+                .order_by(HandoffNote.id)
+            ).all()
+            return [
+                {"text": n.text, "author": name, "at": aware(n.created_at).isoformat()}
+                for n, name in rows
+            ]
+
+    def claim(self, handoff_id: str, user: StaffUser) -> HandoffView:
+        with self._sessions.begin() as session:
+            result = session.execute(
+                update(Handoff)
+                .where(Handoff.id == handoff_id, Handoff.state.in_(WAITING_STATES))
+                .values(state="claimed", claimed_by=user.id, updated_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+            claimed = result.rowcount == 1  # type: ignore[attr-defined]
+        view = self.get(handoff_id)
+        if not claimed:
+            if view.claimed_by and view.claimed_by.id == user.id and view.state == "claimed":
+                return view
+            holder = view.claimed_by.display_name if view.claimed_by else "someone else"
+            raise AlreadyClaimedError(f"Already taken by {holder}.")
+        self.staff.audit(actor=user.username, action="handoff.claim", target=handoff_id)
+        self._system_message(view, f"{user.display_name} has joined the conversation.")
+        self._announce(view)
+        return view
+
+    def claim_next(self, user: StaffUser) -> HandoffView | None:
+        """Take the most urgent waiting conversation; concurrent callers get different ones."""
+        with self._sessions.begin() as session:
+            query = (
+                select(Handoff)
+                .where(Handoff.state.in_(WAITING_STATES))
+                .order_by(Handoff.priority.desc(), Handoff.created_at)
+                .limit(1)
+            )
+            if self.engine.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            # On SQLite the conditional UPDATE in claim() decides; a loser simply retries.
+            row = session.scalars(query).first()
+            if row is None:
+                return None
+            handoff_id = row.id
+        try:
+            return self.claim(handoff_id, user)
+        except AlreadyClaimedError:
+            return self.claim_next(user)
+
+    def reply(self, handoff_id: str, user: StaffUser, text: str) -> dict[str, Any]:
+        view = self._held_by(handoff_id, user)
+        clean = redact(text.strip()).text
+        if not clean:
+            raise HandoffError("Write a reply first.")
+        deliver = self.deliveries.get(view.channel)
+        message = self._add_message(
+            view.conversation_id,
+            role="caseworker",
+            text=clean,
+            author=user.display_name,
+            delivery_status="pending" if deliver is not None else None,
+        )
+        self.events.publish(chat_topic(view.conversation_id), {"type": "message", **message})
+        self.events.publish(
+            STAFF_TOPIC, {"type": "message", "handoff_id": view.id, "message": message}
+        )
+        if deliver is not None:  # after the message event, so its delivery events follow it
+            deliver(view.conversation_id, clean, message_id=message["id"], handoff_id=view.id)
+        return message
+
+    def add_note(self, handoff_id: str, user: StaffUser, text: str) -> dict[str, Any]:
+        self.get(handoff_id)
+        clean = redact(text.strip()).text
+        if not clean:
+            raise HandoffError("Write a note first.")
+        with self._sessions.begin() as session:
+            session.add(HandoffNote(handoff_id=handoff_id, author_id=user.id, text=clean))
+        self.staff.audit(actor=user.username, action="handoff.note", target=handoff_id)
+        return {"text": clean, "author": user.display_name, "at": utcnow().isoformat()}
+
+    def transfer(
+        self,
+        handoff_id: str,
+        user: StaffUser,
+        *,
+        team: str | None = None,
+        to_username: str | None = None,
+    ) -> HandoffView:
+        view = self._open_for_action(
+            handoff_id,
+            user,
+            closed="Only an open conversation can be transferred.",
+            verb="transfer",
+        )
+        values: dict[str, Any] = {"updated_at": utcnow()}
+        if to_username:
+            colleague = self.staff.by_username(to_username)
+            if colleague is None or colleague.role is Role.EDITOR:
+                raise HandoffError(f"There is no caseworker called {to_username!r}.")
+            values.update(state="claimed", claimed_by=colleague.id)
+            note = f"Transferred to {colleague.display_name}."
+        elif team:
+            values.update(state="waiting", claimed_by=None, team=team)
+            note = f"Transferred to the {team} team."
+        else:
+            raise HandoffError("Choose a team or a colleague.")
+        with self._sessions.begin() as session:
+            session.execute(update(Handoff).where(Handoff.id == handoff_id).values(**values))
+        self.staff.audit(
+            actor=user.username,
+            action="handoff.transfer",
+            target=handoff_id,
+            detail={"team": team, "to": to_username},
+        )
+        view = self.get(handoff_id)
+        self._system_message(view, note)
+        self._announce(view)
+        return view
+
+    def resolve(self, handoff_id: str, user: StaffUser) -> HandoffView:
+        return self._close(
+            handoff_id,
+            user,
+            state="resolved",
+            note=f"{user.display_name} marked this conversation as resolved.",
+        )
+
+    def return_to_assistant(self, handoff_id: str, user: StaffUser) -> HandoffView:
+        return self._close(
+            handoff_id,
+            user,
+            state="returned",
+            note="You are talking to the automated assistant again.",
+        )
+
+    def _close(self, handoff_id: str, user: StaffUser, *, state: str, note: str) -> HandoffView:
+        view = self._open_for_action(
+            handoff_id, user, closed="This conversation is already closed.", verb="close"
+        )
+        now = utcnow()
+        with self._sessions.begin() as session:
+            session.execute(
+                update(Handoff)
+                .where(Handoff.id == handoff_id)
+                .values(state=state, updated_at=now, resolved_at=now)
+            )
+        self.staff.audit(actor=user.username, action=f"handoff.{state}", target=handoff_id)
+        view = self.get(handoff_id)
+        self._system_message(view, note)
+        self._announce(view)
+        if state == "resolved":
+            self.events.publish(
+                chat_topic(view.conversation_id), {"type": "resolved", "id": view.id}
+            )
+        return view
+
+    def _open_for_action(
+        self, handoff_id: str, user: StaffUser, *, closed: str, verb: str
+    ) -> HandoffView:
+        """The handoff, if it is open and not held by a colleague (admins may act on any)."""
+        view = self.get(handoff_id)
+        if view.state not in OPEN_STATES:
+            raise HandoffError(closed)
+        held_by_other = view.claimed_by is not None and view.claimed_by.id != user.id
+        if view.state == "claimed" and held_by_other and user.role is not Role.ADMIN:
+            raise NotHolderError(f"Only the caseworker holding it can {verb} it.")
+        return view
+
+    def _held_by(self, handoff_id: str, user: StaffUser) -> HandoffView:
+        view = self.get(handoff_id)
+        if view.state != "claimed" or view.claimed_by is None or view.claimed_by.id != user.id:
+            raise NotHolderError("Claim this conversation before replying.")
+        return view

@@ -1,0 +1,32 @@
+"""The wait estimate a citizen is shown: their place in line and the minutes it means.
+
+The line is ordered as caseworkers take from it: most urgent first, then oldest first.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from assistant.handoffs.states import WAITING_STATES
+from assistant.models import Handoff
+
+
+def queue_position(session: Session, row: Handoff) -> int | None:
+    """1 for the next conversation a caseworker takes; None for one not waiting."""
+    if row.state not in WAITING_STATES:
+        return None
+    ahead = session.scalars(
+        select(Handoff.id).where(
+            Handoff.state.in_(WAITING_STATES),
+            or_(
+                Handoff.priority > row.priority,
+                (Handoff.priority == row.priority) & (Handoff.created_at < row.created_at),
+            ),
+        )
+    ).all()
+    return len(ahead) + 1
+
+
+def expected_wait_minutes(position: int | None, minutes_per_case: float) -> int | None:
+    return round(position * minutes_per_case) if position else None
