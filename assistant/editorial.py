@@ -40,6 +40,7 @@ from knowledge_base.loaders import (
     parse_markdown,
     slugify,
 )
+from knowledge_base.metadata import DocumentMetadata, InvalidMetadata
 from knowledge_base.uploads import (
     DRAFT_FIELDS,
     UploadedDraft,
@@ -850,22 +851,10 @@ def _record_fields(record: DocumentRecord) -> dict[str, str]:
 
 def _clean_fields(fields: dict[str, Any]) -> dict[str, str]:
     """Known metadata fields only, as trimmed strings; dates must be YYYY-MM-DD."""
-    clean: dict[str, str] = {}
-    for key in DRAFT_FIELDS:
-        value = fields.get(key)
-        if value is None:
-            continue
-        text = str(value).strip()
-        if key in ("last_reviewed", "review_due") and text and _parse_date(text) is None:
-            raise EditorialError(
-                f"{key.replace('_', ' ').capitalize()} must be a date like 2026-03-31."
-            )
-        if key == "url" and text and not text.startswith(("https://", "http://")):
-            raise EditorialError("The link must start with https:// or http://.")
-        if len(text) > 500:
-            raise EditorialError(f"{key} is too long (at most 500 characters).")
-        clean[key] = text
-    return clean
+    try:
+        return DocumentMetadata.checked(fields).given()
+    except InvalidMetadata as error:
+        raise EditorialError(str(error)) from None
 
 
 def _parse_date(value: str | None) -> date | None:
