@@ -38,15 +38,16 @@ def _decode_text(data: bytes, warnings: list[str], *, binary: bool = False) -> s
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         text = _decode_or_reject(data, "utf-16", "UTF-16")
     else:
+        # A NUL is valid UTF-8 but no text file has one: it is UTF-16 or binary.
+        has_nul = b"\x00" in data[:4096]
         try:
-            # A NUL is valid UTF-8 but no text file has one: it is UTF-16 or binary.
-            if b"\x00" in data[:4096]:
+            if has_nul:
                 raise UnicodeDecodeError("utf-8", data, 0, 1, "NUL")
             text = data.decode("utf-8")
         except UnicodeDecodeError:
-            if binary or _looks_binary(data):
+            if binary or (not has_nul and _looks_binary(data)):
                 return None
-            guessed = _guess(data, warnings, has_nul=b"\x00" in data[:4096])
+            guessed = _guess(data, warnings, has_nul=has_nul)
             if guessed is None:
                 return None
             text = guessed
