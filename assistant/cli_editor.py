@@ -54,7 +54,7 @@ def add_editor_commands(kb_app: typer.Typer, container: Callable[[], Container])
         """Save files as drafts (checked like uploads); nothing changes until `kb publish`."""
         if doc_id and len(files) > 1:
             _fail("--doc-id needs exactly one file.")
-        fields = {k: v for k, v in {"agency": agency, "topic": topic}.items() if v}
+        fields = _checked_fields(agency=agency or None, topic=topic or None)
         failed = False
         for path in files:
             try:
@@ -211,6 +211,16 @@ def _print_report(kind: str, result: Any) -> None:
             typer.echo(f"{row['citations']:5d}  {row['doc_id']}  {row['title']}")
         else:
             typer.echo(f"+{row['helpful']} -{row['not_helpful']}  {row['doc_id']}  {row['title']}")
+
+
+def _checked_fields(**values: str | None) -> dict[str, str]:
+    """The metadata options, checked before any file is read: a bad one fails them all."""
+    from knowledge_base.metadata import DocumentMetadata, InvalidMetadata
+
+    try:
+        return DocumentMetadata.checked(values).given()
+    except InvalidMetadata as error:
+        _fail(str(error))
 
 
 def _is_editorial(error: Exception) -> bool:

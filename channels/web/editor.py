@@ -16,6 +16,7 @@ from assistant.staff import Role, SignedIn
 from channels.http import PAGE_METHODS
 from channels.web.deps import ContainerDep, require
 from channels.web.pages import STATIC_DIR
+from knowledge_base.metadata import MAX_LENGTHS, DocumentMetadata
 from knowledge_base.uploads import MB, UploadRejected
 
 router = APIRouter(prefix="/api/editor", tags=["editor"])
@@ -28,29 +29,17 @@ T = TypeVar("T")
 _FORM_OVERHEAD = 64 * 1024
 
 
-class Fields(BaseModel):
-    agency: StrictStr | None = Field(None, max_length=200)
-    topic: StrictStr | None = Field(None, max_length=200)
-    url: StrictStr | None = Field(None, max_length=500)
-    language: StrictStr | None = Field(None, max_length=20)
-    last_reviewed: StrictStr | None = Field(None, max_length=10)
-    review_due: StrictStr | None = Field(None, max_length=10)
-
-    def given(self) -> dict[str, str]:
-        return {k: v for k, v in self.model_dump().items() if v is not None}
-
-
 class PasteRequest(BaseModel):
     doc_id: StrictStr | None = Field(None, max_length=128)
     title: StrictStr = Field(max_length=255)
     markdown: StrictStr
-    fields: Fields = Field(default_factory=Fields)
+    fields: DocumentMetadata = Field(default_factory=DocumentMetadata)
 
 
 class UpdateRequest(BaseModel):
     title: StrictStr | None = Field(None, max_length=255)
     markdown: StrictStr | None = None
-    fields: Fields | None = None
+    fields: DocumentMetadata | None = None
 
 
 class PreviewRequest(BaseModel):
@@ -130,8 +119,8 @@ async def upload_draft(
     session: EditorDep,
     file: Annotated[UploadFile, File(description="Markdown, HTML, PDF, DOCX or text.")],
     doc_id: Annotated[str | None, Form(max_length=128)] = None,
-    agency: Annotated[str | None, Form(max_length=200)] = None,
-    topic: Annotated[str | None, Form(max_length=200)] = None,
+    agency: Annotated[str | None, Form(max_length=MAX_LENGTHS["agency"])] = None,
+    topic: Annotated[str | None, Form(max_length=MAX_LENGTHS["topic"])] = None,
 ) -> dict[str, Any]:
     """A new draft from a file. Its type is read from its content; its name is never a path."""
     data = await file.read()  # bounded: UploadBodyLimit cut the body off at the limit

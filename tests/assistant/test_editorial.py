@@ -185,6 +185,8 @@ def test_kind_refusals(desk: EditorDesk) -> None:
         desk.paste(actor="eve", title="Bees", markdown=BEES, fields={"review_due": "soon"})
     with pytest.raises(EditorialError, match="https://"):
         desk.paste(actor="eve", title="Bees", markdown=BEES, fields={"url": "javascript:x"})
+    with pytest.raises(EditorialError, match="a code such as en or es"):
+        desk.paste(actor="eve", title="Bees", markdown=BEES, fields={"language": "English"})
     with pytest.raises(UploadRejected):
         desk.upload("bees.pdf", b"MZ\x90\x00 not a document", actor="eve")
     with pytest.raises(NotFound):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import io
 import re
@@ -773,3 +774,79 @@ def test_markdown_with_front_matter_writes_fields_in_order_and_dates_as_dates() 
     assert (document.title, document.agency) == ("Permits: how to apply", "Clerk")
     assert document.metadata["review_due"] == "2026-01-31"
     assert document.metadata["extra"] == "yes"
+
+
+# --------------------------------------------------------------------------- library switch
+
+
+def test_a_word_document_named_pdf_and_an_image_named_md_are_told_by_content(
+    tmp_path: Path,
+) -> None:
+    assert read_upload("form.pdf", docx_bytes(tmp_path), max_bytes=LIMIT).kind == "docx"
+    png = b"\x89PNG\r\n\x1a\n" + bytes(64)
+    assert "a PNG image" in rejection("notes.md", png).reason
+
+
+def test_text_that_starts_like_a_binary_signature_is_still_text() -> None:
+    # "MZ" opens a Windows program and "BM" a bitmap; a letter may open with them too.
+    for text in ("MZ Health plan renewals\n\nRenew by March.\n", "BMV office hours\n\nOpen 9-5.\n"):
+        draft = read_upload("notes.txt", text.encode(), max_bytes=LIMIT)
+        assert draft.kind == "text"
+        assert draft.title == text.split("\n")[0]
+
+
+def test_latin1_spanish_keeps_its_accents_with_a_warning() -> None:
+    text = "Señor ñandú, pingüino\n\nHorario de atención al público: lunes a viernes.\n"
+    draft = read_upload("horario.txt", text.encode("latin-1"), max_bytes=LIMIT)
+    assert draft.title == "Señor ñandú, pingüino"
+    assert "atención al público" in draft.markdown_body
+    assert any("Windows-1252" in warning for warning in draft.warnings)
+
+
+def test_utf16_without_a_byte_order_mark_is_read_without_a_warning() -> None:
+    for codec in ("utf-16-le", "utf-16-be"):
+        draft = read_upload("t.txt", "Tarifas\n\nCuesta 5 €.\n".encode(codec), max_bytes=LIMIT)
+        assert (draft.kind, draft.title, draft.warnings) == ("text", "Tarifas", [])
+
+
+def test_russian_in_windows_1251_is_read_with_a_warning_naming_the_encoding() -> None:
+    text = "Продление водительского удостоверения\n\nВы можете продлить его онлайн.\n"
+    draft = read_upload("ru.txt", text.encode("cp1251"), max_bytes=LIMIT)
+    assert draft.title == "Продление водительского удостоверения"
+    assert any("cp1251" in warning for warning in draft.warnings)
+
+
+def test_text_in_an_encoding_we_cannot_tell_is_refused_kindly() -> None:
+    refused = rejection("ru.txt", "Продление\n".encode("cp1251"))
+    assert refused.problem == "malformed"
+    assert "save it as UTF-8" in refused.reason
+
+
+def test_a_damaged_byte_order_mark_is_refused_not_guessed() -> None:
+    refused = rejection("t.txt", codecs.BOM_UTF8 + b"Fees \xff\xfe apply\n")
+    assert "says it is UTF-8" in refused.reason
+
+
+def test_scripts_handlers_and_javascript_links_are_stripped_from_an_html_upload() -> None:
+    page = (
+        b"<!doctype html><html><head><title>Fees</title><script>steal()</script></head>"
+        b'<body><main><h1>Fees</h1><p onclick="steal()">Pay <a href="javascript:steal()">'
+        b'here</a> or <a href="https://pay.example">online</a>.</p>'
+        b'<iframe src="https://evil.example"></iframe></main></body></html>'
+    )
+    draft = read_upload("fees.html", page, max_bytes=LIMIT)
+    assert "steal" not in draft.markdown_body
+    assert "javascript" not in draft.markdown_body
+    assert "https://pay.example" in draft.markdown_body
+    assert any("removed scripts" in warning for warning in draft.warnings)
+
+
+def test_scripts_handlers_and_javascript_links_are_stripped_from_markdown() -> None:
+    source = (
+        '# Fees\n\n<div onclick="steal()">Pay <a href="javascript:steal()">here</a></div>\n\n'
+        "<script>steal()</script>\n\n[Pay](javascript:steal()) or [online](https://pay.example)\n"
+    )
+    body = sanitise_markdown(source)
+    assert "onclick" not in body and "<script" not in body
+    assert "javascript:" not in body
+    assert "[online](https://pay.example)" in body
