@@ -8,6 +8,9 @@
   ``tests/eval/test_bench_embeddings.py``) at about 3-4x the speed.
 
 :func:`make_embedder` picks one from a setting.
+
+Kept as one module (about 500 lines): both implementations share the model identity and
+the tokenisation, and the ONNX export is only readable beside the model it copies.
 """
 
 from __future__ import annotations

@@ -7,6 +7,9 @@
 * in-process: stage timings of cold and warm turns, and retrieval alone against
   LangChain's usual hybrid (FAISS + BM25Retriever in an EnsembleRetriever).
 * ``vectors`` (child process): the vector index alone at 1M passages.
+
+Kept as one module (about 600 lines): it is the bench's script, read top to bottom in the
+order the steps run; each step is one function, and the helpers they share sit beside them.
 """
 
 from __future__ import annotations
