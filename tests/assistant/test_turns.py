@@ -87,7 +87,7 @@ def test_it_does_not_invent_answers_to_questions_outside_its_knowledge(
         ("Hello!", Status.SMALLTALK_GREETING),
         ("thanks, that's helpful", Status.SMALLTALK_THANKS),
         # Nobody is signed in to the console here, so a request for a person becomes an
-        # offer to leave a message (tests/channels/test_staff_api.py covers the queue).
+        # offer to leave a message (tests/channels/web/test_staff_api.py covers the queue).
         ("I want to talk to a real person", Status.HANDOFF_CALLBACK_OFFERED),
         ("representative please", Status.HANDOFF_CALLBACK_OFFERED),
         ("quiero hablar con una persona", Status.HANDOFF_CALLBACK_OFFERED),

@@ -63,7 +63,7 @@ def action_server(
             str(port),
         ],
         env=env,
-        cwd=Path(__file__).resolve().parents[2],
+        cwd=Path(__file__).resolve().parents[3],  # the repository
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

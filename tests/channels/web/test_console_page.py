@@ -12,10 +12,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
+
+pytest.importorskip("playwright.sync_api", reason="the browser tests need playwright (dev extra)")
 from playwright.sync_api import (
     Browser,
     Page,
@@ -23,17 +24,11 @@ from playwright.sync_api import (
     ViewportSize,
     WebSocketRoute,
     expect,
-    sync_playwright,
 )
 
 from assistant.container import Container
 from assistant.settings import Settings
-from tests.channels.test_web_page import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    PageProblems,
-    serious_violations,
-)
+from tests.channels.web.browser import Pages, serious_violations
 from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -54,18 +49,6 @@ def settings(data_dir: Path) -> Settings:
     return Settings(data_dir=data_dir, environment="test", staff_hours="always")
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium is needed for the browser tests: {CHROMIUM}", pytrace=False)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
 def staff(container: Container) -> dict[str, str]:
     """Two caseworkers; username -> display name."""
@@ -79,42 +62,6 @@ def staff(container: Container) -> dict[str, str]:
             teams=["General"],
         )
     return people
-
-
-class Pages:
-    """Browser contexts (each its own cookies and storage) that are checked and closed at the
-    end: no script errors, no CSP violations, nothing fetched from another server."""
-
-    def __init__(self, browser: Browser, base_url: str) -> None:
-        self.browser = browser
-        self.base_url = base_url
-        self.opened: list[tuple[Page, PageProblems]] = []
-
-    def new(self, viewport: ViewportSize = DESKTOP) -> Page:
-        context = self.browser.new_context(viewport=viewport, base_url=self.base_url)
-        context.set_default_timeout(TIMEOUT_MS)
-        problems = PageProblems()
-        own = urlsplit(self.base_url).netloc
-
-        def only_our_server(route: Route) -> None:
-            if urlsplit(route.request.url).netloc == own:
-                route.continue_()
-            else:
-                problems.external_requests.append(route.request.url)
-                route.abort()
-
-        context.route("**/*", only_our_server)
-        page = context.new_page()
-        page.on("pageerror", lambda error: problems.errors.append(f"pageerror: {error}"))
-        page.on("console", problems.console)
-        self.opened.append((page, problems))
-        return page
-
-    def close(self) -> None:
-        for page, _ in self.opened:
-            page.context.close()
-        for _, problems in self.opened:
-            problems.check()
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from assistant.container import Container
 from assistant.settings import Settings
 from assistant.staff import Role
 from channels.sms.signing import STATUS_PATH
-from tests.channels.test_sms_webhook import (
+from tests.channels.sms.twilio import (
     ACCOUNT_SID,
     CITIZEN,
     OUR_NUMBER,
@@ -34,12 +34,6 @@ from tests.conftest import LiveServer
 pytestmark = pytest.mark.slow
 
 PASSWORD = "a long enough password"
-
-
-@pytest.fixture
-def twilio_api() -> Iterator[FakeTwilioApi]:
-    with FakeTwilioApi() as api:
-        yield api
 
 
 @pytest.fixture

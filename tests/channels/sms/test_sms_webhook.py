@@ -8,19 +8,14 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 import logging
 import re
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
-import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs
 
 import httpx
 import pytest
@@ -33,70 +28,23 @@ from channels.sms.answers import AnswerLinks
 from channels.sms.segments import count_segments
 from channels.sms.signing import WEBHOOK_PATH
 from channels.text import plain_text
+from tests.channels.sms.twilio import (
+    ACCOUNT_SID,
+    CITIZEN,
+    OUR_NUMBER,
+    TOKEN,
+    FakeTwilioApi,
+    messages,
+    text_to,
+    twilio_form,
+)
 from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.slow
 
-TOKEN = "test-auth-token-8f14e45fceea167a"
-ACCOUNT_SID = "AC" + "1" * 32
-CITIZEN = "+15555550123"
-OUR_NUMBER = "+15555550199"
 QUESTION = "How do I renew my driver's license?"
 # A long answer in lines: a paragraph and a list of fees (about 500 characters).
 LIST_QUESTION = "How much does it cost to renew my driver's license?"
-
-
-class FakeTwilioApi:
-    """Twilio's Messages endpoint on 127.0.0.1: records each message and says it is queued.
-
-    ``plan`` holds the answers to give first, in order, as ``(HTTP status, JSON body)``
-    (e.g. a 500, or a 400 with a Twilio error code); then every message is accepted.
-    """
-
-    def __init__(self) -> None:
-        self.sent: list[dict[str, str]] = []
-        self.auth: list[str] = []
-        self.plan: list[tuple[int, dict[str, object]]] = []
-        self.received = threading.Event()
-        api = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length", "0"))
-                form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
-                api.auth.append(self.headers.get("Authorization", ""))
-                api.sent.append({"path": self.path, **form})
-                status, answer = api.plan.pop(0) if api.plan else (201, {})
-                if status == 201:
-                    answer = {"sid": f"SM{len(api.sent):032d}", "status": "queued"}
-                payload = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-                api.received.set()
-
-            def log_message(self, *args: object) -> None:  # keep numbers out of test output
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> FakeTwilioApi:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def twilio_api() -> Iterator[FakeTwilioApi]:
-    with FakeTwilioApi() as api:
-        yield api
 
 
 @pytest.fixture
@@ -121,26 +69,6 @@ def sms_server(
         yield server
 
 
-def _form(body: str, sid: str, sender: str = CITIZEN) -> dict[str, str]:
-    to = f"whatsapp:{OUR_NUMBER}" if sender.startswith("whatsapp:") else OUR_NUMBER
-    return {"MessageSid": sid, "AccountSid": ACCOUNT_SID, "From": sender, "To": to, "Body": body}
-
-
-def text_to(
-    server: LiveServer, body: str, sid: str, *, sender: str = CITIZEN, token: str = TOKEN
-) -> httpx.Response:
-    url = server.url + WEBHOOK_PATH
-    form = _form(body, sid, sender)
-    signature = RequestValidator(token).compute_signature(url, form)
-    return httpx.post(url, data=form, headers={"X-Twilio-Signature": signature}, timeout=30)
-
-
-def messages(response: httpx.Response) -> list[str]:
-    assert response.status_code == 200, response.text
-    assert response.headers["content-type"].startswith("application/xml")
-    return ["".join(m.itertext()) for m in ET.fromstring(response.text).iter("Message")]
-
-
 RENEW_URL = "https://dmv.westmark.example/licenses/renew"
 
 
@@ -157,10 +85,12 @@ def test_unsigned_or_wrongly_signed_posts_are_refused_without_logging_them(
 ) -> None:
     caplog.set_level(logging.INFO)
     secret_body = "my SSN is 123-45-6789, how do I renew?"
-    unsigned = httpx.post(sms_server.url + WEBHOOK_PATH, data=_form(secret_body, "SMunsigned"))
+    unsigned = httpx.post(
+        sms_server.url + WEBHOOK_PATH, data=twilio_form(secret_body, "SMunsigned")
+    )
     forged = text_to(sms_server, secret_body, "SMforged", token="not-the-token")
     # Signed for another URL (what a proxy in front would break without CA_PUBLIC_URL).
-    form = _form(secret_body, "SMelsewhere")
+    form = twilio_form(secret_body, "SMelsewhere")
     other = RequestValidator(TOKEN).compute_signature("https://elsewhere.example/sms", form)
     elsewhere = httpx.post(
         sms_server.url + WEBHOOK_PATH, data=form, headers={"X-Twilio-Signature": other}
@@ -313,7 +243,7 @@ def test_sms_sim_once_against_the_live_server(sms_server: LiveServer, tmp_path: 
         capture_output=True,
         text=True,
         timeout=60,
-        cwd=Path(__file__).resolve().parents[2],
+        cwd=Path(__file__).resolve().parents[3],  # the repository
     )
     assert result.returncode == 0, result.stderr
     assert cites_renewal(result.stdout)

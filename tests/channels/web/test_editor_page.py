@@ -28,13 +28,14 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Locator, Page, ViewportSize, expect, sync_playwright
+
+pytest.importorskip("playwright.sync_api", reason="the browser tests need playwright (dev extra)")
+from playwright.sync_api import Browser, Locator, Page, ViewportSize, expect
 
 from assistant.container import Container
 from assistant.settings import Settings
 from assistant.staff import Role
-from tests.channels.test_console_page import Pages
-from tests.channels.test_web_page import CHROMIUM, CHROMIUM_ARGS, serious_violations
+from tests.channels.web.browser import Pages, serious_violations
 from tests.conftest import LiveServer, free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -173,18 +174,6 @@ def citizen_process(editor_data_dir: Path, server: LiveServer) -> Iterator[Citiz
     process = CitizenProcess(editor_data_dir)
     yield process
     process.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium is needed for the browser tests: {CHROMIUM}", pytrace=False)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
 
 
 @contextmanager

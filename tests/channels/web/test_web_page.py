@@ -10,23 +10,21 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+
+pytest.importorskip("playwright.sync_api", reason="the browser tests need playwright (dev extra)")
 from playwright.sync_api import (
     Browser,
-    ConsoleMessage,
     Page,
     Request,
     Route,
     ViewportSize,
     WebSocketRoute,
     expect,
-    sync_playwright,
 )
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -35,19 +33,10 @@ from assistant import canned
 from assistant.container import Container
 from assistant.models import AnswerFeedback, Message
 from assistant.settings import Settings
+from tests.channels.web.browser import PageProblems, axe_violations, serious_violations
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 ANSWER_TIMEOUT_MS = 30_000
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 MOBILE: ViewportSize = {"width": 360, "height": 740}
@@ -58,40 +47,6 @@ MARKUP = '<img src=x onerror="window.__pwned=1"><b>bold</b>'
 
 
 # ---------------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(
-            f"Chromium is needed for the browser tests but {CHROMIUM} does not exist: "
-            "install it with `apt-get install -y chromium` (or set CHROMIUM_PATH).",
-            pytrace=False,
-        )
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
-
-
-class PageProblems:
-    """What went wrong in the page that the citizen might not see: script errors, CSP
-    violations, and any attempt to reach a server other than our own."""
-
-    def __init__(self) -> None:
-        self.errors: list[str] = []
-        self.external_requests: list[str] = []
-
-    def console(self, message: ConsoleMessage) -> None:
-        # Chromium logs every 4xx/5xx response; the tests provoke those on purpose.
-        if message.type == "error" and not message.text.startswith("Failed to load resource"):
-            self.errors.append(f"console: {message.text}")
-
-    def check(self) -> None:
-        assert not self.errors, f"errors in the page: {self.errors}"
-        assert not self.external_requests, f"the page reached out to: {self.external_requests}"
 
 
 def open_page(browser: Browser, base_url: str, viewport: ViewportSize) -> tuple[Page, PageProblems]:
@@ -187,24 +142,6 @@ def handoff_reply(status: str, handoff: dict | None, text: str) -> dict:
         "confidence": 1.0,
         "handoff": handoff,
     }
-
-
-def serious_violations(page: Page) -> list[str]:
-    return axe_violations(page, impacts=("serious", "critical"))
-
-
-def axe_violations(
-    page: Page, impacts: tuple[str, ...] = ("minor", "moderate", "serious", "critical")
-) -> list[str]:
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} at "
-        + ", ".join(" ".join(node["target"]) for node in v["nodes"])
-        for v in results.response["violations"]
-        if v["impact"] in impacts
-    ]
 
 
 # ---------------------------------------------------------------------------- tests
