@@ -8,11 +8,14 @@ refusals clearly worse fails here before it reaches a citizen.
 
 from __future__ import annotations
 
+import pytest
+
 from assistant.container import Container
 from assistant.turns import Status
 from eval.sample_kb import load_questions, run, summarise
 
 
+@pytest.mark.slow
 def test_the_bundled_question_set_as_a_whole(shared_container: Container) -> None:
     outcomes = run(shared_container)
     assert len(outcomes) == len(load_questions()) >= 400

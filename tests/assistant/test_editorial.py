@@ -150,6 +150,7 @@ def test_an_edit_saved_while_a_publish_is_built_stays_a_draft(desk: EditorDesk) 
     assert "Hives need a sign." in desk.document("beekeeping-permit")["markdown"]
 
 
+@pytest.mark.slow
 def test_a_version_built_with_other_settings_is_not_restored(
     desk: EditorDesk, container: Container
 ) -> None:

@@ -85,6 +85,7 @@ def test_health_readiness_and_docs(live_server: LiveServer) -> None:
     assert "/api/chat" in schema["paths"]
 
 
+@pytest.mark.slow
 def test_readyz_says_not_ready_without_an_index(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, sample_kb_on_empty=False)
     with LiveServer(settings, ready_path="/healthz") as server:
