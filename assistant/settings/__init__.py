@@ -107,6 +107,7 @@ def settings_table() -> str:
     """The README's settings table, generated from the field descriptions."""
     rows = ["| Variable | Default | What it does |", "|---|---|---|"]
     for name, field in Settings.model_fields.items():
-        default = field.default if field.default not in (None, "") else "—"
+        value = field.get_default(call_default_factory=True)  # {} for team routes
+        default = value if value not in (None, "") else "—"
         rows.append(f"| `CA_{name.upper()}` | `{default}` | {field.description} |")
     return "\n".join(rows)
