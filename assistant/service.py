@@ -22,6 +22,7 @@ from assistant.stages import Replies
 from assistant.store import ConversationStore, StoredReply, new_session_id
 from assistant.turns import (
     Citation,
+    CitizenHandoff,
     InboundMessage,
     OutboundReply,
     PastTurn,
@@ -131,9 +132,9 @@ class AssistantService:
         ctx = TurnContext(message=message, text=message.text.strip(), history=history)
         self.pipeline.run(ctx)
         assert ctx.status is not None
-        handoff_json = None
+        opened = None
         if self.people is not None and ctx.handoff_reasons:
-            handoff_json = self._bring_in_a_person(ctx, session_id)
+            opened = self._bring_in_a_person(ctx, session_id)
         if ctx.redactions and ctx.status is not Status.GUARDRAIL_CRISIS:
             ctx.reply_text = canned.privacy_note(ctx.redactions) + "\n\n" + ctx.reply_text
         if self.store is not None:
@@ -176,7 +177,7 @@ class AssistantService:
             citations=ctx.citations,
             status=ctx.status,
             confidence=ctx.confidence,
-            handoff=handoff_json,
+            handoff=opened,
             timings_ms=ctx.timings_ms,
             more=ReadMore.for_answer(ctx.citations[0].url, answer.section)
             if answer is not None and answer.more and ctx.citations
@@ -277,10 +278,12 @@ class AssistantService:
             citations=[],
             status=status,
             confidence=1.0,
-            handoff=handoff.citizen_json(minutes_per_case=self.people.queue.minutes_per_case),
+            handoff=CitizenHandoff.from_json(
+                handoff.citizen_json(minutes_per_case=self.people.queue.minutes_per_case)
+            ),
         )
 
-    def _bring_in_a_person(self, ctx: TurnContext, session_id: str) -> dict[str, Any] | None:
+    def _bring_in_a_person(self, ctx: TurnContext, session_id: str) -> CitizenHandoff | None:
         assert self.people is not None and ctx.status is not None
         reasons = ctx.handoff_reasons
         first = Reason(reasons[0])
@@ -316,7 +319,7 @@ class AssistantService:
                 position=handoff.position or 1,
                 wait=max(1, round((handoff.position or 1) * minutes)),
             )
-        return handoff.citizen_json(minutes_per_case=minutes)
+        return CitizenHandoff.from_json(handoff.citizen_json(minutes_per_case=minutes))
 
 
 class ConversationLocks:

@@ -26,9 +26,9 @@ from assistant.container import Container
 from assistant.models import Message, aware
 from assistant.store import reply_message
 from assistant.turns import Status
-from channels.web.pages import PAGE_METHODS
 
 ANSWER_PATH: Final = "/a"
+_HTML: Final[dict[str, Any]] = {"text/html": {"schema": {"type": "string"}}}
 # The answer's lines, as the citizen chat page reads them (channels/web/static/dom.js).
 _LIST_ITEM: Final = re.compile(r"^-\s+(?=\S)")
 _LABEL_END: Final = re.compile(r":(\s*\[\d{1,3}\])*$")
@@ -192,13 +192,15 @@ def _not_found(agency: str) -> str:
 """
 
 
-@router.api_route(
+@router.get(
     ANSWER_PATH + "/{token}",
-    methods=PAGE_METHODS,
     response_class=HTMLResponse,
-    include_in_schema=False,
+    tags=["pages"],
+    responses={404: {"description": "No such answer, or no longer kept.", "content": _HTML}},
 )
+@router.head(ANSWER_PATH + "/{token}", include_in_schema=False)
 async def answer_page(token: str, request: Request) -> HTMLResponse:
+    """The whole answer an SMS reply linked to, when the text had to be cut."""
     container: Container = request.app.state.container
     links = AnswerLinks(container.conversation_store.engine)
     answer = await run_in_threadpool(links.answer, token)
