@@ -15,17 +15,17 @@ import secrets
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
-from assistant.container import Container
 from assistant.models import Message, aware
 from assistant.store import reply_message
 from assistant.turns import Status
+from channels.web.deps import ConversationStoreDep, SettingsDep
 
 ANSWER_PATH: Final = "/a"
 _HTML: Final[dict[str, Any]] = {"text/html": {"schema": {"type": "string"}}}
@@ -199,12 +199,13 @@ def _not_found(agency: str) -> str:
     responses={404: {"description": "No such answer, or no longer kept.", "content": _HTML}},
 )
 @router.head(ANSWER_PATH + "/{token}", include_in_schema=False)
-async def answer_page(token: str, request: Request) -> HTMLResponse:
+async def answer_page(
+    token: str, store: ConversationStoreDep, settings: SettingsDep
+) -> HTMLResponse:
     """The whole answer an SMS reply linked to, when the text had to be cut."""
-    container: Container = request.app.state.container
-    links = AnswerLinks(container.conversation_store.engine)
+    links = AnswerLinks(store.engine)
     answer = await run_in_threadpool(links.answer, token)
-    agency = container.settings.agency_name
+    agency = settings.agency_name
     if answer is None:
         return HTMLResponse(_not_found(agency), status_code=404)
     page = render_page(answer, agency=agency)

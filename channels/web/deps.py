@@ -36,10 +36,6 @@ def container_of(connection: HTTPConnection) -> Container:
 
 # The dependencies are ``async``: FastAPI would run a plain function in the thread pool,
 # a thread hop per request for a single attribute read.
-async def get_container(request: Request) -> Container:
-    return container_of(request)
-
-
 async def get_settings(request: Request) -> Settings:
     return container_of(request).settings
 
@@ -73,7 +69,6 @@ def get_teams(request: Request) -> list[str]:
     return container_of(request).teams()
 
 
-ContainerDep = Annotated[Container, Depends(get_container)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 AssistantDep = Annotated[AssistantService, Depends(get_assistant)]
 HandoffsDep = Annotated[HandoffQueue, Depends(get_handoffs)]
