@@ -12,12 +12,13 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test lint typecheck pytest install install-dev chromium bench eval clean help
+.PHONY: run test lint typecheck pytest install install-dev chromium bench eval openapi clean help
 
 help:
 	@echo "make run    — set up and serve on http://$(HOST):$(PORT)"
 	@echo "make test   — set up and run ruff, mypy and pytest (browser tests included)"
 	@echo "make bench  — speed and memory benchmark"
+	@echo "make openapi — rewrite docs/openapi.json from the app"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +56,10 @@ pytest: $(VENV)/.dev chromium
 	$(BIN)/pytest
 
 test: lint typecheck pytest
+
+# docs/openapi.json: the HTTP API's schema as the app serves it at /openapi.json.
+openapi: $(VENV)/.runtime
+	$(BIN)/python -m channels.web.openapi docs/openapi.json
 
 bench: $(VENV)/.dev
 	$(BIN)/python -m eval.bench

@@ -17,6 +17,7 @@ from assistant.settings import Settings, get_settings
 from channels import sms
 from channels.sms import answers as sms_answers
 from channels.web import api, editor, pages, staff
+from channels.web.openapi import document_parse_errors
 
 if TYPE_CHECKING:
     import typer
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Links to full answers sent by text keep working if SMS is later switched off.
     app.include_router(sms_answers.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
+    document_parse_errors(app)
     return app
 
 

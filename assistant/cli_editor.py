@@ -1,6 +1,6 @@
 """``citizen-assistant kb …`` for content editors: drafts, preview, publish, restore, reports.
 
-The same operations as the editor console (docs/editor-api.md). Whoever runs the command
+The same operations as the editor console (docs/api.md). Whoever runs the command
 already holds the data dir, so no sign-in is asked; the audit log records ``cli:<user>``
 (or ``--as``).
 """

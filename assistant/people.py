@@ -19,7 +19,7 @@ from assistant.hours import OpeningHours
 from assistant.models import utcnow
 from assistant.staff import Staff
 from assistant.stages import Replies
-from assistant.turns import PastTurn, Status, TurnContext
+from assistant.turns import CitizenHandoff, PastTurn, Status, TurnContext
 
 __all__ = ["BringInAPerson", "People", "summarise"]
 
@@ -108,7 +108,7 @@ class BringInAPerson:
                 position=handoff.position or 1,
                 wait=max(1, round((handoff.position or 1) * minutes)),
             )
-        ctx.handoff = handoff.citizen_json(minutes_per_case=minutes)
+        ctx.handoff = CitizenHandoff.from_json(handoff.citizen_json(minutes_per_case=minutes))
 
 
 _REASON_WORDS = {

@@ -18,6 +18,7 @@ from assistant.redaction import redact
 from assistant.store import ConversationStore, StoredReply, new_session_id
 from assistant.turns import (
     Citation,
+    CitizenHandoff,
     InboundMessage,
     OutboundReply,
     PastTurn,
@@ -239,7 +240,9 @@ class AssistantService:
             citations=[],
             status=status,
             confidence=1.0,
-            handoff=handoff.citizen_json(minutes_per_case=self.people.queue.minutes_per_case),
+            handoff=CitizenHandoff.from_json(
+                handoff.citizen_json(minutes_per_case=self.people.queue.minutes_per_case)
+            ),
         )
 
 

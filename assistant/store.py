@@ -137,6 +137,24 @@ def reply_message(session: Session, *, channel: str, external_id: str) -> Messag
 
 
 @dataclass(frozen=True, slots=True)
+class TranscriptMessage:
+    """One stored message of a conversation, as a caseworker reads it (already redacted)."""
+
+    id: int
+    role: str  # citizen | assistant | caseworker | system
+    text: str
+    author: str | None
+    status: str | None
+    confidence: float | None
+    citations: list[dict[str, Any]]
+    at: str  # ISO 8601, UTC
+    # A caseworker message sent by text: pending, retrying, queued, sent, delivered, read,
+    # undelivered or failed (with why); None otherwise.
+    delivery_status: str | None
+    delivery_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class StoredReply:
     """The reply already given to an inbound message (for retried deliveries)."""
 
@@ -271,7 +289,7 @@ class ConversationStore:
             for role, text_, status, citations, vector, vector_model in reversed(rows)
         ]
 
-    def transcript(self, conversation_id: str) -> list[dict[str, Any]]:
+    def transcript(self, conversation_id: str) -> list[TranscriptMessage]:
         with self._sessions() as session:
             rows = session.scalars(
                 select(Message)
@@ -279,20 +297,18 @@ class ConversationStore:
                 .order_by(Message.id)
             ).all()
         return [
-            {
-                "id": m.id,
-                "role": m.role,
-                "text": m.text,
-                "author": m.author,
-                "status": m.status,
-                "confidence": m.confidence,
-                "citations": m.citations or [],
-                "at": aware(m.created_at).isoformat(),
-                # A caseworker message sent by text: pending, retrying, queued, sent,
-                # delivered, read, undelivered or failed (with why); None otherwise.
-                "delivery_status": m.delivery_status,
-                "delivery_error": m.delivery_error,
-            }
+            TranscriptMessage(
+                id=m.id,
+                role=m.role,
+                text=m.text,
+                author=m.author,
+                status=m.status,
+                confidence=m.confidence,
+                citations=m.citations or [],
+                at=aware(m.created_at).isoformat(),
+                delivery_status=m.delivery_status,
+                delivery_error=m.delivery_error,
+            )
             for m in rows
         ]
 

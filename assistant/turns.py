@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -108,7 +109,7 @@ class TurnContext:
     redactions: list[str] = field(default_factory=list)
     handoff_reasons: list[str] = field(default_factory=list)
     # The handoff a person will take it up in, as the citizen sees it (position, wait).
-    handoff: dict[str, Any] | None = None
+    handoff: CitizenHandoff | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
     scores: dict[str, float] = field(default_factory=dict)
 
@@ -152,6 +153,33 @@ class ReadMore:
 
 
 @dataclass(frozen=True, slots=True)
+class CitizenHandoff:
+    """What a citizen may see of their own handoff (never who holds it or why)."""
+
+    id: str
+    state: str
+    position: int | None
+    expected_wait_minutes: int | None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> CitizenHandoff:
+        return cls(
+            id=data["id"],
+            state=data["state"],
+            position=data["position"],
+            expected_wait_minutes=data["expected_wait_minutes"],
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "state": self.state,
+            "position": self.position,
+            "expected_wait_minutes": self.expected_wait_minutes,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class OutboundReply:
     """What goes back to the channel."""
 
@@ -160,7 +188,7 @@ class OutboundReply:
     citations: list[Citation]
     status: Status
     confidence: float
-    handoff: dict[str, Any] | None = None
+    handoff: CitizenHandoff | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
     duplicate: bool = False  # the inbound message was delivered before; this is a replay
     # The answer shows part of a section: where the citizen can read all of it.
@@ -177,5 +205,5 @@ class OutboundReply:
             },
             "status": str(self.status),
             "confidence": round(float(self.confidence), 4),
-            "handoff": self.handoff,
+            "handoff": self.handoff.to_json() if self.handoff is not None else None,
         }

@@ -31,7 +31,7 @@ __all__ = ["DRAFT_FIELDS", "MAX_LENGTHS", "DocumentMetadata", "InvalidMetadata"]
 
 MetadataField = Literal["agency", "topic", "url", "language", "last_reviewed", "review_due"]
 
-# The fields a draft carries besides its title (see docs/editor-api.md), in display order.
+# The fields a draft carries besides its title (docs/api.md, the OpenAPI schema), in order.
 DRAFT_FIELDS: tuple[MetadataField, ...] = (
     "agency",
     "topic",

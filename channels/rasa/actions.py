@@ -151,7 +151,7 @@ class ActionAnswerFromKnowledgeBase(Action):
             SlotSet("ca_sources", sources),
         ]
         if reply.handoff:
-            events.append(SlotSet("ca_handoff_id", reply.handoff["id"]))
+            events.append(SlotSet("ca_handoff_id", reply.handoff.id))
         if reply.status.unanswered or reply.status is Status.ERROR_INTERNAL:
             dispatcher.utter_message(text=_replies(settings, canned.HANDOFF_OFFER))
             events.append(SlotSet("ca_handoff_proposed", True))

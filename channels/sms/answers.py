@@ -15,20 +15,20 @@ import secrets
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
-from assistant.container import Container
 from assistant.models import Message, aware
 from assistant.store import reply_message
 from assistant.turns import Status
-from channels.http import PAGE_METHODS
+from channels.deps import ConversationStoreDep, SettingsDep
 
 ANSWER_PATH: Final = "/a"
+_HTML: Final[dict[str, Any]] = {"text/html": {"schema": {"type": "string"}}}
 # The answer's lines, as the citizen chat page reads them (channels/web/static/dom.js).
 _LIST_ITEM: Final = re.compile(r"^-\s+(?=\S)")
 _LABEL_END: Final = re.compile(r":(\s*\[\d{1,3}\])*$")
@@ -192,17 +192,20 @@ def _not_found(agency: str) -> str:
 """
 
 
-@router.api_route(
+@router.get(
     ANSWER_PATH + "/{token}",
-    methods=PAGE_METHODS,
     response_class=HTMLResponse,
-    include_in_schema=False,
+    tags=["pages"],
+    responses={404: {"description": "No such answer, or no longer kept.", "content": _HTML}},
 )
-async def answer_page(token: str, request: Request) -> HTMLResponse:
-    container: Container = request.app.state.container
-    links = AnswerLinks(container.conversation_store.engine)
+@router.head(ANSWER_PATH + "/{token}", include_in_schema=False)
+async def answer_page(
+    token: str, store: ConversationStoreDep, settings: SettingsDep
+) -> HTMLResponse:
+    """The whole answer an SMS reply linked to, when the text had to be cut."""
+    links = AnswerLinks(store.engine)
     answer = await run_in_threadpool(links.answer, token)
-    agency = container.settings.agency_name
+    agency = settings.agency_name
     if answer is None:
         return HTMLResponse(_not_found(agency), status_code=404)
     page = render_page(answer, agency=agency)

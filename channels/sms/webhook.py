@@ -15,7 +15,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -184,7 +184,64 @@ def twiml(text: str | None = None) -> Response:
     return Response(content=str(response), media_type=TWIML)
 
 
-@router.post(WEBHOOK_PATH, response_class=Response)
+_TWIML_BODY: Final = {TWIML: {"schema": {"type": "string", "description": "TwiML <Response>"}}}
+_PLAIN: Final = {"text/plain": {"schema": {"type": "string"}}}
+
+
+def _form(description: str, fields: dict[str, str], required: list[str]) -> dict[str, Any]:
+    """The OpenAPI request body of a Twilio form post.
+
+    The handlers read the form themselves: the signature covers every field Twilio sends,
+    including ones not named here, so the whole form must reach the validator as it came.
+    """
+    properties = {name: {"type": "string", "description": text} for name, text in fields.items()}
+    schema = {"type": "object", "properties": properties, "required": required}
+    return {
+        "requestBody": {
+            "required": True,
+            "description": description,
+            "content": {"application/x-www-form-urlencoded": {"schema": schema}},
+        }
+    }
+
+
+_MESSAGE_FORM: Final = _form(
+    "Twilio's inbound message, signed with X-Twilio-Signature.",
+    {
+        "MessageSid": "Twilio's id of the message (SmsSid is read too).",
+        "From": "The citizen: +15555550100, or whatsapp:+15555550100.",
+        "To": "Our number.",
+        "Body": "The text.",
+    },
+    ["MessageSid", "From"],
+)
+_STATUS_FORM: Final = _form(
+    "Twilio's status callback for a message we sent, signed with X-Twilio-Signature.",
+    {
+        "MessageSid": "The message's id (SmsSid is read too).",
+        "MessageStatus": "queued, sent, delivered, read, undelivered, failed ...",
+        "ErrorCode": "Twilio's error code, when it failed.",
+    },
+    ["MessageSid", "MessageStatus"],
+)
+_REFUSED: Final[dict[int | str, dict[str, Any]]] = {
+    400: {"description": "MessageSid or another required field is missing.", "content": _PLAIN},
+    403: {"description": "The X-Twilio-Signature is missing or wrong.", "content": _PLAIN},
+}
+
+
+@router.post(
+    WEBHOOK_PATH,
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The reply as TwiML (an empty <Response/> for none).",
+            "content": _TWIML_BODY,
+        },
+        **_REFUSED,
+    },
+    openapi_extra=_MESSAGE_FORM,
+)
 async def twilio_message(
     request: Request, background: BackgroundTasks, sms: SmsChannelDep
 ) -> Response:
@@ -263,7 +320,13 @@ def _ids(inbound: InboundMessage) -> tuple[str, str]:
     return inbound.channel, inbound.external_id or "-"
 
 
-@router.post(STATUS_PATH, response_class=Response)
+@router.post(
+    STATUS_PATH,
+    response_class=Response,
+    status_code=204,
+    responses={204: {"description": "Recorded (or not a message we track)."}, **_REFUSED},
+    openapi_extra=_STATUS_FORM,
+)
 async def twilio_status(request: Request, sms: SmsChannelDep) -> Response:
     """Twilio's status callback for a caseworker's reply sent by text (signed form post)."""
     form = await request.form()

@@ -14,9 +14,17 @@ from assistant import canned
 from assistant.events import chat_topic
 from assistant.handoffs import NotFoundError
 from assistant.redaction import redact
-from assistant.turns import InboundMessage
-from channels.web.deps import ContainerDep, container_of
+from assistant.turns import CitizenHandoff, InboundMessage
+from channels.web.deps import (
+    AssistantDep,
+    ConversationStoreDep,
+    HandoffsDep,
+    IndexStoreDep,
+    SettingsDep,
+    container_of,
+)
 from channels.web.live import relay
+from channels.web.schemas import CallbackOut, ChatResponse, HealthOut, Ok, ReadinessOut, errors
 
 router = APIRouter()
 
@@ -30,62 +38,28 @@ class ChatRequest(BaseModel):
     )
 
 
-class CitationOut(BaseModel):
-    n: int
-    doc_id: str
-    title: str
-    url: str | None
-    section: str | None
-    snippet: str
-
-
-class MoreOut(BaseModel):
-    url: str = Field(description="The official page, at the section the answer quotes from.")
-    section: str | None = Field(description="That section's heading (none: the page's opening).")
-
-
-class ReplyOut(BaseModel):
-    text: str = Field(
-        description="The answer: sentences quoted from the sources, list items on their own "
-        "lines starting with '- ', a line ending in ':' labelling the items under it, and "
-        "[n] after each group naming its citation."
-    )
-    citations: list[CitationOut]
-    more: MoreOut | None = Field(
-        None, description="Set when the answer shows only part of a section: read the rest."
-    )
-
-
-class HandoffOut(BaseModel):
-    id: str
-    state: str
-    position: int | None
-
-
-class ChatResponse(BaseModel):
-    session_id: str
-    reply: ReplyOut
-    status: str = Field(description="How the turn ended, e.g. answered or unanswerable_*.")
-    confidence: float
-    handoff: HandoffOut | None
-
-
 def _invalid(message: str, value: Any) -> RequestValidationError:
     return RequestValidationError(
         [{"type": "value_error", "loc": ("body", "message"), "msg": message, "input": value}]
     )
 
 
-@router.post("/api/chat", response_model=ChatResponse, tags=["chat"])
-async def chat(body: ChatRequest, container: ContainerDep) -> dict[str, Any]:
+@router.post(
+    "/api/chat",
+    response_model=ChatResponse,
+    tags=["chat"],
+    responses=errors({422: "The message is empty or too long."}),
+)
+async def chat(body: ChatRequest, assistant: AssistantDep, settings: SettingsDep) -> dict[str, Any]:
     """Ask one question in a conversation and get a short, cited answer."""
-    limit = container.settings.message_max_chars
+    limit = settings.message_max_chars
     if not body.message.strip():
         raise _invalid(canned.EMPTY_MESSAGE, body.message)
     if len(body.message) > limit:
         raise _invalid(canned.render(canned.MESSAGE_TOO_LONG, limit=limit), len(body.message))
     inbound = InboundMessage(channel="web", text=body.message)
-    reply = await run_in_threadpool(container.assistant.handle, inbound, session_id=body.session_id)
+    reply = await run_in_threadpool(assistant.handle, inbound, session_id=body.session_id)
+    # The same dict ``ask --json`` prints; the model only checks and documents it.
     return reply.to_json()
 
 
@@ -103,36 +77,50 @@ class RatingRequest(BaseModel):
     comment: StrictStr | None = Field(None, max_length=2000)
 
 
-@router.post("/api/chat/callback", tags=["chat"])
-async def leave_callback(body: CallbackRequest, container: ContainerDep) -> dict[str, Any]:
+@router.post(
+    "/api/chat/callback",
+    response_model=CallbackOut,
+    tags=["chat"],
+    responses=errors(
+        {404: "The conversation has ended.", 422: "An empty message or contact, or too long."}
+    ),
+)
+async def leave_callback(
+    body: CallbackRequest, assistant: AssistantDep, handoffs: HandoffsDep
+) -> CallbackOut:
     """Out of hours: leave a message and how to be contacted; it joins the queue."""
     if not body.message.strip() or not body.contact.strip():
         raise HTTPException(422, "Please write a message and a phone number or email address.")
     try:
         view = await run_in_threadpool(
-            container.assistant.leave_callback,
+            assistant.leave_callback,
             body.session_id,
             message=body.message,
             contact=body.contact,
         )
     except LookupError as error:
         raise HTTPException(404, "This conversation has ended. Please start a new one.") from error
-    return {
-        "handoff": view.citizen_json(minutes_per_case=container.handoffs.minutes_per_case),
-        "text": canned.CALLBACK_RECEIVED,
-    }
+    handoff = CitizenHandoff.from_json(
+        view.citizen_json(minutes_per_case=handoffs.minutes_per_case)
+    )
+    return CallbackOut.model_validate({"handoff": handoff, "text": canned.CALLBACK_RECEIVED})
 
 
-@router.post("/api/chat/rating", tags=["chat"])
-async def rate(body: RatingRequest, container: ContainerDep) -> dict[str, bool]:
+@router.post(
+    "/api/chat/rating",
+    response_model=Ok,
+    tags=["chat"],
+    responses=errors({409: "Nothing in this conversation was resolved."}),
+)
+async def rate(body: RatingRequest, handoffs: HandoffsDep) -> Ok:
     """Rate the help from a caseworker (1–5) once the conversation is resolved."""
     try:
         await run_in_threadpool(
-            container.handoffs.rate, body.session_id, rating=body.rating, comment=body.comment
+            handoffs.rate, body.session_id, rating=body.rating, comment=body.comment
         )
     except NotFoundError as error:
         raise HTTPException(409, str(error)) from error
-    return {"ok": True}
+    return Ok(ok=True)
 
 
 class FeedbackRequest(BaseModel):
@@ -141,19 +129,24 @@ class FeedbackRequest(BaseModel):
     comment: StrictStr | None = Field(None, max_length=2000)
 
 
-@router.post("/api/chat/feedback", tags=["chat"])
-async def feedback(body: FeedbackRequest, container: ContainerDep) -> dict[str, bool]:
+@router.post(
+    "/api/chat/feedback",
+    response_model=Ok,
+    tags=["chat"],
+    responses=errors({404: "The conversation has no answer yet."}),
+)
+async def feedback(body: FeedbackRequest, store: ConversationStoreDep) -> Ok:
     """Was the latest answer helpful? Saying it again replaces the earlier verdict."""
     comment = redact(body.comment).text.strip() if body.comment else None
     saved = await run_in_threadpool(
-        container.conversation_store.add_feedback,
+        store.add_feedback,
         body.session_id,
         helpful=body.helpful,
         comment=comment or None,
     )
     if not saved:
         raise HTTPException(404, "There is no answer in this conversation to give feedback on.")
-    return {"ok": True}
+    return Ok(ok=True)
 
 
 @router.websocket("/ws/chat/{session_id}")
@@ -180,20 +173,25 @@ async def chat_socket(websocket: WebSocket, session_id: str) -> None:
 
 
 # Uptime checkers often send HEAD: answered like GET (no body), left out of the schema.
-@router.get("/healthz", tags=["health"])
+@router.get("/healthz", response_model=HealthOut, tags=["health"])
 @router.head("/healthz", include_in_schema=False)
-async def healthz() -> dict[str, str]:
+async def healthz() -> HealthOut:
     """The process is alive."""
-    return {"status": "ok"}
+    return HealthOut(status="ok")
 
 
-@router.get("/readyz", tags=["health"])
+@router.get(
+    "/readyz",
+    response_model=ReadinessOut,
+    tags=["health"],
+    responses={503: {"model": ReadinessOut, "description": "Not ready: see the checks."}},
+)
 @router.head("/readyz", include_in_schema=False)
-async def readyz(container: ContainerDep) -> JSONResponse:
+async def readyz(index_store: IndexStoreDep, store: ConversationStoreDep) -> JSONResponse:
     """The index and the database are ready to serve citizens."""
     checks: dict[str, str] = {}
     try:
-        snapshot = await run_in_threadpool(container.index_store.snapshot)
+        snapshot = await run_in_threadpool(index_store.snapshot)
         checks["index"] = (
             f"version {snapshot.version}, {len(snapshot)} passages" if snapshot else ("empty")
         )
@@ -202,11 +200,11 @@ async def readyz(container: ContainerDep) -> JSONResponse:
         checks["index"] = f"error: {type(error).__name__}"
         ok = False
     try:
-        await run_in_threadpool(container.conversation_store.ping)
+        await run_in_threadpool(store.ping)
         checks["database"] = "ok"
     except Exception as error:
         checks["database"] = f"error: {type(error).__name__}"
         ok = False
-    return JSONResponse(
-        {"status": "ready" if ok else "not ready", "checks": checks}, status_code=200 if ok else 503
-    )
+    # A JSONResponse, for its 503; ReadinessOut above documents its body.
+    body = ReadinessOut(status="ready" if ok else "not ready", checks=checks)
+    return JSONResponse(body.model_dump(), status_code=200 if ok else 503)

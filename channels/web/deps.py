@@ -1,4 +1,6 @@
-"""Typed dependencies for the web routers (one place, as FastAPI's template does)."""
+"""Staff sign-in for the web routers: the session cookie, the CSRF token, roles. The
+service dependencies every channel's routes use are in ``channels.deps`` (imported here
+too, so a web router has one place to import from)."""
 
 from __future__ import annotations
 
@@ -7,35 +9,42 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
-from starlette.requests import HTTPConnection
 
-from assistant.container import Container
-from assistant.settings import Settings
 from assistant.staff import Role, SignedIn
+from channels.deps import (
+    AssistantDep,
+    ConversationStoreDep,
+    EditorDeskDep,
+    HandoffsDep,
+    IndexStoreDep,
+    SettingsDep,
+    StaffAccountsDep,
+    TeamsDep,
+    container_of,
+)
+
+__all__ = [
+    "CSRF_HEADER",
+    "STAFF_COOKIE",
+    "AssistantDep",
+    "CaseworkerDep",
+    "ConversationStoreDep",
+    "EditorDep",
+    "EditorDeskDep",
+    "HandoffsDep",
+    "IndexStoreDep",
+    "SettingsDep",
+    "StaffAccountsDep",
+    "StaffDep",
+    "TeamsDep",
+    "container_of",
+    "require",
+    "signed_in",
+]
 
 STAFF_COOKIE = "ca_staff"
 CSRF_HEADER = "X-CSRF-Token"
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-
-
-def container_of(connection: HTTPConnection) -> Container:
-    """The app's container, for a request or a WebSocket."""
-    container: Container = connection.app.state.container
-    return container
-
-
-# The dependencies are ``async``: FastAPI would run a plain function in the thread pool,
-# a thread hop per request for a single attribute read.
-async def get_container(request: Request) -> Container:
-    return container_of(request)
-
-
-async def get_settings(request: Request) -> Settings:
-    return container_of(request).settings
-
-
-ContainerDep = Annotated[Container, Depends(get_container)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 def signed_in(request: Request) -> SignedIn:
@@ -66,4 +75,5 @@ def require(*roles: Role) -> Callable[[Request], SignedIn]:
 
 
 CaseworkerDep = Annotated[SignedIn, Depends(require(Role.CASEWORKER))]
+EditorDep = Annotated[SignedIn, Depends(require(Role.EDITOR))]
 StaffDep = Annotated[SignedIn, Depends(signed_in)]

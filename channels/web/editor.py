@@ -1,28 +1,58 @@
-"""The editor console: its page and the editor API (docs/editor-api.md)."""
+"""The editor console: its page and the editor API (its schema: /openapi.json, docs/api.md)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, UploadFile
+from fastapi import APIRouter, File, Form, HTTPException, Query, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field, StrictStr
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.editorial import Conflict, EditorialError, NotFound
-from assistant.staff import Role, SignedIn
-from channels.http import PAGE_METHODS
-from channels.web.deps import ContainerDep, require
+from channels.web.deps import EditorDep, EditorDeskDep
 from channels.web.pages import STATIC_DIR
+from channels.web.schemas import (
+    SIGNED_IN_ERRORS,
+    AuditOut,
+    CitedOut,
+    DocumentListOut,
+    DocumentOut,
+    DraftListOut,
+    DraftOut,
+    FeedbackReportOut,
+    GapsOut,
+    Ok,
+    PreviewOut,
+    PublishOut,
+    RestoreOut,
+    StaleOut,
+    VersionsOut,
+    errors,
+)
 from knowledge_base.metadata import MAX_LENGTHS, DocumentMetadata
 from knowledge_base.uploads import MB, UploadRejected
 
-router = APIRouter(prefix="/api/editor", tags=["editor"])
+_NOT_FOUND = errors({404: "No such document, draft or version."})
+_CONFLICT = errors({409: "The draft is no longer open, or there is nothing to do."})
+_UNREADABLE = errors(
+    {
+        413: "The file is larger than CA_UPLOAD_MAX_MB.",
+        415: "Not a document type we read.",
+        422: "Malformed, password-protected or bomb-like, or a field is invalid.",
+    }
+)
+
+# Every editor route: 401 signed out, 403 not an editor; 422 an edit the desk refuses.
+router = APIRouter(
+    prefix="/api/editor",
+    tags=["editor"],
+    responses=errors({**SIGNED_IN_ERRORS, 422: "The request is invalid or cannot be carried out."}),
+)
 page_router = APIRouter()
 
-EditorDep = Annotated[SignedIn, Depends(require(Role.EDITOR))]
 T = TypeVar("T")
 
 # Multipart framing around the file; anything bigger than limit + this is refused unread.
@@ -69,54 +99,59 @@ async def _call(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         raise HTTPException(422, str(error)) from error
 
 
-@page_router.api_route("/editor", methods=PAGE_METHODS, include_in_schema=False)
+@page_router.get("/editor", response_class=HTMLResponse, tags=["pages"])
+@page_router.head("/editor", include_in_schema=False)
 async def editor_page() -> FileResponse:
+    """The editor console (it signs in with /api/staff/login)."""
     return FileResponse(STATIC_DIR / "editor" / "index.html", media_type="text/html")
 
 
-@router.get("/documents")
+@router.get("/documents", response_model=DocumentListOut)
 async def list_documents(
-    container: ContainerDep,
     _: EditorDep,
+    desk: EditorDeskDep,
     q: Annotated[str | None, Query(max_length=200)] = None,
     agency: Annotated[str | None, Query(max_length=200)] = None,
     topic: Annotated[str | None, Query(max_length=200)] = None,
     overdue: bool = False,
 ) -> dict[str, Any]:
     """Documents with agency, topic and review dates; new documents that are only drafts too."""
-    desk = container.editor_desk
     return await _call(desk.documents, query=q, agency=agency, topic=topic, overdue_only=overdue)
 
 
-@router.get("/documents/{doc_id}")
-async def get_document(doc_id: str, container: ContainerDep, _: EditorDep) -> dict[str, Any]:
+@router.get("/documents/{doc_id}", response_model=DocumentOut, responses=_NOT_FOUND)
+async def get_document(doc_id: str, _: EditorDep, desk: EditorDeskDep) -> dict[str, Any]:
     """One document: summary, metadata and its live text as Markdown."""
-    return await _call(container.editor_desk.document, doc_id)
+    return await _call(desk.document, doc_id)
 
 
-@router.post("/documents/{doc_id}/retire", status_code=201)
-async def retire_document(
-    doc_id: str, container: ContainerDep, session: EditorDep
-) -> dict[str, Any]:
+@router.post(
+    "/documents/{doc_id}/retire",
+    status_code=201,
+    response_model=DraftOut,
+    responses={**_NOT_FOUND, **_CONFLICT},
+)
+async def retire_document(doc_id: str, session: EditorDep, desk: EditorDeskDep) -> dict[str, Any]:
     """A draft that removes the document when published."""
-    draft, _ = await _call(container.editor_desk.retire, doc_id, actor=session.user.username)
+    draft, _ = await _call(desk.retire, doc_id, actor=session.user.username)
     return draft
 
 
-@router.get("/drafts")
-async def list_drafts(container: ContainerDep, _: EditorDep) -> dict[str, Any]:
-    return {"drafts": await _call(container.editor_desk.drafts)}
+@router.get("/drafts", response_model=DraftListOut)
+async def list_drafts(_: EditorDep, desk: EditorDeskDep) -> dict[str, Any]:
+    """The open drafts, newest first."""
+    return {"drafts": await _call(desk.drafts)}
 
 
-@router.get("/drafts/{draft_id}")
-async def get_draft(draft_id: str, container: ContainerDep, _: EditorDep) -> dict[str, Any]:
-    return await _call(container.editor_desk.draft, draft_id)
+@router.get("/drafts/{draft_id}", response_model=DraftOut, responses=_NOT_FOUND)
+async def get_draft(draft_id: str, _: EditorDep, desk: EditorDeskDep) -> dict[str, Any]:
+    return await _call(desk.draft, draft_id)
 
 
-@router.post("/drafts/upload", status_code=201)
+@router.post("/drafts/upload", status_code=201, response_model=DraftOut, responses=_UNREADABLE)
 async def upload_draft(
-    container: ContainerDep,
     session: EditorDep,
+    desk: EditorDeskDep,
     file: Annotated[UploadFile, File(description="Markdown, HTML, PDF, DOCX or text.")],
     doc_id: Annotated[str | None, Form(max_length=128)] = None,
     agency: Annotated[str | None, Form(max_length=MAX_LENGTHS["agency"])] = None,
@@ -126,7 +161,7 @@ async def upload_draft(
     data = await file.read()  # bounded: UploadBodyLimit cut the body off at the limit
     fields = {k: v for k, v in {"agency": agency, "topic": topic}.items() if v}
     draft, _ = await _call(
-        container.editor_desk.upload,
+        desk.upload,
         file.filename or "",
         data,
         actor=session.user.username,
@@ -136,26 +171,34 @@ async def upload_draft(
     return draft
 
 
-@router.post("/drafts", status_code=201)
-async def paste_draft(body: PasteRequest, container: ContainerDep, session: EditorDep) -> Any:
+@router.post(
+    "/drafts",
+    status_code=201,
+    response_model=DraftOut,
+    responses={200: {"model": DraftOut, "description": "The open draft, updated."}},
+)
+async def paste_draft(body: PasteRequest, session: EditorDep, desk: EditorDeskDep) -> JSONResponse:
     """Pasted text as a new document, or an edit of a live document (its ``doc_id``)."""
     draft, created = await _call(
-        container.editor_desk.paste,
+        desk.paste,
         actor=session.user.username,
         title=body.title,
         markdown=body.markdown,
         doc_id=body.doc_id,
         fields=body.fields.given(),
     )
-    return JSONResponse(draft, status_code=201 if created else 200)
+    # A JSONResponse for its status (201 new, 200 updated); DraftOut checks the body first.
+    return JSONResponse(
+        DraftOut.model_validate(draft).model_dump(), status_code=201 if created else 200
+    )
 
 
-@router.put("/drafts/{draft_id}")
+@router.put("/drafts/{draft_id}", response_model=DraftOut, responses={**_NOT_FOUND, **_CONFLICT})
 async def update_draft(
-    draft_id: str, body: UpdateRequest, container: ContainerDep, session: EditorDep
+    draft_id: str, body: UpdateRequest, session: EditorDep, desk: EditorDeskDep
 ) -> dict[str, Any]:
     return await _call(
-        container.editor_desk.update,
+        desk.update,
         draft_id,
         actor=session.user.username,
         title=body.title,
@@ -164,74 +207,74 @@ async def update_draft(
     )
 
 
-@router.delete("/drafts/{draft_id}")
-async def discard_draft(
-    draft_id: str, container: ContainerDep, session: EditorDep
-) -> dict[str, bool]:
-    await _call(container.editor_desk.discard, draft_id, actor=session.user.username)
-    return {"ok": True}
+@router.delete("/drafts/{draft_id}", response_model=Ok, responses={**_NOT_FOUND, **_CONFLICT})
+async def discard_draft(draft_id: str, session: EditorDep, desk: EditorDeskDep) -> Ok:
+    """Discard the draft (kept for the audit log)."""
+    await _call(desk.discard, draft_id, actor=session.user.username)
+    return Ok(ok=True)
 
 
-@router.post("/preview")
-async def preview(body: PreviewRequest, container: ContainerDep, _: EditorDep) -> dict[str, Any]:
+@router.post("/preview", response_model=PreviewOut)
+async def preview(body: PreviewRequest, _: EditorDep, desk: EditorDeskDep) -> dict[str, Any]:
     """The answer citizens get today beside the answer after publishing the open drafts."""
-    return await _call(container.editor_desk.preview, body.question, history=body.history)
+    return await _call(desk.preview, body.question, history=body.history)
 
 
-@router.post("/publish")
-async def publish(body: PublishRequest, container: ContainerDep, session: EditorDep) -> Any:
+@router.post("/publish", response_model=PublishOut, responses={**_NOT_FOUND, **_CONFLICT})
+async def publish(body: PublishRequest, session: EditorDep, desk: EditorDeskDep) -> Any:
     """Re-index what the drafts change and switch every server to the new version."""
-    result = await _call(
-        container.editor_desk.publish, actor=session.user.username, draft_ids=body.draft_ids
-    )
+    result = await _call(desk.publish, actor=session.user.username, draft_ids=body.draft_ids)
     return result.to_json()
 
 
-@router.get("/versions")
-async def versions(container: ContainerDep, _: EditorDep) -> dict[str, Any]:
-    return await _call(container.editor_desk.versions)
+@router.get("/versions", response_model=VersionsOut)
+async def versions(_: EditorDep, desk: EditorDeskDep) -> dict[str, Any]:
+    """Stored index versions and the publications that made them, newest first."""
+    return await _call(desk.versions)
 
 
-@router.post("/restore")
-async def restore(body: RestoreRequest, container: ContainerDep, session: EditorDep) -> Any:
+@router.post("/restore", response_model=RestoreOut, responses={**_NOT_FOUND, **_CONFLICT})
+async def restore(body: RestoreRequest, session: EditorDep, desk: EditorDeskDep) -> dict[str, Any]:
     """Make an earlier version live again; without one, undo the last publish."""
-    return await _call(
-        container.editor_desk.restore, actor=session.user.username, version=body.version
-    )
+    return await _call(desk.restore, actor=session.user.username, version=body.version)
 
 
-@router.get("/audit")
+@router.get("/audit", response_model=AuditOut)
 async def audit(
-    container: ContainerDep, _: EditorDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+    _: EditorDep, desk: EditorDeskDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
 ) -> dict[str, Any]:
-    return {"entries": await _call(container.editor_desk.audit, limit=limit)}
+    """What editors did (kb.* actions), newest first."""
+    return {"entries": await _call(desk.audit, limit=limit)}
 
 
-@router.get("/reports/gaps")
+@router.get("/reports/gaps", response_model=GapsOut)
 async def gaps(
-    container: ContainerDep, _: EditorDep, days: Annotated[int, Query(ge=1, le=365)] = 30
+    _: EditorDep, desk: EditorDeskDep, days: Annotated[int, Query(ge=1, le=365)] = 30
 ) -> dict[str, Any]:
     """Questions that ended unanswered or with a person, grouped by similarity (redacted)."""
-    return await _call(container.editor_desk.content_gaps, days=days)
+    return await _call(desk.content_gaps, days=days)
 
 
-@router.get("/reports/stale")
-async def stale(container: ContainerDep, _: EditorDep) -> dict[str, Any]:
-    return {"documents": await _call(container.editor_desk.stale)}
+@router.get("/reports/stale", response_model=StaleOut)
+async def stale(_: EditorDep, desk: EditorDeskDep) -> dict[str, Any]:
+    """Live documents past their review date, most overdue first."""
+    return {"documents": await _call(desk.stale)}
 
 
-@router.get("/reports/cited")
+@router.get("/reports/cited", response_model=CitedOut)
 async def cited(
-    container: ContainerDep, _: EditorDep, days: Annotated[int, Query(ge=1, le=365)] = 30
+    _: EditorDep, desk: EditorDeskDep, days: Annotated[int, Query(ge=1, le=365)] = 30
 ) -> dict[str, Any]:
-    return {"documents": await _call(container.editor_desk.most_cited, days=days)}
+    """The documents answers cited most, most cited first."""
+    return {"documents": await _call(desk.most_cited, days=days)}
 
 
-@router.get("/reports/feedback")
+@router.get("/reports/feedback", response_model=FeedbackReportOut)
 async def feedback(
-    container: ContainerDep, _: EditorDep, days: Annotated[int, Query(ge=1, le=365)] = 90
+    _: EditorDep, desk: EditorDeskDep, days: Annotated[int, Query(ge=1, le=365)] = 90
 ) -> dict[str, Any]:
-    return {"documents": await _call(container.editor_desk.feedback, days=days)}
+    """Citizens' verdicts on answers, per cited document (comments redacted)."""
+    return {"documents": await _call(desk.feedback, days=days)}
 
 
 class UploadBodyLimit:

@@ -2,22 +2,44 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, HTTPException, Response, WebSocket
+from fastapi import APIRouter, HTTPException, Query, Response, WebSocket
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel, Field, StrictStr
 
 from assistant.events import STAFF_TOPIC
 from assistant.handoffs import AlreadyClaimedError, HandoffError, NotFoundError, NotHolderError
-from assistant.staff import Role
-from channels.http import PAGE_METHODS
-from channels.web.deps import STAFF_COOKIE, CaseworkerDep, ContainerDep, StaffDep, container_of
+from assistant.staff import Role, StaffUser
+from channels.web.deps import (
+    STAFF_COOKIE,
+    CaseworkerDep,
+    ConversationStoreDep,
+    HandoffsDep,
+    SettingsDep,
+    StaffAccountsDep,
+    StaffDep,
+    TeamsDep,
+    container_of,
+)
 from channels.web.live import relay
 from channels.web.pages import STATIC_DIR
+from channels.web.schemas import (
+    SIGNED_IN_ERRORS,
+    HandoffDetailOut,
+    HandoffSummaryOut,
+    NoteOut,
+    Ok,
+    SentMessageOut,
+    StaffSessionOut,
+    StaffUserOut,
+    errors,
+)
 
 router = APIRouter()
+T = TypeVar("T")
 
 
 class LoginRequest(BaseModel):
@@ -44,15 +66,36 @@ def _error(error: HandoffError) -> HTTPException:
     return HTTPException(422, str(error))
 
 
-@router.api_route("/console", methods=PAGE_METHODS, include_in_schema=False)
+@router.get("/console", response_class=HTMLResponse, tags=["pages"])
+@router.head("/console", include_in_schema=False)
 async def console_page() -> FileResponse:
+    """The caseworker console (it signs in with /api/staff/login)."""
     return FileResponse(STATIC_DIR / "console" / "index.html", media_type="text/html")
 
 
-@router.post("/api/staff/login", tags=["staff"])
-async def login(body: LoginRequest, response: Response, container: ContainerDep) -> dict[str, Any]:
+_SIGNED_IN = errors(SIGNED_IN_ERRORS)
+_HANDOFF_ERRORS = errors(
+    {
+        **SIGNED_IN_ERRORS,
+        403: "Not the holder of this conversation, the wrong role, or no X-CSRF-Token.",
+        404: "No such handoff.",
+        409: "Someone else holds it.",
+        422: "The request cannot be carried out (e.g. an empty text, an unknown colleague).",
+    }
+)
+
+
+@router.post(
+    "/api/staff/login",
+    response_model=StaffSessionOut,
+    tags=["staff"],
+    responses=errors({401: "That username and password do not match."}),
+)
+async def login(
+    body: LoginRequest, response: Response, staff: StaffAccountsDep, settings: SettingsDep
+) -> StaffSessionOut:
     """Sign in; sets the session cookie and returns the CSRF token for later requests."""
-    signed = await run_in_threadpool(container.staff.sign_in, body.username, body.password)
+    signed = await run_in_threadpool(staff.sign_in, body.username, body.password)
     if signed is None:
         raise HTTPException(401, "That username and password do not match.")
     response.set_cookie(
@@ -60,46 +103,58 @@ async def login(body: LoginRequest, response: Response, container: ContainerDep)
         signed.token,
         httponly=True,
         samesite="strict",
-        secure=container.settings.secure_cookies,
-        max_age=int(container.settings.staff_session_hours * 3600),
+        secure=settings.secure_cookies,
+        max_age=int(settings.staff_session_hours * 3600),
         path="/",
     )
-    return {"user": signed.user.to_json(), "csrf_token": signed.csrf_token}
+    return StaffSessionOut.model_validate(signed)
 
 
-@router.get("/api/staff/me", tags=["staff"])
-async def me(session: StaffDep) -> dict[str, Any]:
-    return {"user": session.user.to_json(), "csrf_token": session.csrf_token}
+@router.get("/api/staff/me", response_model=StaffSessionOut, tags=["staff"], responses=_SIGNED_IN)
+async def me(session: StaffDep) -> StaffSessionOut:
+    return StaffSessionOut.model_validate(session)
 
 
-@router.post("/api/staff/logout", tags=["staff"])
-async def logout(session: StaffDep, response: Response, container: ContainerDep) -> dict[str, bool]:
-    await run_in_threadpool(container.staff.sign_out, session.token)
+@router.post("/api/staff/logout", response_model=Ok, tags=["staff"], responses=_SIGNED_IN)
+async def logout(session: StaffDep, response: Response, staff: StaffAccountsDep) -> Ok:
+    await run_in_threadpool(staff.sign_out, session.token)
     response.delete_cookie(STAFF_COOKIE, path="/")
-    return {"ok": True}
+    return Ok(ok=True)
 
 
-@router.get("/api/staff/handoffs", tags=["staff"])
+@router.get(
+    "/api/staff/handoffs",
+    response_model=list[HandoffSummaryOut],
+    tags=["staff"],
+    responses=errors({**SIGNED_IN_ERRORS, 422: "An unknown view."}),
+)
 async def list_handoffs(
-    session: CaseworkerDep, container: ContainerDep, view: str = "waiting"
+    session: CaseworkerDep,
+    handoffs: HandoffsDep,
+    view: Annotated[str, Query(description="waiting, mine, active or resolved.")] = "waiting",
 ) -> list[dict[str, Any]]:
     try:
-        rows = await run_in_threadpool(container.handoffs.in_view, view, session.user)
+        rows = await run_in_threadpool(handoffs.in_view, view, session.user)
     except HandoffError as error:
         raise _error(error) from error
     return [row.to_json() for row in rows]
 
 
-@router.get("/api/staff/handoffs/{handoff_id}", tags=["staff"])
+@router.get(
+    "/api/staff/handoffs/{handoff_id}",
+    response_model=HandoffDetailOut,
+    tags=["staff"],
+    responses=_HANDOFF_ERRORS,
+)
 async def handoff_detail(
-    handoff_id: str, session: CaseworkerDep, container: ContainerDep
+    handoff_id: str, session: CaseworkerDep, handoffs: HandoffsDep, store: ConversationStoreDep
 ) -> dict[str, Any]:
     def load() -> dict[str, Any]:
-        view = container.handoffs.get(handoff_id)
+        view = handoffs.get(handoff_id)
         return {
             **view.to_json(),
-            "transcript": container.conversation_store.transcript(view.conversation_id),
-            "notes": container.handoffs.notes(handoff_id),
+            "transcript": store.transcript(view.conversation_id),
+            "notes": handoffs.notes(handoff_id),
         }
 
     try:
@@ -108,71 +163,106 @@ async def handoff_detail(
         raise _error(error) from error
 
 
-async def _act(call: Any, *args: Any, **kwargs: Any) -> Any:
+async def _act(call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     try:
         return await run_in_threadpool(call, *args, **kwargs)
     except HandoffError as error:
         raise _error(error) from error
 
 
-@router.post("/api/staff/handoffs/{handoff_id}/claim", tags=["staff"])
-async def claim(handoff_id: str, session: CaseworkerDep, container: ContainerDep) -> dict[str, Any]:
-    view = await _act(container.handoffs.claim, handoff_id, session.user)
-    return dict(view.to_json())
+@router.post(
+    "/api/staff/handoffs/{handoff_id}/claim",
+    response_model=HandoffSummaryOut,
+    tags=["staff"],
+    responses=_HANDOFF_ERRORS,
+)
+async def claim(handoff_id: str, session: CaseworkerDep, handoffs: HandoffsDep) -> dict[str, Any]:
+    view = await _act(handoffs.claim, handoff_id, session.user)
+    return view.to_json()
 
 
-@router.post("/api/staff/handoffs/{handoff_id}/reply", tags=["staff"])
+@router.post(
+    "/api/staff/handoffs/{handoff_id}/reply",
+    response_model=SentMessageOut,
+    tags=["staff"],
+    responses=_HANDOFF_ERRORS,
+)
 async def reply(
-    handoff_id: str, body: TextRequest, session: CaseworkerDep, container: ContainerDep
+    handoff_id: str, body: TextRequest, session: CaseworkerDep, handoffs: HandoffsDep
 ) -> dict[str, Any]:
-    return dict(await _act(container.handoffs.reply, handoff_id, session.user, body.text))
+    """Reply to the citizen through their own channel (only the holder may)."""
+    return await _act(handoffs.reply, handoff_id, session.user, body.text)
 
 
-@router.post("/api/staff/handoffs/{handoff_id}/notes", tags=["staff"])
+@router.post(
+    "/api/staff/handoffs/{handoff_id}/notes",
+    response_model=NoteOut,
+    tags=["staff"],
+    responses=_HANDOFF_ERRORS,
+)
 async def add_note(
-    handoff_id: str, body: TextRequest, session: CaseworkerDep, container: ContainerDep
+    handoff_id: str, body: TextRequest, session: CaseworkerDep, handoffs: HandoffsDep
 ) -> dict[str, Any]:
-    return dict(await _act(container.handoffs.add_note, handoff_id, session.user, body.text))
+    """An internal note, never sent to the citizen."""
+    return await _act(handoffs.add_note, handoff_id, session.user, body.text)
 
 
-@router.post("/api/staff/handoffs/{handoff_id}/transfer", tags=["staff"])
+@router.post(
+    "/api/staff/handoffs/{handoff_id}/transfer",
+    response_model=HandoffSummaryOut,
+    tags=["staff"],
+    responses=_HANDOFF_ERRORS,
+)
 async def transfer(
-    handoff_id: str, body: TransferRequest, session: CaseworkerDep, container: ContainerDep
+    handoff_id: str, body: TransferRequest, session: CaseworkerDep, handoffs: HandoffsDep
 ) -> dict[str, Any]:
+    """To another team, or to a colleague by username."""
     view = await _act(
-        container.handoffs.transfer,
+        handoffs.transfer,
         handoff_id,
         session.user,
         team=body.team,
         to_username=body.username,
     )
-    return dict(view.to_json())
+    return view.to_json()
 
 
-@router.post("/api/staff/handoffs/{handoff_id}/resolve", tags=["staff"])
-async def resolve(
-    handoff_id: str, session: CaseworkerDep, container: ContainerDep
-) -> dict[str, Any]:
-    return dict((await _act(container.handoffs.resolve, handoff_id, session.user)).to_json())
+@router.post(
+    "/api/staff/handoffs/{handoff_id}/resolve",
+    response_model=HandoffSummaryOut,
+    tags=["staff"],
+    responses=_HANDOFF_ERRORS,
+)
+async def resolve(handoff_id: str, session: CaseworkerDep, handoffs: HandoffsDep) -> dict[str, Any]:
+    return (await _act(handoffs.resolve, handoff_id, session.user)).to_json()
 
 
-@router.post("/api/staff/handoffs/{handoff_id}/return", tags=["staff"])
+@router.post(
+    "/api/staff/handoffs/{handoff_id}/return",
+    response_model=HandoffSummaryOut,
+    tags=["staff"],
+    responses=_HANDOFF_ERRORS,
+)
 async def return_to_assistant(
-    handoff_id: str, session: CaseworkerDep, container: ContainerDep
+    handoff_id: str, session: CaseworkerDep, handoffs: HandoffsDep
 ) -> dict[str, Any]:
-    view = await _act(container.handoffs.return_to_assistant, handoff_id, session.user)
-    return dict(view.to_json())
+    """Hand the conversation back to the assistant."""
+    view = await _act(handoffs.return_to_assistant, handoff_id, session.user)
+    return view.to_json()
 
 
-@router.get("/api/staff/teams", tags=["staff"])
-async def teams(session: CaseworkerDep, container: ContainerDep) -> list[str]:
-    return await run_in_threadpool(container.teams)
+@router.get("/api/staff/teams", response_model=list[str], tags=["staff"], responses=_SIGNED_IN)
+async def teams(session: CaseworkerDep, known: TeamsDep) -> list[str]:
+    return known
 
 
-@router.get("/api/staff/users", tags=["staff"])
-async def users(session: CaseworkerDep, container: ContainerDep) -> list[dict[str, Any]]:
-    rows = await run_in_threadpool(container.staff.users)
-    return [u.to_json() for u in rows if u.role is not Role.EDITOR]
+@router.get(
+    "/api/staff/users", response_model=list[StaffUserOut], tags=["staff"], responses=_SIGNED_IN
+)
+async def users(session: CaseworkerDep, staff: StaffAccountsDep) -> list[StaffUser]:
+    """Colleagues a conversation can be transferred to (editors are left out)."""
+    rows = await run_in_threadpool(staff.users)
+    return [u for u in rows if u.role is not Role.EDITOR]
 
 
 @router.websocket("/ws/staff")

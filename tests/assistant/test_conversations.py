@@ -21,7 +21,7 @@ def test_a_retried_delivery_gets_the_same_single_reply(container: Container) -> 
     assert first.status is Status.ANSWERED and not first.duplicate
     assert again.duplicate and again.text == first.text and again.session_id == first.session_id
     transcript = container.conversation_store.transcript(first.session_id)
-    assert [m["role"] for m in transcript] == ["citizen", "assistant"]
+    assert [m.role for m in transcript] == ["citizen", "assistant"]
 
 
 def test_concurrent_retries_store_one_turn(container: Container) -> None:

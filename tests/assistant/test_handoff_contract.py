@@ -124,7 +124,7 @@ def test_only_the_holder_replies_and_notes_stay_internal(parts) -> None:  # type
     queue.add_note(handoff_id, sam, "Check the SNAP file")
     conversation = queue.get(handoff_id).conversation_id
     transcript = store.transcript(conversation)
-    assert [m["author"] for m in transcript if m["role"] == "caseworker"] == ["Sam"]
+    assert [m.author for m in transcript if m.role == "caseworker"] == ["Sam"]
     assert "555-123-4567" not in str(transcript)  # redacted like every stored message
     assert "SNAP file" not in str(transcript)
     assert queue.notes(handoff_id)[0]["text"] == "Check the SNAP file"

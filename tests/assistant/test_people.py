@@ -41,7 +41,7 @@ def test_asking_for_a_person_opens_a_handoff_in_the_turn(settings: Settings) -> 
     container = staffed(settings)
     reply = container.assistant.handle(InboundMessage("web", "I want to talk to a real person"))
     assert reply.status is Status.HANDOFF_REQUESTED
-    assert reply.handoff is not None and reply.handoff["position"] == 1
+    assert reply.handoff is not None and reply.handoff.position == 1
     assert container.handoffs.open_for(reply.session_id) is not None
     (stored,) = replies(container, reply.session_id)
     assert stored.timings_ms is not None and "bring_in_a_person" in stored.timings_ms

@@ -216,7 +216,7 @@ def test_originals_reach_neither_the_database_nor_the_logs(
         InboundMessage("web", _message("I want to talk to a person.")), session_id=session
     )
     assert second.handoff is not None
-    handoff_id = second.handoff["id"]
+    handoff_id = second.handoff.id
     container.assistant.handle(InboundMessage("web", _message("Still there?")), session_id=session)
 
     # The caseworker's side: replies and notes are redacted too; so is the rating comment.

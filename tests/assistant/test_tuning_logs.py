@@ -71,7 +71,7 @@ def test_answered_cited_turns_are_kept_and_unhelpful_or_handed_off_ones_are_not(
     assert snapshot is not None
     texts = {c.text for c in snapshot.chunks}
     transcript = container.conversation_store.transcript(kept)
-    cited = transcript[1]["citations"][0]
+    cited = transcript[1].citations[0]
     renew = next(p for p in found.pairs if p.query.startswith("How do I renew"))
     assert renew.positive in texts
     assert renew.positive.startswith(cited["snippet"].rstrip("…").rstrip())

@@ -109,7 +109,7 @@ def test_a_crisis_gets_emergency_numbers_first(container: Container) -> None:
 def test_personal_data_never_reaches_the_store(container: Container) -> None:
     (reply,) = ask(container, "my SSN is 123-45-6789, how do I apply for food assistance?")
     transcript = container.conversation_store.transcript(reply.session_id)
-    stored = " ".join(m["text"] for m in transcript)
+    stored = " ".join(m.text for m in transcript)
     assert "123-45-6789" not in stored and "[SSN]" in stored
 
 

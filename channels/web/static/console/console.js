@@ -1,6 +1,6 @@
 // The caseworker console: the handoff queue, one conversation at a time, live over a WebSocket.
 //
-// Plain ES2020 with no dependencies and no build step, built against docs/staff-api.md. Signing
+// Plain ES2020 with no dependencies and no build step, built against docs/api.md. Signing
 // in, requests, tabs and small helpers come from ../dom.js and ../staff.js, loaded first.
 // Safety rule for the whole file: every string that comes from the server reaches the page
 // through textContent or createTextNode, never innerHTML, so markup a citizen typed is shown

@@ -1,8 +1,8 @@
 // The content editor: documents, drafts, preview, publish, history and reports.
 //
-// Plain ES2020 with no dependencies and no build step, built against docs/editor-api.md and
-// docs/staff-api.md. Signing in, requests, tabs and small helpers come from ../dom.js and
-// ../staff.js, loaded first. Safety rule for the whole file (as in the caseworker console):
+// Plain ES2020 with no dependencies and no build step, built against the API's schema
+// (docs/openapi.json; docs/api.md). Signing in, requests, tabs and small helpers come from
+// ../dom.js and ../staff.js, loaded first. Safety rule for the whole file (as in the caseworker console):
 // every string from the server reaches the page through textContent or createTextNode, never
 // innerHTML, so markup in a document or a citizen's question is shown literally, never run.
 'use strict';

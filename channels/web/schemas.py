@@ -1,0 +1,387 @@
+"""The JSON the web API answers with: one model per response, the OpenAPI schema's source.
+
+Each model mirrors the JSON the route returned before it was typed, key for key and in
+the same order; a value that may be ``null`` is a required ``X | None`` field, so the key
+is always present. Times are ISO 8601 strings with a UTC offset.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from assistant.staff import Role
+
+
+class Out(BaseModel):
+    # Routes hand over the assistant's dataclasses as they are; read them by attribute.
+    model_config = ConfigDict(from_attributes=True)
+
+
+class Ok(Out):
+    ok: bool = Field(description="Always true: the request did what it asked.")
+
+
+class ErrorOut(Out):
+    detail: str = Field(description="What went wrong, in a sentence for a person.")
+
+
+class InvalidOut(Out):
+    detail: str | list[dict[str, Any]] = Field(
+        description="Why the request was refused: a sentence, or one entry per invalid field "
+        "(loc, msg, type) when the request did not match its schema."
+    )
+
+
+def errors(described: dict[int, str]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the error statuses a route answers, each with its reason."""
+    return {
+        code: {"model": InvalidOut if code == 422 else ErrorOut, "description": text}
+        for code, text in described.items()
+    }
+
+
+SIGNED_IN_ERRORS = {
+    401: "Not signed in (or the session expired).",
+    403: "The account's role may not do this, or the X-CSRF-Token header is missing.",
+}
+
+
+# ---------------------------------------------------------------- citizen chat
+
+
+class CitationOut(Out):
+    n: int = Field(description="The number the answer text refers to as [n].")
+    doc_id: str
+    title: str
+    url: str | None
+    section: str | None
+    snippet: str
+
+
+class MoreOut(Out):
+    url: str = Field(description="The official page, at the section the answer quotes from.")
+    section: str | None = Field(description="That section's heading (none: the page's opening).")
+
+
+class ReplyOut(Out):
+    text: str = Field(
+        description="The answer: sentences quoted from the sources, list items on their own "
+        "lines starting with '- ', a line ending in ':' labelling the items under it, and "
+        "[n] after each group naming its citation."
+    )
+    citations: list[CitationOut]
+    more: MoreOut | None = Field(
+        None, description="Set when the answer shows only part of a section: read the rest."
+    )
+
+
+class HandoffOut(Out):
+    id: str
+    state: str = Field(description="waiting, claimed, resolved, returned or callback_requested.")
+    position: int | None = Field(description="Place in the queue while waiting.")
+
+
+class ChatResponse(Out):
+    session_id: str
+    reply: ReplyOut
+    status: str = Field(description="How the turn ended, e.g. answered or unanswerable_*.")
+    confidence: float
+    handoff: HandoffOut | None
+
+
+class CitizenHandoffOut(HandoffOut):
+    expected_wait_minutes: int | None
+
+
+class CallbackOut(Out):
+    handoff: CitizenHandoffOut
+    text: str = Field(description="What to tell the citizen: the message was received.")
+
+
+# ---------------------------------------------------------------- health
+
+
+class HealthOut(Out):
+    status: str = Field(description='"ok" while the process is alive.')
+
+
+class ReadinessOut(Out):
+    status: str = Field(description='"ready", or "not ready" (then the status code is 503).')
+    checks: dict[str, str] = Field(description="index and database: what each check found.")
+
+
+# ---------------------------------------------------------------- staff
+
+
+class StaffUserOut(Out):
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    teams: list[str]
+
+
+class StaffSessionOut(Out):
+    user: StaffUserOut
+    csrf_token: str = Field(description="Send it as X-CSRF-Token on every request but a GET.")
+
+
+class HandoffSummaryOut(Out):
+    id: str
+    conversation_id: str
+    state: str = Field(description="waiting, claimed, resolved, returned or callback_requested.")
+    reason: str = Field(description="The first reason: crisis, frustration, requested ...")
+    reasons: list[str]
+    priority: int = Field(description="Higher is served first (crisis 100).")
+    team: str | None
+    channel: str
+    claimed_by: StaffUserOut | None
+    position: int | None
+    created_at: str
+    updated_at: str
+    waiting_seconds: int
+    summary: str
+    callback_contact: str | None
+    rating: int | None
+
+
+class TranscriptMessageOut(Out):
+    id: int
+    role: str = Field(description="citizen, assistant, caseworker or system.")
+    text: str
+    author: str | None
+    status: str | None
+    confidence: float | None
+    citations: list[dict[str, Any]] = Field(description="As stored with the answer.")
+    at: str
+    delivery_status: str | None = Field(
+        description="A caseworker reply sent by text: pending, retrying, queued, sent, "
+        "delivered, read, undelivered or failed; null otherwise."
+    )
+    delivery_error: str | None
+
+
+class NoteOut(Out):
+    text: str
+    author: str
+    at: str
+
+
+class HandoffDetailOut(HandoffSummaryOut):
+    transcript: list[TranscriptMessageOut]
+    notes: list[NoteOut]
+
+
+class SentMessageOut(Out):
+    """A caseworker's reply as stored (its delivery is reported later on /ws/staff)."""
+
+    id: int
+    role: str
+    text: str
+    author: str | None
+    at: str
+    status: str | None
+    citations: list[dict[str, Any]]
+    delivery_status: str | None
+    delivery_error: str | None
+
+
+# ---------------------------------------------------------------- editor
+
+
+class DraftBadgeOut(Out):
+    id: str
+    action: str = Field(description="upsert or retire.")
+    updated_at: str
+    updated_by: str | None
+
+
+class DocumentSummaryOut(Out):
+    doc_id: str
+    title: str
+    agency: str | None
+    topic: str | None
+    url: str | None
+    language: str | None
+    last_reviewed: str | None
+    review_due: str | None = Field(
+        description="The document's own date, or last_reviewed plus CA_REVIEW_INTERVAL_DAYS."
+    )
+    overdue: bool
+    chunk_count: int
+    live: bool = Field(description="False: a new document that exists only as a draft.")
+    draft: DraftBadgeOut | None
+
+
+class DocumentListOut(Out):
+    documents: list[DocumentSummaryOut]
+    agencies: list[str]
+    topics: list[str]
+    version: str | None = Field(description="The live index version.")
+
+
+class DocumentOut(DocumentSummaryOut):
+    markdown: str = Field(description='The live text as Markdown ("" when not live).')
+    fields: dict[str, str] = Field(description="The metadata that is set.")
+
+
+class DraftFieldsOut(Out):
+    agency: str | None
+    topic: str | None
+    url: str | None
+    language: str | None
+    last_reviewed: str | None
+    review_due: str | None
+
+
+class DraftOut(Out):
+    id: str
+    doc_id: str
+    action: str = Field(description="upsert or retire.")
+    title: str | None
+    markdown: str
+    fields: DraftFieldsOut
+    source_name: str | None = Field(description="The uploaded file's name, shown only.")
+    source_kind: str | None = Field(description="markdown, html, pdf, docx, text, paste, edit.")
+    state: str = Field(description="draft, published or discarded.")
+    created_by: str | None
+    updated_by: str | None
+    created_at: str
+    updated_at: str
+    warnings: list[str] = Field(description="What reading the upload changed.")
+    conflict: bool = Field(description="The live document changed after the draft began.")
+    live: bool
+
+
+class DraftListOut(Out):
+    drafts: list[DraftOut]
+
+
+class PassageOut(Out):
+    rank: int
+    doc_id: str
+    title: str
+    section: str | None
+    score: float
+    snippet: str
+    draft: bool = Field(description="The passage comes from an open draft.")
+
+
+class PreviewReplyOut(Out):
+    text: str
+    citations: list[CitationOut]
+
+
+class PreviewAnswerOut(Out):
+    reply: PreviewReplyOut
+    status: str
+    confidence: float
+    passages: list[PassageOut]
+
+
+class PreviewOut(Out):
+    live: PreviewAnswerOut = Field(description="The answer citizens get today.")
+    draft: PreviewAnswerOut = Field(description="The answer once the open drafts are published.")
+    drafts: list[str] = Field(description="The ids of the drafts the preview included.")
+
+
+class PublishOut(Out):
+    version: str
+    previous_version: str | None
+    added: list[str]
+    updated: list[str]
+    removed: list[str]
+    embedded: int = Field(description="Passages embedded for this version.")
+    seconds: float
+
+
+class VersionOut(Out):
+    version: str
+    created_at: str
+    documents: int
+    live: bool
+
+
+class PublicationOut(Out):
+    id: int
+    action: str = Field(description="publish or restore.")
+    version: str
+    previous_version: str | None
+    actor: str | None
+    at: str
+    summary: dict[str, Any] | None
+
+
+class VersionsOut(Out):
+    live: str | None
+    versions: list[VersionOut]
+    publications: list[PublicationOut]
+
+
+class RestoreOut(Out):
+    version: str
+    previous_version: str | None
+
+
+class AuditEntryOut(Out):
+    at: str
+    actor: str | None
+    action: str
+    target: str | None
+    detail: dict[str, Any] | None
+
+
+class AuditOut(Out):
+    entries: list[AuditEntryOut]
+
+
+class GapTrendOut(Out):
+    this_week: int
+    last_week: int
+
+
+class GapGroupOut(Out):
+    label: str
+    count: int
+    statuses: dict[str, int]
+    trend: GapTrendOut
+    examples: list[str] = Field(description="Redacted questions, at most five.")
+    last_asked: str
+
+
+class GapsOut(Out):
+    days: int
+    total: int
+    groups: list[GapGroupOut]
+
+
+class StaleDocumentOut(DocumentSummaryOut):
+    days_overdue: int
+
+
+class StaleOut(Out):
+    documents: list[StaleDocumentOut]
+
+
+class CitedDocumentOut(Out):
+    doc_id: str
+    title: str
+    citations: int
+
+
+class CitedOut(Out):
+    documents: list[CitedDocumentOut]
+
+
+class FeedbackDocumentOut(Out):
+    doc_id: str
+    title: str
+    helpful: int
+    not_helpful: int
+    comments: list[str] = Field(description="Redacted, at most ten.")
+
+
+class FeedbackReportOut(Out):
+    documents: list[FeedbackDocumentOut]
