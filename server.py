@@ -12,12 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from assistant.container import Container
 from assistant.settings import Settings, get_settings
-from channels import sms
-from channels.sms import answers as sms_answers
-from channels.web import api, editor, pages, staff
-from channels.web.openapi import document_parse_errors
 
 if TYPE_CHECKING:
     import typer
@@ -27,6 +22,14 @@ log = logging.getLogger("citizen_assistant")
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """A new app with its own container; nothing heavy is loaded until startup."""
+    # Imported here, not with the module: the command line imports this module too, and
+    # `citizen-assistant --help` should not wait for the whole app (about a second).
+    from assistant.container import Container
+    from channels import sms
+    from channels.sms import answers as sms_answers
+    from channels.web import api, editor, pages, staff
+    from channels.web.openapi import document_parse_errors
+
     settings = settings or get_settings()
 
     @asynccontextmanager
