@@ -28,6 +28,7 @@ from tests.channels.sms.twilio import (
     FakeTwilioApi,
     messages,
     text_to,
+    with_sms,
 )
 from tests.conftest import LiveServer
 
@@ -40,17 +41,12 @@ PASSWORD = "a long enough password"
 def server(
     settings: Settings, container: Container, twilio_api: FakeTwilioApi
 ) -> Iterator[LiveServer]:
-    sms_settings = settings.model_copy(
-        update={
-            "sms_enabled": True,
-            "staff_hours": "always",
-            "twilio_auth_token": SecretStr(TOKEN),
-            "twilio_account_sid": ACCOUNT_SID,
-            "twilio_api_base_url": twilio_api.url,
-            "phone_hash_key": SecretStr("test-phone-key"),
-            "contact_encryption_key": SecretStr("test-contact-key"),
-            "sms_delivery_backoff_seconds": (0.05, 0.2),
-        }
+    sms_settings = with_sms(
+        settings,
+        twilio_api,
+        staff_hours="always",
+        contact_encryption_key=SecretStr("test-contact-key"),
+        sms_delivery_backoff_seconds=(0.05, 0.2),
     )
     container.settings = sms_settings
     container.staff.create(

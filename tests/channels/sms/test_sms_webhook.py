@@ -19,7 +19,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from pydantic import SecretStr
 from twilio.request_validator import RequestValidator
 
 from assistant.container import Container
@@ -37,6 +36,7 @@ from tests.channels.sms.twilio import (
     messages,
     text_to,
     twilio_form,
+    with_sms,
 )
 from tests.conftest import LiveServer
 
@@ -51,16 +51,8 @@ LIST_QUESTION = "How much does it cost to renew my driver's license?"
 def sms_server(
     settings: Settings, container: Container, twilio_api: FakeTwilioApi
 ) -> Iterator[LiveServer]:
-    sms_settings = settings.model_copy(
-        update={
-            "sms_enabled": True,
-            "twilio_auth_token": SecretStr(TOKEN),
-            "twilio_account_sid": ACCOUNT_SID,
-            "twilio_api_base_url": twilio_api.url,
-            "phone_hash_key": SecretStr("test-phone-key"),
-            "answer_max_chars": 700,  # long answers, so that cutting them is exercised
-        }
-    )
+    # Long answers, so that cutting them is exercised.
+    sms_settings = with_sms(settings, twilio_api, answer_max_chars=700)
     container.settings = sms_settings
     server = LiveServer(sms_settings, container)
     # The signature covers the public URL; here that is the server's own address.

@@ -10,8 +10,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
 import httpx
+from pydantic import SecretStr
 from twilio.request_validator import RequestValidator
 
+from assistant.settings import Settings
 from channels.sms.signing import WEBHOOK_PATH
 from tests.conftest import LiveServer
 
@@ -86,3 +88,17 @@ def messages(response: httpx.Response) -> list[str]:
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("application/xml")
     return ["".join(m.itertext()) for m in ET.fromstring(response.text).iter("Message")]
+
+
+def with_sms(settings: Settings, api: FakeTwilioApi, **extra: object) -> Settings:
+    """``settings`` with SMS on, talking to the fake Twilio API with the test credentials."""
+    return settings.model_copy(
+        update={
+            "sms_enabled": True,
+            "twilio_auth_token": SecretStr(TOKEN),
+            "twilio_account_sid": ACCOUNT_SID,
+            "twilio_api_base_url": api.url,
+            "phone_hash_key": SecretStr("test-phone-key"),
+            **extra,
+        }
+    )

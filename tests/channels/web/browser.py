@@ -82,22 +82,7 @@ class Pages:
         self.opened: list[tuple[Page, PageProblems]] = []
 
     def new(self, viewport: ViewportSize = DESKTOP) -> Page:
-        context = self.browser.new_context(viewport=viewport, base_url=self.base_url)
-        context.set_default_timeout(TIMEOUT_MS)
-        problems = PageProblems()
-        own = urlsplit(self.base_url).netloc
-
-        def only_our_server(route: Route) -> None:
-            if urlsplit(route.request.url).netloc == own:
-                route.continue_()
-            else:
-                problems.external_requests.append(route.request.url)
-                route.abort()
-
-        context.route("**/*", only_our_server)
-        page = context.new_page()
-        page.on("pageerror", lambda error: problems.errors.append(f"pageerror: {error}"))
-        page.on("console", problems.console)
+        page, problems = watched_page(self.browser, self.base_url, viewport)
         self.opened.append((page, problems))
         return page
 
@@ -106,6 +91,30 @@ class Pages:
             page.context.close()
         for _, problems in self.opened:
             problems.check()
+
+
+def watched_page(
+    browser: Browser, base_url: str, viewport: ViewportSize = DESKTOP
+) -> tuple[Page, PageProblems]:
+    """A page in a context of its own, whose script errors, CSP violations and requests to
+    any server but ``base_url``'s are recorded (and the requests refused)."""
+    context = browser.new_context(viewport=viewport, base_url=base_url)
+    context.set_default_timeout(TIMEOUT_MS)
+    problems = PageProblems()
+    own = urlsplit(base_url).netloc
+
+    def only_our_server(route: Route) -> None:
+        if urlsplit(route.request.url).netloc == own:
+            route.continue_()
+        else:
+            problems.external_requests.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_our_server)
+    page = context.new_page()
+    page.on("pageerror", lambda error: problems.errors.append(f"pageerror: {error}"))
+    page.on("console", problems.console)
+    return page, problems
 
 
 def serious_violations(page: Page) -> list[str]:

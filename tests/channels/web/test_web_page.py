@@ -12,7 +12,6 @@ import itertools
 import json
 import re
 from collections.abc import Iterator
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -33,7 +32,12 @@ from assistant import canned
 from assistant.container import Container
 from assistant.models import AnswerFeedback, Message
 from assistant.settings import Settings
-from tests.channels.web.browser import PageProblems, axe_violations, serious_violations
+from tests.channels.web.browser import (
+    PageProblems,
+    axe_violations,
+    serious_violations,
+    watched_page,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -50,22 +54,7 @@ MARKUP = '<img src=x onerror="window.__pwned=1"><b>bold</b>'
 
 
 def open_page(browser: Browser, base_url: str, viewport: ViewportSize) -> tuple[Page, PageProblems]:
-    context = browser.new_context(viewport=viewport, base_url=base_url)
-    context.set_default_timeout(ANSWER_TIMEOUT_MS)
-    problems = PageProblems()
-    own_origin = urlsplit(base_url).netloc
-
-    def only_our_server(route: Route) -> None:
-        if urlsplit(route.request.url).netloc == own_origin:
-            route.continue_()
-        else:
-            problems.external_requests.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", only_our_server)
-    page = context.new_page()
-    page.on("pageerror", lambda error: problems.errors.append(f"pageerror: {error}"))
-    page.on("console", problems.console)
+    page, problems = watched_page(browser, base_url, viewport)
     page.goto("/")
     expect(page.locator("#ask-form")).to_be_visible()  # app.js has started
     return page, problems
