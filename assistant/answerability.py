@@ -72,7 +72,15 @@ SIGNALS = (
     "follow_up",  # the question leans on the conversation for its topic
     "unit_score",  # the composer's score of the best unit
     "question_words",  # log(1 + number of content words in the question)
+    "coverage_margin",  # page_coverage minus the best of the other retrieved pages in its
+    # language: "I need help with SNAP" names the SNAP page's subject, the legal-help page
+    # ranked beside it does not, though their fused scores tie
+    "title_coverage",  # rarity-weighted share of the question's words in the page title
 )
+
+
+# The other pages compared for ``coverage_margin``: the next few retrieved ones.
+_RIVALS = 3
 
 
 class Estimator(Protocol):
@@ -105,7 +113,7 @@ class _Tree:
 
 @dataclass(frozen=True, slots=True)
 class AnswerabilityModel:
-    """Gradient-boosted trees over :data:`SIGNALS` (fitted with scikit-learn's
+    """Gradient-boosted trees over named signals (fitted with scikit-learn's
     ``GradientBoostingClassifier`` by ``eval/answer_model.py`` and stored as plain JSON,
     so answering needs neither scikit-learn nor a pickle):
     ``P(right) = sigmoid(bias + learning_rate × Σ tree(signals))``.
@@ -113,8 +121,13 @@ class AnswerabilityModel:
     Trees rather than one weighted sum, because the signals mean different things in
     different turns: a low question cosine is fine for a follow-up that leans on the
     conversation, and an unknown word matters when it is the thing asked about.
+
+    The model reads the signals it was fitted on, by name: a model fitted before a
+    signal was added still decides as fitted; one naming a signal this code does not
+    compute is refused.
     """
 
+    signals: tuple[str, ...]
     bias: float
     learning_rate: float
     trees: tuple[_Tree, ...]
@@ -122,6 +135,12 @@ class AnswerabilityModel:
     def __post_init__(self) -> None:
         if not self.trees:
             raise ValueError("an answerability model needs at least one tree")
+        unknown = sorted(set(self.signals) - set(SIGNALS))
+        if unknown:
+            raise ValueError(
+                f"the answer model was fitted on other signals ({', '.join(unknown)}); "
+                "refit it with `python -m eval.answer_model`"
+            )
         for tree in self.trees:
             if (
                 not len(tree.feature)
@@ -132,23 +151,18 @@ class AnswerabilityModel:
             ):
                 raise ValueError("a tree's node arrays differ in length")
             splits = (f for f, child in zip(tree.feature, tree.left, strict=True) if child != -1)
-            if any(f >= len(SIGNALS) for f in splits):
+            if any(f >= len(self.signals) for f in splits):
                 raise ValueError("a tree splits on a signal the model does not know")
 
     def probability(self, signals: dict[str, float]) -> float:
-        x = [float(signals.get(name, 0.0)) for name in SIGNALS]
+        x = [float(signals.get(name, 0.0)) for name in self.signals]
         z = self.bias + self.learning_rate * sum(tree(x) for tree in self.trees)
         return float(1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0))))
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> AnswerabilityModel:
-        names = list(data["signals"])
-        if names != list(SIGNALS):
-            raise ValueError(
-                "the answer model was fitted on other signals; refit it with "
-                "`python -m eval.answer_model`"
-            )
         return cls(
+            signals=tuple(str(name) for name in data["signals"]),
             bias=float(data["bias"]),
             learning_rate=float(data["learning_rate"]),
             trees=tuple(
@@ -207,6 +221,14 @@ def answer_signals(ctx: TurnContext) -> dict[str, float]:
     known = {t for t in terms if t in snapshot.term_document_frequency}
     missing = [rarity(t) for t in known - page]
     kinds = expected_types(ctx.text)
+    rivals = dict.fromkeys(
+        h.chunk.doc_id for h in hits if h.chunk.doc_id != doc_id and h.chunk.language == language
+    )
+    rival_coverage = max(
+        (rarity.share(terms, snapshot.document_terms(d)) for d in list(rivals)[:_RIVALS]),
+        default=0.0,
+    )
+    page_coverage = rarity.share(terms, page)
     best_score = max((h.score for i, h in enumerate(hits) if i in own), default=0.0)
     return {
         "fused": 100 * best_score,
@@ -215,7 +237,7 @@ def answer_signals(ctx: TurnContext) -> dict[str, float]:
         "lexical_agrees": 1 / (1 + min(lexical)) if lexical else 0.0,
         "question_cosine": question_cosine,
         "context_cosine": float(hits[0].cosine),
-        "page_coverage": rarity.share(terms, page),
+        "page_coverage": page_coverage,
         "heading_coverage": rarity.share(terms, headings),
         "answer_coverage": rarity.share(terms, quoted),
         "missing_rarity": max(missing, default=0.0) / rarity.ceiling,
@@ -230,6 +252,8 @@ def answer_signals(ctx: TurnContext) -> dict[str, float]:
         "follow_up": float(bool(context)),
         "unit_score": answer.signals.get("unit_score", 0.0),
         "question_words": math.log1p(len(terms)),
+        "coverage_margin": page_coverage - rival_coverage,
+        "title_coverage": rarity.share(terms, frozenset(tokenize([title])[0])),
     }
 
 

@@ -36,6 +36,7 @@ from assistant.unit_scoring import UNIT_FEATURES, PageOutlines, ScoredPage, Unit
 from knowledge_base.embeddings import Embedder
 from knowledge_base.index_store import IndexSnapshot
 from knowledge_base.lexical_index import tokenize
+from knowledge_base.outline import Outline
 from knowledge_base.retriever import RetrievalResult
 from knowledge_base.terms import content_terms, word_pairs
 
@@ -55,6 +56,8 @@ class ExtractiveComposer:
         max_chars: int = 600,
         prose_chars: int = 320,
         outline_cache_size: int = 1024,
+        runner_up_margin: float = 2.0,
+        runner_up_room: int = 100,
     ) -> None:
         if max_chars < 80 or prose_chars < 80:
             raise ValueError("max_chars and prose_chars must leave room for a sentence")
@@ -62,6 +65,10 @@ class ExtractiveComposer:
         self.weights = weights
         self.max_chars = max_chars
         self.prose_chars = min(prose_chars, max_chars)
+        # The next-best section joins an answer that leaves ``runner_up_room`` characters
+        # free, when it scores within ``runner_up_margin`` of the best section.
+        self.runner_up_margin = runner_up_margin
+        self.runner_up_room = runner_up_room
         # About 110 kB a page (outline, terms, phrases): 1,024 pages hold every page of a
         # 10k-passage knowledge base in about 110 MB; a page not held costs ~0.7 ms.
         self.outlines = PageOutlines(outline_cache_size)
@@ -107,6 +114,8 @@ class ExtractiveComposer:
                 uncovered.append(part)
                 continue
             parts.extend(p for p in shaped.parts if p not in parts)
+            if share == 1:
+                parts.extend(self._runner_up(scored, parts, part))
         if first is None or not parts:
             return None
         answer = self._assemble(
@@ -138,6 +147,42 @@ class ExtractiveComposer:
             snapshot=snapshot,
             weights=self.weights,
         )
+
+    def _runner_up(self, scored: ScoredPage, parts: list[Part], question: str) -> list[Part]:
+        """The next-best section of the page, shaped for ``question``, in the room the
+        answer leaves: its heading as a label (when the passage carries it, so the output
+        check can prove it), then its pieces. Nothing when no section is close enough, or
+        when it would have to be cut mid-sentence."""
+        doc, page = scored.outline, scored.page
+        room = self.max_chars - sum(_piece_length(doc, p) for p in parts)
+        if room < self.runner_up_room:
+            return []
+        shown = {doc.blocks[doc.units[p.index].block].section for p in parts if not _heads(p)}
+        shown |= {p.index for p in parts if _heads(p)}
+        floor = float(scored.section_scores[scored.best_section]) - self.runner_up_margin
+        ranked = sorted(range(len(doc.sections)), key=lambda s: -scored.section_scores[s])
+        for s in ranked:
+            if float(scored.section_scores[s]) < floor:
+                return []
+            units = page.section_units[s]
+            if s in shown or not units:
+                continue
+            section = doc.sections[s]
+            label = []
+            if len(section.path) > 1 and section.heading:
+                passage = page.chunks[page.chunk_at(section.start)]
+                if section.heading in passage.section_path:
+                    label = [Part(s, "heading")]
+            budget = room - sum(_piece_length(doc, p) for p in label)
+            if budget < self.runner_up_room // 2:
+                return []
+            best = units.start + int(np.argmax(scored.scores[units.start : units.stop]))
+            shaped = shape_answer(doc, scored.scores, best, question, limit=budget, prose=budget)
+            added = [p for p in shaped.parts if p not in parts]
+            if not added or any(p.kind == "cut" for p in added):
+                return []
+            return added if _heads(added[0]) else label + added
+        return []
 
     def _assemble(
         self,
@@ -230,6 +275,19 @@ def render(sentences: Sequence[AnswerSentence]) -> str:
         else:
             lines[-1] = f"{last} {sentence.text}{mark}"
     return "\n".join(lines)
+
+
+def _heads(part: Part) -> bool:
+    """A heading or a way's label: its index is a section's, not a unit's."""
+    return part.kind in ("heading", "way")
+
+
+def _piece_length(doc: Outline, part: Part) -> int:
+    """About what a piece adds to the rendered answer (a line break or "- " and a space)."""
+    if _heads(part):
+        return len(doc.sections[part.index].heading) + 4
+    unit = doc.units[part.index]
+    return min(unit.end - unit.start, part.limit or unit.end - unit.start) + 2
 
 
 def _names_the_unknown(asked: str, snapshot: IndexSnapshot) -> bool:

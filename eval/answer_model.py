@@ -43,7 +43,7 @@ DOC2DIAL = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets"
 AIM_PRECISION = 0.80
 AIM_REFUSED = 0.90
 TREES = {
-    "n_estimators": 150,
+    "n_estimators": 300,
     "max_depth": 2,
     "learning_rate": 0.05,
     "subsample": 0.8,

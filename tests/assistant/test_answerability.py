@@ -82,6 +82,27 @@ def test_a_model_fitted_on_other_signals_is_refused() -> None:
         AnswerabilityModel.from_json(changed)
 
 
+def test_a_model_reads_its_signals_by_name() -> None:
+    """A model fitted before a signal was added decides as fitted: its trees index the
+    signals it was fitted on, whatever order or number the code computes now."""
+    data = load_answer_model()["answerability"]
+    model = AnswerabilityModel.from_json(data)
+    rng = np.random.default_rng(4)
+    signals = {name: float(rng.random()) for name in SIGNALS}
+    reordered = AnswerabilityModel.from_json(
+        {
+            **data,
+            "signals": list(reversed(data["signals"])),
+            "trees": [
+                {**t, "feature": [len(data["signals"]) - 1 - f for f in t["feature"]]}
+                for t in data["trees"]
+            ],
+        }
+    )
+    assert reordered.probability(signals) == pytest.approx(model.probability(signals))
+    assert model.probability({**signals, "not_fitted_on": 99.0}) == model.probability(signals)
+
+
 def test_the_packaged_model_loads_with_its_threshold() -> None:
     data = load_answer_model()
     AnswerabilityModel.from_json(data["answerability"])
