@@ -261,7 +261,8 @@ class Answerability:
 
 class OutputGuardrails:
     """Every piece of an answer must be quoted from a passage of a retrieved document, and
-    cited to that passage.
+    cited to that passage (a generated sentence: cited to a retrieved passage that
+    supports it, see ``assistant.generative``).
 
     Citations are built by the composer from the index version the passages were
     retrieved from, never from text, so a source cannot be invented; this check still
@@ -300,6 +301,7 @@ def _supported(ctx: TurnContext) -> bool:
         for row in snapshot.rows_by_doc.get(doc_id, ()):
             chunk = snapshot.chunks[int(row)]
             passages[chunk.chunk_id] = chunk
+    given = {h.chunk.chunk_id for h in ctx.retrieval.hits}
     for sentence in ctx.answer.sentences:
         quoted_from = passages.get(sentence.chunk_id)
         citation = citations.get(sentence.citation_n)
@@ -307,7 +309,12 @@ def _supported(ctx: TurnContext) -> bool:
             return False
         chunk = quoted_from
         quoted = sentence.text.rstrip("…")
-        if sentence.kind in ("heading", "way"):
+        if sentence.kind == "generated":
+            # Written, not quoted: the generate stage scored it against this passage
+            # (``assistant.grounding``); here it must still cite a retrieved passage.
+            if chunk.chunk_id not in given:
+                return False
+        elif sentence.kind in ("heading", "way"):
             if quoted not in chunk.section_path:
                 return False
         elif quoted not in chunk.text:

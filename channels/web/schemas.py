@@ -7,7 +7,7 @@ is always present. Times are ISO 8601 strings with a UTC offset.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -89,6 +89,16 @@ class ChatResponse(Out):
     status: str = Field(description="How the turn ended, e.g. answered or unanswerable_*.")
     confidence: float
     handoff: HandoffOut | None
+    composer: Literal["extractive", "generative"] = Field(
+        description="Who wrote the reply text: `extractive` (quoted from the sources, and every "
+        "canned reply) or `generative` (the configured language model, checked against the "
+        "sources it cites)."
+    )
+    fallback_reason: str | None = Field(
+        description="Set when a generated answer was replaced by the quoted one: `timeout`, "
+        "`error`, `malformed`, `empty`, `refusal`, `no_citation`, `invented_citation` or "
+        "`unsupported`."
+    )
 
 
 class CitizenHandoffOut(HandoffOut):

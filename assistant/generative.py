@@ -1,0 +1,193 @@
+"""The generative composer: a language model writes the answer from numbered sources, and
+only what the sources support is sent.
+
+It runs beside the extractive composer, never instead of it: the quoted answer is always
+composed first (a few milliseconds) and judged by the answerability stage, so a question
+the knowledge base cannot answer is never put to the model, and whenever the model's
+answer fails (a timeout, an error, malformed or empty output, a refusal, an invented or
+missing citation, too little supported) the quoted answer is sent instead and the turn
+records why (``TurnContext.fallback_reason``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import replace
+
+import numpy as np
+
+from assistant.answer import AnswerSentence, Citation, ComposedAnswer
+from assistant.answerability import follow_up_context
+from assistant.grounding import Grounded, Rejected, SupportCheck, check_grounding
+from assistant.llm import GenerationFailed, ModelCall, build_prompt
+from assistant.turns import TurnContext
+from knowledge_base.embeddings import Embedder
+from knowledge_base.retriever import RetrievalResult
+
+log = logging.getLogger(__name__)
+
+__all__ = ["GenerateAnswer", "GenerativeComposer"]
+
+_CITE_SNIPPET_CHARS = 240
+# Words per token, roughly, in English answers: the prompt asks for a length the token
+# budget can hold, so an answer is rarely cut off mid-sentence.
+_WORDS_PER_TOKEN = 0.7
+
+
+class GenerativeComposer:
+    """A model's answer to a question from the top retrieved passages, held to them."""
+
+    def __init__(
+        self,
+        *,
+        call: ModelCall,
+        embedder: Embedder,
+        agency: str,
+        sources: int,
+        min_support: float,
+        min_kept: float,
+        token_budget: Callable[[str], int],
+    ) -> None:
+        if sources < 1:
+            raise ValueError("the model needs at least one source")
+        self.call = call
+        self.embedder = embedder
+        self.check = SupportCheck(embedder)
+        self.agency = agency
+        self.sources = sources
+        self.min_support = min_support
+        self.min_kept = min_kept
+        self.token_budget = token_budget
+
+    def compose(
+        self,
+        *,
+        question: str,
+        retrieval: RetrievalResult,
+        context: str = "",
+        channel: str = "web",
+        on_token: Callable[[str], None] | None = None,
+        scores: dict[str, float] | None = None,
+    ) -> ComposedAnswer:
+        """The checked answer; raises :class:`GenerationFailed` with the reason otherwise."""
+        hits = retrieval.hits[: self.sources]
+        if not hits:
+            raise GenerationFailed("no_sources")
+        chunks = [h.chunk for h in hits]
+        tokens = self.token_budget(channel)
+        prompt = build_prompt(
+            agency=self.agency,
+            question=question,
+            context=context,
+            sources=chunks,
+            max_words=max(10, int(tokens * _WORDS_PER_TOKEN)),
+        )
+        started = time.perf_counter()
+        text = self.call(prompt, max_tokens=tokens, on_token=on_token)
+        checked = time.perf_counter()
+        outcome = check_grounding(
+            text,
+            chunks,
+            check=self.check,
+            min_support=self.min_support,
+            min_kept=self.min_kept,
+        )
+        if scores is not None:
+            scores["llm_ms"] = (checked - started) * 1000
+            scores["grounding_ms"] = (time.perf_counter() - checked) * 1000
+        if isinstance(outcome, Rejected):
+            if scores is not None:
+                scores.update({f"grounding_{k}": v for k, v in outcome.detail.items()})
+            raise GenerationFailed(outcome.reason)
+        if scores is not None:
+            scores["grounding_sentences"] = float(outcome.total)
+            scores["grounding_kept"] = float(outcome.total - outcome.dropped)
+            scores["grounding_mean_support"] = float(
+                np.mean([s.support for s in outcome.sentences])
+            )
+        return self._answer(outcome, hits=hits, retrieval=retrieval)
+
+    def _answer(
+        self, grounded: Grounded, *, hits: list, retrieval: RetrievalResult
+    ) -> ComposedAnswer:
+        cited = [hits[n - 1] for n in grounded.sources]  # in their new order, 1..m
+        citations = [
+            Citation(
+                n=i,
+                doc_id=h.chunk.doc_id,
+                title=h.chunk.title,
+                url=h.chunk.url,
+                section=h.chunk.section,
+                snippet=_truncate(h.chunk.text, _CITE_SNIPPET_CHARS),
+            )
+            for i, h in enumerate(cited, start=1)
+        ]
+        sentences = [
+            AnswerSentence(
+                s.text, cited[(s.source or 1) - 1].chunk.chunk_id, s.source or 1, "generated"
+            )
+            for s in grounded.sentences
+        ]
+        vector = None
+        snapshot = retrieval.snapshot
+        if snapshot is not None:
+            mean = np.asarray(snapshot.vectors[[h.row for h in cited]], dtype=np.float32).mean(0)
+            vector = mean / max(float(np.linalg.norm(mean)), 1e-12)
+        first = cited[0].chunk
+        return ComposedAnswer(
+            text=grounded.text,
+            citations=citations,
+            sentences=sentences,
+            vector=vector,
+            vector_model=self.embedder.name if vector is not None else None,
+            doc_id=first.doc_id,
+            section=first.section_path,
+            shape="generated",
+            composer="generative",
+        )
+
+
+class GenerateAnswer:
+    """The stage after answerability: the model's checked answer replaces the quoted one,
+    or the quoted one stays and the turn records why.
+
+    ``on_token`` (keyed by conversation) lets a channel show the answer as it is written;
+    what it shows is replaced by the checked text when the turn ends.
+    """
+
+    name = "generate"
+
+    def __init__(self, composer: GenerativeComposer) -> None:
+        self.composer = composer
+        self.listeners: dict[str, Callable[[str], None]] = {}
+
+    def __call__(self, ctx: TurnContext) -> None:
+        assert ctx.retrieval is not None and ctx.answer is not None
+        quoted = ctx.answer
+        listener = self.listeners.get(ctx.conversation_id or "")
+        try:
+            answer = self.composer.compose(
+                question=ctx.text,
+                retrieval=ctx.retrieval,
+                context=follow_up_context(ctx),
+                channel=ctx.message.channel,
+                on_token=listener,
+                scores=ctx.scores,
+            )
+        except GenerationFailed as failed:
+            ctx.fallback_reason = failed.reason
+            log.info("generated answer replaced by the quoted one: %s", failed.reason)
+            return
+        # Keep what the answerability stage added after the quoted text (a caveat).
+        after = ctx.reply_text[len(quoted.text) :] if ctx.reply_text.startswith(quoted.text) else ""
+        ctx.answer = replace(answer, signals=quoted.signals, uncovered=quoted.uncovered)
+        ctx.reply_text = answer.text + after
+        ctx.citations = answer.citations
+
+
+def _truncate(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rsplit(" ", 1)[0] + "…"
