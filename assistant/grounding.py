@@ -86,9 +86,14 @@ def parse_cited(text: str) -> list[CitedSentence]:
             cites = tuple(int(n) for n in re.findall(r"\d+", mark.group(1)))
             found = split_sentences(line[position : mark.start()])
             pieces.extend(CitedSentence(s, (), number, item) for s in found)
+            position = mark.end()
             if pieces:
                 pieces[-1].cites = tuple(dict.fromkeys(pieces[-1].cites + cites))
-            position = mark.end()
+                # "… ten minutes [2]." : the full stop after the mark ends the sentence.
+                stop = re.match(r"[.!?]+", line[position:])
+                if stop and not pieces[-1].text.endswith((".", "!", "?")):
+                    pieces[-1].text += stop.group()
+                    position += stop.end()
         pieces.extend(CitedSentence(s, (), number, item) for s in split_sentences(line[position:]))
         covering: tuple[int, ...] = ()
         for piece in reversed(pieces):  # "A. B. [1]": the mark covers A too
