@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import replace
 
 import numpy as np
@@ -28,7 +29,14 @@ from knowledge_base.retriever import RetrievalResult
 
 log = logging.getLogger(__name__)
 
-__all__ = ["GenerateAnswer", "GenerativeComposer"]
+__all__ = ["GenerateAnswer", "GenerativeComposer", "draft_listener"]
+
+# Who is shown the answer while the model writes it (the web page, as a draft): set by a
+# channel around one turn; the turn runs in a worker thread that inherits it. Channels
+# that send only the final checked text (SMS, WhatsApp) set nothing.
+draft_listener: ContextVar[Callable[[str], None] | None] = ContextVar(
+    "draft_listener", default=None
+)
 
 _CITE_SNIPPET_CHARS = 240
 # Words per token, roughly, in English answers: the prompt asks for a length the token
@@ -153,20 +161,19 @@ class GenerateAnswer:
     """The stage after answerability: the model's checked answer replaces the quoted one,
     or the quoted one stays and the turn records why.
 
-    ``on_token`` (keyed by conversation) lets a channel show the answer as it is written;
-    what it shows is replaced by the checked text when the turn ends.
+    A channel that set :data:`draft_listener` sees the answer as it is written; what it
+    shows is replaced by the checked text when the turn ends.
     """
 
     name = "generate"
 
     def __init__(self, composer: GenerativeComposer) -> None:
         self.composer = composer
-        self.listeners: dict[str, Callable[[str], None]] = {}
 
     def __call__(self, ctx: TurnContext) -> None:
         assert ctx.retrieval is not None and ctx.answer is not None
         quoted = ctx.answer
-        listener = self.listeners.get(ctx.conversation_id or "")
+        listener = draft_listener.get()
         try:
             answer = self.composer.compose(
                 question=ctx.text,

@@ -184,6 +184,28 @@ class HandoffDetailOut(HandoffSummaryOut):
     notes: list[NoteOut]
 
 
+class SuggestionOut(Out):
+    """What the assistant would answer to the citizen's latest question: for the caseworker
+    to insert, edit and send (it is never sent by itself)."""
+
+    question: str = Field(description="The citizen's message it answers (as stored, redacted).")
+    text: str = Field(description="The suggested reply, with [n] marking its sources.")
+    citations: list[CitationOut]
+    composer: Literal["extractive", "generative"] = Field(
+        description="`extractive` (quoted) or `generative` (drafted by the language model "
+        "and held to the same grounding check as a citizen's answer)."
+    )
+    fallback_reason: str | None = Field(
+        description="Why a drafted reply was replaced by the quoted one, if it was."
+    )
+
+
+class SuggestionResponse(Out):
+    suggestion: SuggestionOut | None = Field(
+        description="None when the knowledge base has no answer the assistant would give."
+    )
+
+
 class SentMessageOut(Out):
     """A caseworker's reply as stored (its delivery is reported later on /ws/staff)."""
 
