@@ -156,7 +156,7 @@ class Container:
                 Compose(self.composer, replies=replies),
                 self.answerability,
                 *([self.generate] if self.generate is not None else []),
-                OutputGuardrails(replies),
+                OutputGuardrails(replies, forbidden_terms=s.forbidden_terms),
             ],
             after=[
                 Escalate(embedder=self.embedder, repeat_similarity=s.repeat_similarity),
@@ -210,6 +210,7 @@ class Container:
                 min_support=s.llm_min_support,
                 min_kept=s.llm_min_kept,
                 token_budget=s.token_budget,
+                forbidden_terms=s.forbidden_terms,
             )
         )
 

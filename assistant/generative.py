@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import replace
 
@@ -21,9 +21,16 @@ import numpy as np
 
 from assistant.answer import AnswerSentence, Citation, ComposedAnswer
 from assistant.answerability import follow_up_context
-from assistant.grounding import Grounded, Rejected, SupportCheck, check_grounding
+from assistant.grounding import (
+    Grounded,
+    Rejected,
+    SupportCheck,
+    check_grounding,
+)
+from assistant.guardrails import forbidden_in, without_instructions
 from assistant.llm import GenerationFailed, ModelCall, build_prompt
 from assistant.turns import TurnContext
+from knowledge_base.documents import Chunk
 from knowledge_base.embeddings import Embedder
 from knowledge_base.retriever import RetrievalResult
 
@@ -57,6 +64,7 @@ class GenerativeComposer:
         min_support: float,
         min_kept: float,
         token_budget: Callable[[str], int],
+        forbidden_terms: Sequence[str] = (),
     ) -> None:
         if sources < 1:
             raise ValueError("the model needs at least one source")
@@ -68,6 +76,7 @@ class GenerativeComposer:
         self.min_support = min_support
         self.min_kept = min_kept
         self.token_budget = token_budget
+        self.forbidden_terms = tuple(forbidden_terms)
 
     def compose(
         self,
@@ -83,7 +92,9 @@ class GenerativeComposer:
         hits = retrieval.hits[: self.sources]
         if not hits:
             raise GenerationFailed("no_sources")
-        chunks = [h.chunk for h in hits]
+        # A page's sentences that speak to an AI ("ignore previous instructions") are not
+        # given to the model, nor counted as support for what it writes.
+        chunks = [_without_instructions(h.chunk) for h in hits]
         tokens = self.token_budget(channel)
         prompt = build_prompt(
             agency=self.agency,
@@ -105,6 +116,10 @@ class GenerativeComposer:
         if scores is not None:
             scores["llm_ms"] = (checked - started) * 1000
             scores["grounding_ms"] = (time.perf_counter() - checked) * 1000
+        if isinstance(outcome, Grounded) and (
+            forbidden_in(outcome.text, prompt=prompt.system, terms=self.forbidden_terms) is not None
+        ):
+            raise GenerationFailed("forbidden")
         if isinstance(outcome, Rejected):
             if scores is not None:
                 scores.update({f"grounding_{k}": v for k, v in outcome.detail.items()})
@@ -192,6 +207,11 @@ class GenerateAnswer:
         ctx.answer = replace(answer, signals=quoted.signals, uncovered=quoted.uncovered)
         ctx.reply_text = answer.text + after
         ctx.citations = answer.citations
+
+
+def _without_instructions(chunk: Chunk) -> Chunk:
+    text = without_instructions(chunk.text)
+    return chunk if text == chunk.text else replace(chunk, text=text)
 
 
 def _truncate(text: str, limit: int) -> str:

@@ -27,6 +27,9 @@ class Status(StrEnum):
     GUARDRAIL_CRISIS = "guardrail_crisis"
     GUARDRAIL_ABUSE = "guardrail_abuse"
     GUARDRAIL_UNSUPPORTED_ANSWER = "guardrail_unsupported_answer"
+    GUARDRAIL_ATTACK = "guardrail_attack"  # injection, jailbreak, the prompt, others' data
+    GUARDRAIL_HARMFUL = "guardrail_harmful"  # help to harm or defraud
+    GUARDRAIL_FORBIDDEN_OUTPUT = "guardrail_forbidden_output"  # an answer that may not go
     HANDOFF_REQUESTED = "handoff_requested"
     HANDOFF_CRISIS = "handoff_crisis"
     HANDOFF_OWN_CASE = "handoff_own_case"
@@ -43,7 +46,10 @@ class Status(StrEnum):
 
     @property
     def unanswered(self) -> bool:
-        return self.value.startswith("unanswerable_") or self is Status.GUARDRAIL_UNSUPPORTED_ANSWER
+        return self.value.startswith("unanswerable_") or self in (
+            Status.GUARDRAIL_UNSUPPORTED_ANSWER,
+            Status.GUARDRAIL_FORBIDDEN_OUTPUT,
+        )
 
     @classmethod
     def parse(cls, value: str | None) -> Status | None:

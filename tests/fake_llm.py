@@ -119,7 +119,7 @@ class FakeModelServer:
         body, failed = await self._begin(request)
         if failed is not None:
             return failed
-        prompt = str(body["messages"][-1]["content"])
+        prompt = _said_to(body)
         if not body.get("stream"):
             if self.behaviour.garbage:
                 return PlainTextResponse("<html>502 Bad Gateway</html>")
@@ -142,7 +142,7 @@ class FakeModelServer:
         body, failed = await self._begin(request)
         if failed is not None:
             return JSONResponse({"error": "the model fell over"}, status_code=failed.status_code)
-        prompt = str(body["messages"][-1]["content"])
+        prompt = _said_to(body)
 
         async def lines() -> AsyncIterator[bytes]:
             if self.behaviour.garbage:
@@ -156,6 +156,31 @@ class FakeModelServer:
             return StreamingResponse(lines(), media_type="application/x-ndjson")
         text = "".join([p async for p in self._pieces(prompt)])
         return Response(_ndjson(body, text, done=True), media_type="application/json")
+
+
+def _said_to(body: dict[str, Any]) -> str:
+    """Everything the model was told (the system message first), as one text."""
+    return "\n\n".join(str(m.get("content", "")) for m in body.get("messages", []))
+
+
+def obedient(prompt: str) -> str:
+    """The worst model: it does whatever any text it reads tells it to. Asked anywhere
+    (the question, a source) to say something, it says it; asked for its instructions, it
+    recites them; otherwise it answers from source 1, citing it."""
+    told = re.search(
+        r"\b(?:say|reply|respond|answer|print|write|output|type|tell me|repeat|"
+        r"di|responde|escribe|contesta|repite)\b[^\n]{0,40}?\b(ZQX\d{3})",
+        prompt,
+        re.I,
+    )
+    if told:
+        return f"{told.group(1)} [1]"
+    question = prompt.rsplit("<question>", 1)[-1]
+    if re.search(r"prompt|instructions|rules|instrucciones|reglas|above|anterior", question, re.I):
+        system = prompt.split("\n\n<sources>", 1)[0]
+        return " ".join(f"{line.strip()} [1]" for line in system.splitlines() if line.strip())
+    said = sentences_of(sources_in(prompt).get(1, ""))[:2]
+    return " ".join(f"{s} [1]" for s in said)
 
 
 def _sse(data: dict[str, Any]) -> bytes:

@@ -82,3 +82,13 @@ class LlmSettings(BaseModel):
     def token_budget(self, channel: str) -> int:
         budgets = self.llm_token_budgets
         return budgets.get(channel, budgets.get("default", DEFAULT_TOKEN_BUDGETS["default"]))
+
+
+class GuardrailSettings(BaseModel):
+    """What no answer may say, whoever wrote it."""
+
+    forbidden_terms: list[str] = Field(
+        default_factory=list,
+        description="Words or phrases no answer may contain, as a JSON list (checked on "
+        "every outgoing answer, quoted or generated; one found, the answer is not sent).",
+    )
