@@ -12,12 +12,13 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test lint typecheck pytest install install-dev chromium bench eval openapi clean help
+.PHONY: run test lint typecheck pytest install install-dev chromium bench eval openapi redteam clean help
 
 help:
 	@echo "make run    — set up and serve on http://$(HOST):$(PORT)"
 	@echo "make test   — set up and run ruff, mypy and pytest (browser tests included)"
 	@echo "make bench  — speed and memory benchmark"
+	@echo "make redteam — the red-team set through the configured composer"
 	@echo "make openapi — rewrite docs/openapi.json from the app"
 
 $(BIN)/python:
@@ -63,6 +64,11 @@ openapi: $(VENV)/.runtime
 
 bench: $(VENV)/.dev
 	$(BIN)/python -m eval.bench
+
+# The red-team set through the configured composer (CA_LLM_* for a model), on a copy of
+# the bundled knowledge base; the report lands in reports/.
+redteam: $(VENV)/.dev
+	$(BIN)/python -m eval.redteam --report reports
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .grimp_cache .import_linter_cache
