@@ -181,10 +181,13 @@ def check_grounding(
     if any(n < 1 or n > len(sources) for n in cited):
         return Rejected("invented_citation")
     covered = [s for s in sentences if s.cites]
-    scores = check.scores([s.text for s in covered], sources)
+    # Only the sources cited are read: embedding a passage's sentences is the cost here.
+    used = sorted(cited)
+    column = {n: j for j, n in enumerate(used)}
+    scores = check.scores([s.text for s in covered], [sources[n - 1] for n in used])
     for row, sentence in zip(scores, covered, strict=True):
-        best = max(sentence.cites, key=lambda n: row[n - 1])
-        sentence.support, sentence.source = float(row[best - 1]), best
+        best = max(sentence.cites, key=lambda n: row[column[n]])
+        sentence.support, sentence.source = float(row[column[best]]), best
     kept = [s for s in covered if s.support >= min_support]
     detail = {
         "sentences": float(len(sentences)),
