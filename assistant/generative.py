@@ -28,7 +28,7 @@ from assistant.grounding import (
     check_grounding,
 )
 from assistant.guardrails import forbidden_in, without_instructions
-from assistant.llm import GenerationFailed, ModelCall, build_prompt
+from assistant.llm import SYSTEM_PROMPT, GenerationFailed, ModelCall, build_prompt
 from assistant.turns import TurnContext
 from knowledge_base.documents import Chunk
 from knowledge_base.embeddings import Embedder
@@ -106,6 +106,10 @@ class GenerativeComposer:
         started = time.perf_counter()
         text = self.call(prompt, max_tokens=tokens, on_token=on_token)
         checked = time.perf_counter()
+        # Its instructions recited, a line that speaks to an AI, a forbidden term: not sent,
+        # however well the rest is supported.
+        if forbidden_in(text, prompt=prompt.system, terms=self.forbidden_terms) is not None:
+            raise GenerationFailed("forbidden")
         outcome = check_grounding(
             text,
             chunks,
@@ -116,10 +120,6 @@ class GenerativeComposer:
         if scores is not None:
             scores["llm_ms"] = (checked - started) * 1000
             scores["grounding_ms"] = (time.perf_counter() - checked) * 1000
-        if isinstance(outcome, Grounded) and (
-            forbidden_in(outcome.text, prompt=prompt.system, terms=self.forbidden_terms) is not None
-        ):
-            raise GenerationFailed("forbidden")
         if isinstance(outcome, Rejected):
             if scores is not None:
                 scores.update({f"grounding_{k}": v for k, v in outcome.detail.items()})
@@ -195,7 +195,7 @@ class GenerateAnswer:
                 retrieval=ctx.retrieval,
                 context=follow_up_context(ctx),
                 channel=ctx.message.channel,
-                on_token=listener,
+                on_token=_Drafts(listener) if listener is not None else None,
                 scores=ctx.scores,
             )
         except GenerationFailed as failed:
@@ -207,6 +207,32 @@ class GenerateAnswer:
         ctx.answer = replace(answer, signals=quoted.signals, uncovered=quoted.uncovered)
         ctx.reply_text = answer.text + after
         ctx.citations = answer.citations
+
+
+class _Drafts:
+    """Passes the model's words on a sentence at a time, each once what has been said so
+    far is checked: from the first that says what no answer may (the model's
+    instructions, a line that speaks to an AI) the citizen sees nothing more until the
+    checked answer replaces the draft."""
+
+    def __init__(self, listener: Callable[[str], None]) -> None:
+        self.listener = listener
+        self.said: list[str] = []
+        self.held: list[str] = []
+        self.stopped = False
+
+    def __call__(self, piece: str) -> None:
+        if self.stopped:
+            return
+        self.said.append(piece)
+        self.held.append(piece)
+        if not any(mark in piece for mark in ".!?\n"):
+            return
+        if forbidden_in("".join(self.said), prompt=SYSTEM_PROMPT) is not None:
+            self.stopped = True
+            return
+        self.listener("".join(self.held))
+        self.held.clear()
 
 
 def _without_instructions(chunk: Chunk) -> Chunk:

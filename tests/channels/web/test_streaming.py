@@ -77,13 +77,34 @@ def test_drafts_stream_then_the_checked_answer_replaces_them(
 ) -> None:
     events = _events(streaming_server.url, QUESTION)
     kinds = [k for k, _ in events]
-    assert kinds[-1] == "reply" and set(kinds[:-1]) == {"draft"} and len(kinds) > 10
+    # A draft a sentence at a time (each checked for what no answer may say), then the reply.
+    assert kinds[-1] == "reply" and set(kinds[:-1]) == {"draft"} and len(kinds) >= 4
     drafted = "".join(d["text"] for _, d in events[:-1])
     assert "zoo" in drafted  # what the model wrote ...
     reply = events[-1][1]
     assert reply["composer"] == "generative" and reply["status"] == "answered"
     assert "zoo" not in reply["reply"]["text"]  # ... is not what the citizen is sent
     assert "[1]" in reply["reply"]["text"] and reply["reply"]["citations"][0]["n"] == 1
+
+
+@pytest.mark.slow
+def test_a_model_reciting_its_instructions_is_not_shown_even_as_a_draft(
+    streaming_server: LiveServer, model_server: FakeModelServer
+) -> None:
+    def recites(prompt: str) -> str:
+        first = sentences_of(sources_in(prompt)[1])[0]
+        system = prompt.split("\n\n<sources>", 1)[0]
+        return f"{first} [1]\n" + "\n".join(f"{line} [1]" for line in system.splitlines())
+
+    model_server.behaviour = Behaviour(reply=recites, drip=0.01)
+    events = _events(streaming_server.url, QUESTION)
+    drafted = "".join(d["text"] for k, d in events if k == "draft")
+    first = sentences_of(sources_in(model_server.last_prompt)[1])[0]
+    assert first in drafted  # the draft began ...
+    assert "numbered sources" not in drafted and "Rules" not in drafted  # ... and stopped
+    reply = events[-1][1]
+    assert "numbered sources" not in reply["reply"]["text"]
+    assert reply["composer"] == "extractive" and reply["fallback_reason"] == "forbidden"
 
 
 @pytest.mark.slow
