@@ -96,8 +96,8 @@ class ChatResponse(Out):
     )
     fallback_reason: str | None = Field(
         description="Set when a generated answer was replaced by the quoted one: `timeout`, "
-        "`error`, `malformed`, `empty`, `refusal`, `no_citation`, `invented_citation` or "
-        "`unsupported`."
+        "`error`, `malformed`, `empty`, `refusal`, `no_citation`, `invented_citation`, "
+        "`unsupported` or `forbidden`."
     )
 
 

@@ -4,7 +4,7 @@
 replies and on replies stored before this). ``messages.fallback_reason``: when a language
 model's answer was not sent and the quoted one went instead, why (``timeout``, ``error``,
 ``malformed``, ``empty``, ``refusal``, ``no_citation``, ``invented_citation``,
-``unsupported``).
+``unsupported``, ``forbidden``).
 
 Revision ID: 0009_answer_composer
 Revises: 0008_turn_record
