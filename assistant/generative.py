@@ -32,7 +32,7 @@ from assistant.llm import SYSTEM_PROMPT, GenerationFailed, ModelCall, build_prom
 from assistant.turns import TurnContext
 from knowledge_base.documents import Chunk
 from knowledge_base.embeddings import Embedder
-from knowledge_base.retriever import RetrievalResult
+from knowledge_base.retriever import RetrievalResult, ScoredChunk
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +133,7 @@ class GenerativeComposer:
         return self._answer(outcome, hits=hits, retrieval=retrieval)
 
     def _answer(
-        self, grounded: Grounded, *, hits: list, retrieval: RetrievalResult
+        self, grounded: Grounded, *, hits: list[ScoredChunk], retrieval: RetrievalResult
     ) -> ComposedAnswer:
         cited = [hits[n - 1] for n in grounded.sources]  # in their new order, 1..m
         citations = [
