@@ -80,8 +80,10 @@ class LlmSettings(BaseModel):
         return self
 
     def token_budget(self, channel: str) -> int:
-        budgets = self.llm_token_budgets
-        return budgets.get(channel, budgets.get("default", DEFAULT_TOKEN_BUDGETS["default"]))
+        """The channel's budget: as configured, else as by default (a deployment that sets
+        only ``web`` keeps SMS at 160), else the configured or default ``default``."""
+        budgets = {**DEFAULT_TOKEN_BUDGETS, **self.llm_token_budgets}
+        return budgets.get(channel, budgets["default"])
 
 
 class GuardrailSettings(BaseModel):

@@ -246,6 +246,21 @@ def test_settings_that_name_a_provider_must_name_a_model() -> None:
     assert Settings().llm_provider == "none"
 
 
+def test_token_budgets_per_channel_fall_back_to_the_defaults() -> None:
+    settings = Settings.model_validate({"llm_token_budgets": {"web": 300, "default": 200}})
+    assert settings.token_budget("web") == 300
+    assert settings.token_budget("sms") == 160  # not configured: the SMS default
+    assert settings.token_budget("console") == 200  # no budget of its own: the default
+    with pytest.raises(ValueError, match="at least 16"):
+        Settings.model_validate(
+            {
+                "llm_provider": "ollama",
+                "llm_model": "m",
+                "llm_token_budgets": {"web": 4},
+            }
+        )
+
+
 def test_no_model_configured_imports_no_model_client(container: Container) -> None:
     assert container.generate is None
     assert all(stage.name != "generate" for stage in container.pipeline.stages)
