@@ -298,4 +298,6 @@ def _replay(earlier: StoredReply) -> OutboundReply:
         status=Status.parse(earlier.status) or Status.ERROR_INTERNAL,
         confidence=earlier.confidence,
         duplicate=True,
+        composer=earlier.composer or "extractive",
+        fallback_reason=earlier.fallback_reason,
     )

@@ -163,6 +163,8 @@ class StoredReply:
     status: str
     confidence: float
     citations: list[dict[str, Any]]
+    composer: str | None = None
+    fallback_reason: str | None = None
 
 
 class ConversationStore:
@@ -269,6 +271,8 @@ class ConversationStore:
             status=reply.status or "",
             confidence=reply.confidence or 0.0,
             citations=reply.citations or [],
+            composer=reply.composer,
+            fallback_reason=reply.fallback_reason,
         )
 
     def recent(self, conversation_id: str, *, limit: int) -> list[PastTurn]:

@@ -207,6 +207,21 @@ def test_the_stored_turn_records_the_composer_and_the_fallback(
     assert [tuple(r) for r in rows] == [("generative", None), ("extractive", "error")]
 
 
+def test_a_redelivered_message_gets_the_same_reply_and_composer(
+    generative: Container, model_server: FakeModelServer
+) -> None:
+    model_server.behaviour = Behaviour(reply=_from_source(1))
+    message = InboundMessage(
+        channel="sms", text=QUESTION, conversation_key="+15550100", external_id="SM1"
+    )
+    first = generative.assistant.handle(message)
+    model_server.behaviour = Behaviour(status=500)  # a second call would fall back
+    again = generative.assistant.handle(message)
+    assert again.duplicate and again.text == first.text
+    assert (again.composer, again.fallback_reason) == ("generative", None)
+    assert len(model_server.requests) == 1
+
+
 def test_an_unanswerable_question_is_never_put_to_the_model(
     generative: Container, model_server: FakeModelServer
 ) -> None:
