@@ -40,7 +40,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if report is not None:  # the bundled sample, or a rebuild for new settings
             log.info("knowledge base: %s", report.summary())
         await run_in_threadpool(container.warm_up)
+        # The schema is brought up to date now (under a lock on PostgreSQL, so replicas
+        # starting together take turns), before /readyz says yes to the load balancer.
+        await run_in_threadpool(lambda: container.conversation_store)
         yield
+        await container.events.close()
 
     app = FastAPI(
         title="Citizen Assistant",

@@ -11,6 +11,7 @@ from datetime import timedelta
 from assistant import canned
 from assistant.escalation import PRIORITY, Reason
 from assistant.handoffs import HandoffView
+from assistant.metrics import record_turn
 from assistant.models import utcnow
 from assistant.people import People, summarise
 from assistant.pipeline import TurnPipeline
@@ -123,6 +124,7 @@ class AssistantService:
                 )
                 if earlier is not None:
                     return _replay(earlier)
+        record_turn(status=str(ctx.status), channel=message.channel, timings_ms=ctx.timings_ms)
         log.info(
             "turn channel=%s status=%s confidence=%.3f redacted=%s handoff=%s timings_ms=%s",
             message.channel,
@@ -233,6 +235,7 @@ class AssistantService:
                 "citations": [],
             },
         )
+        record_turn(status=str(status), channel=message.channel, timings_ms={})
         log.info("turn channel=%s status=%s handoff=%s", message.channel, status, handoff.id)
         return OutboundReply(
             session_id=session_id,

@@ -34,8 +34,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import sessionmaker
 
 from assistant.events import STAFF_TOPIC
+from assistant.metrics import TEXT_DELIVERIES
 from assistant.models import Conversation, Handoff, Message, utcnow
 from assistant.settings import Settings
+from assistant.store import take_seq
 from channels.phone import hash_address, phone_hash_key
 from channels.sms.contacts import Contact, ContactCipher, ContactUnreadable
 from channels.sms.opt_outs import OptOutStore
@@ -335,8 +337,13 @@ class TextDelivery:
                 .where(Message.id == job.message_id)
                 .values(delivery_status=status, delivery_error=reason[:255])
             )
+            seq = take_seq(session, job.conversation_id)
             note = Message(
-                conversation_id=job.conversation_id, role="system", text=text, created_at=now
+                conversation_id=job.conversation_id,
+                role="system",
+                text=text,
+                seq=seq,
+                created_at=now,
             )
             session.add(note)
             session.flush()
@@ -344,6 +351,7 @@ class TextDelivery:
         self._publish(job, status, reason)
         message = {
             "id": note_id,
+            "seq": seq,
             "role": "system",
             "text": text,
             "author": None,
@@ -358,6 +366,7 @@ class TextDelivery:
         )
 
     def _publish(self, job: Job, status: str, error: str | None) -> None:
+        TEXT_DELIVERIES.labels(outcome=status).inc()
         self.container.events.publish(
             STAFF_TOPIC,
             {

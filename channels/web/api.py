@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import asdict
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, WebSocket
+from fastapi import APIRouter, HTTPException, Query, WebSocket
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 from assistant import canned
-from assistant.events import chat_topic
+from assistant.events import Event, chat_topic
 from assistant.handoffs import NotFoundError
 from assistant.redaction import redact
+from assistant.store import TranscriptMessage
 from assistant.turns import CitizenHandoff, InboundMessage
 from channels.web.deps import (
     AssistantDep,
@@ -24,7 +26,15 @@ from channels.web.deps import (
     container_of,
 )
 from channels.web.live import relay
-from channels.web.schemas import CallbackOut, ChatResponse, HealthOut, Ok, ReadinessOut, errors
+from channels.web.schemas import (
+    CallbackOut,
+    ChatResponse,
+    CitizenTranscriptOut,
+    HealthOut,
+    Ok,
+    ReadinessOut,
+    errors,
+)
 
 router = APIRouter()
 
@@ -149,18 +159,64 @@ async def feedback(body: FeedbackRequest, store: ConversationStoreDep) -> Ok:
     return Ok(ok=True)
 
 
+# What the citizen's page shows of the stored conversation (system notes are for staff).
+CITIZEN_ROLES = ("citizen", "assistant", "caseworker")
+
+
+@router.get(
+    "/api/chat/{session_id}/messages",
+    response_model=CitizenTranscriptOut,
+    tags=["chat"],
+    responses=errors({404: "No such conversation (or it was deleted)."}),
+)
+async def chat_messages(
+    session_id: str,
+    store: ConversationStoreDep,
+    after: Annotated[int, Query(ge=0, description="The last number the page has seen.")] = 0,
+) -> CitizenTranscriptOut:
+    """The conversation as the server stored it, from any replica: what came after ``after``.
+
+    The page asks on load and whenever its live line comes back, so a caseworker's reply
+    sent while the page was closed, reloading or on another replica is not lost.
+    """
+
+    def load() -> tuple[int | None, list[TranscriptMessage]]:
+        last = store.last_seq(session_id)
+        if last is None:
+            return None, []
+        return last, store.transcript(session_id, after=after, roles=CITIZEN_ROLES)
+
+    last, messages = await run_in_threadpool(load)
+    if last is None:
+        raise HTTPException(404, "This conversation has ended. Please start a new one.")
+    return CitizenTranscriptOut.model_validate({"messages": messages, "last_seq": last})
+
+
 @router.websocket("/ws/chat/{session_id}")
 async def chat_socket(websocket: WebSocket, session_id: str) -> None:
     """Live caseworker messages and queue updates for one citizen's conversation.
 
-    The session id is the citizen's unguessable key; an unknown one is refused.
+    The session id is the citizen's unguessable key; an unknown one is refused. With
+    ``?after=N`` (the last number the page saw), the caseworker's messages it missed are
+    sent first, from the database; live events follow, none twice.
     """
     container = container_of(websocket)
-    if not await run_in_threadpool(container.conversation_store.exists, session_id):
+    store = container.conversation_store
+    if not await run_in_threadpool(store.exists, session_id):
         await websocket.close(code=4404)
         return
-    await websocket.accept()
+    after = _after(websocket.query_params.get("after"))
+    # Subscribed before reading the database: a message stored in between arrives live.
     async with container.events.subscribe(chat_topic(session_id)) as events:
+        await websocket.accept()
+        sent_up_to = 0
+        if after is not None:
+            missed = await run_in_threadpool(
+                store.transcript, session_id, after=after, roles=("caseworker",)
+            )
+            for message in missed:
+                await websocket.send_json({"type": "message", **asdict(message)})
+                sent_up_to = message.seq
         handoff = await run_in_threadpool(container.handoffs.open_for, session_id)
         if handoff is not None:
             await websocket.send_json(
@@ -169,7 +225,15 @@ async def chat_socket(websocket: WebSocket, session_id: str) -> None:
                     **handoff.citizen_json(minutes_per_case=container.handoffs.minutes_per_case),
                 }
             )
-        await relay(websocket, events, idle_seconds=25)
+
+        def already_sent(event: Event) -> bool:
+            return event.get("type") == "message" and int(event.get("seq") or 0) <= sent_up_to
+
+        await relay(websocket, events, idle_seconds=25, already_sent=already_sent)
+
+
+def _after(value: str | None) -> int | None:
+    return int(value) if value is not None and value.isdigit() and len(value) < 12 else None
 
 
 # Uptime checkers often send HEAD: answered like GET (no body), left out of the schema.
