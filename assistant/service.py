@@ -90,6 +90,7 @@ class AssistantService:
                 if self.store and not new
                 else []
             )
+        stored: int | None = None
         ctx = TurnContext(
             message=message,
             text=message.text.strip(),
@@ -117,7 +118,7 @@ class AssistantService:
                 timings_ms=ctx.timings_ms,
                 signals=ctx.scores,
             )
-            if not stored and message.external_id:
+            if stored is None and message.external_id:
                 # A retry raced this delivery and stored first: answer as it did.
                 earlier = self.store.reply_to(
                     channel=message.channel, external_id=message.external_id
@@ -146,6 +147,7 @@ class AssistantService:
             more=ReadMore.for_answer(ctx.citations[0].url, answer.section)
             if answer is not None and answer.more and ctx.citations
             else None,
+            seq=stored,
         )
 
     def leave_callback(self, session_id: str, *, message: str, contact: str) -> HandoffView:
@@ -215,7 +217,7 @@ class AssistantService:
             external_id=message.external_id,
             reply=(str(status), text) if text else None,
         )
-        if not stored:
+        if stored is None:
             return OutboundReply(
                 session_id=session_id,
                 text="",
@@ -227,6 +229,7 @@ class AssistantService:
         self.people.queue.citizen_wrote(
             handoff,
             {
+                "seq": stored - 1 if text else stored,
                 "role": "citizen",
                 "text": redaction.text,
                 "author": None,
@@ -246,6 +249,7 @@ class AssistantService:
             handoff=CitizenHandoff.from_json(
                 handoff.citizen_json(minutes_per_case=self.people.queue.minutes_per_case)
             ),
+            seq=stored,
         )
 
 

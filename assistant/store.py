@@ -366,14 +366,15 @@ class ConversationStore:
         reply_vector_model: str | None = None,
         timings_ms: dict[str, float] | None = None,
         signals: dict[str, float] | None = None,
-    ) -> bool:
-        """Store a citizen message and its reply; False if ``external_id`` was already stored.
+    ) -> int | None:
+        """Store a citizen message and its reply: the reply's sequence number (the citizen's
+        is one less), or None if ``external_id`` was already stored.
 
         ``reply_vector`` is the composed answer's vector (kept as float16), made by the
         embedder named ``reply_vector_model``; ``timings_ms`` and ``signals`` record how the
         turn went (see ``Message.timings_ms``)."""
         try:
-            self._add_turn(
+            return self._add_turn(
                 conversation_id,
                 citizen_text=citizen_text,
                 reply_text=reply_text,
@@ -390,8 +391,7 @@ class ConversationStore:
         except IntegrityError:
             if external_id is None:
                 raise
-            return False
-        return True
+            return None
 
     def add_feedback(self, conversation_id: str, *, helpful: bool, comment: str | None) -> bool:
         """The citizen's verdict on the latest answer (replacing an earlier one); False if none.
@@ -433,8 +433,10 @@ class ConversationStore:
         channel: str | None = None,
         external_id: str | None = None,
         reply: tuple[str, str] | None = None,
-    ) -> bool:
-        """Store a message for a caseworker (and an optional canned ``(status, text)`` reply)."""
+    ) -> int | None:
+        """Store a message for a caseworker (and an optional canned ``(status, text)`` reply):
+        the sequence number of the last one stored, or None if ``external_id`` was stored
+        before."""
         now = utcnow()
         try:
             with self._sessions.begin() as session:
@@ -465,8 +467,8 @@ class ConversationStore:
         except IntegrityError:
             if external_id is None:
                 raise
-            return False
-        return True
+            return None
+        return seq + 1 if reply is not None else seq
 
     def _add_turn(
         self,
@@ -483,7 +485,7 @@ class ConversationStore:
         reply_vector_model: str | None,
         timings_ms: dict[str, float] | None,
         signals: dict[str, float] | None,
-    ) -> None:
+    ) -> int:
         now = utcnow()
         with self.engine.begin() as connection:
             seq = take_seq(connection, conversation_id, n=2)
@@ -519,6 +521,7 @@ class ConversationStore:
                     "created_at": now,
                 },
             )
+        return seq + 1
 
 
 def _finite(values: dict[str, float] | None, digits: int) -> dict[str, float] | None:

@@ -193,6 +193,9 @@ class OutboundReply:
     duplicate: bool = False  # the inbound message was delivered before; this is a replay
     # The answer shows part of a section: where the citizen can read all of it.
     more: ReadMore | None = None
+    # The sequence number of the last message the turn stored (the web page keeps it, to
+    # merge what the server holds on reload); not part of the JSON body.
+    seq: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The ``POST /api/chat`` response body (and ``ask --json``)."""

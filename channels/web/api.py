@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, WebSocket
+from fastapi import APIRouter, HTTPException, Query, Response, WebSocket
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -60,8 +60,14 @@ def _invalid(message: str, value: Any) -> RequestValidationError:
     tags=["chat"],
     responses=errors({422: "The message is empty or too long."}),
 )
-async def chat(body: ChatRequest, assistant: AssistantDep, settings: SettingsDep) -> dict[str, Any]:
-    """Ask one question in a conversation and get a short, cited answer."""
+async def chat(
+    body: ChatRequest, assistant: AssistantDep, settings: SettingsDep, response: Response
+) -> dict[str, Any]:
+    """Ask one question in a conversation and get a short, cited answer.
+
+    The ``X-Conversation-Seq`` header carries the number of the last message the turn
+    stored (the reply's; the question's is one less when a reply was stored): the page
+    keeps it to merge what the server holds when it reloads."""
     limit = settings.message_max_chars
     if not body.message.strip():
         raise _invalid(canned.EMPTY_MESSAGE, body.message)
@@ -69,6 +75,8 @@ async def chat(body: ChatRequest, assistant: AssistantDep, settings: SettingsDep
         raise _invalid(canned.render(canned.MESSAGE_TOO_LONG, limit=limit), len(body.message))
     inbound = InboundMessage(channel="web", text=body.message)
     reply = await run_in_threadpool(assistant.handle, inbound, session_id=body.session_id)
+    if reply.seq is not None:
+        response.headers["X-Conversation-Seq"] = str(reply.seq)
     # The same dict ``ask --json`` prints; the model only checks and documents it.
     return reply.to_json()
 
