@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 # Redis away the page still gets its catch-up from the database.
 _READY_SECONDS = 5.0
 _RETRY_MAX_SECONDS = 10.0
+#: The listener's connection name (``CLIENT LIST`` shows it).
+LISTENER_NAME = "citizen-assistant-events"
 
 
 @dataclass
@@ -55,12 +57,15 @@ class _Listener:
 class RedisEventBus:
     """Every event reaches the subscribers of its topic on every replica."""
 
-    def __init__(self, url: str, *, prefix: str = "citizen-assistant:events:") -> None:
+    def __init__(self, url: str) -> None:
         if not url.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("CA_REDIS_URL must be a redis://, rediss:// or unix:// URL")
         self._url = url
-        self._prefix = prefix
         self._publisher = redis.Redis.from_url(url, socket_timeout=5, health_check_interval=30)
+        # Pub/sub channels ignore the database number, so it goes in the channel names:
+        # deployments sharing one Redis on different databases do not hear each other.
+        database = self._publisher.connection_pool.connection_kwargs.get("db", 0)
+        self._prefix = f"citizen-assistant:{database}:events:"
         self._listeners: dict[asyncio.AbstractEventLoop, _Listener] = {}
 
     def publish(self, topic: str, event: Event) -> None:
@@ -108,7 +113,9 @@ class RedisEventBus:
         return listener
 
     async def _listen(self, listener: _Listener) -> None:
-        client = aioredis.Redis.from_url(self._url, health_check_interval=30)
+        client = aioredis.Redis.from_url(
+            self._url, health_check_interval=30, client_name=LISTENER_NAME
+        )
         delay = 0.5
         try:
             while True:
