@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
+
+    from tests.channels.web.replicas import Deployment
 
 
 @pytest.fixture(scope="module")
@@ -19,3 +22,11 @@ def browser() -> Iterator[Browser]:
 
     with launch() as chromium:
         yield chromium
+
+
+@pytest.fixture
+def deployment(sample_data_dir: Path, tmp_path: Path, redis_url: str) -> Iterator[Deployment]:
+    """Two replicas (uvicorn processes) on PostgreSQL and Redis: see ``replicas.py``."""
+    from tests.channels.web.replicas import start_deployment
+
+    yield from start_deployment(sample_data_dir, tmp_path, redis_url)
