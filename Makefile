@@ -12,12 +12,13 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test lint typecheck pytest install install-dev chromium bench eval openapi clean help
+.PHONY: run test lint typecheck pytest install install-dev chromium bench load eval openapi clean help
 
 help:
 	@echo "make run    — set up and serve on http://$(HOST):$(PORT)"
 	@echo "make test   — set up and run ruff, mypy and pytest (browser tests included)"
 	@echo "make bench  — speed and memory benchmark"
+	@echo "make load   — two replicas, one killed mid-run: nothing acknowledged may be lost"
 	@echo "make openapi — rewrite docs/openapi.json from the app"
 
 $(BIN)/python:
@@ -63,6 +64,11 @@ openapi: $(VENV)/.runtime
 
 bench: $(VENV)/.dev
 	$(BIN)/python -m eval.bench
+
+# Two replicas on PostgreSQL and Redis (127.0.0.1), citizens and caseworkers racing, one
+# replica killed with SIGKILL mid-run; fails if anything acknowledged was lost.
+load: $(VENV)/.dev
+	$(BIN)/python -m eval.load $(LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .grimp_cache .import_linter_cache
