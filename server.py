@@ -43,6 +43,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # The schema is brought up to date now (under a lock on PostgreSQL, so replicas
         # starting together take turns), before /readyz says yes to the load balancer.
         await run_in_threadpool(lambda: container.conversation_store)
+        if container.settings.sms_enabled:
+            sms.start_outbox(container)  # texts queued before a restart, or elsewhere
         yield
         await container.events.close()
 

@@ -94,6 +94,26 @@ class Message(Base):
     )
 
 
+class TextOutbox(Base):
+    """A caseworker's reply waiting to go out by text (SMS, WhatsApp), or to be tried again.
+
+    Worked by any live replica (``channels/sms/outbox.py``): a row is taken by setting
+    ``lease_until``; one whose taker died (``kill -9``) is taken again once that passes.
+    The row goes when the text is accepted by Twilio or given up on (and flagged).
+    """
+
+    __tablename__ = "text_outbox"
+
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True
+    )
+    conversation_id: Mapped[str] = mapped_column(String(64))
+    handoff_id: Mapped[str] = mapped_column(String(32))
+    attempt: Mapped[int] = mapped_column(Integer, default=0)  # tries already made
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
 class User(Base):
     __tablename__ = "users"
 
