@@ -53,9 +53,9 @@ def own_database() -> Iterator[str]:
 class Replica:
     """``uvicorn server:app`` in a child process of its own."""
 
-    def __init__(self, name: str, env: dict[str, str], log: Path) -> None:
+    def __init__(self, name: str, env: dict[str, str], log: Path, *, port: int = 0) -> None:
         self.name = name
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws = f"ws://127.0.0.1:{self.port}"
         self._log = log.open("w")
@@ -78,6 +78,12 @@ class Replica:
                 pass
             time.sleep(0.2)
         pytest.fail(f"replica {self.name} never became ready:\n{self.log.read_text()[-3000:]}")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, nothing flushed, as a crashed machine would leave it."""
+        self.process.kill()
+        self.process.wait()
+        self._log.close()
 
     def stop(self) -> None:
         self.process.terminate()
