@@ -3,14 +3,19 @@
 Two ``uvicorn server:app`` processes on a PostgreSQL database made for the run (dropped
 after it), one Redis and one shared index. Citizens' conversations send each turn to
 either replica at random (a load balancer without sticky sessions); some ask for a person
-by sending the request to both replicas at once. Caseworkers race each other for the
-waiting conversations, reply and resolve. Part way through, replica B is killed with
-SIGKILL and started again; a request that fails on the way is sent to the other replica,
-as a balancer would. Then the database is read to count what the run must never see:
+by sending the request to both replicas at once. One conversation in five is by SMS
+(Twilio's signed webhook), so caseworkers' replies to it go through the text outbox to a
+fake Twilio API on 127.0.0.1 that refuses one send in five with a 503 (retried).
+Caseworkers race each other for the waiting conversations, reply and resolve. Part way
+through, replica B is killed with SIGKILL and started again; a request that fails on the
+way is sent to the other replica, as a balancer would. Then the database is read to
+count what the run must never see:
 
 - an acknowledged message (a 200 for a citizen's turn or a caseworker's reply) missing;
 - a conversation claimed by two caseworkers;
-- a conversation with two open handoffs, or racing requests given two handoffs.
+- a conversation with two open handoffs, or racing requests given two handoffs;
+- a text stuck: a caseworker's reply by SMS still ``pending`` or ``retrying`` once the
+  outbox has been given time to empty.
 
 A measurement to run by hand, not a test (``make test`` never runs it). Usage::
 
@@ -40,6 +45,9 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "a long enough password"
+TWILIO_TOKEN = "load-run-auth-token"
+TWILIO_ACCOUNT = "AC" + "2" * 32
+AGENCY_NUMBER = "+15555550199"
 ASK_FOR_PERSON = "I want to talk to a real person"
 # Plain questions about the bundled sample (nothing a redactor would change).
 QUESTIONS = [
@@ -66,6 +74,42 @@ class Tally:
     claims_won: Counter[str] = field(default_factory=Counter)
     claims_refused: int = 0
     statuses: Counter[str] = field(default_factory=Counter)
+    texted: list[str] = field(default_factory=list)  # acknowledged SMS bodies
+
+
+class FakeTwilio:
+    """Twilio's Messages endpoint on 127.0.0.1: accepts a text, or (one in five) answers 503."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.accepted = 0
+        self.refused = 0
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                if random.random() < 0.2:
+                    fake.refused += 1
+                    status, body = 503, b"{}"
+                else:
+                    fake.accepted += 1
+                    sid = "SM" + secrets.token_hex(16)
+                    status, body = 201, json.dumps({"sid": sid, "status": "queued"}).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
 class Replica:
@@ -138,6 +182,31 @@ class Balancer:
                 await asyncio.sleep(0.2)
         raise RuntimeError(f"no replica answered {path}")
 
+    async def text(self, sender: str, body: str) -> httpx.Response:
+        """A citizen's SMS as Twilio posts it, signed for the replica it is sent to."""
+        from twilio.request_validator import RequestValidator
+
+        form = {
+            "MessageSid": "SM" + secrets.token_hex(16),
+            "AccountSid": TWILIO_ACCOUNT,
+            "From": sender,
+            "To": AGENCY_NUMBER,
+            "Body": body,
+        }
+        for _ in range(20):
+            alive = [r for r in self.replicas if r.alive] or self.replicas
+            target = random.choice(alive)
+            url = target.url + "/channels/twilio/sms"
+            signature = RequestValidator(TWILIO_TOKEN).compute_signature(url, form)
+            try:  # Twilio retries with the same MessageSid: the server keeps it once
+                return await self.client.post(
+                    url, data=form, headers={"X-Twilio-Signature": signature}
+                )
+            except httpx.TransportError:
+                self.tally.retried += 1
+                await asyncio.sleep(0.2)
+        raise RuntimeError("no replica took the text")
+
     async def get(self, path: str, **kw: Any) -> httpx.Response:
         for _ in range(20):
             target = random.choice([r for r in self.replicas if r.alive] or self.replicas)
@@ -148,7 +217,23 @@ class Balancer:
         raise RuntimeError(f"no replica answered {path}")
 
 
+async def texter(n: int, turns: int, balancer: Balancer, tally: Tally, done: list[int]) -> None:
+    """A citizen who texts: each message is unique, so the check can find it."""
+    sender = f"+1555{n:07d}"
+    for turn in range(turns):
+        body = ASK_FOR_PERSON if turn == 3 else f"{QUESTIONS[(n + turn) % 9]} ({n}.{turn})"
+        started = time.perf_counter()
+        answer = await balancer.text(sender, body)
+        tally.latencies.append(time.perf_counter() - started)
+        if answer.status_code == 200:
+            tally.texted.append(body if body != ASK_FOR_PERSON else f"{body}@{sender}")
+        done[0] += 1
+
+
 async def citizen(n: int, turns: int, balancer: Balancer, tally: Tally, done: list[int]) -> None:
+    if n % 5 == 1:
+        await texter(n, turns, balancer, tally, done)
+        return
     session: str | None = None
     ask_at = 5 if n % 4 == 0 else None  # a quarter of them ask for a person
     for turn in range(turns):
@@ -250,7 +335,7 @@ async def run_load(
     kill = asyncio.create_task(killer())
     await asyncio.gather(*(one(n) for n in range(args.conversations)))
     elapsed = time.perf_counter() - started
-    await asyncio.sleep(3)  # the caseworkers take what is still waiting
+    await asyncio.sleep(5)  # the caseworkers take what is still waiting
     stop.set()
     await asyncio.gather(*workers, return_exceptions=True)
     killed = await kill
@@ -264,6 +349,26 @@ def check(database_url: str, tally: Tally) -> dict[str, Any]:
 
     engine = create_engine(database_url)
     with engine.connect() as connection:
+        # The outbox is worked by the replicas: give the last retries time to run.
+        for _ in range(120):
+            left = connection.execute(text("SELECT COUNT(*) FROM text_outbox")).scalar()
+            if not left:
+                break
+            time.sleep(0.5)
+            connection.commit()
+        texts = Counter(
+            status
+            for (status,) in connection.execute(
+                text(
+                    "SELECT m.delivery_status FROM messages m JOIN conversations c ON "
+                    "c.id = m.conversation_id WHERE m.role = 'caseworker' AND c.channel = 'sms'"
+                )
+            )
+        )
+        sms_stored = {
+            t
+            for (t,) in connection.execute(text("SELECT text FROM messages WHERE channel = 'sms'"))
+        }
         stored = Counter(
             (c, t)
             for c, t in connection.execute(
@@ -292,10 +397,12 @@ def check(database_url: str, tally: Tally) -> dict[str, Any]:
         handoffs = connection.execute(text("SELECT COUNT(*) FROM handoffs")).scalar()
     engine.dispose()
     lost = Counter(tally.acknowledged) - stored
+    texts_lost = sum(1 for body in tally.texted if "@" not in body and body not in sms_stored)
     lost_replies = Counter(tally.replies) - written
     return {
         "acknowledged_citizen_messages": len(tally.acknowledged),
-        "acknowledged_messages_lost": sum(lost.values()),
+        "acknowledged_messages_lost": sum(lost.values()) + texts_lost,
+        "acknowledged_texts_from_citizens": len(tally.texted),
         "acknowledged_caseworker_replies": len(tally.replies),
         "caseworker_replies_lost": sum(lost_replies.values()),
         "handoffs": handoffs,
@@ -307,6 +414,8 @@ def check(database_url: str, tally: Tally) -> dict[str, Any]:
         "racing_requests_given_two_handoffs": sum(
             1 for ids in tally.handoffs_given.values() if len(ids) > 1
         ),
+        "caseworker_texts_by_status": dict(texts),
+        "stuck_texts": sum(n for s, n in texts.items() if s in (None, "pending", "retrying")),
     }
 
 
@@ -344,8 +453,16 @@ def main() -> None:
         for n in range(args.caseworkers):
             setup.staff.create(username=f"cw{n}", password=PASSWORD, role=Role.CASEWORKER)
         setup.engine.dispose()
+        twilio = FakeTwilio()
         env = {
             **os.environ,
+            "CA_SMS_ENABLED": "true",
+            "CA_TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+            "CA_TWILIO_ACCOUNT_SID": TWILIO_ACCOUNT,
+            "CA_TWILIO_API_BASE_URL": twilio.url,
+            "CA_PHONE_HASH_KEY": "load-run-phone-key",
+            "CA_CONTACT_ENCRYPTION_KEY": "load-run-contact-key",
+            "CA_SMS_DELIVERY_BACKOFF_SECONDS": "[0.5, 1, 2]",
             "CA_INDEX_STORE": str(work / "setup" / "index"),
             "CA_DATABASE_URL": database_url,
             "CA_REDIS_URL": args.redis,
@@ -372,6 +489,8 @@ def main() -> None:
         figures["turn_p50_ms"] = round(statistics.median(tally.latencies) * 1000, 1)
         figures["turn_p95_ms"] = round(statistics.quantiles(tally.latencies, n=20)[-1] * 1000, 1)
         figures["requests_resent_to_the_other_replica"] = tally.retried
+        figures["twilio_sends_accepted"] = twilio.accepted
+        figures["twilio_sends_refused_503"] = twilio.refused
         figures["statuses"] = dict(tally.statuses.most_common())
     finally:
         for replica in replicas:
@@ -388,6 +507,7 @@ def main() -> None:
         + figures["double_claims"]
         + figures["conversations_with_two_open_handoffs"]
         + figures["racing_requests_given_two_handoffs"]
+        + figures["stuck_texts"]
     )
     raise SystemExit(1 if bad else 0)
 
