@@ -16,7 +16,12 @@ router = APIRouter()
     "/metrics",
     tags=["health"],
     response_class=Response,
-    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text."}},
+    responses={
+        200: {
+            "content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}},
+            "description": "Prometheus text exposition format.",
+        }
+    },
 )
 async def metrics(handoffs: HandoffsDep) -> Response:
     """Turn latency by stage, turns by status, the handoff queue, text deliveries, live
