@@ -25,8 +25,9 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def deployment(sample_data_dir: Path, tmp_path: Path, redis_url: str) -> Iterator[Deployment]:
-    """Two replicas (uvicorn processes) on PostgreSQL and Redis: see ``replicas.py``."""
+def deployment(redis_url: str, sample_data_dir: Path, tmp_path: Path) -> Iterator[Deployment]:
+    """Two replicas (uvicorn processes) on PostgreSQL and Redis: see ``replicas.py``.
+    (``redis_url`` first: without Redis the test is skipped before anything is built.)"""
     from tests.channels.web.replicas import start_deployment
 
     yield from start_deployment(sample_data_dir, tmp_path, redis_url)

@@ -19,7 +19,7 @@ STORAGE_KEY = "fairhaven-assistant/conversation/v1"
 
 
 def test_a_reopened_page_catches_up_a_reply_sent_on_the_other_replica(
-    browser: Browser, deployment: Deployment
+    deployment: Deployment, browser: Browser
 ) -> None:
     a, b = deployment.a, deployment.b
     sam = Caseworker(b)
