@@ -12,12 +12,13 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test lint typecheck pytest install install-dev chromium bench eval openapi redteam llm-eval clean help
+.PHONY: run test lint typecheck pytest install install-dev chromium bench load eval openapi redteam llm-eval clean help
 
 help:
 	@echo "make run    — set up and serve on http://$(HOST):$(PORT)"
 	@echo "make test   — set up and run ruff, mypy and pytest (browser tests included)"
 	@echo "make bench  — speed and memory benchmark"
+	@echo "make load   — two replicas, one killed mid-run: nothing acknowledged may be lost"
 	@echo "make redteam — the red-team set through the configured composer"
 	@echo "make llm-eval — doc2dial answers and the red-team set through a real small model"
 	@echo "make openapi — rewrite docs/openapi.json from the app"
@@ -65,6 +66,11 @@ openapi: $(VENV)/.runtime
 
 bench: $(VENV)/.dev
 	$(BIN)/python -m eval.bench
+
+# Two replicas on PostgreSQL and Redis (127.0.0.1), citizens and caseworkers racing, one
+# replica killed with SIGKILL mid-run; fails if anything acknowledged was lost.
+load: $(VENV)/.dev
+	$(BIN)/python -m eval.load $(LOAD_ARGS)
 
 # The red-team set through the configured composer (CA_LLM_* for a model), on a copy of
 # the bundled knowledge base; the report lands in reports/.

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.staticfiles import StaticFiles
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.settings import Settings, get_settings
@@ -27,7 +27,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from assistant.container import Container
     from channels import sms
     from channels.sms import answers as sms_answers
-    from channels.web import api, editor, pages, staff
+    from channels.web import api, editor, metrics, pages, staff
     from channels.web.openapi import document_parse_errors
 
     settings = settings or get_settings()
@@ -40,7 +40,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if report is not None:  # the bundled sample, or a rebuild for new settings
             log.info("knowledge base: %s", report.summary())
         await run_in_threadpool(container.warm_up)
+        # The schema is brought up to date now (under a lock on PostgreSQL, so replicas
+        # starting together take turns), before /readyz says yes to the load balancer.
+        await run_in_threadpool(lambda: container.conversation_store)
+        if container.settings.sms_enabled:
+            sms.start_outbox(container)  # texts queued before a restart, or elsewhere
         yield
+        await container.events.close()
 
     app = FastAPI(
         title="Citizen Assistant",
@@ -50,12 +56,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.container = Container(settings)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestIds)
     app.add_middleware(editor.UploadBodyLimit, path="/api/editor/drafts/upload")
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(staff.router)
     app.include_router(editor.router)
     app.include_router(editor.page_router)
+    app.include_router(metrics.router)
     if settings.sms_enabled:
         from channels.sms import webhook as sms_webhook  # twilio is imported only when used
 
@@ -109,6 +117,36 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class RequestIds:
+    """Gives each HTTP request and WebSocket an id (the caller's ``X-Request-ID`` when it
+    is plainly one), binds it for the log lines it causes, and answers with it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        from assistant import request_ids
+
+        request_ids.install()
+        self.app = app
+        self._ids = request_ids
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        offered = Headers(scope=scope).get("x-request-id")
+        request_id = self._ids.new_request_id(offered)
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)["X-Request-ID"] = request_id
+            await send(message)
+
+        token = self._ids.bind(request_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            self._ids.unbind(token)
+
+
 def __getattr__(name: str) -> FastAPI:
     # ``uvicorn server:app`` builds the app on first access, not at import time.
     if name == "app":
@@ -144,7 +182,9 @@ def cli_app() -> "typer.Typer":
         import uvicorn
 
         configure_logging()
-        uvicorn.run(create_app(Settings()), host=host, port=port, log_level="info")
+        # log_config=None: uvicorn's own lines (access log included) go through the same
+        # handler and format as ours, request id and all.
+        uvicorn.run(create_app(Settings()), host=host, port=port, log_config=None)
 
     eval_cli.register(app)
     sms_cli.register(app)

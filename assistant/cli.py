@@ -47,9 +47,10 @@ def _container() -> Container:
 
 
 def configure_logging(level: str = "INFO") -> None:
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+    from assistant import request_ids
+
+    request_ids.install()
+    logging.basicConfig(level=level, format=request_ids.LOG_FORMAT, stream=sys.stderr)
 
 
 @app.command()

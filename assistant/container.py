@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from assistant.answerability import AnswerabilityModel, load_answer_model
 from assistant.composer import ExtractiveComposer
-from assistant.events import InProcessEventBus
+from assistant.events import EventBus, InProcessEventBus
 from assistant.handoffs import Delivery, HandoffQueue
 from assistant.intents import OFF_TOPIC_EXAMPLES
 from assistant.people import BringInAPerson, People
@@ -267,7 +267,12 @@ class Container:
         )
 
     @cached_property
-    def events(self) -> InProcessEventBus:
+    def events(self) -> EventBus:
+        """In this process, or across replicas over Redis when ``CA_REDIS_URL`` is set."""
+        if self.settings.redis_url:
+            from assistant.events_redis import RedisEventBus  # redis loads only when used
+
+            return RedisEventBus(self.settings.redis_url)
         return InProcessEventBus()
 
     @cached_property

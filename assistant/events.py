@@ -21,6 +21,15 @@ class EventBus(Protocol):
     def subscribe(self, topic: str) -> Any:  # an async context manager yielding a Queue
         ...
 
+    async def close(self) -> None:
+        """Let go of what the bus holds on this event loop (at shutdown)."""
+
+
+#: Put in a subscriber's queue when it may have missed events (its queue overflowed, or the
+#: line to the other replicas dropped): the page should reconnect and catch up from the
+#: database rather than carry on with a hole in what it shows.
+RESYNC: Event = {"type": "resync"}
+
 
 def chat_topic(conversation_id: str) -> str:
     return f"chat:{conversation_id}"
@@ -55,13 +64,26 @@ class InProcessEventBus:
             with self._lock:
                 self._subscribers.get(topic, set()).discard(entry)
 
+    async def close(self) -> None:
+        return None
+
     def subscriber_count(self, topic: str) -> int:
         with self._lock:
             return len(self._subscribers.get(topic, ()))
 
+    def resync_all(self) -> None:
+        """Tell every subscriber in this process that it may have missed events."""
+        with self._lock:
+            targets = [entry for entries in self._subscribers.values() for entry in entries]
+        for loop, queue in targets:
+            loop.call_soon_threadsafe(_offer, queue, RESYNC)
+
 
 def _offer(queue: asyncio.Queue[Event], event: Event) -> None:
-    # A page that stopped reading loses old events rather than stalling everyone else.
+    # A page that stopped reading is told to catch up rather than stall everyone else: its
+    # queue is emptied and the one event left says so.
     if queue.full():
-        queue.get_nowait()
+        while not queue.empty():
+            queue.get_nowait()
+        event = RESYNC
     queue.put_nowait(event)

@@ -11,12 +11,14 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -43,6 +45,9 @@ class Conversation(Base):
     # The citizen's SMS/WhatsApp address, encrypted (channels/sms/contacts.py), so that a
     # caseworker's reply can be sent later. Never stored or logged in the clear.
     contact_encrypted: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The sequence number of the conversation's latest message: a message takes the next one
+    # in the transaction that stores it (see ``assistant.store.take_seq``).
+    last_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -83,11 +88,34 @@ class Message(Base):
     # replaced by the quoted one ("timeout", "invented_citation", ...), when it was.
     composer: Mapped[str | None] = mapped_column(String(16), nullable=True)
     fallback_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # 1, 2, 3 … within the conversation: a page that saw up to n asks for what came after.
+    seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     __table_args__ = (
         UniqueConstraint("channel", "external_id", name="uq_messages_channel_external_id"),
+        Index("uq_messages_conversation_seq", "conversation_id", "seq", unique=True),
     )
+
+
+class TextOutbox(Base):
+    """A caseworker's reply waiting to go out by text (SMS, WhatsApp), or to be tried again.
+
+    Worked by any live replica (``channels/sms/outbox.py``): a row is taken by setting
+    ``lease_until``; one whose taker died (``kill -9``) is taken again once that passes.
+    The row goes when the text is accepted by Twilio or given up on (and flagged).
+    """
+
+    __tablename__ = "text_outbox"
+
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True
+    )
+    conversation_id: Mapped[str] = mapped_column(String(64))
+    handoff_id: Mapped[str] = mapped_column(String(32))
+    attempt: Mapped[int] = mapped_column(Integer, default=0)  # tries already made
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class User(Base):
@@ -133,6 +161,17 @@ class Handoff(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    # At most one open handoff per conversation, whichever replica opens it (migration 0010).
+    __table_args__ = (
+        Index(
+            "uq_handoffs_one_open_per_conversation",
+            "conversation_id",
+            unique=True,
+            sqlite_where=sql_text("state IN ('waiting', 'claimed', 'callback_requested')"),
+            postgresql_where=sql_text("state IN ('waiting', 'claimed', 'callback_requested')"),
+        ),
+    )
 
 
 class HandoffNote(Base):

@@ -11,6 +11,7 @@ from datetime import timedelta
 from assistant import canned
 from assistant.escalation import PRIORITY, Reason
 from assistant.handoffs import HandoffView
+from assistant.metrics import record_turn
 from assistant.models import utcnow
 from assistant.people import People, summarise
 from assistant.pipeline import TurnPipeline
@@ -89,6 +90,7 @@ class AssistantService:
                 if self.store and not new
                 else []
             )
+        stored: int | None = None
         ctx = TurnContext(
             message=message,
             text=message.text.strip(),
@@ -120,13 +122,14 @@ class AssistantService:
                 else None,
                 fallback_reason=ctx.fallback_reason,
             )
-            if not stored and message.external_id:
+            if stored is None and message.external_id:
                 # A retry raced this delivery and stored first: answer as it did.
                 earlier = self.store.reply_to(
                     channel=message.channel, external_id=message.external_id
                 )
                 if earlier is not None:
                     return _replay(earlier)
+        record_turn(status=str(ctx.status), channel=message.channel, timings_ms=ctx.timings_ms)
         log.info(
             "turn channel=%s status=%s composer=%s fallback=%s confidence=%.3f redacted=%s "
             "handoff=%s timings_ms=%s",
@@ -153,6 +156,7 @@ class AssistantService:
             else None,
             composer=answer.composer if answer is not None else "extractive",
             fallback_reason=ctx.fallback_reason,
+            seq=stored,
         )
 
     def leave_callback(self, session_id: str, *, message: str, contact: str) -> HandoffView:
@@ -222,7 +226,7 @@ class AssistantService:
             external_id=message.external_id,
             reply=(str(status), text) if text else None,
         )
-        if not stored:
+        if stored is None:
             return OutboundReply(
                 session_id=session_id,
                 text="",
@@ -234,6 +238,7 @@ class AssistantService:
         self.people.queue.citizen_wrote(
             handoff,
             {
+                "seq": stored - 1 if text else stored,
                 "role": "citizen",
                 "text": redaction.text,
                 "author": None,
@@ -242,6 +247,7 @@ class AssistantService:
                 "citations": [],
             },
         )
+        record_turn(status=str(status), channel=message.channel, timings_ms={})
         log.info("turn channel=%s status=%s handoff=%s", message.channel, status, handoff.id)
         return OutboundReply(
             session_id=session_id,
@@ -252,6 +258,7 @@ class AssistantService:
             handoff=CitizenHandoff.from_json(
                 handoff.citizen_json(minutes_per_case=self.people.queue.minutes_per_case)
             ),
+            seq=stored,
         )
 
 

@@ -22,7 +22,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import delete as sa_delete
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -38,10 +38,14 @@ _CONVERSATION_EXISTS = select(_conversations.c.id).where(
     _conversations.c.id == bindparam("conversation_id")
 )
 _CREATE_CONVERSATION = insert(_conversations)
-_TOUCH_CONVERSATION = (
+# Touches the conversation and takes ``n`` sequence numbers for its new messages. The row
+# stays locked (PostgreSQL) or the database does (SQLite) until the messages are stored,
+# so numbers become visible in order: a reader who has seen n never misses n - 1 later.
+_TAKE_SEQ = (
     update(_conversations)
     .where(_conversations.c.id == bindparam("conversation_id"))
-    .values(updated_at=bindparam("now"))
+    .values(updated_at=bindparam("now"), last_seq=_conversations.c.last_seq + bindparam("n"))
+    .returning(_conversations.c.last_seq)
 )
 _ADD_MESSAGE = insert(_messages)
 _RECENT_MESSAGES = (
@@ -67,6 +71,17 @@ def _vector_from(stored: bytes | None) -> np.ndarray | None:
     if not stored:
         return None
     return np.frombuffer(stored, dtype=VECTOR_DTYPE).astype(np.float32)
+
+
+def take_seq(connection: Connection | Session, conversation_id: str, *, n: int = 1) -> int:
+    """The first of ``n`` new sequence numbers of the conversation (touching it too); call
+    it inside the transaction that stores the messages. KeyError for an unknown one."""
+    found = connection.execute(
+        _TAKE_SEQ, {"conversation_id": conversation_id, "now": utcnow(), "n": n}
+    ).scalar()
+    if found is None:
+        raise KeyError(conversation_id)
+    return int(found) - n + 1
 
 
 def new_session_id() -> str:
@@ -105,6 +120,11 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+# The PostgreSQL advisory lock the migrations run under: any constant bigint will do; this
+# one is the first eight bytes of SHA-256("citizen-assistant"), unlikely to be another's.
+MIGRATION_LOCK = -0x7C63_42E0_2D62_0A5F
+
+
 def migrate(engine: Engine) -> None:
     """Bring the database schema to the newest Alembic revision."""
     from alembic import command
@@ -113,6 +133,10 @@ def migrate(engine: Engine) -> None:
     config = Config()
     config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Replicas starting together take turns: the first migrates, the others wait
+            # here and then find nothing to do (the lock goes with the transaction).
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
@@ -141,6 +165,7 @@ class TranscriptMessage:
     """One stored message of a conversation, as a caseworker reads it (already redacted)."""
 
     id: int
+    seq: int  # 1, 2, 3 … within the conversation
     role: str  # citizen | assistant | caseworker | system
     text: str
     author: str | None
@@ -188,6 +213,14 @@ class ConversationStore:
                 _CONVERSATION_EXISTS, {"conversation_id": conversation_id}
             ).first()
         return found is not None
+
+    def last_seq(self, conversation_id: str) -> int | None:
+        """The number of the conversation's latest message (0: none yet); None if unknown."""
+        with self.engine.connect() as connection:
+            found = connection.execute(
+                select(_conversations.c.last_seq).where(_conversations.c.id == conversation_id)
+            ).first()
+        return None if found is None else int(found[0])
 
     def delete(self, conversation_id: str) -> bool:
         """Erase one conversation with its messages and handoffs."""
@@ -293,16 +326,22 @@ class ConversationStore:
             for role, text_, status, citations, vector, vector_model in reversed(rows)
         ]
 
-    def transcript(self, conversation_id: str) -> list[TranscriptMessage]:
+    def transcript(
+        self, conversation_id: str, *, after: int = 0, roles: tuple[str, ...] | None = None
+    ) -> list[TranscriptMessage]:
+        """The conversation's messages in order; only those numbered above ``after`` (what
+        a page that saw up to ``after`` missed), and only of ``roles`` when given."""
+        query = select(Message).where(Message.conversation_id == conversation_id)
+        if after:
+            query = query.where(Message.seq > after)
+        if roles is not None:
+            query = query.where(Message.role.in_(roles))
         with self._sessions() as session:
-            rows = session.scalars(
-                select(Message)
-                .where(Message.conversation_id == conversation_id)
-                .order_by(Message.id)
-            ).all()
+            rows = session.scalars(query.order_by(Message.id)).all()
         return [
             TranscriptMessage(
                 id=m.id,
+                seq=m.seq or 0,
                 role=m.role,
                 text=m.text,
                 author=m.author,
@@ -333,15 +372,16 @@ class ConversationStore:
         signals: dict[str, float] | None = None,
         composer: str | None = None,
         fallback_reason: str | None = None,
-    ) -> bool:
-        """Store a citizen message and its reply; False if ``external_id`` was already stored.
+    ) -> int | None:
+        """Store a citizen message and its reply: the reply's sequence number (the citizen's
+        is one less), or None if ``external_id`` was already stored.
 
         ``reply_vector`` is the composed answer's vector (kept as float16), made by the
         embedder named ``reply_vector_model``; ``timings_ms`` and ``signals`` record how the
         turn went (see ``Message.timings_ms``); ``composer`` says who wrote an answer and
         ``fallback_reason`` why a generated one was replaced."""
         try:
-            self._add_turn(
+            return self._add_turn(
                 conversation_id,
                 citizen_text=citizen_text,
                 reply_text=reply_text,
@@ -360,8 +400,7 @@ class ConversationStore:
         except IntegrityError:
             if external_id is None:
                 raise
-            return False
-        return True
+            return None
 
     def add_feedback(self, conversation_id: str, *, helpful: bool, comment: str | None) -> bool:
         """The citizen's verdict on the latest answer (replacing an earlier one); False if none.
@@ -403,11 +442,14 @@ class ConversationStore:
         channel: str | None = None,
         external_id: str | None = None,
         reply: tuple[str, str] | None = None,
-    ) -> bool:
-        """Store a message for a caseworker (and an optional canned ``(status, text)`` reply)."""
+    ) -> int | None:
+        """Store a message for a caseworker (and an optional canned ``(status, text)`` reply):
+        the sequence number of the last one stored, or None if ``external_id`` was stored
+        before."""
         now = utcnow()
         try:
             with self._sessions.begin() as session:
+                seq = take_seq(session, conversation_id, n=2 if reply is not None else 1)
                 session.add(
                     Message(
                         conversation_id=conversation_id,
@@ -415,6 +457,7 @@ class ConversationStore:
                         text=text,
                         channel=channel,
                         external_id=external_id,
+                        seq=seq,
                         created_at=now,
                     )
                 )
@@ -426,17 +469,15 @@ class ConversationStore:
                             role="assistant",
                             text=reply[1],
                             status=reply[0],
+                            seq=seq + 1,
                             created_at=now,
                         )
                     )
-                conversation = session.get(Conversation, conversation_id)
-                if conversation is not None:
-                    conversation.updated_at = now
         except IntegrityError:
             if external_id is None:
                 raise
-            return False
-        return True
+            return None
+        return seq + 1 if reply is not None else seq
 
     def _add_turn(
         self,
@@ -455,14 +496,10 @@ class ConversationStore:
         signals: dict[str, float] | None,
         composer: str | None,
         fallback_reason: str | None,
-    ) -> None:
+    ) -> int:
         now = utcnow()
         with self.engine.begin() as connection:
-            touched = connection.execute(
-                _TOUCH_CONVERSATION, {"conversation_id": conversation_id, "now": now}
-            )
-            if touched.rowcount == 0:  # pragma: no cover - callers create first
-                raise KeyError(conversation_id)
+            seq = take_seq(connection, conversation_id, n=2)
             # Two statements, so the citizen message gets the lower id, before its reply.
             connection.execute(
                 _ADD_MESSAGE,
@@ -472,6 +509,7 @@ class ConversationStore:
                     "text": citizen_text,
                     "channel": channel,
                     "external_id": external_id,
+                    "seq": seq,
                     "created_at": now,
                 },
             )
@@ -480,6 +518,7 @@ class ConversationStore:
                 {
                     "conversation_id": conversation_id,
                     "role": "assistant",
+                    "seq": seq + 1,
                     "text": reply_text,
                     "status": status,
                     "confidence": confidence,
@@ -495,6 +534,7 @@ class ConversationStore:
                     "created_at": now,
                 },
             )
+        return seq + 1
 
 
 def _finite(values: dict[str, float] | None, digits: int) -> dict[str, float] | None:

@@ -204,6 +204,9 @@ class OutboundReply:
     more: ReadMore | None = None
     composer: str = "extractive"  # who wrote the text: "extractive" | "generative"
     fallback_reason: str | None = None  # why a generated answer was replaced
+    # The sequence number of the last message the turn stored (the web page keeps it, to
+    # merge what the server holds on reload); not part of the JSON body.
+    seq: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The ``POST /api/chat`` response body (and ``ask --json``)."""

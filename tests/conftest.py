@@ -111,4 +111,16 @@ def live_server(settings: Settings, container: Container) -> Iterator[LiveServer
         yield server
 
 
-__all__ = ["SAMPLE_KB", "LiveServer", "free_port"]
+# Redis is for many replicas only: `make test` needs none, so these tests run when a Redis
+# is named (`.ci/run` names the machine's, on a database number of its own).
+REDIS_URL = os.environ.get("CA_TEST_REDIS_URL")
+
+
+@pytest.fixture
+def redis_url() -> str:
+    if not REDIS_URL:
+        pytest.skip("set CA_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/13) to run; .ci/run does")
+    return REDIS_URL
+
+
+__all__ = ["REDIS_URL", "SAMPLE_KB", "LiveServer", "free_port"]

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.editorial.drafts import Drafts
 from assistant.editorial.errors import Conflict, NotFound
+from assistant.metrics import INDEX_PUBLICATIONS
 from assistant.models import Draft, Publication, aware, utcnow
 from assistant.staff import Staff
 from knowledge_base.index_store import IndexStore
@@ -119,6 +120,7 @@ class Publishing:
             detail={"previous_version": previous, **summary},
         )
         log.info("publish by %s: %s", actor, report.summary())
+        INDEX_PUBLICATIONS.labels(action="publish").inc()
         return PublishResult(
             version=version,
             previous_version=previous,
@@ -181,6 +183,7 @@ class Publishing:
         self.staff.audit(
             actor=actor, action="kb.restore", target=target, detail={"previous_version": live}
         )
+        INDEX_PUBLICATIONS.labels(action="restore").inc()
         return {"version": target, "previous_version": live}
 
     def _undo_target(self, live: str | None) -> str | None:

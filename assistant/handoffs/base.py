@@ -17,8 +17,9 @@ from assistant.events import STAFF_TOPIC, EventBus, chat_topic
 from assistant.handoffs.delivery import Delivery
 from assistant.handoffs.states import OPEN_STATES, NotFoundError
 from assistant.handoffs.views import HandoffView, view_of
-from assistant.models import Conversation, Handoff, Message, utcnow
+from assistant.models import Handoff, Message, utcnow
 from assistant.staff import Staff
+from assistant.store import take_seq
 
 
 class QueueBase:
@@ -59,22 +60,22 @@ class QueueBase:
     ) -> dict[str, Any]:
         now = utcnow()
         with self._sessions.begin() as session:
+            seq = take_seq(session, conversation_id)
             row = Message(
                 conversation_id=conversation_id,
                 role=role,
                 text=text,
                 author=author,
+                seq=seq,
                 created_at=now,
                 delivery_status=delivery_status,
             )
             session.add(row)
             session.flush()
             message_id = row.id
-            conversation = session.get(Conversation, conversation_id)
-            if conversation is not None:
-                conversation.updated_at = now
         return {
             "id": message_id,
+            "seq": seq,
             "role": role,
             "text": text,
             "author": author,

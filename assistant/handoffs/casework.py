@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 
 from assistant.events import STAFF_TOPIC, chat_topic
 from assistant.handoffs.base import QueueBase
@@ -55,6 +55,22 @@ class Casework(QueueBase):
                 query = query.where(Handoff.state.in_(("resolved", "returned")))
                 query = query.order_by(Handoff.updated_at.desc()).limit(200)
             return [view_of(session, row) for row in session.scalars(query)]
+
+    def queue_figures(self) -> tuple[dict[str, int], float]:
+        """Open handoffs by state, and how long the longest-waiting citizen has waited (s)."""
+        with self._sessions() as session:
+            rows = session.execute(
+                select(Handoff.state, func.count(), func.min(Handoff.created_at))
+                .where(Handoff.state.in_(OPEN_STATES))
+                .group_by(Handoff.state)
+            ).all()
+        counts = dict.fromkeys(OPEN_STATES, 0)
+        oldest = None
+        for state, count, first in rows:
+            counts[state] = int(count)
+            if state in WAITING_STATES and first is not None:
+                oldest = min(oldest or aware(first), aware(first))
+        return counts, (utcnow() - oldest).total_seconds() if oldest else 0.0
 
     def notes(self, handoff_id: str) -> list[dict[str, Any]]:
         with self._sessions() as session:
@@ -112,7 +128,9 @@ class Casework(QueueBase):
 
     def reply(self, handoff_id: str, user: StaffUser, text: str) -> dict[str, Any]:
         view = self._held_by(handoff_id, user)
-        clean = redact(text.strip()).text
+        # Sent as written: a caseworker's words (the office's number, its address) are not a
+        # citizen's personal data, and "[PHONE]" would leave the citizen nowhere to call.
+        clean = text.strip()
         if not clean:
             raise HandoffError("Write a reply first.")
         deliver = self.deliveries.get(view.channel)

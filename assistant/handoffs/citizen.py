@@ -8,6 +8,7 @@ import secrets
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, select
+from sqlalchemy.exc import IntegrityError
 
 from assistant.events import STAFF_TOPIC
 from assistant.handoffs.base import QueueBase
@@ -77,8 +78,16 @@ class CitizenSide(QueueBase):
             created_at=now,
             updated_at=now,
         )
-        with self._sessions.begin() as session:
-            session.add(row)
+        try:
+            with self._sessions.begin() as session:
+                session.add(row)
+        except IntegrityError:
+            # Another request (on any replica) opened one between our look and our insert:
+            # the partial unique index kept it to one, and that one is the citizen's.
+            raced = self.open_for(conversation_id)
+            if raced is None:  # pragma: no cover - the winner closed it already
+                raise
+            return raced
         self.staff.audit(
             actor=None,
             action="handoff.open",

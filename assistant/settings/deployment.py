@@ -22,6 +22,11 @@ class DeploymentSettings(BaseModel):
         None,
         description="SQLAlchemy URL of the conversation store; default: SQLite in the data dir.",
     )
+    redis_url: str | None = Field(
+        None,
+        description="Redis URL (`redis://host:6379/0`) that carries live events between "
+        "replicas; unset, events stay in this one process, which is all a single server needs.",
+    )
     index_store: Path | None = Field(
         None,
         description="Folder of the index versions; default: `index` in the data dir. Point "

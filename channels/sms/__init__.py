@@ -17,6 +17,16 @@ def register(container: Container) -> None:
     container.register_delivery(CHANNELS, _text_delivery)
 
 
+def start_outbox(container: Container) -> None:
+    """Work the text outbox from this replica: replies queued here or on any other, and
+    those a replica killed mid-send left behind (called at start when SMS is enabled)."""
+    from channels.sms.delivery import TextDelivery
+
+    delivery = container.delivery(CHANNELS[0])
+    if isinstance(delivery, TextDelivery):
+        delivery.outbox.start()
+
+
 def _text_delivery(container: Container) -> Delivery:
     from channels.sms.delivery import TextDelivery
 

@@ -15,17 +15,14 @@ wrote to (or ``CA_TWILIO_FROM_NUMBER`` / the Messaging Service).
   MessageSid. Every change is published to the staff console as
   ``{"type": "delivery", "handoff_id", "message_id", "status", "error"}``.
 
-Jobs live in memory: a reply still pending when the process stops stays ``pending`` in
-the transcript (nothing is sent twice).
+Jobs are rows of the text outbox (``outbox.py``), worked by any live replica: a reply
+outlives the replica that queued it, a retry included, and the last failure is still
+flagged to the caseworker.
 """
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import logging
-import threading
-import time
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Final
@@ -34,11 +31,14 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import sessionmaker
 
 from assistant.events import STAFF_TOPIC
+from assistant.metrics import TEXT_DELIVERIES
 from assistant.models import Conversation, Handoff, Message, utcnow
 from assistant.settings import Settings
+from assistant.store import take_seq
 from channels.phone import hash_address, phone_hash_key
 from channels.sms.contacts import Contact, ContactCipher, ContactUnreadable
 from channels.sms.opt_outs import OptOutStore
+from channels.sms.outbox import Outbox
 from channels.sms.sender import Sent, SmsSender, TwilioSender
 from channels.sms.signing import STATUS_PATH, auth_token_for
 
@@ -115,42 +115,6 @@ class Job:
     attempt: int = 0  # tries already made
 
 
-class _Scheduler:
-    """A few worker threads running jobs when they fall due (a retry waits its turn)."""
-
-    def __init__(self, run: Any, *, workers: int = 2) -> None:
-        self._run = run
-        self._workers = workers
-        self._heap: list[tuple[float, int, Job]] = []
-        self._order = itertools.count()
-        self._ready = threading.Condition()
-        self._threads: list[threading.Thread] = []
-
-    def submit(self, job: Job, *, delay: float = 0.0) -> None:
-        with self._ready:
-            if not self._threads:
-                for n in range(self._workers):
-                    thread = threading.Thread(
-                        target=self._loop, name=f"text-delivery-{n}", daemon=True
-                    )
-                    thread.start()
-                    self._threads.append(thread)
-            heapq.heappush(self._heap, (time.monotonic() + delay, next(self._order), job))
-            self._ready.notify()
-
-    def _loop(self) -> None:
-        while True:
-            with self._ready:
-                while not self._heap or self._heap[0][0] > time.monotonic():
-                    wait = self._heap[0][0] - time.monotonic() if self._heap else None
-                    self._ready.wait(wait)
-                _, _, job = heapq.heappop(self._heap)
-            try:
-                self._run(job)
-            except Exception:  # a bug must not kill the worker; no numbers in this log
-                log.exception("text delivery crashed handoff=%s message=%s", *_ids(job))
-
-
 class TextDelivery:
     """Caseworker replies by SMS and WhatsApp for one container."""
 
@@ -158,7 +122,10 @@ class TextDelivery:
         self.container = container
         if sender is not None:
             self.__dict__["sender"] = sender
-        self._scheduler = _Scheduler(self._attempt)
+
+    @cached_property
+    def outbox(self) -> Outbox:
+        return Outbox(self.container.conversation_store.engine, self._attempt, Job)
 
     @property
     def settings(self) -> Settings:
@@ -205,8 +172,11 @@ class TextDelivery:
 
     # ---- sending -----------------------------------------------------------------------
     def deliver(self, conversation_id: str, text: str, *, message_id: int, handoff_id: str) -> None:
-        """Queue a caseworker's message for the citizen's phone (returns at once)."""
-        self._scheduler.submit(Job(conversation_id, handoff_id, message_id, text))
+        """Queue a caseworker's message for the citizen's phone (returns at once; the text
+        itself is read from the stored message when it is sent)."""
+        self.outbox.add(
+            message_id=message_id, conversation_id=conversation_id, handoff_id=handoff_id
+        )
 
     __call__ = deliver  # the assistant's ``Delivery`` protocol
 
@@ -224,16 +194,15 @@ class TextDelivery:
                     error,
                 )
                 self._set_status(job, "retrying", str(error))
-                retry = Job(
-                    job.conversation_id, job.handoff_id, job.message_id, job.text, job.attempt + 1
-                )
-                self._scheduler.submit(retry, delay=delay)
+                self.outbox.retry_later(job.message_id, attempt=job.attempt + 1, delay=delay)
                 return
             tries = job.attempt + 1
             self._flag(job, f"{error} ({tries} tries)")
+            self.outbox.done(job.message_id)
             return
         except PermanentFailure as error:
             self._flag(job, str(error))
+            self.outbox.done(job.message_id)
             return
         log.info(
             "text delivery accepted handoff=%s message=%s sid=%s status=%s",
@@ -242,6 +211,9 @@ class TextDelivery:
             sent.status,
         )
         self._set_status(job, sent.status, None, sid=sent.sid)
+        # Only now: killed before this line, the row is taken again once its lease runs out
+        # (the text may go twice; it is never lost).
+        self.outbox.done(job.message_id)
 
     def _send(self, job: Job) -> Sent:
         from twilio.base.exceptions import TwilioException, TwilioRestException
@@ -335,8 +307,13 @@ class TextDelivery:
                 .where(Message.id == job.message_id)
                 .values(delivery_status=status, delivery_error=reason[:255])
             )
+            seq = take_seq(session, job.conversation_id)
             note = Message(
-                conversation_id=job.conversation_id, role="system", text=text, created_at=now
+                conversation_id=job.conversation_id,
+                role="system",
+                text=text,
+                seq=seq,
+                created_at=now,
             )
             session.add(note)
             session.flush()
@@ -344,6 +321,7 @@ class TextDelivery:
         self._publish(job, status, reason)
         message = {
             "id": note_id,
+            "seq": seq,
             "role": "system",
             "text": text,
             "author": None,
@@ -358,6 +336,7 @@ class TextDelivery:
         )
 
     def _publish(self, job: Job, status: str, error: str | None) -> None:
+        TEXT_DELIVERIES.labels(outcome=status).inc()
         self.container.events.publish(
             STAFF_TOPIC,
             {

@@ -6,20 +6,22 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
+from dataclasses import asdict
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request, WebSocket
+from fastapi import APIRouter, HTTPException, Query, Request, Response, WebSocket
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 from assistant import canned
-from assistant.events import chat_topic
+from assistant.events import Event, chat_topic
 from assistant.generative import draft_listener
 from assistant.handoffs import NotFoundError
 from assistant.redaction import redact
 from assistant.settings import Settings
+from assistant.store import TranscriptMessage
 from assistant.turns import CitizenHandoff, InboundMessage
 from channels.web.deps import (
     AssistantDep,
@@ -30,7 +32,15 @@ from channels.web.deps import (
     container_of,
 )
 from channels.web.live import relay
-from channels.web.schemas import CallbackOut, ChatResponse, HealthOut, Ok, ReadinessOut, errors
+from channels.web.schemas import (
+    CallbackOut,
+    ChatResponse,
+    CitizenTranscriptOut,
+    HealthOut,
+    Ok,
+    ReadinessOut,
+    errors,
+)
 
 router = APIRouter()
 log = logging.getLogger(__name__)
@@ -57,10 +67,18 @@ def _invalid(message: str, value: Any) -> RequestValidationError:
     tags=["chat"],
     responses=errors({422: "The message is empty or too long."}),
 )
-async def chat(body: ChatRequest, assistant: AssistantDep, settings: SettingsDep) -> dict[str, Any]:
-    """Ask one question in a conversation and get a short, cited answer."""
+async def chat(
+    body: ChatRequest, assistant: AssistantDep, settings: SettingsDep, response: Response
+) -> dict[str, Any]:
+    """Ask one question in a conversation and get a short, cited answer.
+
+    The ``X-Conversation-Seq`` header carries the number of the last message the turn
+    stored (the reply's; the question's is one less when a reply was stored): the page
+    keeps it to merge what the server holds when it reloads."""
     inbound = _inbound(body, settings)
     reply = await run_in_threadpool(assistant.handle, inbound, session_id=body.session_id)
+    if reply.seq is not None:
+        response.headers["X-Conversation-Seq"] = str(reply.seq)
     # The same dict ``ask --json`` prints; the model only checks and documents it.
     return reply.to_json()
 
@@ -92,6 +110,7 @@ _unwatched: set[asyncio.Task[None]] = set()
                         "description": "One server-sent event; `data` is JSON.",
                         "properties": {
                             "event": {"type": "string", "enum": ["draft", "reply", "error"]},
+                            "id": {"type": "string"},
                             "data": {"type": "string"},
                         },
                         "required": ["event", "data"],
@@ -101,7 +120,8 @@ _unwatched: set[asyncio.Task[None]] = set()
             "description": 'Server-sent events: `draft` events (`{"text": str}`, a piece of '
             "the answer as the language model writes it, not yet checked: show it, do not "
             "announce it), then one `reply` event whose data is the `POST /api/chat` "
-            "response, the checked, cited answer that replaces the draft (or one `error` "
+            "response (its id is the number `X-Conversation-Seq` carries), the checked, "
+            "cited answer that replaces the draft (or one `error` "
             "event). Without a model configured there are no drafts.",
         },
         **errors({422: "The message is empty or too long."}),
@@ -122,7 +142,7 @@ async def chat_stream(
         draft_listener.set(draft)  # this task's own context, inherited by the worker thread
         try:
             reply = await run_in_threadpool(assistant.handle, inbound, session_id=body.session_id)
-            await events.put(("reply", reply.to_json()))
+            await events.put(("reply", (reply.to_json(), reply.seq)))
         except Exception:
             log.exception("streamed turn failed")
             sorry = container_of(request).replies(canned.INTERNAL_ERROR)
@@ -135,6 +155,11 @@ async def chat_stream(
     async def stream() -> AsyncIterator[str]:
         while True:
             kind, data = await events.get()
+            if kind == "reply":  # its id is the reply's number, as X-Conversation-Seq is
+                data, seq = data
+                if seq is not None:
+                    yield f"event: reply\nid: {seq}\ndata: {json.dumps(data)}\n\n"
+                    return
             yield f"event: {kind}\ndata: {json.dumps(data)}\n\n"
             if kind != "draft":
                 return
@@ -233,18 +258,64 @@ async def feedback(body: FeedbackRequest, store: ConversationStoreDep) -> Ok:
     return Ok(ok=True)
 
 
+# What the citizen's page shows of the stored conversation (system notes are for staff).
+CITIZEN_ROLES = ("citizen", "assistant", "caseworker")
+
+
+@router.get(
+    "/api/chat/{session_id}/messages",
+    response_model=CitizenTranscriptOut,
+    tags=["chat"],
+    responses=errors({404: "No such conversation (or it was deleted)."}),
+)
+async def chat_messages(
+    session_id: str,
+    store: ConversationStoreDep,
+    after: Annotated[int, Query(ge=0, description="The last number the page has seen.")] = 0,
+) -> CitizenTranscriptOut:
+    """The conversation as the server stored it, from any replica: what came after ``after``.
+
+    The page asks on load and whenever its live line comes back, so a caseworker's reply
+    sent while the page was closed, reloading or on another replica is not lost.
+    """
+
+    def load() -> tuple[int | None, list[TranscriptMessage]]:
+        last = store.last_seq(session_id)
+        if last is None:
+            return None, []
+        return last, store.transcript(session_id, after=after, roles=CITIZEN_ROLES)
+
+    last, messages = await run_in_threadpool(load)
+    if last is None:
+        raise HTTPException(404, "This conversation has ended. Please start a new one.")
+    return CitizenTranscriptOut.model_validate({"messages": messages, "last_seq": last})
+
+
 @router.websocket("/ws/chat/{session_id}")
 async def chat_socket(websocket: WebSocket, session_id: str) -> None:
     """Live caseworker messages and queue updates for one citizen's conversation.
 
-    The session id is the citizen's unguessable key; an unknown one is refused.
+    The session id is the citizen's unguessable key; an unknown one is refused. With
+    ``?after=N`` (the last number the page saw), the caseworker's messages it missed are
+    sent first, from the database; live events follow, none twice.
     """
     container = container_of(websocket)
-    if not await run_in_threadpool(container.conversation_store.exists, session_id):
+    store = container.conversation_store
+    if not await run_in_threadpool(store.exists, session_id):
         await websocket.close(code=4404)
         return
-    await websocket.accept()
+    after = _after(websocket.query_params.get("after"))
+    # Subscribed before reading the database: a message stored in between arrives live.
     async with container.events.subscribe(chat_topic(session_id)) as events:
+        await websocket.accept()
+        sent_up_to = 0
+        if after is not None:
+            missed = await run_in_threadpool(
+                store.transcript, session_id, after=after, roles=("caseworker",)
+            )
+            for message in missed:
+                await websocket.send_json({"type": "message", **asdict(message)})
+                sent_up_to = message.seq
         handoff = await run_in_threadpool(container.handoffs.open_for, session_id)
         if handoff is not None:
             await websocket.send_json(
@@ -253,7 +324,15 @@ async def chat_socket(websocket: WebSocket, session_id: str) -> None:
                     **handoff.citizen_json(minutes_per_case=container.handoffs.minutes_per_case),
                 }
             )
-        await relay(websocket, events, idle_seconds=25)
+
+        def already_sent(event: Event) -> bool:
+            return event.get("type") == "message" and int(event.get("seq") or 0) <= sent_up_to
+
+        await relay(websocket, events, idle_seconds=25, already_sent=already_sent)
+
+
+def _after(value: str | None) -> int | None:
+    return int(value) if value is not None and value.isdigit() and len(value) < 12 else None
 
 
 # Uptime checkers often send HEAD: answered like GET (no body), left out of the schema.

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import WebSocket, WebSocketDisconnect
 
-from assistant.events import Event
+from assistant.events import RESYNC, Event
 
 
 async def relay(
@@ -17,11 +17,15 @@ async def relay(
     *,
     idle_seconds: float,
     still_allowed: Callable[[], Awaitable[bool]] | None = None,
+    already_sent: Callable[[Event], bool] | None = None,
 ) -> None:
     """Send each event to the page until it goes away; ping it when nothing happens.
 
     The page's side and the event queue are awaited together, so a closed page is noticed
-    at once (not at the next event). ``still_allowed`` re-checks access on each idle tick.
+    at once (not at the next event). ``still_allowed`` re-checks access on each idle tick;
+    ``already_sent`` says which events the page got in its catch-up. When the bus says
+    events may have been missed (``RESYNC``), the socket is closed with 1012 ("service
+    restart"): the page reconnects and catches up from the database.
     """
     receiver = asyncio.create_task(_drain(websocket))
     try:
@@ -31,7 +35,12 @@ async def relay(
                 {getter, receiver}, timeout=idle_seconds, return_when=asyncio.FIRST_COMPLETED
             )
             if getter in done:
-                await websocket.send_json(getter.result())
+                event = getter.result()
+                if event.get("type") == RESYNC["type"]:
+                    await websocket.close(code=1012)
+                    return
+                if already_sent is None or not already_sent(event):
+                    await websocket.send_json(event)
                 continue
             getter.cancel()
             if receiver in done:

@@ -110,6 +110,23 @@ class CallbackOut(Out):
     text: str = Field(description="What to tell the citizen: the message was received.")
 
 
+class CitizenMessageOut(Out):
+    seq: int = Field(description="1, 2, 3 … within the conversation.")
+    role: str = Field(description="citizen, assistant or caseworker.")
+    text: str = Field(description="As stored: what the citizen wrote, redacted.")
+    author: str | None = Field(description="The caseworker's name on their replies.")
+    at: str
+    status: str | None = Field(description="How the assistant's turn ended; null otherwise.")
+    citations: list[dict[str, Any]] = Field(description="The answer's sources, as stored.")
+
+
+class CitizenTranscriptOut(Out):
+    messages: list[CitizenMessageOut] = Field(description="Oldest first, after `after`.")
+    last_seq: int = Field(
+        description="The highest number the conversation has reached: ask with it next time."
+    )
+
+
 # ---------------------------------------------------------------- health
 
 
@@ -159,6 +176,7 @@ class HandoffSummaryOut(Out):
 
 class TranscriptMessageOut(Out):
     id: int
+    seq: int = Field(description="1, 2, 3 … within the conversation.")
     role: str = Field(description="citizen, assistant, caseworker or system.")
     text: str
     author: str | None
@@ -210,6 +228,7 @@ class SentMessageOut(Out):
     """A caseworker's reply as stored (its delivery is reported later on /ws/staff)."""
 
     id: int
+    seq: int = Field(description="Its number within the conversation.")
     role: str
     text: str
     author: str | None

@@ -307,11 +307,13 @@ async def staff_socket(websocket: WebSocket) -> None:
     if session is None or session.user.role not in (Role.CASEWORKER, Role.ADMIN) or not same_origin:
         await websocket.close(code=4401)
         return
-    await websocket.accept()
 
     async def still_signed_in() -> bool:
         # Keeps the session "seen" (the caseworker counts as online) and notices sign-out.
         return await run_in_threadpool(container.staff.session, token) is not None
 
+    # Subscribed before the console hears "open" (and reloads its lists): an event in
+    # between is then either in what it loads or arrives live, never neither.
     async with container.events.subscribe(STAFF_TOPIC) as events:
+        await websocket.accept()
         await relay(websocket, events, idle_seconds=20, still_allowed=still_signed_in)

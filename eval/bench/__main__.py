@@ -36,6 +36,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--reuse", action="store_true", help="keep ingested data dirs")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
+        "--redis",
+        default=os.environ.get("CA_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15"),
+        help="Redis for the two-worker run at 10k (skipped when it does not answer)",
+    )
+    parser.add_argument(
         "--derive-above",
         type=int,
         help="sizes above this re-use (noisy) vectors of this size's base: timing only, "
@@ -164,6 +169,20 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             more = runner.conversations_for(snapshot, args.conversations * 2, seed=202)
             entry["http_8_clients"] = runner.drive_turns(server.url, more, 8)
             entry["server_peak_rss_mb"] = round(server.peak_rss_mb(), 1)
+        if size == 10_000 and runner.reachable_redis(args.redis):
+            # Two uvicorn workers on this machine, events between them over Redis: the
+            # same 8 clients, to set beside the one-process figure.
+            with runner.ServerProcess(
+                data_dir,
+                backend=args.backend,
+                onnx_cache=onnx_cache,
+                log=work / f"server-{size}-2-workers.log",
+                workers=2,
+                redis_url=args.redis,
+            ) as server:
+                runner.drive_turns(server.url, warmup, 2)
+                more = runner.conversations_for(snapshot, args.conversations * 2, seed=202)
+                entry["http_8_clients_2_workers"] = runner.drive_turns(server.url, more, 8)
 
         from eval.bench.corpus import generate_questions
 

@@ -320,7 +320,16 @@ def _free_port() -> int:
 class ServerProcess:
     """``uvicorn server:app`` in a child process; ``ready_s`` is start → /readyz 200."""
 
-    def __init__(self, data_dir: Path, *, backend: str, onnx_cache: Path, log: Path) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        backend: str,
+        onnx_cache: Path,
+        log: Path,
+        workers: int = 1,
+        redis_url: str | None = None,
+    ) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ)
@@ -335,10 +344,13 @@ class ServerProcess:
             TRANSFORMERS_OFFLINE="1",
             TOKENIZERS_PARALLELISM="false",
         )
+        if redis_url:  # several workers: live events cross them over Redis
+            env["CA_REDIS_URL"] = redis_url
         self._log = log.open("w")
         self.command = [
             sys.executable, "-m", "uvicorn", "server:app",
             "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning",
+            "--workers", str(workers),
         ]  # fmt: skip
         self.env = env
         self.process: subprocess.Popen[bytes] | None = None
@@ -376,6 +388,15 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
         self._log.close()
+
+
+def reachable_redis(url: str) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_timeout=2).ping())
+    except redis.RedisError:
+        return False
 
 
 def drive_turns(url: str, conversations: list[list[str]], clients: int) -> dict[str, Any]:

@@ -219,15 +219,19 @@ def test_originals_reach_neither_the_database_nor_the_logs(
     handoff_id = second.handoff.id
     container.assistant.handle(InboundMessage("web", _message("Still there?")), session_id=session)
 
-    # The caseworker's side: replies and notes are redacted too; so is the rating comment.
+    # The caseworker's side: notes are redacted (they may quote the citizen), and so is the
+    # rating comment. A reply is the caseworker's own words: it reaches the citizen as
+    # written (the office's number, its address), so it carries none of the citizen's.
     container.handoffs.claim(handoff_id, caseworker)
-    container.handoffs.reply(handoff_id, caseworker, _message("I see your file."))
+    office = "Call our office on 555-010-2000, 12 Main Street."
+    container.handoffs.reply(handoff_id, caseworker, office)
     container.handoffs.add_note(handoff_id, caseworker, _message("Citizen gave:"))
     container.handoffs.resolve(handoff_id, caseworker)
     container.handoffs.rate(session, rating=5, comment=_message("Thanks!"))
 
     stored = _database_text(data_dir)
     assert "[SSN]" in stored and "[CARD NUMBER]" in stored and "[ADDRESS]" in stored
+    assert office in stored
     for original in EVERYTHING:
         assert original not in stored, original
 

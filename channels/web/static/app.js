@@ -113,6 +113,9 @@
     handoff: null, // the latest {id, state, position, expected_wait_minutes} from the server
     rating: 'none', // 'none' | 'offered' | 'done': the form after a caseworker resolves
     callback: 'none', // 'none' | 'offered' | 'done': the out-of-hours message form
+    // The highest message number heard from the server itself (the live line or a catch-up),
+    // not from the page's own turns: the live line asks for what came after it.
+    liveSeq: 0,
   };
 
   // The live line to a caseworker (WS /ws/chat/{session_id}).
@@ -140,6 +143,7 @@
         handoff: data.handoff && typeof data.handoff === 'object' ? data.handoff : null,
         rating: ['none', 'offered', 'done'].includes(data.rating) ? data.rating : 'none',
         callback: ['none', 'offered', 'done'].includes(data.callback) ? data.callback : 'none',
+        liveSeq: Number.isInteger(data.liveSeq) && data.liveSeq > 0 ? data.liveSeq : 0,
       };
     } catch (error) {
       return null;
@@ -157,6 +161,7 @@
           handoff: state.handoff,
           rating: state.rating,
           callback: state.callback,
+          liveSeq: state.liveSeq,
         }),
       );
     } catch (error) {
@@ -591,7 +596,10 @@
         signal: controller.signal,
       });
       const data = await response.json().catch(() => null);
-      if (response.ok && isChatResponse(data)) return { ok: true, data };
+      const seq = Number.parseInt(response.headers.get('X-Conversation-Seq') || '', 10);
+      if (response.ok && isChatResponse(data)) {
+        return { ok: true, data, seq: Number.isInteger(seq) && seq > 0 ? seq : null };
+      }
       if (response.status === 422) {
         return { ok: false, kind: 'invalid', message: validationMessage(data) };
       }
@@ -640,7 +648,9 @@
           if (event.type === 'draft' && typeof event.data.text === 'string') {
             showDraft(event.data.text);
           } else if (event.type === 'reply' && isChatResponse(event.data)) {
-            return { ok: true, data: event.data };
+            // The event's id is the server's number for the reply, as X-Conversation-Seq is.
+            const seq = Number.parseInt(event.id || '', 10);
+            return { ok: true, data: event.data, seq: Number.isInteger(seq) && seq > 0 ? seq : null };
           } else if (event.type === 'error') {
             return { ok: false, kind: 'server' };
           }
@@ -658,14 +668,16 @@
   // One server-sent event ("event: draft\ndata: {...}"), or null if it is not one of ours.
   function parseEvent(block) {
     let type = 'message';
+    let id = null;
     const data = [];
     for (const line of block.split('\n')) {
       if (line.startsWith('event:')) type = line.slice(6).trim();
+      else if (line.startsWith('id:')) id = line.slice(3).trim();
       else if (line.startsWith('data:')) data.push(line.slice(5).trimStart());
     }
     try {
       const parsed = JSON.parse(data.join('\n'));
-      return parsed && typeof parsed === 'object' ? { type, data: parsed } : null;
+      return parsed && typeof parsed === 'object' ? { type, id, data: parsed } : null;
     } catch (error) {
       return null;
     }
@@ -729,7 +741,7 @@
     setBusy(false);
 
     if (result.ok) {
-      acceptReply(userMessage, result.data);
+      acceptReply(userMessage, result.data, result.seq);
       if (result.data.status === 'error_internal' && fromBox) restoreInput(text);
     } else {
       if (pending) pending.remove();
@@ -740,9 +752,13 @@
     ui.input.focus();
   }
 
-  function acceptReply(userMessage, data) {
+  // seq is the server's number for the last message the turn stored (the reply's, or the
+  // question's alone when a caseworker holds the conversation): kept for the merge on reload.
+  function acceptReply(userMessage, data, seq) {
+    if (state.sessionId !== data.session_id) state.liveSeq = 0; // a new conversation
     if (data.status === 'handoff_active') {
       // A caseworker holds the conversation: the assistant stays silent, the message went to them.
+      if (seq) userMessage.seq = seq;
       state.sessionId = data.session_id;
       state.messages.push(userMessage);
       if (data.handoff) updateHandoff(data.handoff);
@@ -759,6 +775,10 @@
       status: typeof data.status === 'string' ? data.status : null,
       handoff: data.handoff || null,
     };
+    if (seq) {
+      userMessage.seq = seq - 1;
+      reply.seq = seq;
+    }
     state.sessionId = data.session_id;
     state.messages.push(userMessage, reply);
     const item = appendToTranscript(reply, state.messages.length - 1);
@@ -848,7 +868,8 @@
     if (live.socket || live.timer || !state.sessionId || !('WebSocket' in window)) return;
     let socket;
     try {
-      socket = new WebSocket(socketUrl(SOCKET_PATH + encodeURIComponent(state.sessionId)));
+      const path = `${SOCKET_PATH}${encodeURIComponent(state.sessionId)}?after=${state.liveSeq}`;
+      socket = new WebSocket(socketUrl(path));
     } catch (error) {
       scheduleReconnect();
       return;
@@ -900,9 +921,14 @@
       const role = data.role === 'caseworker' || data.role === 'system' ? data.role : null;
       if (!role) return;
       const message = { role, text: data.text, author: data.author || null, at: data.at || null };
-      const duplicate = state.messages.some((m) => m.role === role && m.at && m.at === message.at &&
-        m.text === message.text);
-      if (duplicate) return;
+      if (Number.isInteger(data.seq) && data.seq > 0) message.seq = data.seq;
+      if (message.seq) state.liveSeq = Math.max(state.liveSeq, message.seq);
+      const duplicate = state.messages.some((m) => (message.seq && m.seq === message.seq) ||
+        (m.role === role && m.at && m.at === message.at && m.text === message.text));
+      if (duplicate) {
+        saveConversation();
+        return;
+      }
       state.messages.push(message);
       const item = appendToTranscript(message, state.messages.length - 1);
       saveConversation();
@@ -1009,6 +1035,7 @@
     state.handoff = null;
     state.rating = 'none';
     state.callback = 'none';
+    state.liveSeq = 0;
     disconnectLive();
     forgetConversation();
     renderHandoffPanel();
@@ -1047,8 +1074,75 @@
     state.handoff = saved.handoff;
     state.rating = saved.rating;
     state.callback = saved.callback;
+    state.liveSeq = saved.liveSeq;
+    renderAll();
+  }
+
+  function renderAll() {
+    ui.messages.textContent = '';
     const items = state.messages.map((message, index) => renderMessage(message, index));
     ui.messages.append(...items);
+  }
+
+  // ---------------------------------------------------------------- catching up from the server
+
+  // The server's transcript is the record: what the page kept is shown at once, then every
+  // message the server holds that the page has not got (a caseworker's reply sent while the
+  // page was closed, on whichever replica) is put in its place by number. The page's own
+  // copies stay (they keep the citizen's words as typed, the "read more" link and the verdict).
+  async function catchUp() {
+    if (!state.sessionId) return;
+    const sessionId = state.sessionId;
+    let response;
+    try {
+      response = await fetch(`${API_URL}/${encodeURIComponent(sessionId)}/messages`, {
+        headers: { Accept: 'application/json' },
+        credentials: 'same-origin',
+        cache: 'no-store',
+      });
+    } catch (error) {
+      return; // offline: the kept copy is all there is for now
+    }
+    if (!response.ok || state.sessionId !== sessionId) return;
+    const data = await response.json().catch(() => null);
+    if (!data || !Array.isArray(data.messages)) return;
+    const known = new Set(state.messages.filter((m) => m.seq).map((m) => m.seq));
+    let added = 0;
+    for (const stored of data.messages) {
+      const message = fromServer(stored);
+      if (!message) continue;
+      if (message.role === 'caseworker') state.liveSeq = Math.max(state.liveSeq, message.seq);
+      if (known.has(message.seq) || keptWithoutNumber(message)) continue;
+      const at = state.messages.findIndex((m) => m.seq && m.seq > message.seq);
+      if (at < 0) state.messages.push(message);
+      else state.messages.splice(at, 0, message);
+      added += 1;
+    }
+    saveConversation();
+    if (added) {
+      renderAll();
+      updateChrome();
+    }
+  }
+
+  // A copy kept by an older page has no numbers: its messages are matched by what they say.
+  function keptWithoutNumber(message) {
+    return state.messages.some((m) => !m.seq && m.role === message.role && m.text === message.text);
+  }
+
+  function fromServer(stored) {
+    if (!stored || !Number.isInteger(stored.seq) || typeof stored.text !== 'string') return null;
+    const role = stored.role === 'citizen' ? 'user' : stored.role;
+    if (!ROLES.includes(role) || role === 'system' || (role === 'assistant' && !stored.text)) {
+      return null;
+    }
+    const message = { role, text: stored.text, seq: stored.seq, at: stored.at || null };
+    if (role === 'caseworker') message.author = stored.author || null;
+    if (role === 'assistant') {
+      message.citations = validCitations(stored.citations);
+      message.status = typeof stored.status === 'string' ? stored.status : null;
+    }
+    return message;
   }
 
   function start() {
@@ -1083,6 +1177,7 @@
     updateCount();
     renderHandoffPanel();
     if (handoffIsOpen()) connectLive(); // survives a reload: the session id is stored
+    catchUp();
     ui.ratingForm.addEventListener('submit', onRatingSubmit);
     ui.callbackForm.addEventListener('submit', onCallbackSubmit);
 

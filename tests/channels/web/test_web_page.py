@@ -476,7 +476,7 @@ def test_a_caseworker_talks_live_and_the_citizen_rates_the_help(page: Page) -> N
     expect(live).to_contain_text("Your place in the queue: 3")
     expect(live).to_contain_text("Expected wait: about 18 minutes")
     assert len(socket.connections) == 1
-    assert socket.connections[0].url.endswith("/ws/chat/s-1")
+    assert socket.connections[0].url.endswith("/ws/chat/s-1?after=0")
 
     # The queue moves and a caseworker joins and writes, all without a reload.
     socket.send(
