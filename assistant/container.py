@@ -9,6 +9,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from anyio import CapacityLimiter
 from sqlalchemy.engine import Engine
 
 from assistant.answerability import AnswerabilityModel, load_answer_model
@@ -36,6 +37,7 @@ from assistant.stages import (
     Stage,
 )
 from assistant.store import ConversationStore, make_engine
+from assistant.throttle import Throttle
 from assistant.unit_scoring import UnitWeights
 from knowledge_base.chunking import Chunker
 from knowledge_base.embeddings import Embedder, make_embedder
@@ -218,7 +220,9 @@ class Container:
     @cached_property
     def staff(self) -> Staff:
         self.conversation_store  # noqa: B018 - the schema must exist first
-        return Staff(self.engine, session_hours=self.settings.staff_session_hours)
+        return Staff(
+            self.engine, session_hours=self.settings.staff_session_hours, events=self.events
+        )
 
     @cached_property
     def editor_desk(self) -> EditorDesk:
@@ -237,6 +241,18 @@ class Container:
             review_interval=timedelta(days=s.review_interval_days),
             upload_max_bytes=int(s.upload_max_mb * MB),
         )
+
+    @cached_property
+    def throttle(self) -> Throttle:
+        """Rate limits and sign-in lockouts (in memory, or shared through Redis)."""
+        return Throttle.from_settings(self.settings)
+
+    @cached_property
+    def password_checks(self) -> CapacityLimiter:
+        """The threads that may hash a password at once. Their own pool, not the one turns
+        run in: 80 sign-ins at once took every worker thread and 1.5 GB of Argon2 memory,
+        and citizens' turns waited seconds behind them."""
+        return CapacityLimiter(self.settings.password_hash_concurrency)
 
     @cached_property
     def events(self) -> InProcessEventBus:

@@ -35,6 +35,7 @@ class Status(StrEnum):
     HANDOFF_WAITING = "handoff_waiting"
     HANDOFF_ACTIVE = "handoff_active"
     HANDOFF_CALLBACK_OFFERED = "handoff_callback_offered"
+    HANDOFF_LIMITED = "handoff_limited"
     ERROR_INTERNAL = "error_internal"
 
     @property
@@ -66,6 +67,8 @@ class InboundMessage:
     text: str
     conversation_key: str | None = None
     external_id: str | None = None
+    # False when the channel's limit on new handoffs from this sender is used up.
+    may_open_handoff: bool = True
 
 
 @dataclass(frozen=True, slots=True)

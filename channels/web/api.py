@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, WebSocket
+from fastapi import APIRouter, HTTPException, Request, WebSocket
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -14,7 +14,9 @@ from assistant import canned
 from assistant.events import chat_topic
 from assistant.handoffs import NotFoundError
 from assistant.redaction import redact
-from assistant.turns import CitizenHandoff, InboundMessage
+from assistant.throttle import secret_key
+from assistant.turns import CitizenHandoff, InboundMessage, Status
+from channels.limits import client_address, throttle_of, too_many
 from channels.web.deps import (
     AssistantDep,
     ConversationStoreDep,
@@ -38,6 +40,21 @@ class ChatRequest(BaseModel):
     )
 
 
+_TOO_MANY = "Too many requests from this address or conversation: wait Retry-After seconds."
+# A turn with these statuses joined a handoff that was already open; others opened one.
+_HANDOFF_ALREADY_OPEN = (Status.HANDOFF_WAITING, Status.HANDOFF_ACTIVE)
+
+
+async def _throttle(request: Request, session_id: str | None) -> None:
+    """Count a citizen's request against their address and conversation: 429 past either."""
+    throttle = throttle_of(request)
+    refusal = await throttle.hit("chat_address", client_address(request))
+    if refusal is None and session_id:
+        refusal = await throttle.hit("chat_conversation", secret_key(session_id))
+    if refusal is not None:
+        raise too_many(refusal)
+
+
 def _invalid(message: str, value: Any) -> RequestValidationError:
     return RequestValidationError(
         [{"type": "value_error", "loc": ("body", "message"), "msg": message, "input": value}]
@@ -48,17 +65,24 @@ def _invalid(message: str, value: Any) -> RequestValidationError:
     "/api/chat",
     response_model=ChatResponse,
     tags=["chat"],
-    responses=errors({422: "The message is empty or too long."}),
+    responses=errors({422: "The message is empty or too long.", 429: _TOO_MANY}),
 )
-async def chat(body: ChatRequest, assistant: AssistantDep, settings: SettingsDep) -> dict[str, Any]:
+async def chat(
+    body: ChatRequest, request: Request, assistant: AssistantDep, settings: SettingsDep
+) -> dict[str, Any]:
     """Ask one question in a conversation and get a short, cited answer."""
+    await _throttle(request, body.session_id)
     limit = settings.message_max_chars
     if not body.message.strip():
         raise _invalid(canned.EMPTY_MESSAGE, body.message)
     if len(body.message) > limit:
         raise _invalid(canned.render(canned.MESSAGE_TOO_LONG, limit=limit), len(body.message))
-    inbound = InboundMessage(channel="web", text=body.message)
+    throttle, address = throttle_of(request), client_address(request)
+    may_open_handoff = await throttle.refused("handoff_address", address) is None
+    inbound = InboundMessage(channel="web", text=body.message, may_open_handoff=may_open_handoff)
     reply = await run_in_threadpool(assistant.handle, inbound, session_id=body.session_id)
+    if reply.handoff is not None and reply.status not in _HANDOFF_ALREADY_OPEN:
+        await throttle.hit("handoff_address", address)
     # The same dict ``ask --json`` prints; the model only checks and documents it.
     return reply.to_json()
 
@@ -82,13 +106,23 @@ class RatingRequest(BaseModel):
     response_model=CallbackOut,
     tags=["chat"],
     responses=errors(
-        {404: "The conversation has ended.", 422: "An empty message or contact, or too long."}
+        {
+            404: "The conversation has ended.",
+            422: "An empty message or contact, or too long.",
+            429: _TOO_MANY + " Or too many requests for a person from this address.",
+        }
     ),
 )
 async def leave_callback(
-    body: CallbackRequest, assistant: AssistantDep, handoffs: HandoffsDep
+    body: CallbackRequest, request: Request, assistant: AssistantDep, handoffs: HandoffsDep
 ) -> CallbackOut:
     """Out of hours: leave a message and how to be contacted; it joins the queue."""
+    await _throttle(request, body.session_id)
+    throttle, address = throttle_of(request), client_address(request)
+    refusal = await throttle.refused("handoff_address", address)
+    if refusal is not None:
+        contact = container_of(request).replies.contact
+        raise too_many(refusal, canned.render(canned.HANDOFF_LIMITED, contact=contact))
     if not body.message.strip() or not body.contact.strip():
         raise HTTPException(422, "Please write a message and a phone number or email address.")
     try:
@@ -100,6 +134,7 @@ async def leave_callback(
         )
     except LookupError as error:
         raise HTTPException(404, "This conversation has ended. Please start a new one.") from error
+    await throttle.hit("handoff_address", address)
     handoff = CitizenHandoff.from_json(
         view.citizen_json(minutes_per_case=handoffs.minutes_per_case)
     )
@@ -110,10 +145,11 @@ async def leave_callback(
     "/api/chat/rating",
     response_model=Ok,
     tags=["chat"],
-    responses=errors({409: "Nothing in this conversation was resolved."}),
+    responses=errors({409: "Nothing in this conversation was resolved.", 429: _TOO_MANY}),
 )
-async def rate(body: RatingRequest, handoffs: HandoffsDep) -> Ok:
+async def rate(body: RatingRequest, request: Request, handoffs: HandoffsDep) -> Ok:
     """Rate the help from a caseworker (1–5) once the conversation is resolved."""
+    await _throttle(request, body.session_id)
     try:
         await run_in_threadpool(
             handoffs.rate, body.session_id, rating=body.rating, comment=body.comment
@@ -133,10 +169,11 @@ class FeedbackRequest(BaseModel):
     "/api/chat/feedback",
     response_model=Ok,
     tags=["chat"],
-    responses=errors({404: "The conversation has no answer yet."}),
+    responses=errors({404: "The conversation has no answer yet.", 429: _TOO_MANY}),
 )
-async def feedback(body: FeedbackRequest, store: ConversationStoreDep) -> Ok:
+async def feedback(body: FeedbackRequest, request: Request, store: ConversationStoreDep) -> Ok:
     """Was the latest answer helpful? Saying it again replaces the earlier verdict."""
+    await _throttle(request, body.session_id)
     comment = redact(body.comment).text.strip() if body.comment else None
     saved = await run_in_threadpool(
         store.add_feedback,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from fastapi import WebSocket, WebSocketDisconnect
 
@@ -17,19 +18,29 @@ async def relay(
     *,
     idle_seconds: float,
     still_allowed: Callable[[], Awaitable[bool]] | None = None,
+    ended: asyncio.Future[Any] | None = None,
 ) -> None:
     """Send each event to the page until it goes away; ping it when nothing happens.
 
     The page's side and the event queue are awaited together, so a closed page is noticed
-    at once (not at the next event). ``still_allowed`` re-checks access on each idle tick.
+    at once (not at the next event). ``still_allowed`` re-checks access on each idle tick;
+    ``ended`` finishing (a sign-out, say) closes the socket at once, before another event.
     """
     receiver = asyncio.create_task(_drain(websocket))
+    watched: set[asyncio.Future[Any]] = {receiver} if ended is None else {receiver, ended}
     try:
         while True:
+            if ended is not None and ended.done():
+                await websocket.close(code=4401)
+                return
             getter = asyncio.create_task(events.get())
             done, _ = await asyncio.wait(
-                {getter, receiver}, timeout=idle_seconds, return_when=asyncio.FIRST_COMPLETED
+                {getter, *watched}, timeout=idle_seconds, return_when=asyncio.FIRST_COMPLETED
             )
+            if ended is not None and ended in done:
+                getter.cancel()
+                await websocket.close(code=4401)
+                return
             if getter in done:
                 await websocket.send_json(getter.result())
                 continue
