@@ -54,7 +54,7 @@ def _split_front_matter(raw: str) -> tuple[dict[str, Any], str]:
     except ValueError:
         raise UnreadableDocument("invalid front matter: no closing '---' line") from None
     try:
-        fields = yaml.load(front, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader
+        fields = yaml.load(front, Loader=_NoAliasLoader)  # a SafeLoader: no arbitrary objects
     except _AliasRefused:
         raise UnreadableDocument(
             "invalid front matter: YAML anchors and aliases (& and *) are not allowed"
