@@ -63,6 +63,7 @@ openapi: $(VENV)/.runtime
 
 bench: $(VENV)/.dev
 	$(BIN)/python -m eval.bench
+	$(BIN)/python -m eval.bench.flood
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .grimp_cache .import_linter_cache

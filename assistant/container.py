@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from anyio import CapacityLimiter
 from sqlalchemy.engine import Engine
 
 from assistant.answerability import AnswerabilityModel, load_answer_model
@@ -21,7 +21,7 @@ from assistant.people import BringInAPerson, People
 from assistant.pipeline import TurnPipeline
 from assistant.service import AssistantService
 from assistant.settings import Settings
-from assistant.staff import Staff
+from assistant.staff import Staff, password_check_pool
 from assistant.stages import (
     Answerability,
     Compose,
@@ -248,11 +248,11 @@ class Container:
         return Throttle.from_settings(self.settings)
 
     @cached_property
-    def password_checks(self) -> CapacityLimiter:
-        """The threads that may hash a password at once. Their own pool, not the one turns
-        run in: 80 sign-ins at once took every worker thread and 1.5 GB of Argon2 memory,
-        and citizens' turns waited seconds behind them."""
-        return CapacityLimiter(self.settings.password_hash_concurrency)
+    def password_checks(self) -> ThreadPoolExecutor:
+        """The threads that hash passwords: their own few, at low CPU priority, not the
+        pool turns run in. 80 sign-ins at once took every worker thread and 1.5 GB of
+        Argon2 memory, and citizens' turns waited seconds behind them."""
+        return password_check_pool(self.settings.password_hash_concurrency)
 
     @cached_property
     def events(self) -> InProcessEventBus:

@@ -144,6 +144,7 @@ class AssistantService:
             more=ReadMore.for_answer(ctx.citations[0].url, answer.section)
             if answer is not None and answer.more and ctx.citations
             else None,
+            said=ctx.said or ctx.text,
         )
 
     def leave_callback(self, session_id: str, *, message: str, contact: str) -> HandoffView:
@@ -243,6 +244,7 @@ class AssistantService:
             handoff=CitizenHandoff.from_json(
                 handoff.citizen_json(minutes_per_case=self.people.queue.minutes_per_case)
             ),
+            said=redaction.text,
         )
 
 

@@ -7,8 +7,12 @@ state-changing request must echo in a header.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 import secrets
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -73,6 +77,20 @@ def session_ended(event: dict[str, Any], signed: SignedIn) -> bool:
     if event.get("type") == "session.ended":
         return bool(event.get("session") == signed.token_hash)
     return event.get("type") == "user.changed" and event.get("user_id") == signed.user.id
+
+
+def password_check_pool(size: int) -> ThreadPoolExecutor:
+    """Threads for Argon2 at the lowest CPU priority (Linux sets it per thread, and the
+    hash's own lane threads inherit it): under a flood of sign-ins the cores still go to
+    citizens' turns first, and at most ``size`` hashes (64 MB each) are in memory."""
+    return ThreadPoolExecutor(
+        max_workers=size, thread_name_prefix="password-check", initializer=_lowest_priority
+    )
+
+
+def _lowest_priority() -> None:
+    with contextlib.suppress(AttributeError, OSError):  # not Linux: ordinary priority
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
 
 
 class UserExistsError(ValueError):

@@ -196,6 +196,8 @@ class OutboundReply:
     duplicate: bool = False  # the inbound message was delivered before; this is a replay
     # The answer shows part of a section: where the citizen can read all of it.
     more: ReadMore | None = None
+    # The citizen's message as stored (personal data replaced): what a page may keep.
+    said: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The ``POST /api/chat`` response body (and ``ask --json``)."""
@@ -209,4 +211,5 @@ class OutboundReply:
             "status": str(self.status),
             "confidence": round(float(self.confidence), 4),
             "handoff": self.handoff.to_json() if self.handoff is not None else None,
+            "message": self.said,
         }

@@ -89,6 +89,11 @@ class ChatResponse(Out):
     status: str = Field(description="How the turn ended, e.g. answered or unanswerable_*.")
     confidence: float
     handoff: HandoffOut | None
+    message: str | None = Field(
+        None,
+        description="The citizen's message as it was stored, personal data replaced "
+        "(e.g. [CARD NUMBER]): what a page keeps instead of what was typed.",
+    )
 
 
 class CitizenHandoffOut(HandoffOut):

@@ -8,7 +8,6 @@ import math
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
-import anyio.to_thread
 from fastapi import APIRouter, HTTPException, Query, Request, Response, WebSocket
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse
@@ -124,10 +123,10 @@ async def login(
         if refusal is not None:
             minutes = max(1, math.ceil(refusal.retry_after / 60))
             raise too_many(refusal, canned.render(canned.TOO_MANY_SIGN_INS, minutes=minutes))
-    # Its own small pool of threads: a flood of sign-ins waits there, not in the pool that
-    # runs citizens' turns.
-    signed = await anyio.to_thread.run_sync(
-        staff.sign_in, body.username, body.password, limiter=container.password_checks
+    # Its own few threads: a flood of sign-ins queues there, not in the pool that runs
+    # citizens' turns.
+    signed = await asyncio.get_running_loop().run_in_executor(
+        container.password_checks, staff.sign_in, body.username, body.password
     )
     if signed is None:
         for rule, key in keys:

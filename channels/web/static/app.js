@@ -638,6 +638,7 @@
     setBusy(false);
 
     if (result.ok) {
+      keepRedacted(userMessage, result.data, pending);
       acceptReply(userMessage, result.data);
       if (result.data.status === 'error_internal' && fromBox) restoreInput(text);
     } else {
@@ -647,6 +648,16 @@
       showError(errorText(result, fromBox), { invalid: result.kind === 'invalid' });
     }
     ui.input.focus();
+  }
+
+  // The server returns the message as it stored it, personal data replaced ("[CARD NUMBER]"):
+  // that copy is what the page shows from now on and keeps in the browser, not what was typed.
+  function keepRedacted(userMessage, data, pending) {
+    if (typeof data.message !== 'string' || !data.message || data.message === userMessage.text) {
+      return;
+    }
+    userMessage.text = data.message;
+    if (pending) pending.replaceWith(renderMessage(userMessage, state.messages.length));
   }
 
   function acceptReply(userMessage, data) {
