@@ -40,6 +40,7 @@
     network: 'Sorry, we could not reach the assistant. Check your internet connection and try again.',
     server: 'Sorry, something went wrong on our side. Please try again in a moment.',
     keptInBox: ' Your question is still in the box.',
+    tooMany: 'You are sending messages faster than we can answer them. Please wait a minute and try again.',
     suggestPerson: 'If this did not answer your question, you can talk to a person.',
     talkToPerson: 'Talk to a person',
     handoffTitle: 'Your request to talk to a person',
@@ -457,7 +458,8 @@
 
   function showFeedbackError(parts, result, { withComment }) {
     parts.error.textContent = '';
-    const text = result.status === 404 ? TEXT.feedbackGone : TEXT.feedbackFailed;
+    const text = result.status === 404 ? TEXT.feedbackGone
+      : result.status === 429 ? limitMessage(result.data) : TEXT.feedbackFailed;
     parts.error.append(
       visuallyHidden(TEXT.errorPrefix),
       withComment ? text + TEXT.feedbackKept : text,
@@ -592,6 +594,7 @@
       if (response.status === 422) {
         return { ok: false, kind: 'invalid', message: validationMessage(data) };
       }
+      if (response.status === 429) return { ok: false, kind: 'limited', message: limitMessage(data) };
       return { ok: false, kind: 'server' };
     } catch (error) {
       return { ok: false, kind: 'network' };
@@ -611,8 +614,14 @@
     return first && typeof first.msg === 'string' ? first.msg : null;
   }
 
+  // Over a limit (429) the server says, kindly, how long to wait; the page says so too.
+  function limitMessage(data) {
+    return data && typeof data.detail === 'string' ? data.detail : TEXT.tooMany;
+  }
+
   function errorText(result, keptInBox) {
     if (result.kind === 'invalid' && result.message) return result.message;
+    if (result.kind === 'limited') return keptInBox ? result.message + TEXT.keptInBox : result.message;
     const base = result.kind === 'network' ? TEXT.network : TEXT.server;
     return keptInBox ? base + TEXT.keptInBox : base;
   }
@@ -871,7 +880,8 @@
     });
     ui.ratingButton.disabled = false;
     if (!result.ok) {
-      ui.ratingError.append(visuallyHidden(TEXT.errorPrefix), TEXT.ratingFailed);
+      const text = result.status === 429 ? limitMessage(result.data) : TEXT.ratingFailed;
+      ui.ratingError.append(visuallyHidden(TEXT.errorPrefix), text);
       return;
     }
     state.rating = 'done';
@@ -900,7 +910,8 @@
     const result = await postJson(CALLBACK_URL, { session_id: state.sessionId, message, contact });
     ui.callbackButton.disabled = false;
     if (!result.ok) {
-      const detail = result.status === 422 ? validationMessage(result.data) : null;
+      const detail = result.status === 422 ? validationMessage(result.data)
+        : result.status === 429 ? limitMessage(result.data) : null;
       ui.callbackError.append(visuallyHidden(TEXT.errorPrefix), detail || TEXT.callbackFailed);
       return;
     }
