@@ -31,7 +31,9 @@ class ProtectionSettings(BaseModel):
     )
     chat_rate_per_address: str = Field(
         "60/minute",
-        description="Citizen requests (chat, callback, rating) one client address may send.",
+        description="Citizen requests (chat, callback, rating, feedback) one client address "
+        "may send; past it 429 with Retry-After. Behind a proxy, run uvicorn with "
+        "--proxy-headers so the address is the citizen's.",
     )
     chat_rate_per_conversation: str = Field(
         "20/minute", description="Citizen requests one conversation may send."
@@ -58,7 +60,8 @@ class ProtectionSettings(BaseModel):
         ge=1,
         le=64,
         description="Password checks (Argon2, about 50 ms of CPU and 64 MB each) run at "
-        "once; the rest wait, so a flood of sign-ins cannot starve citizens' turns.",
+        "once, on their own threads at the lowest CPU priority; the rest wait, so a flood of "
+        "sign-ins cannot starve citizens' turns.",
     )
     request_body_max_kb: int = Field(
         256,
@@ -67,7 +70,11 @@ class ProtectionSettings(BaseModel):
         "counted while it arrives).",
     )
     request_header_max_kb: int = Field(
-        16, ge=1, le=1024, description="Largest request head, all headers together (431 past it)."
+        16,
+        ge=1,
+        le=1024,
+        description="Largest request head, all headers together: `serve` stops reading "
+        "past it (400), the app refuses it (431) under any other server.",
     )
     log_hash_key: SecretStr | None = Field(
         None,

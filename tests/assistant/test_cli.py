@@ -37,8 +37,10 @@ def test_ask_json_does_not_invent_an_answer(env: dict[str, str]) -> None:
         check=True,
     )
     body = json.loads(done.stdout)
-    assert set(body) == {"session_id", "reply", "status", "confidence", "handoff"}
+    # The same object as POST /api/chat, with the question as it would be stored.
+    assert set(body) == {"session_id", "reply", "status", "confidence", "handoff", "message"}
     assert body["status"] != "answered" and body["reply"]["citations"] == []
+    assert body["message"] == "What is the capital of France?"
 
 
 def test_ask_prints_an_answer_with_its_sources(env: dict[str, str]) -> None:
