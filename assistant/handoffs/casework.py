@@ -112,7 +112,7 @@ class Casework(QueueBase):
 
     def reply(self, handoff_id: str, user: StaffUser, text: str) -> dict[str, Any]:
         view = self._held_by(handoff_id, user)
-        clean = redact(text.strip()).text
+        clean = redact(text.strip(), names=False).text  # their own name goes to the citizen
         if not clean:
             raise HandoffError("Write a reply first.")
         deliver = self.deliveries.get(view.channel)

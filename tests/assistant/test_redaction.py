@@ -186,13 +186,13 @@ DIGITS = ["123456789", "4111111111111111", "6175550123"]
 EVERYTHING = [*ORIGINALS.values(), *DIGITS]
 
 
-def _message(prefix: str) -> str:
+def _message(prefix: str, *, name: str = ORIGINALS["name"]) -> str:
     o = ORIGINALS
     return (
         f"{prefix} My SSN is {o['ssn']}, my card {o['card']}, bank account number "
         f"{o['account']}, routing number {o['routing']}. Call me at {o['phone']} or "
         f"{o['email']}. Date of birth {o['dob']}, I live at {o['address']}. Card expiry "
-        f"{o['expiry']}, {o['code']}. My name is {o['name']}; my mother lives at "
+        f"{o['expiry']}, {o['code']}. My name is {name}; my mother lives at "
         f"{o['no_suffix']}."
     )
 
@@ -256,7 +256,9 @@ def test_originals_reach_neither_the_database_nor_the_logs(
 
     # The caseworker's side: replies and notes are redacted too; so is the rating comment.
     container.handoffs.claim(handoff_id, caseworker)
-    container.handoffs.reply(handoff_id, caseworker, _message("I see your file."))
+    # A caseworker's reply keeps the name they sign with (their own), nothing else.
+    reply = container.handoffs.reply(handoff_id, caseworker, _message("I see.", name="Sam"))
+    assert "My name is Sam" in reply["text"] and "[CARD NUMBER]" in reply["text"]
     container.handoffs.add_note(handoff_id, caseworker, _message("Citizen gave:"))
     container.handoffs.resolve(handoff_id, caseworker)
     container.handoffs.rate(session, rating=5, comment=_message("Thanks!"))

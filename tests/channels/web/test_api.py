@@ -10,7 +10,7 @@ import pytest
 from assistant.settings import Settings
 from tests.conftest import LiveServer
 
-KEYS = {"session_id", "reply", "status", "confidence", "handoff"}
+KEYS = {"session_id", "reply", "status", "confidence", "handoff", "message"}
 
 
 def test_chat_contract_and_follow_up(live_server: LiveServer) -> None:
