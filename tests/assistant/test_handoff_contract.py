@@ -162,3 +162,35 @@ def test_sign_in_sessions_and_roles(parts) -> None:  # type: ignore[no-untyped-d
     assert staff.session(signed.token) is None
     with pytest.raises(ValueError, match="10 characters"):
         staff.create(username="short", password="short", role=Role.CASEWORKER)
+
+
+class RecordingBus(InProcessEventBus):
+    """The in-process bus, keeping the last event published on each topic."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.last: dict[str, dict] = {}  # type: ignore[type-arg]
+
+    def publish(self, topic: str, event: dict) -> None:  # type: ignore[type-arg]
+        self.last[topic] = event
+        super().publish(topic, event)
+
+
+def test_every_citizen_is_told_the_place_the_queue_gives_them(engine: Engine) -> None:
+    """The places announced to citizens, from one query for the whole line, are the ones
+    each handoff's own view gives (priority first, then the longer wait)."""
+    store, staff = ConversationStore(engine), Staff(engine)
+    bus = RecordingBus()
+    queue = HandoffQueue(engine, staff=staff, events=bus)
+    caseworker = staff.create(username="cw", password=PASSWORD, role=Role.CASEWORKER)
+    opened = [_open(store, queue, priority=p) for p in (10, 20, 10, 100, 10)]
+    queue.claim(opened[1], caseworker)  # claimed: no longer in line, everyone moves up
+    for handoff_id in opened:
+        view = queue.get(handoff_id)
+        told = bus.last[f"chat:{view.conversation_id}"]
+        assert (told["id"], told["state"], told["position"]) == (
+            view.id,
+            view.state,
+            view.position,
+        )
+    assert [queue.get(h).position for h in opened] == [2, None, 3, 1, 4]
