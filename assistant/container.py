@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -253,6 +254,12 @@ class Container:
         pool turns run in. 80 sign-ins at once took every worker thread and 1.5 GB of
         Argon2 memory, and citizens' turns waited seconds behind them."""
         return password_check_pool(self.settings.password_hash_concurrency)
+
+    @cached_property
+    def password_check_slots(self) -> asyncio.Semaphore:
+        """One per password-check thread: sign-ins wait for a slot on the event loop, where
+        waiting costs nothing, and look at the lockout only once they have one."""
+        return asyncio.Semaphore(self.settings.password_hash_concurrency)
 
     @cached_property
     def events(self) -> InProcessEventBus:

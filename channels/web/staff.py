@@ -118,26 +118,33 @@ async def login(
         ("sign_in_account", _account(body.username)),
         ("sign_in_address", client_address(request)),
     )
-    for rule, key in keys:  # a locked account or address is refused before any hashing
-        refusal = await throttle.refused(rule, key)
-        if refusal is not None:
-            minutes = max(1, math.ceil(refusal.retry_after / 60))
-            raise too_many(refusal, canned.render(canned.TOO_MANY_SIGN_INS, minutes=minutes))
-    # Its own few threads: a flood of sign-ins queues there, not in the pool that runs
-    # citizens' turns.
-    signed = await asyncio.get_running_loop().run_in_executor(
-        container.password_checks, staff.sign_in, body.username, body.password
-    )
-    if signed is None:
-        for rule, key in keys:
-            await throttle.hit(rule, key)
-            if await throttle.refused(rule, key) is not None:  # this failure locked it
-                target = key if rule == "sign_in_account" else None
-                detail = {"rule": rule, "address": key} if target is None else {"rule": rule}
-                await run_in_threadpool(
-                    staff.audit, actor=None, action="staff.locked", target=target, detail=detail
-                )
-        raise HTTPException(401, "That username and password do not match.")
+    # One slot per password-check thread: a flood of sign-ins waits here, and each is
+    # checked against the lockout only when its turn comes, after the failures before it
+    # were counted (so no more than the limit are ever hashed).
+    async with container.password_check_slots:
+        for rule, key in keys:  # a locked account or address is refused before hashing
+            refusal = await throttle.refused(rule, key)
+            if refusal is not None:
+                minutes = max(1, math.ceil(refusal.retry_after / 60))
+                raise too_many(refusal, canned.render(canned.TOO_MANY_SIGN_INS, minutes=minutes))
+        # Its own few threads, not the pool that runs citizens' turns.
+        signed = await asyncio.get_running_loop().run_in_executor(
+            container.password_checks, staff.sign_in, body.username, body.password
+        )
+        if signed is None:
+            for rule, key in keys:
+                await throttle.hit(rule, key)
+                if await throttle.refused(rule, key) is not None:  # this failure locked it
+                    target = key if rule == "sign_in_account" else None
+                    detail = {"rule": rule, "address": key} if target is None else {"rule": rule}
+                    await run_in_threadpool(
+                        staff.audit,
+                        actor=None,
+                        action="staff.locked",
+                        target=target,
+                        detail=detail,
+                    )
+            raise HTTPException(401, "That username and password do not match.")
     response.set_cookie(
         STAFF_COOKIE,
         signed.token,

@@ -8,6 +8,7 @@ import select
 import socket
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import httpx
@@ -117,6 +118,24 @@ def test_thirty_wrong_passwords_lock_the_account_until_an_admin_unlocks_it(
     actions = [(e["action"], e["actor"], e["target"]) for e in container.staff.audit_log()]
     assert ("staff.locked", None, "sam") in actions
     assert ("staff.unlock", "ada", "sam") in actions
+
+
+def test_a_burst_of_wrong_passwords_at_once_is_hashed_no_more_than_the_limit(
+    settings: Settings, container: Container
+) -> None:
+    container.staff.create(username="sam", password=PASSWORD, role=Role.CASEWORKER)
+    with (
+        serve(settings, container, sign_in_failures_per_address="1000/hour") as server,
+        ThreadPoolExecutor(max_workers=40) as pool,
+    ):
+        codes = list(pool.map(lambda _: sign_in(server.url, "sam", "guess").status_code, range(40)))
+    # The lockout is looked at when a check's turn comes: past the 30th failure only the
+    # checks already running (one per password-check thread, less the one that locked it)
+    # still hash; every other attempt is refused without touching the password.
+    most = 30 + settings.password_hash_concurrency - 1
+    assert 30 <= codes.count(401) <= most and codes.count(429) == 40 - codes.count(401)
+    failed = [e for e in container.staff.audit_log() if e["action"] == "staff.sign_in_failed"]
+    assert len(failed) == codes.count(401)
 
 
 def test_a_caseworker_cannot_unlock(settings: Settings, container: Container) -> None:
