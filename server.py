@@ -4,7 +4,7 @@ import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
@@ -25,7 +25,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Imported here, not with the module: the command line imports this module too, and
     # `citizen-assistant --help` should not wait for the whole app (about a second).
     from assistant.container import Container
-    from channels import sms
+    from channels import log_privacy, sms
+    from channels.limits import BodyLimit, RequestLimits
     from channels.sms import answers as sms_answers
     from channels.web import api, editor, metrics, pages, staff
     from channels.web.openapi import document_parse_errors
@@ -35,6 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         container: Container = app.state.container  # tests may swap in their own
+        log_privacy.install(_log_key(container.settings))  # uvicorn has set up its loggers
         sms.register(container)  # caseworkers' replies to citizens who texted
         report = await run_in_threadpool(container.ensure_knowledge_base)
         if report is not None:  # the bundled sample, or a rebuild for new settings
@@ -55,9 +57,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.container = Container(settings)
+    # Added innermost first: SecurityHeaders wraps every answer, the limits' refusals too.
+    # A request too large or not Unicode is refused before any route reads it.
+    app.add_middleware(
+        RequestLimits,
+        header_limit=settings.request_header_max_kb * 1024,
+        body_limit=BodyLimit(
+            default=settings.request_body_max_kb * 1024,
+            larger=int(settings.upload_max_mb * 1024 * 1024) + 64 * 1024,
+            larger_prefix="/api/editor/",
+            own=editor.UPLOAD_PATH,
+        ),
+    )
+    app.add_middleware(editor.UploadBodyLimit, path=editor.UPLOAD_PATH)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestIds)
-    app.add_middleware(editor.UploadBodyLimit, path="/api/editor/drafts/upload")
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(staff.router)
@@ -147,6 +161,18 @@ class RequestIds:
             self._ids.unbind(token)
 
 
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options that protect the app: h11, not httptools, because h11 stops
+    reading a request head at the limit (httptools read 8 MB of headers before the app
+    could refuse them)."""
+    return {"http": "h11", "h11_max_incomplete_event_size": settings.request_header_max_kb * 1024}
+
+
+def _log_key(settings: Settings) -> bytes | None:
+    key = settings.log_hash_key.get_secret_value() if settings.log_hash_key else ""
+    return key.encode("utf-8") if key else None
+
+
 def __getattr__(name: str) -> FastAPI:
     # ``uvicorn server:app`` builds the app on first access, not at import time.
     if name == "app":
@@ -182,9 +208,12 @@ def cli_app() -> "typer.Typer":
         import uvicorn
 
         configure_logging()
+        settings = Settings()
         # log_config=None: uvicorn's own lines (access log included) go through the same
         # handler and format as ours, request id and all.
-        uvicorn.run(create_app(Settings()), host=host, port=port, log_config=None)
+        uvicorn.run(
+            create_app(settings), host=host, port=port, log_config=None, **server_options(settings)
+        )
 
     eval_cli.register(app)
     sms_cli.register(app)

@@ -137,3 +137,23 @@ CALLBACK_HOURS: Final = " (we are here {hours})"
 CALLBACK_RECEIVED: Final = (
     "Thank you. Your message is with our caseworkers and someone will contact you."
 )
+
+# ---- limits (the wait is in whole seconds, from the Retry-After the server sends) ----
+TOO_MANY_MESSAGES: Final = (
+    "You are sending messages faster than we can answer them. Please wait {seconds} "
+    "seconds and try again."
+)
+TOO_MANY_SIGN_INS: Final = (
+    "Too many sign-in attempts. For your security this account (or this network) is "
+    "paused: try again in {minutes} minutes, or ask an administrator to unlock it."
+)
+# A citizen (or a script) asking for a person again and again from one address.
+HANDOFF_LIMITED: Final = (
+    "You have already asked for a person several times. Your requests are in the queue; "
+    "to talk to someone now, {contact}."
+)
+INVALID_TEXT: Final = (
+    "Your message contains characters we cannot read. Please remove any unusual "
+    "symbols and try again."
+)
+REQUEST_TOO_LARGE: Final = "This request is too large ({limit} KB at most)."

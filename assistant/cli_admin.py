@@ -56,6 +56,31 @@ def add_user(
     typer.echo(f"Created {user.role} {user.username} ({user.display_name}).")
 
 
+@users_app.command("set-role")
+def set_role(
+    username: Annotated[str, typer.Argument(help="Sign-in name.")],
+    role: Annotated[Role, typer.Option(help="The account's new role.")],
+) -> None:
+    """Change an account's role; its sign-ins end (it signs in again with the new role)."""
+    try:
+        user = _container().staff.set_role(username, role, actor="cli")
+    except LookupError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from error
+    typer.echo(f"{user.username} is now {user.role}; their sign-ins have ended.")
+
+
+@users_app.command("remove")
+def remove_user(username: Annotated[str, typer.Argument(help="Sign-in name.")]) -> None:
+    """Deactivate an account and end its sign-ins (its history keeps its name)."""
+    try:
+        _container().staff.remove(username, actor="cli")
+    except LookupError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from error
+    typer.echo(f"Removed {username}; their sign-ins have ended.")
+
+
 @users_app.command("list")
 def list_users() -> None:
     """List active staff accounts."""

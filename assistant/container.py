@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
@@ -20,7 +22,7 @@ from assistant.people import BringInAPerson, People
 from assistant.pipeline import TurnPipeline
 from assistant.service import AssistantService
 from assistant.settings import Settings
-from assistant.staff import Staff
+from assistant.staff import Staff, password_check_pool
 from assistant.stages import (
     Answerability,
     Compose,
@@ -36,6 +38,7 @@ from assistant.stages import (
     Stage,
 )
 from assistant.store import ConversationStore, make_engine
+from assistant.throttle import Throttle
 from assistant.unit_scoring import UnitWeights
 from knowledge_base.chunking import Chunker
 from knowledge_base.embeddings import Embedder, make_embedder
@@ -246,7 +249,9 @@ class Container:
     @cached_property
     def staff(self) -> Staff:
         self.conversation_store  # noqa: B018 - the schema must exist first
-        return Staff(self.engine, session_hours=self.settings.staff_session_hours)
+        return Staff(
+            self.engine, session_hours=self.settings.staff_session_hours, events=self.events
+        )
 
     @cached_property
     def editor_desk(self) -> EditorDesk:
@@ -265,6 +270,24 @@ class Container:
             review_interval=timedelta(days=s.review_interval_days),
             upload_max_bytes=int(s.upload_max_mb * MB),
         )
+
+    @cached_property
+    def throttle(self) -> Throttle:
+        """Rate limits and sign-in lockouts (in memory, or shared through Redis)."""
+        return Throttle.from_settings(self.settings)
+
+    @cached_property
+    def password_checks(self) -> ThreadPoolExecutor:
+        """The threads that hash passwords: their own few, at low CPU priority, not the
+        pool turns run in. 80 sign-ins at once took every worker thread and 1.5 GB of
+        Argon2 memory, and citizens' turns waited seconds behind them."""
+        return password_check_pool(self.settings.password_hash_concurrency)
+
+    @cached_property
+    def password_check_slots(self) -> asyncio.Semaphore:
+        """One per password-check thread: sign-ins wait for a slot on the event loop, where
+        waiting costs nothing, and look at the lockout only once they have one."""
+        return asyncio.Semaphore(self.settings.password_hash_concurrency)
 
     @cached_property
     def events(self) -> EventBus:

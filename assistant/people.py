@@ -89,6 +89,13 @@ class BringInAPerson:
                 canned.CALLBACK_OFFER, hours=when, contact=replies.contact
             )
             return
+        if not crisis and not ctx.message.may_open_handoff:
+            # One address asking again and again (a script filling the queue): no new place
+            # in line, but the way to a person is still given. Crisis is never refused.
+            ctx.status = Status.HANDOFF_LIMITED
+            ctx.citations = []
+            ctx.reply_text = canned.render(canned.HANDOFF_LIMITED, contact=replies.contact)
+            return
         handoff = self.people.queue.open(
             conversation_id=session_id,
             channel=ctx.message.channel,

@@ -84,7 +84,8 @@ _DOB = re.compile(
 _SUFFIX = (
     r"(?:street|st|avenue|ave|av|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|"
     r"place|pl|terrace|ter|circle|cir|parkway|pkwy|highway|hwy|trail|trl|square|sq|plaza|"
-    r"alley|loop|crescent|row)"
+    r"alley|loop|crescent|row|hill|close|grove|gardens|green|rise|mews|heights|ridge|"
+    r"hollow|crossing|commons|meadows?|glen|walk|pike|turnpike|run)"
 )
 _PLAIN_SUFFIX = (  # the ones that are not also everyday words, for all-lowercase text
     r"(?:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|terrace|ter|"
@@ -112,10 +113,89 @@ _ADDRESS = re.compile(
     # P.O. Box 1234, apartado postal 12
     r"|(?i:\b(?:p\.?\s?o\.?\s+box|post\s+office\s+box|apartado(?:\s+postal)?)\s+#?\s?\d{1,8}\b)"
 )
+# A number and a name after words that say it is where someone lives ("I live at 88 Quarry
+# Hill"): an address even without a street suffix (one to three capitalised words).
+_ADDRESS_CUE = re.compile(
+    r"\b(?i:(?:i|we|she|he|they|mom|dad)\s+(?:live|lives|living|stay|stays|staying|moved)"
+    r"(?:\s+(?:at|on|to|in))?|(?:my|our|her|his|their|the|home|mailing|new|old)\s+address"
+    r"(?:\s+(?:is|was|:))?|(?:house|home|apartment|property|building|flat)\s+(?:at|on)|"
+    r"reside\s+at|residing\s+at|vivo\s+en|mi\s+direcci[oó]n\s+es)"
+    r"[\s:,]{1,4}"
+    rf"(\d{{1,6}}[A-Za-z]?\s+{_DIRECTION}(?:(?!{_NOT_A_NAME}\b)[A-Z][\w'’-]+\s?){{1,3}}{_UNIT})"
+)
 _PHONE_SHAPE = re.compile(
     r"^(?:(?:\+?1[ .-]?)?(?:\(\d{3}\)\s?|\d{3}[ .-]?)\d{3}[ .-]?\d{4}|\d{3}[ .-]\d{4})"
     r"(?:\s*(?:ext\.?|x|extension)\s*\d{1,6})?$",
     re.IGNORECASE,
+)
+
+
+# ---- beside a card number -----------------------------------------------------------
+_MONTH_YEAR = r"(?:0?[1-9]|1[0-2])\s?[/-]\s?(?:20\d{2}|\d{2})"
+_EXPIRY = re.compile(
+    r"\b(?:exp(?:iry|iration|ires|\.)?(?:\s+date)?|valid\s+(?:thru|through|until)|"
+    r"vence|vencimiento|caduca)(?:\s+(?:is|es|on|:))?[\s:#=-]{0,4}"
+    rf"({_MONTH_YEAR})(?![\d/])",
+    re.IGNORECASE,
+)
+_CARD_CODE = re.compile(
+    r"\b(?:cvv2?|cvc2?|cid|csc|security\s+code|card\s+(?:verification|security)\s+"
+    r"(?:code|number|value)|c[oó]digo\s+de\s+seguridad|(?:3|4|three|four)[\s-]digit\s+code|"
+    r"digits\s+on\s+the\s+back(?:\s+of\s+the\s+card)?(?:\s+(?:are|is))?)"
+    r"(?:\s+(?:is|es|:))?[\s:#=-]{0,4}(\d{3,4})(?!\d)",
+    re.IGNORECASE,
+)
+# Straight after a card number, a month/year and a 3-4 digit code need no words: "4111 1111
+# 1111 1111 04/27 123" is how people copy a card off its face.
+_AFTER_CARD_EXPIRY = re.compile(
+    r"(\[CARD NUMBER\][^\[\]\n\d]{0,20})((?:0?[1-9]|1[0-2])\s?[/\s-]\s?(?:20\d{2}|\d{2}))"
+    r"(?![\d/])"
+)
+_AFTER_CARD_CODE = re.compile(
+    r"(\[CARD NUMBER\](?:[^\[\]\n\d]|\[CARD EXPIRY\]){0,30}?)(?<!\d)(\d{3,4})(?![\d/$])"
+)
+
+
+def _after_card(pattern: re.Pattern[str], placeholder: str) -> Callable[[str], str]:
+    return lambda text: pattern.sub(lambda m: m.group(1) + placeholder, text)
+
+
+# ---- people's names (only after words that introduce one) ------------------------------
+# No offline library finds names in free text well enough to trust here (see README:
+# measured on eval/datasets/redaction.jsonl); a name is taken where the citizen says it
+# is one: "my name is", "I'm", "this is", a title, a relative's or a caseworker's name.
+# Capitalised, accents too (José Hernández), O'Neil, Smith-Jones; never a possessive
+# ("Fairhaven's" is a place's).
+_UPPER, _LOWER = "A-ZÀ-ÖØ-Þ", "a-zß-öø-ÿ"
+_NAME_WORD = (
+    rf"[{_UPPER}][{_LOWER}]+(?:['’][{_UPPER}][{_LOWER}]+)?(?:-[{_UPPER}][{_LOWER}]+)?"
+    r"(?!['’\w])"
+)
+_NOT_NAMES = (
+    r"(?:Not|So|Very|Just|Really|Still|Trying|Looking|Calling|Writing|Having|Going|Getting|"
+    r"Asking|Applying|Wondering|Unable|Able|Disabled|Pregnant|Homeless|Unemployed|Married|"
+    r"Single|Retired|New|Confused|Worried|Scared|Sorry|Fine|Ok|Okay|Good|Done|Ready|Here|"
+    r"There|Eligible|Over|Under|In|On|At|From|The|A|An|About|My|Your|Our|It|This|That|What|"
+    r"Why|How|When|Where|Who|Yes|No|Hello|Hi|Thanks|Monday|Tuesday|Wednesday|Thursday|"
+    r"Friday|Saturday|Sunday|January|February|March|April|June|July|August|September|"
+    r"October|November|December|English|Spanish|American|Mexican|Urgent|Important|"
+    r"Interested|Currently|Also|Now|Calling|Texting|Veteran|Senior|Student|Disabled|Blind|"
+    r"Deaf|Sick|Ill|Mr|Mrs|Ms|Miss|Dr|Sr|Sra)"
+)
+_NAME = (
+    rf"(?!{_NOT_NAMES}\b){_NAME_WORD}(?:\s+(?:[A-Z]\.\s+)?(?!{_NOT_NAMES}\b){_NAME_WORD}){{0,2}}"
+)
+_NAME_CUE = re.compile(
+    r"(?:(?:^|[.!?]\s+|(?i:hi|hello|hey|hola|good\s+\w+)[,!.]?\s+)(?i:this\s+is)"
+    r"|\b(?i:my\s+name\s+is|my\s+name's|name\s*:|i\s+am|i'm|i’m|im|call\s+me|"
+    r"me\s+llamo|mi\s+nombre\s+es|soy|signed|regards,?|sincerely,?|thanks,|thank\s+you,|"
+    r"gracias,|mr\.?|mrs\.?|ms\.?|miss|dr\.?|sr\.?|sra\.?|se[nñ]ora?|"
+    r"(?:my|our|his|her)\s+(?:son|daughter|husband|wife|mother|mom|father|dad|partner|"
+    r"child|kid|brother|sister|grandson|granddaughter|grandmother|grandma|grandfather|"
+    r"grandpa|landlord|neighbou?r|caseworker|case\s+worker|boyfriend|girlfriend|"
+    r"fianc[eé]e?|hijo|hija|esposo|esposa|madre|padre)(?:'s\s+name\s+is|\s+is\s+named|"
+    r"\s+named|\s+is|,)?))"
+    rf"\s+({_NAME})\b"
 )
 
 
@@ -164,11 +244,22 @@ def _formatted_ssns(text: str) -> str:
 
 def _cards(text: str) -> str:
     def one(match: re.Match[str]) -> str:
-        digits = _digits(match.group(0))
-        card = 13 <= len(digits) <= 19 and luhn.is_valid(digits)
-        return "[CARD NUMBER]" if card else match.group(0)
+        whole = match.group(0)
+        # The longest run of whole digit groups that is a card: "4111 1111 1111 1111 04 27"
+        # is a card number followed by its expiry, not one 20-digit number.
+        for end in sorted(_group_ends(whole), reverse=True):
+            digits = _digits(whole[:end])
+            if 13 <= len(digits) <= 19 and luhn.is_valid(digits):
+                return "[CARD NUMBER]" + whole[end:]
+        return whole
 
     return _CARD.sub(one, text)
+
+
+def _group_ends(number: str) -> list[int]:
+    """Where each group of digits in ``4111 1111-1111`` ends (the whole, and before each
+    separator)."""
+    return [i for i, c in enumerate(number) if c in " -"] + [len(number)]
 
 
 def _bare_routing_numbers(text: str) -> str:
@@ -196,18 +287,30 @@ _RULES: list[tuple[str, Callable[[str], str]]] = [
     ("ssn", _replace_group(_SSN_IN_CONTEXT, "[SSN]")),
     ("routing_number", _replace_group(_ROUTING_IN_CONTEXT, "[ROUTING NUMBER]")),
     ("card_number", _cards),
+    ("card_expiry", _replace_group(_EXPIRY, "[CARD EXPIRY]")),
+    ("card_code", _replace_group(_CARD_CODE, "[CARD CODE]")),
+    ("card_expiry", _after_card(_AFTER_CARD_EXPIRY, "[CARD EXPIRY]")),
+    ("card_code", _after_card(_AFTER_CARD_CODE, "[CARD CODE]")),
     ("account_number", _replace_group(_ACCOUNT_IN_CONTEXT, "[ACCOUNT NUMBER]")),
     ("date_of_birth", _replace_group(_DOB, "[DATE OF BIRTH]")),
     ("phone", _phones),
     ("routing_number", _bare_routing_numbers),
     ("street_address", lambda t: _ADDRESS.sub("[ADDRESS]", t)),
+    ("street_address", _replace_group(_ADDRESS_CUE, "[ADDRESS]")),
+    ("person_name", _replace_group(_NAME_CUE, "[NAME]")),
 ]
 
 
-def redact(text: str) -> Redaction:
-    """The text with personal data replaced, and the kinds that were found."""
+def redact(text: str, *, names: bool = True) -> Redaction:
+    """The text with personal data replaced, and the kinds that were found.
+
+    ``names=False`` keeps people's names: a caseworker's reply ("Hello, this is Sam from
+    the city") names the caseworker, not the citizen.
+    """
     kinds: list[str] = []
     for kind, apply in _RULES:
+        if kind == "person_name" and not names:
+            continue
         new = apply(text)
         if new != text:
             if kind not in kinds:
@@ -217,8 +320,8 @@ def redact(text: str) -> Redaction:
 
 
 _PLACEHOLDER = re.compile(
-    r"\[(?:SSN|CARD NUMBER|ROUTING NUMBER|ACCOUNT NUMBER|DATE OF BIRTH|PHONE|"
-    r"EMAIL|ADDRESS)\]"
+    r"\[(?:SSN|CARD NUMBER|CARD EXPIRY|CARD CODE|ROUTING NUMBER|ACCOUNT NUMBER|"
+    r"DATE OF BIRTH|PHONE|EMAIL|ADDRESS|NAME)\]"
 )
 _CLAUSE_BREAK = re.compile(r"(?<=[.!?;,])\s+|\s+(?:and|but|so|also)\s+", re.I)
 # Words that only say what the personal data is ("my SSN is [SSN]").

@@ -157,6 +157,7 @@ class AssistantService:
             composer=answer.composer if answer is not None else "extractive",
             fallback_reason=ctx.fallback_reason,
             seq=stored,
+            said=ctx.said or ctx.text,
         )
 
     def leave_callback(self, session_id: str, *, message: str, contact: str) -> HandoffView:
@@ -259,6 +260,7 @@ class AssistantService:
                 handoff.citizen_json(minutes_per_case=self.people.queue.minutes_per_case)
             ),
             seq=stored,
+            said=redaction.text,
         )
 
 

@@ -7,10 +7,14 @@ state-changing request must echo in a header.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 import secrets
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -19,8 +23,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
+from assistant.events import EventBus
 from assistant.models import AuditEntry, StaffSession, User, aware, utcnow
 
 
@@ -53,6 +58,39 @@ class SignedIn:
     user: StaffUser
     token: str  # goes in the cookie, never stored
     csrf_token: str
+    expires_at: datetime | None = None
+
+    @property
+    def token_hash(self) -> str:
+        return _digest(self.token)
+
+
+#: Where ended sign-ins are announced, so that whatever the session holds open (the
+#: console's WebSocket) closes at once: ``{"type": "session.ended", "session": token
+#: hash}`` for one sign-in, ``{"type": "user.changed", "user_id": id}`` for all of a
+#: user's (their role changed or the account was removed). Never relayed to a page.
+STAFF_SESSIONS_TOPIC = "staff.sessions"
+
+
+def session_ended(event: dict[str, Any], signed: SignedIn) -> bool:
+    """Whether an event on ``STAFF_SESSIONS_TOPIC`` ends this sign-in."""
+    if event.get("type") == "session.ended":
+        return bool(event.get("session") == signed.token_hash)
+    return event.get("type") == "user.changed" and event.get("user_id") == signed.user.id
+
+
+def password_check_pool(size: int) -> ThreadPoolExecutor:
+    """Threads for Argon2 at the lowest CPU priority (Linux sets it per thread, and the
+    hash's own lane threads inherit it): under a flood of sign-ins the cores still go to
+    citizens' turns first, and at most ``size`` hashes (64 MB each) are in memory."""
+    return ThreadPoolExecutor(
+        max_workers=size, thread_name_prefix="password-check", initializer=_lowest_priority
+    )
+
+
+def _lowest_priority() -> None:
+    with contextlib.suppress(AttributeError, OSError):  # not Linux: ordinary priority
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
 
 
 class UserExistsError(ValueError):
@@ -76,9 +114,12 @@ def _digest(token: str) -> str:
 class Staff:
     """Users, sessions and the audit log over one database."""
 
-    def __init__(self, engine: Engine, *, session_hours: float = 8.0) -> None:
+    def __init__(
+        self, engine: Engine, *, session_hours: float = 8.0, events: EventBus | None = None
+    ) -> None:
         if session_hours <= 0:
             raise ValueError("session_hours must be positive")
+        self.events = events
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self.session_lifetime = timedelta(hours=session_hours)
         self._hasher = PasswordHasher()
@@ -154,7 +195,12 @@ class Staff:
                 )
             )
         self.audit(actor=row.username, action="staff.sign_in")
-        return SignedIn(user=_user(row), token=token, csrf_token=csrf)
+        return SignedIn(
+            user=_user(row),
+            token=token,
+            csrf_token=csrf,
+            expires_at=now + self.session_lifetime,
+        )
 
     def session(self, token: str | None) -> SignedIn | None:
         """The signed-in user for a cookie token, if the session is live; marks it seen."""
@@ -168,11 +214,53 @@ class Staff:
             user = session.get(User, row.user_id)
             if user is None or not user.active:
                 return None
-            return SignedIn(user=_user(user), token=token, csrf_token=row.csrf_token)
+            return SignedIn(
+                user=_user(user),
+                token=token,
+                csrf_token=row.csrf_token,
+                expires_at=aware(row.expires_at),
+            )
 
     def sign_out(self, token: str) -> None:
         with self._sessions.begin() as session:
             session.execute(delete(StaffSession).where(StaffSession.token_hash == _digest(token)))
+        self._announce({"type": "session.ended", "session": _digest(token)})
+
+    def set_role(self, username: str, role: Role | str, *, actor: str | None) -> StaffUser:
+        """Give an account another role; its sign-ins end (they were granted for the old)."""
+        with self._sessions.begin() as session:
+            row = self._active_row(session, username)
+            before, row.role = row.role, str(Role(role))
+            session.execute(delete(StaffSession).where(StaffSession.user_id == row.id))
+        self.audit(
+            actor=actor,
+            action="user.set_role",
+            target=row.username,
+            detail={"from": before, "to": row.role},
+        )
+        self._announce({"type": "user.changed", "user_id": row.id})
+        return _user(row)
+
+    def remove(self, username: str, *, actor: str | None) -> None:
+        """Deactivate an account (its history keeps its name) and end its sign-ins."""
+        with self._sessions.begin() as session:
+            row = self._active_row(session, username)
+            row.active = False
+            session.execute(delete(StaffSession).where(StaffSession.user_id == row.id))
+        self.audit(actor=actor, action="user.remove", target=row.username)
+        self._announce({"type": "user.changed", "user_id": row.id})
+
+    def _active_row(self, session: Session, username: str) -> User:
+        row = session.scalars(
+            select(User).where(User.username == username.strip().lower(), User.active)
+        ).first()
+        if row is None:
+            raise LookupError(f"no active user named {username!r}")
+        return row
+
+    def _announce(self, event: dict[str, Any]) -> None:
+        if self.events is not None:
+            self.events.publish(STAFF_SESSIONS_TOPIC, event)
 
     def caseworkers_online(self, *, within: timedelta) -> int:
         """Caseworkers whose console has been seen recently."""

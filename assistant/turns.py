@@ -38,6 +38,7 @@ class Status(StrEnum):
     HANDOFF_WAITING = "handoff_waiting"
     HANDOFF_ACTIVE = "handoff_active"
     HANDOFF_CALLBACK_OFFERED = "handoff_callback_offered"
+    HANDOFF_LIMITED = "handoff_limited"
     ERROR_INTERNAL = "error_internal"
 
     @property
@@ -72,6 +73,8 @@ class InboundMessage:
     text: str
     conversation_key: str | None = None
     external_id: str | None = None
+    # False when the channel's limit on new handoffs from this sender is used up.
+    may_open_handoff: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +210,8 @@ class OutboundReply:
     # The sequence number of the last message the turn stored (the web page keeps it, to
     # merge what the server holds on reload); not part of the JSON body.
     seq: int | None = None
+    # The citizen's message as stored (personal data replaced): what a page may keep.
+    said: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The ``POST /api/chat`` response body (and ``ask --json``)."""
@@ -222,4 +227,5 @@ class OutboundReply:
             "handoff": self.handoff.to_json() if self.handoff is not None else None,
             "composer": self.composer,
             "fallback_reason": self.fallback_reason,
+            "message": self.said,
         }

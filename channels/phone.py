@@ -15,7 +15,11 @@ import hmac
 from dataclasses import dataclass
 from typing import Final
 
+import phonenumbers
+
 from assistant.settings import Settings
+
+_E164 = phonenumbers.PhoneNumberFormat.E164
 
 WHATSAPP_PREFIX: Final = "whatsapp:"
 # Outside production a fixed key keeps local conversations stable across restarts; the
@@ -36,6 +40,20 @@ class Address:
         if value.lower().startswith(WHATSAPP_PREFIX):
             return cls("whatsapp", value[len(WHATSAPP_PREFIX) :].strip())
         return cls("sms", value)
+
+    @classmethod
+    def parse_strict(cls, value: str) -> Address:
+        """Like :meth:`parse`, but only a phone number in international form (``+`` and
+        country code, as Twilio sends it), bare or after ``whatsapp:``; else ValueError."""
+        address = cls.parse(value)
+        number = address.number
+        try:
+            parsed = phonenumbers.parse(number, None)
+        except phonenumbers.NumberParseException as error:
+            raise ValueError("not a phone number") from error
+        if not number.startswith("+") or not phonenumbers.is_possible_number(parsed):
+            raise ValueError("not a phone number")
+        return cls(address.channel, phonenumbers.format_number(parsed, _E164))
 
     @property
     def twilio(self) -> str:

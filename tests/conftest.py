@@ -75,6 +75,7 @@ class LiveServer:
         container: Container | None = None,
         *,
         ready_path: str = "/readyz",
+        **options: object,
     ) -> None:
         from server import create_app
 
@@ -84,7 +85,8 @@ class LiveServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ready_path = ready_path
-        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning")
+        options = {"log_level": "warning", **options}
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, **options)  # type: ignore[arg-type]
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

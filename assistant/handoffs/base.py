@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
 from assistant.events import STAFF_TOPIC, EventBus, chat_topic
 from assistant.handoffs.delivery import Delivery
-from assistant.handoffs.states import OPEN_STATES, NotFoundError
+from assistant.handoffs.states import OPEN_STATES, WAITING_STATES, NotFoundError
 from assistant.handoffs.views import HandoffView, view_of
+from assistant.handoffs.wait import expected_wait_minutes, line
 from assistant.models import Handoff, Message, utcnow
 from assistant.staff import Staff
 from assistant.store import take_seq
@@ -100,18 +100,24 @@ class QueueBase:
                 "handoff": view.to_json(),
             },
         )
-        # Everyone waiting may have moved up the queue.
+        # Everyone waiting may have moved up the queue: one query for the whole line.
         with self._sessions() as session:
-            waiting = session.scalars(select(Handoff).where(Handoff.state.in_(OPEN_STATES)))
-            for row in waiting:
-                current = view_of(session, row)
-                self.events.publish(
-                    chat_topic(current.conversation_id),
-                    {
-                        "type": "handoff",
-                        **current.citizen_json(minutes_per_case=self.minutes_per_case),
-                    },
-                )
+            open_handoffs = line(session)
+        position = 0
+        for handoff_id, conversation_id, state in open_handoffs:
+            waiting = state in WAITING_STATES
+            position += waiting
+            place = position if waiting else None
+            self.events.publish(
+                chat_topic(conversation_id),
+                {
+                    "type": "handoff",
+                    "id": handoff_id,
+                    "state": state,
+                    "position": place,
+                    "expected_wait_minutes": expected_wait_minutes(place, self.minutes_per_case),
+                },
+            )
         if view.state not in OPEN_STATES:
             self.events.publish(
                 chat_topic(view.conversation_id),

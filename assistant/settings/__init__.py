@@ -29,6 +29,7 @@ from assistant.settings.indexing import EmbeddingSettings, IndexingSettings
 # Kept importable from here: tests load the bundled embedding model through it.
 from assistant.settings.indexing import _default_model_path as _default_model_path
 from assistant.settings.llm import GuardrailSettings, LlmSettings
+from assistant.settings.protection import ProtectionSettings
 from assistant.settings.retrieval import RetrievalSettings
 from assistant.settings.security import SecuritySettings
 from assistant.settings.sms import SmsSettings
@@ -37,6 +38,7 @@ from assistant.settings.sms import SmsSettings
 # Pydantic orders the fields from the last base to the first, so the groups are listed
 # last to first: the fields, and the README table made from them, keep their order.
 class Settings(
+    ProtectionSettings,
     SecuritySettings,
     HandoffSettings,
     SmsSettings,

@@ -24,8 +24,9 @@ class DeploymentSettings(BaseModel):
     )
     redis_url: str | None = Field(
         None,
-        description="Redis URL (`redis://host:6379/0`) that carries live events between "
-        "replicas; unset, events stay in this one process, which is all a single server needs.",
+        description="Redis URL (`redis://host:6379/0`) that replicas share: live events "
+        "between them, rate-limit counters and sign-in lockouts; unset, events and counters "
+        "stay in this one process, which is all a single server needs.",
     )
     index_store: Path | None = Field(
         None,

@@ -228,6 +228,17 @@ _REFUSED: Final[dict[int | str, dict[str, Any]]] = {
     400: {"description": "MessageSid or another required field is missing.", "content": _PLAIN},
     403: {"description": "The X-Twilio-Signature is missing or wrong.", "content": _PLAIN},
 }
+_MESSAGE_REFUSED: Final[dict[int | str, dict[str, Any]]] = {
+    **_REFUSED,
+    400: {
+        "description": "MessageSid is missing, or From is not a phone or whatsapp: number.",
+        "content": _PLAIN,
+    },
+    429: {
+        "description": "Too many messages from this number: wait Retry-After seconds.",
+        "content": _PLAIN,
+    },
+}
 
 
 @router.post(
@@ -238,7 +249,7 @@ _REFUSED: Final[dict[int | str, dict[str, Any]]] = {
             "description": "The reply as TwiML (an empty <Response/> for none).",
             "content": _TWIML_BODY,
         },
-        **_REFUSED,
+        **_MESSAGE_REFUSED,
     },
     openapi_extra=_MESSAGE_FORM,
 )
@@ -260,9 +271,24 @@ async def twilio_message(
     sender_value = str(form.get("From") or "")
     if not message_sid or not sender_value:
         return Response("MessageSid and From are required", status_code=400)
-    citizen = Address.parse(sender_value)
+    try:
+        citizen = Address.parse_strict(sender_value)
+    except ValueError:
+        return Response(
+            "From must be a phone number (+15555550100) or whatsapp:+15555550100",
+            status_code=400,
+        )
     ours = Address.parse(str(form["To"])) if form.get("To") else None
     phone_hash = hash_address(citizen, key=sms.hash_key)
+    refusal = await sms.container.throttle.hit("sms_address", phone_hash)
+    if refusal is not None:
+        log.warning("sms rate limit channel=%s message=%s", citizen.channel, message_sid)
+        return Response(
+            "Too many messages from this number",
+            status_code=429,
+            media_type="text/plain",
+            headers={"Retry-After": str(refusal.retry_after)},
+        )
     text = str(form.get("Body") or "")
     store = sms.opt_outs
 

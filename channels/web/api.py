@@ -22,7 +22,9 @@ from assistant.handoffs import NotFoundError
 from assistant.redaction import redact
 from assistant.settings import Settings
 from assistant.store import TranscriptMessage
-from assistant.turns import CitizenHandoff, InboundMessage
+from assistant.throttle import secret_key
+from assistant.turns import CitizenHandoff, InboundMessage, OutboundReply, Status
+from channels.limits import client_address, throttle_of, too_many
 from channels.web.deps import (
     AssistantDep,
     ConversationStoreDep,
@@ -55,6 +57,21 @@ class ChatRequest(BaseModel):
     )
 
 
+_TOO_MANY = "Too many requests from this address or conversation: wait Retry-After seconds."
+# A turn with these statuses joined a handoff that was already open; others opened one.
+_HANDOFF_ALREADY_OPEN = (Status.HANDOFF_WAITING, Status.HANDOFF_ACTIVE)
+
+
+async def _throttle(request: Request, session_id: str | None) -> None:
+    """Count a citizen's request against their address and conversation: 429 past either."""
+    throttle = throttle_of(request)
+    refusal = await throttle.hit("chat_address", client_address(request))
+    if refusal is None and session_id:
+        refusal = await throttle.hit("chat_conversation", secret_key(session_id))
+    if refusal is not None:
+        raise too_many(refusal)
+
+
 def _invalid(message: str, value: Any) -> RequestValidationError:
     return RequestValidationError(
         [{"type": "value_error", "loc": ("body", "message"), "msg": message, "input": value}]
@@ -65,31 +82,45 @@ def _invalid(message: str, value: Any) -> RequestValidationError:
     "/api/chat",
     response_model=ChatResponse,
     tags=["chat"],
-    responses=errors({422: "The message is empty or too long."}),
+    responses=errors({422: "The message is empty or too long.", 429: _TOO_MANY}),
 )
 async def chat(
-    body: ChatRequest, assistant: AssistantDep, settings: SettingsDep, response: Response
+    body: ChatRequest,
+    request: Request,
+    response: Response,
+    assistant: AssistantDep,
+    settings: SettingsDep,
 ) -> dict[str, Any]:
     """Ask one question in a conversation and get a short, cited answer.
 
     The ``X-Conversation-Seq`` header carries the number of the last message the turn
     stored (the reply's; the question's is one less when a reply was stored): the page
     keeps it to merge what the server holds when it reloads."""
-    inbound = _inbound(body, settings)
+    await _throttle(request, body.session_id)
+    inbound = await _inbound(body, request, settings)
     reply = await run_in_threadpool(assistant.handle, inbound, session_id=body.session_id)
+    await _count_handoff(request, reply)
     if reply.seq is not None:
         response.headers["X-Conversation-Seq"] = str(reply.seq)
     # The same dict ``ask --json`` prints; the model only checks and documents it.
     return reply.to_json()
 
 
-def _inbound(body: ChatRequest, settings: Settings) -> InboundMessage:
+async def _inbound(body: ChatRequest, request: Request, settings: Settings) -> InboundMessage:
     limit = settings.message_max_chars
     if not body.message.strip():
         raise _invalid(canned.EMPTY_MESSAGE, body.message)
     if len(body.message) > limit:
         raise _invalid(canned.render(canned.MESSAGE_TOO_LONG, limit=limit), len(body.message))
-    return InboundMessage(channel="web", text=body.message)
+    throttle, address = throttle_of(request), client_address(request)
+    may_open_handoff = await throttle.refused("handoff_address", address) is None
+    return InboundMessage(channel="web", text=body.message, may_open_handoff=may_open_handoff)
+
+
+async def _count_handoff(request: Request, reply: OutboundReply) -> None:
+    """A handoff the turn opened counts against the address's cap."""
+    if reply.handoff is not None and reply.status not in _HANDOFF_ALREADY_OPEN:
+        await throttle_of(request).hit("handoff_address", client_address(request))
 
 
 # Turns whose citizen left before the answer: kept referenced until they finish (and are
@@ -124,14 +155,15 @@ _unwatched: set[asyncio.Task[None]] = set()
             "cited answer that replaces the draft (or one `error` "
             "event). Without a model configured there are no drafts.",
         },
-        **errors({422: "The message is empty or too long."}),
+        **errors({422: "The message is empty or too long.", 429: _TOO_MANY}),
     },
 )
 async def chat_stream(
     body: ChatRequest, request: Request, assistant: AssistantDep, settings: SettingsDep
 ) -> StreamingResponse:
     """Ask as with `POST /api/chat`, and see the answer as it is written."""
-    inbound = _inbound(body, settings)
+    await _throttle(request, body.session_id)
+    inbound = await _inbound(body, request, settings)
     loop = asyncio.get_running_loop()
     events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
 
@@ -142,6 +174,7 @@ async def chat_stream(
         draft_listener.set(draft)  # this task's own context, inherited by the worker thread
         try:
             reply = await run_in_threadpool(assistant.handle, inbound, session_id=body.session_id)
+            await _count_handoff(request, reply)
             await events.put(("reply", (reply.to_json(), reply.seq)))
         except Exception:
             log.exception("streamed turn failed")
@@ -191,13 +224,23 @@ class RatingRequest(BaseModel):
     response_model=CallbackOut,
     tags=["chat"],
     responses=errors(
-        {404: "The conversation has ended.", 422: "An empty message or contact, or too long."}
+        {
+            404: "The conversation has ended.",
+            422: "An empty message or contact, or too long.",
+            429: _TOO_MANY + " Or too many requests for a person from this address.",
+        }
     ),
 )
 async def leave_callback(
-    body: CallbackRequest, assistant: AssistantDep, handoffs: HandoffsDep
+    body: CallbackRequest, request: Request, assistant: AssistantDep, handoffs: HandoffsDep
 ) -> CallbackOut:
     """Out of hours: leave a message and how to be contacted; it joins the queue."""
+    await _throttle(request, body.session_id)
+    throttle, address = throttle_of(request), client_address(request)
+    refusal = await throttle.refused("handoff_address", address)
+    if refusal is not None:
+        contact = container_of(request).replies.contact
+        raise too_many(refusal, canned.render(canned.HANDOFF_LIMITED, contact=contact))
     if not body.message.strip() or not body.contact.strip():
         raise HTTPException(422, "Please write a message and a phone number or email address.")
     try:
@@ -209,6 +252,7 @@ async def leave_callback(
         )
     except LookupError as error:
         raise HTTPException(404, "This conversation has ended. Please start a new one.") from error
+    await throttle.hit("handoff_address", address)
     handoff = CitizenHandoff.from_json(
         view.citizen_json(minutes_per_case=handoffs.minutes_per_case)
     )
@@ -219,10 +263,11 @@ async def leave_callback(
     "/api/chat/rating",
     response_model=Ok,
     tags=["chat"],
-    responses=errors({409: "Nothing in this conversation was resolved."}),
+    responses=errors({409: "Nothing in this conversation was resolved.", 429: _TOO_MANY}),
 )
-async def rate(body: RatingRequest, handoffs: HandoffsDep) -> Ok:
+async def rate(body: RatingRequest, request: Request, handoffs: HandoffsDep) -> Ok:
     """Rate the help from a caseworker (1–5) once the conversation is resolved."""
+    await _throttle(request, body.session_id)
     try:
         await run_in_threadpool(
             handoffs.rate, body.session_id, rating=body.rating, comment=body.comment
@@ -242,10 +287,11 @@ class FeedbackRequest(BaseModel):
     "/api/chat/feedback",
     response_model=Ok,
     tags=["chat"],
-    responses=errors({404: "The conversation has no answer yet."}),
+    responses=errors({404: "The conversation has no answer yet.", 429: _TOO_MANY}),
 )
-async def feedback(body: FeedbackRequest, store: ConversationStoreDep) -> Ok:
+async def feedback(body: FeedbackRequest, request: Request, store: ConversationStoreDep) -> Ok:
     """Was the latest answer helpful? Saying it again replaces the earlier verdict."""
+    await _throttle(request, body.session_id)
     comment = redact(body.comment).text.strip() if body.comment else None
     saved = await run_in_threadpool(
         store.add_feedback,

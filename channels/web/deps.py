@@ -26,6 +26,7 @@ from channels.deps import (
 __all__ = [
     "CSRF_HEADER",
     "STAFF_COOKIE",
+    "AdminDep",
     "AssistantDep",
     "CaseworkerDep",
     "ConversationStoreDep",
@@ -74,6 +75,7 @@ def require(*roles: Role) -> Callable[[Request], SignedIn]:
     return check
 
 
+AdminDep = Annotated[SignedIn, Depends(require())]
 CaseworkerDep = Annotated[SignedIn, Depends(require(Role.CASEWORKER))]
 EditorDep = Annotated[SignedIn, Depends(require(Role.EDITOR))]
 StaffDep = Annotated[SignedIn, Depends(signed_in)]

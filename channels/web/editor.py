@@ -52,6 +52,7 @@ router = APIRouter(
     responses=errors({**SIGNED_IN_ERRORS, 422: "The request is invalid or cannot be carried out."}),
 )
 page_router = APIRouter()
+UPLOAD_PATH = "/api/editor/drafts/upload"
 
 T = TypeVar("T")
 

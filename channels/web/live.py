@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from fastapi import WebSocket, WebSocketDisconnect
 
@@ -18,6 +19,7 @@ async def relay(
     idle_seconds: float,
     still_allowed: Callable[[], Awaitable[bool]] | None = None,
     already_sent: Callable[[Event], bool] | None = None,
+    ended: asyncio.Future[Any] | None = None,
 ) -> None:
     """Send each event to the page until it goes away; ping it when nothing happens.
 
@@ -26,14 +28,23 @@ async def relay(
     ``already_sent`` says which events the page got in its catch-up. When the bus says
     events may have been missed (``RESYNC``), the socket is closed with 1012 ("service
     restart"): the page reconnects and catches up from the database.
+    ``ended`` finishing (a sign-out, say) closes the socket at once, before another event.
     """
     receiver = asyncio.create_task(_drain(websocket))
+    watched: set[asyncio.Future[Any]] = {receiver} if ended is None else {receiver, ended}
     try:
         while True:
+            if ended is not None and ended.done():
+                await websocket.close(code=4401)
+                return
             getter = asyncio.create_task(events.get())
             done, _ = await asyncio.wait(
-                {getter, receiver}, timeout=idle_seconds, return_when=asyncio.FIRST_COMPLETED
+                {getter, *watched}, timeout=idle_seconds, return_when=asyncio.FIRST_COMPLETED
             )
+            if ended is not None and ended in done:
+                getter.cancel()
+                await websocket.close(code=4401)
+                return
             if getter in done:
                 event = getter.result()
                 if event.get("type") == RESYNC["type"]:

@@ -20,10 +20,17 @@ _UNPARSABLE = {
 }
 
 
+_TOO_LARGE = {
+    "description": "The body is over the limit (CA_REQUEST_BODY_MAX_KB; the editor API: "
+    "CA_UPLOAD_MAX_MB), refused while it arrived.",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}},
+}
+
+
 def document_parse_errors(app: FastAPI) -> None:
     """Every operation that takes a body also lists the 400 FastAPI sends for a body it
-    cannot parse (before any handler runs), so the schema names every status a client
-    can get.
+    cannot parse and the 413 ``channels.limits.RequestLimits`` sends for one too large
+    (both before any handler runs), so the schema names every status a client can get.
     """
     generate = app.openapi
 
@@ -35,6 +42,7 @@ def document_parse_errors(app: FastAPI) -> None:
             for operation in operations.values():
                 if "requestBody" in operation:
                     operation["responses"].setdefault("400", _UNPARSABLE)
+                    operation["responses"].setdefault("413", _TOO_LARGE)
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]

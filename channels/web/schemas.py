@@ -99,6 +99,11 @@ class ChatResponse(Out):
         "`error`, `malformed`, `empty`, `refusal`, `no_citation`, `invented_citation`, "
         "`unsupported` or `forbidden`."
     )
+    message: str | None = Field(
+        None,
+        description="The citizen's message as it was stored, personal data replaced "
+        "(e.g. [CARD NUMBER]): what a page keeps instead of what was typed.",
+    )
 
 
 class CitizenHandoffOut(HandoffOut):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import math
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
@@ -10,12 +13,16 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel, Field, StrictStr
 
-from assistant.events import STAFF_TOPIC
+from assistant import canned
+from assistant.events import STAFF_TOPIC, Event
 from assistant.handoffs import AlreadyClaimedError, HandoffError, NotFoundError, NotHolderError
-from assistant.staff import Role, StaffUser
+from assistant.models import utcnow
+from assistant.staff import STAFF_SESSIONS_TOPIC, Role, SignedIn, StaffUser, session_ended
 from assistant.suggestions import suggest_reply
+from channels.limits import client_address, too_many
 from channels.web.deps import (
     STAFF_COOKIE,
+    AdminDep,
     CaseworkerDep,
     ConversationStoreDep,
     HandoffsDep,
@@ -91,15 +98,55 @@ _HANDOFF_ERRORS = errors(
     "/api/staff/login",
     response_model=StaffSessionOut,
     tags=["staff"],
-    responses=errors({401: "That username and password do not match."}),
+    responses=errors(
+        {
+            401: "That username and password do not match.",
+            429: "Locked after too many wrong passwords for this account or from this "
+            "address: wait Retry-After seconds, or ask an admin to unlock the account.",
+        }
+    ),
 )
 async def login(
-    body: LoginRequest, response: Response, staff: StaffAccountsDep, settings: SettingsDep
+    body: LoginRequest,
+    request: Request,
+    response: Response,
+    staff: StaffAccountsDep,
+    settings: SettingsDep,
 ) -> StaffSessionOut:
     """Sign in; sets the session cookie and returns the CSRF token for later requests."""
-    signed = await run_in_threadpool(staff.sign_in, body.username, body.password)
-    if signed is None:
-        raise HTTPException(401, "That username and password do not match.")
+    container = container_of(request)
+    throttle = container.throttle
+    keys = (
+        ("sign_in_account", _account(body.username)),
+        ("sign_in_address", client_address(request)),
+    )
+    # One slot per password-check thread: a flood of sign-ins waits here, and each is
+    # checked against the lockout only when its turn comes, after the failures before it
+    # were counted (so no more than the limit are ever hashed).
+    async with container.password_check_slots:
+        for rule, key in keys:  # a locked account or address is refused before hashing
+            refusal = await throttle.refused(rule, key)
+            if refusal is not None:
+                minutes = max(1, math.ceil(refusal.retry_after / 60))
+                raise too_many(refusal, canned.render(canned.TOO_MANY_SIGN_INS, minutes=minutes))
+        # Its own few threads, not the pool that runs citizens' turns.
+        signed = await asyncio.get_running_loop().run_in_executor(
+            container.password_checks, staff.sign_in, body.username, body.password
+        )
+        if signed is None:
+            for rule, key in keys:
+                await throttle.hit(rule, key)
+                if await throttle.refused(rule, key) is not None:  # this failure locked it
+                    target = key if rule == "sign_in_account" else None
+                    detail = {"rule": rule, "address": key} if target is None else {"rule": rule}
+                    await run_in_threadpool(
+                        staff.audit,
+                        actor=None,
+                        action="staff.locked",
+                        target=target,
+                        detail=detail,
+                    )
+            raise HTTPException(401, "That username and password do not match.")
     response.set_cookie(
         STAFF_COOKIE,
         signed.token,
@@ -296,6 +343,38 @@ async def users(session: CaseworkerDep, staff: StaffAccountsDep) -> list[StaffUs
     return [u for u in rows if u.role is not Role.EDITOR]
 
 
+class UnlockRequest(BaseModel):
+    address: StrictStr | None = Field(
+        None, max_length=64, description="Also lift the lock on this client address."
+    )
+
+
+@router.post(
+    "/api/staff/users/{username}/unlock",
+    response_model=Ok,
+    tags=["staff"],
+    responses=_SIGNED_IN,
+)
+async def unlock(username: str, body: UnlockRequest, session: AdminDep, request: Request) -> Ok:
+    """Lift a sign-in lockout (admins only; audited)."""
+    throttle = container_of(request).throttle
+    await throttle.clear("sign_in_account", _account(username))
+    if body.address:
+        await throttle.clear("sign_in_address", body.address)
+    await run_in_threadpool(
+        container_of(request).staff.audit,
+        actor=session.user.username,
+        action="staff.unlock",
+        target=_account(username),
+        detail={"address": body.address} if body.address else None,
+    )
+    return Ok(ok=True)
+
+
+def _account(username: str) -> str:
+    return username.strip().lower()[:64]
+
+
 @router.websocket("/ws/staff")
 async def staff_socket(websocket: WebSocket) -> None:
     """Live queue and message events for a signed-in caseworker's console."""
@@ -309,11 +388,36 @@ async def staff_socket(websocket: WebSocket) -> None:
         return
 
     async def still_signed_in() -> bool:
-        # Keeps the session "seen" (the caseworker counts as online) and notices sign-out.
+        # Keeps the session "seen" (the caseworker counts as online) and notices a sign-out
+        # made where no event reaches this process (the command line, another replica).
         return await run_in_threadpool(container.staff.session, token) is not None
 
     # Subscribed before the console hears "open" (and reloads its lists): an event in
     # between is then either in what it loads or arrives live, never neither.
-    async with container.events.subscribe(STAFF_TOPIC) as events:
+    async with (
+        container.events.subscribe(STAFF_SESSIONS_TOPIC) as endings,
+        container.events.subscribe(STAFF_TOPIC) as events,
+    ):
+        # Endings are heard from here on; one between the check above and here is not.
+        if not await still_signed_in():
+            await websocket.close(code=4401)
+            return
         await websocket.accept()
-        await relay(websocket, events, idle_seconds=20, still_allowed=still_signed_in)
+        ended = asyncio.create_task(_until_ended(endings, session))
+        try:
+            await relay(
+                websocket, events, idle_seconds=20, still_allowed=still_signed_in, ended=ended
+            )
+        finally:
+            ended.cancel()
+
+
+async def _until_ended(endings: asyncio.Queue[Event], session: SignedIn) -> None:
+    """Returns when the sign-in ends: signed out, its user changed or removed, or expired."""
+    timeout = None
+    if session.expires_at is not None:
+        timeout = max(0.0, (session.expires_at - utcnow()).total_seconds())
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(timeout):
+            while not session_ended(await endings.get(), session):
+                pass

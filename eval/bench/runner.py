@@ -340,6 +340,11 @@ class ServerProcess:
             CA_SAMPLE_KB_ON_EMPTY="false",
             CA_ENVIRONMENT="production",
             CA_SECURE_COOKIES="true",
+            # One client address sends every turn here; the limits have their own bench
+            # (``eval.bench.flood``), this one measures turns.
+            CA_CHAT_RATE_PER_ADDRESS="1000000/minute",
+            CA_CHAT_RATE_PER_CONVERSATION="1000000/minute",
+            CA_HANDOFFS_PER_ADDRESS="1000000/minute",
             HF_HUB_OFFLINE="1",
             TRANSFORMERS_OFFLINE="1",
             TOKENIZERS_PARALLELISM="false",

@@ -21,6 +21,21 @@ from knowledge_base.loaders.common import UnreadableDocument, _language
 _DOCUMENT_FIELDS = ("title", "url", "agency", "topic", "language", "last_reviewed", "doc_id")
 
 
+class _AliasRefused(yaml.YAMLError):
+    pass
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """PyYAML's safe loader without aliases. Front matter never needs them, and a few
+    hundred bytes of nested aliases (the "billion laughs") expand into gigabytes once the
+    values are turned into text: a 369-byte file kept the server busy for minutes."""
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            raise _AliasRefused("aliases are not allowed")
+        return super().compose_node(parent, index)
+
+
 def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     """The YAML front matter fields of Markdown source (``{}`` if none) and its body.
 
@@ -39,7 +54,11 @@ def _split_front_matter(raw: str) -> tuple[dict[str, Any], str]:
     except ValueError:
         raise UnreadableDocument("invalid front matter: no closing '---' line") from None
     try:
-        fields = yaml.safe_load(front)
+        fields = yaml.load(front, Loader=_NoAliasLoader)  # a SafeLoader: no arbitrary objects
+    except _AliasRefused:
+        raise UnreadableDocument(
+            "invalid front matter: YAML anchors and aliases (& and *) are not allowed"
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 2})" if mark is not None else ""

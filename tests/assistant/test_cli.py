@@ -37,6 +37,7 @@ def test_ask_json_does_not_invent_an_answer(env: dict[str, str]) -> None:
         check=True,
     )
     body = json.loads(done.stdout)
+    # The same object as POST /api/chat, with the question as it would be stored.
     assert set(body) == {
         "session_id",
         "reply",
@@ -45,9 +46,11 @@ def test_ask_json_does_not_invent_an_answer(env: dict[str, str]) -> None:
         "handoff",
         "composer",
         "fallback_reason",
+        "message",
     }
     assert body["status"] != "answered" and body["reply"]["citations"] == []
     assert body["composer"] == "extractive" and body["fallback_reason"] is None
+    assert body["message"] == "What is the capital of France?"
 
 
 def test_ask_prints_an_answer_with_its_sources(env: dict[str, str]) -> None:

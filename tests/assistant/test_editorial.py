@@ -248,7 +248,7 @@ def test_content_gaps_group_similar_unanswered_questions_without_personal_data(
     service = container.assistant
     asked = [
         "How do I register my llama with the city? my email is jane.doe@example.com",
-        "where do I register a pet llama",
+        "where do I register a pet llama? I'm Dana Whitfield, I live at 88 Quarry Hill",
         "llama registration in Fairhaven?",
         "What is the capital of France?",
         "How do I renew my driver's license?",
@@ -259,6 +259,8 @@ def test_content_gaps_group_similar_unanswered_questions_without_personal_data(
     assert report["total"] >= 4
     examples = [e for g in report["groups"] for e in g["examples"]]
     assert not any("jane.doe" in e or "example.com" in e for e in examples)
+    assert not any("Whitfield" in e or "Quarry Hill" in e for e in examples)  # #15 gaps
+    assert any("[NAME]" in e and "[ADDRESS]" in e for e in examples)
     assert not any("renew" in e.lower() for e in examples)  # it was answered
     llama = [g for g in report["groups"] if "llama" in g["label"].lower()]
     assert len(llama) == 1 and llama[0]["count"] == 3  # grouped by meaning

@@ -283,3 +283,35 @@ def test_concurrent_writers_get_gapless_distinct_numbers(parts) -> None:  # type
     seqs = [m.seq for m in store.transcript(conversation)]
     assert sorted(seqs) == list(range(1, writers * each + 1))
     assert seqs == sorted(seqs)  # stored (and read) in the order they were numbered
+
+
+class RecordingBus(InProcessEventBus):
+    """The in-process bus, keeping the last event published on each topic."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.last: dict[str, dict] = {}  # type: ignore[type-arg]
+
+    def publish(self, topic: str, event: dict) -> None:  # type: ignore[type-arg]
+        self.last[topic] = event
+        super().publish(topic, event)
+
+
+def test_every_citizen_is_told_the_place_the_queue_gives_them(engine: Engine) -> None:
+    """The places announced to citizens, from one query for the whole line, are the ones
+    each handoff's own view gives (priority first, then the longer wait)."""
+    store, staff = ConversationStore(engine), Staff(engine)
+    bus = RecordingBus()
+    queue = HandoffQueue(engine, staff=staff, events=bus)
+    caseworker = staff.create(username="cw", password=PASSWORD, role=Role.CASEWORKER)
+    opened = [_open(store, queue, priority=p) for p in (10, 20, 10, 100, 10)]
+    queue.claim(opened[1], caseworker)  # claimed: no longer in line, everyone moves up
+    for handoff_id in opened:
+        view = queue.get(handoff_id)
+        told = bus.last[f"chat:{view.conversation_id}"]
+        assert (told["id"], told["state"], told["position"]) == (
+            view.id,
+            view.state,
+            view.position,
+        )
+    assert [queue.get(h).position for h in opened] == [2, None, 3, 1, 4]

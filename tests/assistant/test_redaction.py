@@ -66,6 +66,23 @@ POSITIVES = [
     ("street_address", "my address is 7 W 3rd St.", "7 W 3rd St"),
     ("street_address", "vivo en 123 Calle Principal", "123 Calle Principal"),
     ("street_address", "mail to P.O. Box 1234", "P.O. Box 1234"),
+    # Addresses without a street suffix, where the citizen says it is where they live.
+    ("street_address", "I live at 88 Quarry Hill, when is pickup?", "88 Quarry Hill"),
+    ("street_address", "my address is 12 Oak Rise", "12 Oak Rise"),
+    ("street_address", "the house at 33 Elm is empty", "33 Elm"),
+    # A card's expiry and code: after their words, or straight after the card number.
+    ("card_expiry", "Amex 378282246310005 exp 12/27", "12/27"),
+    ("card_expiry", "card 4111 1111 1111 1111 04/27 123", "04/27"),
+    ("card_expiry", "expires 11/2028, is that a problem?", "11/2028"),
+    ("card_code", "card 4111 1111 1111 1111 04/27 123", " 123"),
+    ("card_code", "the CVV is 4455", "4455"),
+    ("card_code", "código de seguridad 777", "777"),
+    # People's names, where the message says it is a name.
+    ("person_name", "My name is Maria Lopez and I need SNAP", "Maria Lopez"),
+    ("person_name", "me llamo José Hernández", "José Hernández"),
+    ("person_name", "my son Jake needs a permit", "Jake"),
+    ("person_name", "Mrs. Okafor told me to ask", "Okafor"),
+    ("person_name", "Hi, this is Grace O'Neil", "Grace O'Neil"),
 ]
 
 PLACEHOLDERS = {
@@ -77,6 +94,9 @@ PLACEHOLDERS = {
     "email": "[EMAIL]",
     "date_of_birth": "[DATE OF BIRTH]",
     "street_address": "[ADDRESS]",
+    "card_expiry": "[CARD EXPIRY]",
+    "card_code": "[CARD CODE]",
+    "person_name": "[NAME]",
 }
 
 
@@ -110,6 +130,14 @@ NEGATIVES = [
     "zip code 02139",
     "Call 911 or text 988",
     "I paid $1,250.00 on 3/14",
+    "I'm not sure which form I need for Medicaid",
+    "This is urgent, my benefits stopped",
+    "This is Fairhaven's recycling schedule, right?",
+    "I am Disabled and need a parking placard",
+    "I live in Fairhaven and work in Westmark",
+    "The bus 12 Green Line was late",
+    "My name is on the lease but not on the bill",
+    "the form is due 04/27",
 ]
 
 
@@ -123,7 +151,8 @@ def test_ordinary_facts_and_numbers_are_left_alone(text: str) -> None:
 def test_several_kinds_in_one_message() -> None:
     result = redact(
         "I'm Ana, SSN 123-45-6789, born 03/14/1985, at 42 Elm Street; call (617) 555-0123 "
-        "or ana@example.com. Card 4111 1111 1111 1111, routing 021000021, account 12345678."
+        "or ana@example.com. Card 4111 1111 1111 1111 exp 04/27 cvv 321, routing 021000021, "
+        "account 12345678."
     )
     assert set(result.kinds) == set(PLACEHOLDERS)
     for placeholder in PLACEHOLDERS.values():
@@ -147,18 +176,24 @@ ORIGINALS = {
     "email": "maria.lopez@example.org",
     "dob": "03/14/1985",
     "address": "42 Elm Street",
+    "no_suffix": "88 Quarry Hill",
+    "expiry": "07/29",
+    "code": "cvv 918",
+    "name": "Bernadette Okonkwo",
 }
 #: The same numbers without their separators must not appear either.
 DIGITS = ["123456789", "4111111111111111", "6175550123"]
 EVERYTHING = [*ORIGINALS.values(), *DIGITS]
 
 
-def _message(prefix: str) -> str:
+def _message(prefix: str, *, name: str = ORIGINALS["name"]) -> str:
     o = ORIGINALS
     return (
         f"{prefix} My SSN is {o['ssn']}, my card {o['card']}, bank account number "
         f"{o['account']}, routing number {o['routing']}. Call me at {o['phone']} or "
-        f"{o['email']}. Date of birth {o['dob']}, I live at {o['address']}."
+        f"{o['email']}. Date of birth {o['dob']}, I live at {o['address']}. Card expiry "
+        f"{o['expiry']}, {o['code']}. My name is {name}; my mother lives at "
+        f"{o['no_suffix']}."
     )
 
 

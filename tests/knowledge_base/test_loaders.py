@@ -744,3 +744,14 @@ def test_a_single_path_string_is_accepted(tmp_path: Path) -> None:
     result = load_paths(str(path))
 
     assert [doc.doc_id for doc in result.documents] == ["a"]
+
+
+def test_front_matter_with_yaml_aliases_is_unreadable_and_says_why(tmp_path: Path) -> None:
+    bomb = tmp_path / "laughs.md"
+    bomb.write_text(
+        "---\na: &a [x, x, x]\nb: &b [*a, *a, *a]\nc: [*b, *b, *b]\n---\n# Laughs\n\nText.\n",
+        encoding="utf-8",
+    )
+    loaded = load_paths([bomb])
+    assert not loaded.documents
+    assert "aliases" in loaded.errors[0].reason

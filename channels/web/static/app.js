@@ -43,6 +43,7 @@
     network: 'Sorry, we could not reach the assistant. Check your internet connection and try again.',
     server: 'Sorry, something went wrong on our side. Please try again in a moment.',
     keptInBox: ' Your question is still in the box.',
+    tooMany: 'You are sending messages faster than we can answer them. Please wait a minute and try again.',
     suggestPerson: 'If this did not answer your question, you can talk to a person.',
     talkToPerson: 'Talk to a person',
     handoffTitle: 'Your request to talk to a person',
@@ -465,7 +466,8 @@
 
   function showFeedbackError(parts, result, { withComment }) {
     parts.error.textContent = '';
-    const text = result.status === 404 ? TEXT.feedbackGone : TEXT.feedbackFailed;
+    const text = result.status === 404 ? TEXT.feedbackGone
+      : result.status === 429 ? limitMessage(result.data) : TEXT.feedbackFailed;
     parts.error.append(
       visuallyHidden(TEXT.errorPrefix),
       withComment ? text + TEXT.feedbackKept : text,
@@ -603,6 +605,7 @@
       if (response.status === 422) {
         return { ok: false, kind: 'invalid', message: validationMessage(data) };
       }
+      if (response.status === 429) return { ok: false, kind: 'limited', message: limitMessage(data) };
       return { ok: false, kind: 'server' };
     } catch (error) {
       return { ok: false, kind: 'network' };
@@ -712,8 +715,14 @@
     return first && typeof first.msg === 'string' ? first.msg : null;
   }
 
+  // Over a limit (429) the server says, kindly, how long to wait; the page says so too.
+  function limitMessage(data) {
+    return data && typeof data.detail === 'string' ? data.detail : TEXT.tooMany;
+  }
+
   function errorText(result, keptInBox) {
     if (result.kind === 'invalid' && result.message) return result.message;
+    if (result.kind === 'limited') return keptInBox ? result.message + TEXT.keptInBox : result.message;
     const base = result.kind === 'network' ? TEXT.network : TEXT.server;
     return keptInBox ? base + TEXT.keptInBox : base;
   }
@@ -741,6 +750,7 @@
     setBusy(false);
 
     if (result.ok) {
+      keepRedacted(userMessage, result.data, pending);
       acceptReply(userMessage, result.data, result.seq);
       if (result.data.status === 'error_internal' && fromBox) restoreInput(text);
     } else {
@@ -750,6 +760,16 @@
       showError(errorText(result, fromBox), { invalid: result.kind === 'invalid' });
     }
     ui.input.focus();
+  }
+
+  // The server returns the message as it stored it, personal data replaced ("[CARD NUMBER]"):
+  // that copy is what the page shows from now on and keeps in the browser, not what was typed.
+  function keepRedacted(userMessage, data, pending) {
+    if (typeof data.message !== 'string' || !data.message || data.message === userMessage.text) {
+      return;
+    }
+    userMessage.text = data.message;
+    if (pending) pending.replaceWith(renderMessage(userMessage, state.messages.length));
   }
 
   // seq is the server's number for the last message the turn stored (the reply's, or the
@@ -977,7 +997,8 @@
     });
     ui.ratingButton.disabled = false;
     if (!result.ok) {
-      ui.ratingError.append(visuallyHidden(TEXT.errorPrefix), TEXT.ratingFailed);
+      const text = result.status === 429 ? limitMessage(result.data) : TEXT.ratingFailed;
+      ui.ratingError.append(visuallyHidden(TEXT.errorPrefix), text);
       return;
     }
     state.rating = 'done';
@@ -1006,7 +1027,8 @@
     const result = await postJson(CALLBACK_URL, { session_id: state.sessionId, message, contact });
     ui.callbackButton.disabled = false;
     if (!result.ok) {
-      const detail = result.status === 422 ? validationMessage(result.data) : null;
+      const detail = result.status === 422 ? validationMessage(result.data)
+        : result.status === 429 ? limitMessage(result.data) : null;
       ui.callbackError.append(visuallyHidden(TEXT.errorPrefix), detail || TEXT.callbackFailed);
       return;
     }

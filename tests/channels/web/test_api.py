@@ -10,7 +10,16 @@ import pytest
 from assistant.settings import Settings
 from tests.conftest import LiveServer
 
-KEYS = {"session_id", "reply", "status", "confidence", "handoff", "composer", "fallback_reason"}
+KEYS = {
+    "session_id",
+    "reply",
+    "status",
+    "confidence",
+    "handoff",
+    "composer",
+    "fallback_reason",
+    "message",
+}
 
 
 def test_chat_contract_and_follow_up(live_server: LiveServer) -> None:

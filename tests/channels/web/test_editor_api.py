@@ -213,3 +213,27 @@ def test_reports_and_citizen_feedback(server: LiveServer) -> None:
     stale = eve.get("/api/editor/reports/stale").json()["documents"]
     assert all(row["overdue"] and row["days_overdue"] >= 0 for row in stale)
     assert eve.get("/api/editor/reports/gaps", params={"days": 0}).status_code == 422
+
+
+# Nine levels of nine aliases: 369 bytes that expand to 9**9 strings once turned into text.
+ALIAS_BOMB = (
+    "---\n"
+    'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+    + "".join(
+        f"{n}: &{n} [{','.join(['*' + p] * 9)}]\n"
+        for p, n in zip("abcdefgh", "bcdefghi", strict=True)
+    )
+    + "---\n# Laughs\n\nA page with a bomb in its front matter.\n"
+).encode()
+
+
+def test_a_yaml_alias_bomb_is_refused_at_once_with_a_reason(server: LiveServer) -> None:
+    eve = sign_in(server, "eve")
+    uploaded = upload(eve, "laughs.md", ALIAS_BOMB)
+    assert uploaded.status_code == 422, uploaded.text
+    assert "aliases" in uploaded.json()["detail"]
+    pasted = eve.post(
+        "/api/editor/drafts", json={"title": "Laughs", "markdown": ALIAS_BOMB.decode()}
+    )
+    assert pasted.status_code == 422, pasted.text
+    assert "aliases" in str(pasted.json()["detail"])

@@ -1037,3 +1037,46 @@ def test_read_more_is_only_a_web_link_and_older_stored_answers_still_show(page: 
     expect(page.locator("#messages .read-more")).to_have_count(1)
     expect(page.locator("#messages .read-more a")).to_have_attribute("href", renew)
     assert page.evaluate("() => window.__pwned") is None
+
+
+# ---------------------------------------------------------------------------- protection
+
+
+def test_the_page_keeps_the_redacted_copy_not_what_was_typed(page: Page) -> None:
+    ask(page, "my card 4111 1111 1111 1111 exp 04/27 was charged twice, my name is Ana Ruiz")
+    shown = page.locator("#messages .message--user").first
+    expect(shown).to_contain_text("[CARD NUMBER]")
+    expect(shown).not_to_contain_text("4111")
+    stored = page.evaluate(f"() => localStorage.getItem('{STORAGE_KEY}')")
+    assert "[CARD NUMBER]" in stored and "[CARD EXPIRY]" in stored and "[NAME]" in stored
+    for typed in ("4111", "04/27", "Ana Ruiz"):
+        assert typed not in stored
+    page.reload()
+    expect(page.locator("#messages .message--user").first).to_contain_text("[CARD NUMBER]")
+
+
+@pytest.fixture
+def limited_page(browser: Browser, settings: Settings, container: Container) -> Iterator[Page]:
+    from tests.conftest import LiveServer
+
+    limited = settings.model_copy(update={"chat_rate_per_address": "1/minute"})
+    container.settings = limited
+    with LiveServer(limited, container) as server:
+        page, problems = open_page(browser, server.url, DESKTOP)
+        yield page
+        page.context.close()
+        problems.check()
+
+
+def test_over_the_limit_the_page_says_how_long_to_wait_and_keeps_the_question(
+    limited_page: Page,
+) -> None:
+    ask(limited_page, FIRST_QUESTION)
+    box = limited_page.get_by_label("Ask a question")
+    box.focus()
+    limited_page.keyboard.type(FOLLOW_UP)
+    limited_page.keyboard.press("Enter")
+    alert = limited_page.get_by_role("alert")
+    expect(alert).to_contain_text("faster than we can answer")
+    expect(alert).to_contain_text("seconds")
+    expect(box).to_have_value(FOLLOW_UP)
