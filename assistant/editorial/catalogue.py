@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
-from typing import Any
 
 from assistant.editorial.drafts import Drafts
 from assistant.editorial.errors import NotFound
 from assistant.editorial.fields import _parse_date, _record_fields
+from assistant.editorial.views import DocumentDetail, DocumentList, DocumentSummary, DraftBadge
 from assistant.models import Draft, aware
 from knowledge_base.index_store import DocumentRecord, IndexStore
 from knowledge_base.loaders import document_to_markdown
@@ -40,33 +40,33 @@ class Catalogue:
         agency: str | None = None,
         topic: str | None = None,
         overdue_only: bool = False,
-    ) -> dict[str, Any]:
+    ) -> DocumentList:
         """Live documents and new ones that exist only as drafts, filtered, by title."""
         snapshot = self.index_store.snapshot()
         records = snapshot.manifest.documents if snapshot else {}
         drafts = {d.doc_id: d for d in self.drafts.open()}
         rows = [self._summary(r, drafts.get(r.doc_id)) for r in records.values()]
         rows += [self._draft_only_summary(d) for d in drafts.values() if d.doc_id not in records]
-        agencies = sorted({r["agency"] for r in rows if r["agency"]})
-        topics = sorted({r["topic"] for r in rows if r["topic"]})
+        agencies = sorted({r.agency for r in rows if r.agency})
+        topics = sorted({r.topic for r in rows if r.topic})
         needle = (query or "").strip().casefold()
         rows = [
             r
             for r in rows
-            if (not needle or needle in r["title"].casefold() or needle in r["doc_id"].casefold())
-            and (not agency or r["agency"] == agency)
-            and (not topic or r["topic"] == topic)
-            and (not overdue_only or r["overdue"])
+            if (not needle or needle in r.title.casefold() or needle in r.doc_id.casefold())
+            and (not agency or r.agency == agency)
+            and (not topic or r.topic == topic)
+            and (not overdue_only or r.overdue)
         ]
-        rows.sort(key=lambda r: (r["title"].casefold(), r["doc_id"]))
-        return {
-            "documents": rows,
-            "agencies": agencies,
-            "topics": topics,
-            "version": snapshot.version if snapshot else None,
-        }
+        rows.sort(key=lambda r: (r.title.casefold(), r.doc_id))
+        return DocumentList(
+            documents=rows,
+            agencies=agencies,
+            topics=topics,
+            version=snapshot.version if snapshot else None,
+        )
 
-    def document(self, doc_id: str) -> dict[str, Any]:
+    def document(self, doc_id: str) -> DocumentDetail:
         """One document's summary, its live text as Markdown and its metadata."""
         snapshot = self.index_store.snapshot()
         record = snapshot.manifest.documents.get(doc_id) if snapshot else None
@@ -74,15 +74,15 @@ class Catalogue:
         if record is None or snapshot is None:
             if draft is None:
                 raise NotFound(f"There is no document with the id {doc_id!r}.")
-            fields = {k: v for k, v in (draft.fields or {}).items() if k in DRAFT_FIELDS and v}
-            return {**self._draft_only_summary(draft), "markdown": "", "fields": fields}
+            fields: dict[str, str] = {
+                k: v for k, v in (draft.fields or {}).items() if k in DRAFT_FIELDS and v
+            }
+            return DocumentDetail.of(self._draft_only_summary(draft), markdown="", fields=fields)
         document = snapshot.documents.get(doc_id)
         markdown = document_to_markdown(document) if document else ""
-        return {
-            **self._summary(record, draft),
-            "markdown": markdown,
-            "fields": _record_fields(record),
-        }
+        return DocumentDetail.of(
+            self._summary(record, draft), markdown=markdown, fields=_record_fields(record)
+        )
 
     def titles(self) -> dict[str, str]:
         """Each live document's title by its id."""
@@ -91,40 +91,40 @@ class Catalogue:
             return {}
         return {doc_id: r.title for doc_id, r in snapshot.manifest.documents.items()}
 
-    def _summary(self, record: DocumentRecord, draft: Draft | None) -> dict[str, Any]:
+    def _summary(self, record: DocumentRecord, draft: Draft | None) -> DocumentSummary:
         due = self.review_due(record.last_reviewed, record.review_due)
-        return {
-            "doc_id": record.doc_id,
-            "title": record.title,
-            "agency": record.agency,
-            "topic": record.topic,
-            "url": record.url,
-            "language": record.language,
-            "last_reviewed": record.last_reviewed,
-            "review_due": due.isoformat() if due else None,
-            "overdue": bool(due and due < self.today()),
-            "chunk_count": record.chunk_count,
-            "live": True,
-            "draft": _draft_badge(draft),
-        }
+        return DocumentSummary(
+            doc_id=record.doc_id,
+            title=record.title,
+            agency=record.agency,
+            topic=record.topic,
+            url=record.url,
+            language=record.language,
+            last_reviewed=record.last_reviewed,
+            review_due=due.isoformat() if due else None,
+            overdue=bool(due and due < self.today()),
+            chunk_count=record.chunk_count,
+            live=True,
+            draft=_draft_badge(draft),
+        )
 
-    def _draft_only_summary(self, draft: Draft) -> dict[str, Any]:
+    def _draft_only_summary(self, draft: Draft) -> DocumentSummary:
         fields = draft.fields or {}
         due = self.review_due(fields.get("last_reviewed"), fields.get("review_due"))
-        return {
-            "doc_id": draft.doc_id,
-            "title": draft.title or draft.doc_id,
-            "agency": fields.get("agency"),
-            "topic": fields.get("topic"),
-            "url": fields.get("url"),
-            "language": fields.get("language") or "en",
-            "last_reviewed": fields.get("last_reviewed"),
-            "review_due": due.isoformat() if due else None,
-            "overdue": bool(due and due < self.today()),
-            "chunk_count": 0,
-            "live": False,
-            "draft": _draft_badge(draft),
-        }
+        return DocumentSummary(
+            doc_id=draft.doc_id,
+            title=draft.title or draft.doc_id,
+            agency=fields.get("agency"),
+            topic=fields.get("topic"),
+            url=fields.get("url"),
+            language=fields.get("language") or "en",
+            last_reviewed=fields.get("last_reviewed"),
+            review_due=due.isoformat() if due else None,
+            overdue=bool(due and due < self.today()),
+            chunk_count=0,
+            live=False,
+            draft=_draft_badge(draft),
+        )
 
     def review_due(self, last_reviewed: str | None, review_due: str | None) -> date | None:
         """The document's own review date, else ``last_reviewed`` plus the interval."""
@@ -135,12 +135,12 @@ class Catalogue:
         return reviewed + self.review_interval if reviewed else None
 
 
-def _draft_badge(draft: Draft | None) -> dict[str, Any] | None:
+def _draft_badge(draft: Draft | None) -> DraftBadge | None:
     if draft is None:
         return None
-    return {
-        "id": draft.id,
-        "action": draft.action,
-        "updated_at": aware(draft.updated_at).isoformat(),
-        "updated_by": draft.updated_by,
-    }
+    return DraftBadge(
+        id=draft.id,
+        action=draft.action,
+        updated_at=aware(draft.updated_at).isoformat(),
+        updated_by=draft.updated_by,
+    )

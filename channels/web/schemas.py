@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from assistant.staff import Role
 
 
 class Out(BaseModel):
-    # Routes hand over the assistant's dataclasses as they are; read them by attribute.
+    # Routes hand over the assistant's dataclasses as they are (assistant.editorial.views,
+    # assistant.turns ...); a model reads them by attribute, field for field.
     model_config = ConfigDict(from_attributes=True)
 
 
@@ -295,6 +296,11 @@ class PublishOut(Out):
     removed: list[str]
     embedded: int = Field(description="Passages embedded for this version.")
     seconds: float
+
+    @field_validator("seconds")
+    @classmethod
+    def _to_the_hundredth(cls, seconds: float) -> float:
+        return round(seconds, 2)
 
 
 class VersionOut(Out):
