@@ -8,12 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from assistant.container import Container
-from assistant.editorial import Conflict, EditorDesk, EditorialError, NotFound
+from assistant.editorial import GAP_STATUSES, Conflict, EditorDesk, EditorialError, NotFound
 from assistant.editorial.views import GapTrend, Restored
+from assistant.models import Message
 from assistant.settings import Settings
-from assistant.turns import InboundMessage
+from assistant.turns import InboundMessage, Status
 from knowledge_base.chunking import Chunker
 from knowledge_base.ingest import Ingestor
 from knowledge_base.uploads import UploadRejected
@@ -265,6 +267,37 @@ def test_content_gaps_group_similar_unanswered_questions_without_personal_data(
     assert len(llama) == 1 and llama[0].count == 3  # grouped by meaning
     assert llama[0].trend == GapTrend(this_week=3, last_week=0)
     assert report.groups[0] is llama[0]
+
+
+def test_content_gaps_read_each_turns_stored_question_and_final_status(
+    container: Container,
+) -> None:
+    """On SQLite with real turns: a gap is paired with the question its own turn stored
+    (not an earlier or later one of the conversation), under the status the turn ended
+    with after every stage, bringing in a person included."""
+    service = container.assistant
+    first = service.handle(
+        InboundMessage(channel="web", text="How do I renew my driver's license?")
+    )
+    assert first.status is Status.ANSWERED
+    session = first.session_id
+    questions = ("What is the capital of France?", "Who won the 1998 football world cup?")
+    replies = [
+        service.handle(InboundMessage(channel="web", text=text), session_id=session)
+        for text in questions
+    ]
+    with container.engine.connect() as connection:
+        stored = connection.scalars(
+            select(Message.status).where(Message.role == "assistant").order_by(Message.id)
+        ).all()
+    assert stored == [str(r.status) for r in (first, *replies)]
+    report = container.editor_desk.content_gaps(days=1)
+    found = {example: group.statuses for group in report.groups for example in group.examples}
+    assert report.total == 2
+    assert found == {q: {str(r.status): 1} for q, r in zip(questions, replies, strict=True)}
+    assert all(r.status in GAP_STATUSES for r in replies)
+    # The second unanswered question brought in a person: its stored status says so.
+    assert str(replies[1].status).startswith("handoff_")
 
 
 def test_most_cited_and_feedback_per_document(container: Container) -> None:
