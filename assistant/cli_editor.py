@@ -7,7 +7,6 @@ already holds the data dir, so no sign-in is asked; the audit log records ``cli:
 
 from __future__ import annotations
 
-import dataclasses
 import getpass
 import json
 from collections.abc import Callable
@@ -217,10 +216,10 @@ def _print_report(kind: str, result: Any) -> None:
 
 
 def plain(value: Any) -> Any:
-    """The desk's dataclasses as JSON values (keys in field order: the API's order too)."""
+    """The desk's answers (pydantic models) as JSON values, keys in the API's order."""
     if isinstance(value, list):
         return [plain(v) for v in value]
-    return dataclasses.asdict(value)
+    return value.model_dump()
 
 
 def _checked_fields(**values: str | None) -> dict[str, str]:

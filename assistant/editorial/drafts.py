@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.editorial.errors import Conflict, EditorialError, NotFound
 from assistant.editorial.fields import _clean_fields, _record_fields
-from assistant.editorial.views import DraftFields, DraftView
+from assistant.editorial.views import DraftFieldsOut, DraftOut
 from assistant.models import Draft, aware, utcnow
 from assistant.staff import Staff
 from knowledge_base.documents import Document
@@ -54,10 +54,10 @@ class Drafts:
         self.staff = staff
         self.upload_max_bytes = upload_max_bytes
 
-    def listing(self) -> list[DraftView]:
+    def listing(self) -> list[DraftOut]:
         return [self.view(d) for d in self.open()]
 
-    def detail(self, draft_id: str) -> DraftView:
+    def detail(self, draft_id: str) -> DraftOut:
         return self.view(self.get(draft_id))
 
     def upload(
@@ -68,7 +68,7 @@ class Drafts:
         actor: str,
         doc_id: str | None = None,
         fields: dict[str, str] | None = None,
-    ) -> tuple[DraftView, bool]:
+    ) -> tuple[DraftOut, bool]:
         """A draft from an uploaded file (checked by :func:`read_upload`); (draft, created)."""
         uploaded = read_upload(filename, data, max_bytes=self.upload_max_bytes)
         return self._save_uploaded(uploaded, actor=actor, doc_id=doc_id, fields=fields)
@@ -81,7 +81,7 @@ class Drafts:
         markdown: str,
         doc_id: str | None = None,
         fields: dict[str, str] | None = None,
-    ) -> tuple[DraftView, bool]:
+    ) -> tuple[DraftOut, bool]:
         """A draft from pasted text, or an edit of a live document when ``doc_id`` is live."""
         if not title.strip():
             raise EditorialError("Give the document a title.")
@@ -111,7 +111,7 @@ class Drafts:
         actor: str,
         doc_id: str | None,
         fields: dict[str, str] | None,
-    ) -> tuple[DraftView, bool]:
+    ) -> tuple[DraftOut, bool]:
         target = slugify(doc_id) if doc_id else uploaded.suggested_doc_id
         if not target:
             raise EditorialError("Choose an id for the document (letters, digits and dashes).")
@@ -139,7 +139,7 @@ class Drafts:
         title: str | None = None,
         markdown: str | None = None,
         fields: dict[str, str] | None = None,
-    ) -> DraftView:
+    ) -> DraftOut:
         """Change an open draft's title, text or metadata."""
         with self._sessions.begin() as session:
             draft = session.get(Draft, draft_id)
@@ -167,7 +167,7 @@ class Drafts:
         self.staff.audit(actor=actor, action="kb.draft.update", target=draft.doc_id)
         return result
 
-    def retire(self, doc_id: str, *, actor: str) -> tuple[DraftView, bool]:
+    def retire(self, doc_id: str, *, actor: str) -> tuple[DraftOut, bool]:
         """A draft that removes a live document when published."""
         record = self.live_record(doc_id)
         if record is None:
@@ -208,7 +208,7 @@ class Drafts:
         source_kind: str | None,
         actor: str,
         warnings: Sequence[str] = (),
-    ) -> tuple[DraftView, bool]:
+    ) -> tuple[DraftOut, bool]:
         """Save the open draft of ``doc_id`` (creating it if there is none)."""
         live = self.live_record(doc_id)
         with self._sessions.begin() as session:
@@ -262,16 +262,16 @@ class Drafts:
         snapshot = self.index_store.snapshot()
         return snapshot.manifest.documents.get(doc_id) if snapshot and doc_id else None
 
-    def view(self, draft: Draft) -> DraftView:
+    def view(self, draft: Draft) -> DraftOut:
         live = self.live_record(draft.doc_id)
         given = draft.fields or {}
-        return DraftView(
+        return DraftOut(
             id=draft.id,
             doc_id=draft.doc_id,
             action=draft.action,
             title=draft.title,
             markdown=draft.body or "",
-            fields=DraftFields(**{k: given.get(k) for k in DRAFT_FIELDS}),
+            fields=DraftFieldsOut(**{k: given.get(k) for k in DRAFT_FIELDS}),
             source_name=draft.source_name,
             source_kind=draft.source_kind,
             state=draft.state,

@@ -10,7 +10,7 @@ from typing import Any
 
 from assistant.editorial.drafts import Drafts
 from assistant.editorial.errors import EditorialError
-from assistant.editorial.views import Passage, PreviewAnswer, PreviewReply, PreviewResult
+from assistant.editorial.views import PassageOut, PreviewAnswerOut, PreviewOut, PreviewReplyOut
 from assistant.models import Draft, aware
 from assistant.pipeline import TurnPipeline
 from assistant.turns import InboundMessage, PastTurn, TurnContext
@@ -49,13 +49,13 @@ class Preview:
         self._lock = threading.Lock()
         self._cached: tuple[tuple[Any, ...], TurnPipeline, frozenset[str]] | None = None
 
-    def answer(self, question: str, *, history: Sequence[str] = ()) -> PreviewResult:
+    def answer(self, question: str, *, history: Sequence[str] = ()) -> PreviewOut:
         """The answer citizens get today beside the answer after publishing the open drafts."""
         if not question.strip():
             raise EditorialError("Type a question to preview.")
         drafts = self.drafts.open()
         pipeline, draft_docs = self._candidate_pipeline(drafts)
-        return PreviewResult(
+        return PreviewOut(
             live=_answer(self.live_pipeline, question, history, frozenset()),
             draft=_answer(pipeline, question, history, draft_docs),
             drafts=[d.id for d in drafts],
@@ -84,7 +84,7 @@ class Preview:
 
 def _answer(
     pipeline: TurnPipeline, question: str, history: Sequence[str], drafted: frozenset[str]
-) -> PreviewAnswer:
+) -> PreviewAnswerOut:
     ctx = TurnContext(
         message=InboundMessage(channel="preview", text=question),
         text=question,
@@ -92,12 +92,12 @@ def _answer(
     )
     pipeline.run(ctx)
     hits = ctx.retrieval.hits if ctx.retrieval else []
-    return PreviewAnswer(
-        reply=PreviewReply(text=ctx.reply_text, citations=list(ctx.citations)),
+    return PreviewAnswerOut(
+        reply=PreviewReplyOut(text=ctx.reply_text, citations=list(ctx.citations)),
         status=str(ctx.status),
         confidence=round(ctx.confidence, 3),
         passages=[
-            Passage(
+            PassageOut(
                 rank=rank,
                 doc_id=hit.chunk.doc_id,
                 title=hit.chunk.title,

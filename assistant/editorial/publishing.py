@@ -20,11 +20,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from assistant.editorial.drafts import Drafts
 from assistant.editorial.errors import Conflict, NotFound
 from assistant.editorial.views import (
-    AuditEntry,
-    PublicationEntry,
-    Restored,
-    VersionEntry,
-    Versions,
+    AuditEntryOut,
+    PublicationOut,
+    RestoreOut,
+    VersionOut,
+    VersionsOut,
 )
 from assistant.models import Draft, Publication, aware, utcnow
 from assistant.staff import Staff
@@ -124,7 +124,7 @@ class Publishing:
             seconds=report.seconds,
         )
 
-    def versions(self) -> Versions:
+    def versions(self) -> VersionsOut:
         live = self.index_store.current_version()
         rows = []
         for version in reversed(self.index_store.versions()):
@@ -133,7 +133,7 @@ class Publishing:
             except (OSError, ValueError, KeyError):  # pruned while we looked
                 continue
             rows.append(
-                VersionEntry(
+                VersionOut(
                     version=version,
                     created_at=manifest.created_at,
                     documents=len(manifest.documents),
@@ -144,11 +144,11 @@ class Publishing:
             publications = session.scalars(
                 select(Publication).order_by(Publication.id.desc()).limit(50)
             ).all()
-        return Versions(
+        return VersionsOut(
             live=live, versions=rows, publications=[_publication(p) for p in publications]
         )
 
-    def restore(self, *, actor: str, version: str | None = None) -> Restored:
+    def restore(self, *, actor: str, version: str | None = None) -> RestoreOut:
         """Make ``version`` live again; without one, undo the last publish or restore."""
         with self.index_store.writer():
             live = self.index_store.current_version()
@@ -174,7 +174,7 @@ class Publishing:
         self.staff.audit(
             actor=actor, action="kb.restore", target=target, detail={"previous_version": live}
         )
-        return Restored(version=target, previous_version=live)
+        return RestoreOut(version=target, previous_version=live)
 
     def _undo_target(self, live: str | None) -> str | None:
         """The version the live one was published over (undo again goes further back)."""
@@ -191,13 +191,13 @@ class Publishing:
         earlier = [v for v in stored if live is None or v < live]
         return earlier[-1] if earlier else None
 
-    def audit(self, *, limit: int = 100) -> list[AuditEntry]:
+    def audit(self, *, limit: int = 100) -> list[AuditEntryOut]:
         entries = self.staff.audit_log(limit=limit, action_prefix="kb.")
-        return [AuditEntry.from_json(e) for e in entries]
+        return [AuditEntryOut.model_validate(e) for e in entries]
 
 
-def _publication(row: Publication) -> PublicationEntry:
-    return PublicationEntry(
+def _publication(row: Publication) -> PublicationOut:
+    return PublicationOut(
         id=row.id,
         action=row.action,
         version=row.version,

@@ -11,17 +11,18 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
+from pydantic import TypeAdapter
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from assistant.editorial.catalogue import Catalogue
 from assistant.editorial.views import (
-    CitedDocument,
-    FeedbackDocument,
-    GapGroup,
-    GapsReport,
-    GapTrend,
-    StaleDocument,
+    CitedDocumentOut,
+    FeedbackDocumentOut,
+    GapGroupOut,
+    GapsOut,
+    GapTrendOut,
+    StaleDocumentOut,
 )
 from assistant.models import AnswerFeedback, Message, aware, utcnow
 from assistant.redaction import redact
@@ -42,6 +43,8 @@ GAP_STATUSES = frozenset(
 #: register a pet llama") still split, so the cut sits a little above the peak.
 GAP_DISTANCE = 0.35
 
+_STALE = TypeAdapter(list[StaleDocumentOut])
+
 
 class Reports:
     """Reports over the conversation store and the catalogue of documents."""
@@ -53,7 +56,7 @@ class Reports:
         self.embedder = embedder
         self.catalogue = catalogue
 
-    def content_gaps(self, *, days: int = 30, max_questions: int = 5000) -> GapsReport:
+    def content_gaps(self, *, days: int = 30, max_questions: int = 5000) -> GapsOut:
         """Unanswered questions grouped by similarity, largest group first (redacted)."""
         now = utcnow()
         since = now - timedelta(days=days)
@@ -92,18 +95,18 @@ class Reports:
             if text.strip()  # stored text is redacted already; redact() is a second net
         ]
         groups = self._group([q for q, _, _ in questions])
-        out: list[GapGroup] = []
+        out: list[GapGroupOut] = []
         week = now - timedelta(days=7)
         fortnight = now - timedelta(days=14)
         for members in groups:
             items = [questions[i] for i in members]
             examples = list(dict.fromkeys(q for q, _, _ in items))
             out.append(
-                GapGroup(
+                GapGroupOut(
                     label=examples[0],
                     count=len(items),
                     statuses=dict(Counter(s for _, s, _ in items).most_common()),
-                    trend=GapTrend(
+                    trend=GapTrendOut(
                         this_week=sum(1 for *_, at in items if at >= week),
                         last_week=sum(1 for *_, at in items if fortnight <= at < week),
                     ),
@@ -112,7 +115,7 @@ class Reports:
                 )
             )
         out.sort(key=lambda g: (-g.count, g.label))
-        return GapsReport(days=days, total=len(questions), groups=out)
+        return GapsOut(days=days, total=len(questions), groups=out)
 
     def _group(self, texts: list[str]) -> list[list[int]]:
         """Indices of ``texts`` grouped by meaning; the first index of each is its centre."""
@@ -134,18 +137,19 @@ class Reports:
             groups.append(members)
         return groups
 
-    def stale(self) -> list[StaleDocument]:
+    def stale(self) -> list[StaleDocumentOut]:
         """Documents past their review date, most overdue first."""
         today = self.catalogue.today()
-        rows = [
-            StaleDocument.of(r, days_overdue=(today - date.fromisoformat(r.review_due)).days)
-            for r in self.catalogue.documents(overdue_only=True).documents
-            if r.live and r.review_due  # overdue: it has a review date
+        overdue = [
+            ((today - date.fromisoformat(r["review_due"])).days, r)
+            for r in self.catalogue.rows(overdue_only=True)[0]
+            if r["live"] and r["review_due"]  # overdue: it has a review date
         ]
-        rows.sort(key=lambda r: -r.days_overdue)
-        return rows
+        overdue.sort(key=lambda pair: -pair[0])
+        rows = [{**r, "days_overdue": days} for days, r in overdue]
+        return _STALE.validate_python(rows)  # one validation for all (see SummaryRow)
 
-    def most_cited(self, *, days: int = 30, limit: int = 50) -> list[CitedDocument]:
+    def most_cited(self, *, days: int = 30, limit: int = 50) -> list[CitedDocumentOut]:
         since = utcnow() - timedelta(days=days)
         counts: Counter[str] = Counter()
         with self._sessions() as session:
@@ -159,11 +163,11 @@ class Reports:
                 counts.update({c["doc_id"] for c in citations or [] if "doc_id" in c})
         titles = self.catalogue.titles()
         return [
-            CitedDocument(doc_id=doc_id, title=titles.get(doc_id, doc_id), citations=n)
+            CitedDocumentOut(doc_id=doc_id, title=titles.get(doc_id, doc_id), citations=n)
             for doc_id, n in counts.most_common(limit)
         ]
 
-    def feedback(self, *, days: int = 90) -> list[FeedbackDocument]:
+    def feedback(self, *, days: int = 90) -> list[FeedbackDocumentOut]:
         since = utcnow() - timedelta(days=days)
         # Counted in mutable rows, frozen into FeedbackDocuments at the end.
         per_doc: dict[str, dict[str, Any]] = {}
@@ -192,4 +196,4 @@ class Reports:
         ordered = sorted(
             per_doc.values(), key=lambda e: (-e["not_helpful"], -e["helpful"], e["title"])
         )
-        return [FeedbackDocument(**e) for e in ordered]
+        return [FeedbackDocumentOut(**e) for e in ordered]

@@ -1,31 +1,46 @@
-"""What the desk answers with: one frozen dataclass per kind of answer.
+"""What the desk answers with: frozen pydantic models, which the web API sends as they are.
 
-The web API's response models (``channels/web/schemas.py``) read these by attribute, field
-for field, so a field added here shows in the API only once its model has it too. Times
-are ISO 8601 strings with a UTC offset, as the API sends them.
+They are the editor API's response models (``channels/web/schemas.py`` re-exports them),
+so they carry the names and field descriptions the OpenAPI schema shows; a route hands
+the desk's answer straight on, and FastAPI sends it without converting it again. Each
+mirrors the JSON the API has always sent, key for key and in order; a value that may be
+``null`` is a required ``X | None`` field. Times are ISO 8601 strings with a UTC offset.
+
+(Frozen dataclasses were tried first: building them and then validating them by
+attribute made ``GET /api/editor/documents`` 6.5 -> 10.9 ms per 1,000 documents; long
+lists are validated in one call from plain rows for the same reason.)
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from dataclasses import fields as dataclass_fields
 from typing import Any
 
-from assistant.answer import Citation
+from pydantic import BaseModel, ConfigDict, Field
 
 
-@dataclass(frozen=True, slots=True)
-class DraftBadge:
-    """The open draft a document has, as shown beside it in the catalogue."""
+class Out(BaseModel):
+    # Frozen: a view is a value. ``from_attributes``: a citation is read from the
+    # assistant's ``Citation`` dataclass.
+    model_config = ConfigDict(frozen=True, from_attributes=True)
 
+
+class CitationOut(Out):
+    n: int = Field(description="The number the answer text refers to as [n].")
+    doc_id: str
+    title: str
+    url: str | None
+    section: str | None
+    snippet: str
+
+
+class DraftBadgeOut(Out):
     id: str
-    action: str  # upsert | retire
+    action: str = Field(description="upsert or retire.")
     updated_at: str
     updated_by: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class DocumentSummary:
+class DocumentSummaryOut(Out):
     doc_id: str
     title: str
     agency: str | None
@@ -33,35 +48,28 @@ class DocumentSummary:
     url: str | None
     language: str | None
     last_reviewed: str | None
-    review_due: str | None
+    review_due: str | None = Field(
+        description="The document's own date, or last_reviewed plus CA_REVIEW_INTERVAL_DAYS."
+    )
     overdue: bool
     chunk_count: int
-    live: bool  # False: a new document that exists only as a draft
-    draft: DraftBadge | None
+    live: bool = Field(description="False: a new document that exists only as a draft.")
+    draft: DraftBadgeOut | None
 
 
-@dataclass(frozen=True, slots=True)
-class DocumentDetail(DocumentSummary):
-    markdown: str  # the live text ("" when not live)
-    fields: dict[str, str]  # the metadata that is set
-
-    @classmethod
-    def of(
-        cls, summary: DocumentSummary, *, markdown: str, fields: dict[str, str]
-    ) -> DocumentDetail:
-        return cls(**_values(summary), markdown=markdown, fields=fields)
-
-
-@dataclass(frozen=True, slots=True)
-class DocumentList:
-    documents: list[DocumentSummary]
+class DocumentListOut(Out):
+    documents: list[DocumentSummaryOut]
     agencies: list[str]
     topics: list[str]
-    version: str | None  # the live index version
+    version: str | None = Field(description="The live index version.")
 
 
-@dataclass(frozen=True, slots=True)
-class DraftFields:
+class DocumentOut(DocumentSummaryOut):
+    markdown: str = Field(description='The live text as Markdown ("" when not live).')
+    fields: dict[str, str] = Field(description="The metadata that is set.")
+
+
+class DraftFieldsOut(Out):
     agency: str | None
     topic: str | None
     url: str | None
@@ -70,159 +78,142 @@ class DraftFields:
     review_due: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class DraftView:
+class DraftOut(Out):
     id: str
     doc_id: str
-    action: str
+    action: str = Field(description="upsert or retire.")
     title: str | None
     markdown: str
-    fields: DraftFields
-    source_name: str | None
-    source_kind: str | None
-    state: str  # draft | published | discarded
+    fields: DraftFieldsOut
+    source_name: str | None = Field(description="The uploaded file's name, shown only.")
+    source_kind: str | None = Field(description="markdown, html, pdf, docx, text, paste, edit.")
+    state: str = Field(description="draft, published or discarded.")
     created_by: str | None
     updated_by: str | None
     created_at: str
     updated_at: str
-    warnings: list[str]
-    conflict: bool  # the live document changed after the draft began
+    warnings: list[str] = Field(description="What reading the upload changed.")
+    conflict: bool = Field(description="The live document changed after the draft began.")
     live: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Passage:
+class DraftListOut(Out):
+    drafts: list[DraftOut]
+
+
+class PassageOut(Out):
     rank: int
     doc_id: str
     title: str
     section: str | None
     score: float
     snippet: str
-    draft: bool  # the passage comes from an open draft
+    draft: bool = Field(description="The passage comes from an open draft.")
 
 
-@dataclass(frozen=True, slots=True)
-class PreviewReply:
+class PreviewReplyOut(Out):
     text: str
-    citations: list[Citation]
+    citations: list[CitationOut]
 
 
-@dataclass(frozen=True, slots=True)
-class PreviewAnswer:
-    reply: PreviewReply
+class PreviewAnswerOut(Out):
+    reply: PreviewReplyOut
     status: str
     confidence: float
-    passages: list[Passage]
+    passages: list[PassageOut]
 
 
-@dataclass(frozen=True, slots=True)
-class PreviewResult:
-    live: PreviewAnswer  # the answer citizens get today
-    draft: PreviewAnswer  # the answer once the open drafts are published
-    drafts: list[str]  # the ids of the drafts the preview included
+class PreviewOut(Out):
+    live: PreviewAnswerOut = Field(description="The answer citizens get today.")
+    draft: PreviewAnswerOut = Field(description="The answer once the open drafts are published.")
+    drafts: list[str] = Field(description="The ids of the drafts the preview included.")
 
 
-@dataclass(frozen=True, slots=True)
-class VersionEntry:
+class VersionOut(Out):
     version: str
     created_at: str
     documents: int
     live: bool
 
 
-@dataclass(frozen=True, slots=True)
-class PublicationEntry:
+class PublicationOut(Out):
     id: int
-    action: str  # publish | restore
+    action: str = Field(description="publish or restore.")
     version: str
     previous_version: str | None
     actor: str | None
     at: str
-    # The publish's counts as stored in its JSON column (None for a restore).
     summary: dict[str, Any] | None
 
 
-@dataclass(frozen=True, slots=True)
-class Versions:
+class VersionsOut(Out):
     live: str | None
-    versions: list[VersionEntry]
-    publications: list[PublicationEntry]
+    versions: list[VersionOut]
+    publications: list[PublicationOut]
 
 
-@dataclass(frozen=True, slots=True)
-class Restored:
+class RestoreOut(Out):
     version: str
     previous_version: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class AuditEntry:
+class AuditEntryOut(Out):
     at: str
     actor: str | None
     action: str
     target: str | None
-    detail: dict[str, Any] | None  # as stored in the audit log's JSON column
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> AuditEntry:
-        return cls(
-            at=data["at"],
-            actor=data["actor"],
-            action=data["action"],
-            target=data["target"],
-            detail=data["detail"],
-        )
+    detail: dict[str, Any] | None
 
 
-@dataclass(frozen=True, slots=True)
-class GapTrend:
+class AuditOut(Out):
+    entries: list[AuditEntryOut]
+
+
+class GapTrendOut(Out):
     this_week: int
     last_week: int
 
 
-@dataclass(frozen=True, slots=True)
-class GapGroup:
+class GapGroupOut(Out):
     label: str
     count: int
-    statuses: dict[str, int]  # how each question's turn ended, most common first
-    trend: GapTrend
-    examples: list[str]  # redacted, at most five
+    statuses: dict[str, int]
+    trend: GapTrendOut
+    examples: list[str] = Field(description="Redacted questions, at most five.")
     last_asked: str
 
 
-@dataclass(frozen=True, slots=True)
-class GapsReport:
+class GapsOut(Out):
     days: int
     total: int
-    groups: list[GapGroup]
+    groups: list[GapGroupOut]
 
 
-@dataclass(frozen=True, slots=True)
-class StaleDocument(DocumentSummary):
+class StaleDocumentOut(DocumentSummaryOut):
     days_overdue: int
 
-    @classmethod
-    def of(cls, summary: DocumentSummary, *, days_overdue: int) -> StaleDocument:
-        return cls(**_values(summary), days_overdue=days_overdue)
+
+class StaleOut(Out):
+    documents: list[StaleDocumentOut]
 
 
-@dataclass(frozen=True, slots=True)
-class CitedDocument:
+class CitedDocumentOut(Out):
     doc_id: str
     title: str
     citations: int
 
 
-@dataclass(frozen=True, slots=True)
-class FeedbackDocument:
+class CitedOut(Out):
+    documents: list[CitedDocumentOut]
+
+
+class FeedbackDocumentOut(Out):
     doc_id: str
     title: str
     helpful: int
     not_helpful: int
-    comments: list[str]  # redacted, at most ten
+    comments: list[str] = Field(description="Redacted, at most ten.")
 
 
-def _values(summary: DocumentSummary) -> dict[str, Any]:
-    """A summary's fields by name (to extend it into a subclass; not ``asdict``, which
-    would turn its draft badge into a dict too)."""
-    return {f.name: getattr(summary, f.name) for f in dataclass_fields(DocumentSummary)}
+class FeedbackReportOut(Out):
+    documents: list[FeedbackDocumentOut]

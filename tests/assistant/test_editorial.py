@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from assistant.container import Container
 from assistant.editorial import GAP_STATUSES, Conflict, EditorDesk, EditorialError, NotFound
-from assistant.editorial.views import GapTrend, Restored
+from assistant.editorial.views import GapTrendOut, RestoreOut
 from assistant.models import Message
 from assistant.settings import Settings
 from assistant.turns import InboundMessage, Status
@@ -74,7 +74,7 @@ def test_a_draft_is_previewed_published_seen_by_another_process_and_restored(
     assert desk.drafts() == []
 
     undone = desk.restore(actor="eve")
-    assert undone == Restored(version=before, previous_version=result.version)
+    assert undone == RestoreOut(version=before, previous_version=result.version)
     assert "beekeeping-permit" not in ask(other, question)[1]
     # Restoring the newer version again brings it back (versions are immutable).
     assert desk.restore(actor="eve", version=result.version).version == result.version
@@ -127,8 +127,8 @@ def test_undo_goes_back_one_publish_at_a_time(desk: EditorDesk, container: Conta
     v1 = desk.publish(actor="eve").version
     desk.retire("beekeeping-permit", actor="eve")
     v2 = desk.publish(actor="eve").version
-    assert desk.restore(actor="eve") == Restored(version=v1, previous_version=v2)
-    assert desk.restore(actor="eve") == Restored(version=v0, previous_version=v1)
+    assert desk.restore(actor="eve") == RestoreOut(version=v1, previous_version=v2)
+    assert desk.restore(actor="eve") == RestoreOut(version=v0, previous_version=v1)
     with pytest.raises(Conflict, match="no earlier version"):
         desk.restore(actor="eve")  # v0 came from ingesting the sample, not a publish
 
@@ -265,7 +265,7 @@ def test_content_gaps_group_similar_unanswered_questions_without_personal_data(
     assert not any("renew" in e.lower() for e in examples)  # it was answered
     llama = [g for g in report.groups if "llama" in g.label.lower()]
     assert len(llama) == 1 and llama[0].count == 3  # grouped by meaning
-    assert llama[0].trend == GapTrend(this_week=3, last_week=0)
+    assert llama[0].trend == GapTrendOut(this_week=3, last_week=0)
     assert report.groups[0] is llama[0]
 
 
