@@ -1,8 +1,10 @@
 """What the desk answers with: frozen pydantic models, which the web API sends as they are.
 
-They are the editor API's response models (``channels/web/schemas.py`` re-exports them),
-so they carry the names and field descriptions the OpenAPI schema shows; a route hands
-the desk's answer straight on, and FastAPI sends it without converting it again. Each
+They are the editor API's response models (``channels/web/editor.py`` names them; the
+other routes' models are in ``channels/web/schemas.py``), so they carry the names and
+field descriptions the OpenAPI schema shows, and the ``Out`` of an API model; a route
+hands the desk's answer straight on, and FastAPI sends it without converting it again
+(validating an instance of the response model itself is a pass-through). Each
 mirrors the JSON the API has always sent, key for key and in order; a value that may be
 ``null`` is a required ``X | None`` field. Times are ISO 8601 strings with a UTC offset.
 

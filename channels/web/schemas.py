@@ -2,7 +2,8 @@
 
 Each model mirrors the JSON the route returned before it was typed, key for key and in
 the same order; a value that may be ``null`` is a required ``X | None`` field, so the key
-is always present. Times are ISO 8601 strings with a UTC offset.
+is always present. Times are ISO 8601 strings with a UTC offset. The editor API's models
+are the editor desk's own answers, in ``assistant/editorial/views.py``.
 """
 
 from __future__ import annotations
