@@ -14,6 +14,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from pydantic import TypeAdapter
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -32,6 +33,8 @@ from knowledge_base.index_store import IndexStore
 from knowledge_base.ingest import Ingestor
 
 log = logging.getLogger(__name__)
+
+_AUDIT = TypeAdapter(list[AuditEntryOut])
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +196,7 @@ class Publishing:
 
     def audit(self, *, limit: int = 100) -> list[AuditEntryOut]:
         entries = self.staff.audit_log(limit=limit, action_prefix="kb.")
-        return [AuditEntryOut.model_validate(e) for e in entries]
+        return _AUDIT.validate_python(entries)  # one call for the list: cheaper
 
 
 def _publication(row: Publication) -> PublicationOut:
