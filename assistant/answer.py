@@ -45,7 +45,9 @@ class AnswerSentence:
     text: str
     chunk_id: str
     citation_n: int
-    kind: str = "sentence"  # "sentence" | "lead" | "item" | "heading" | "way" (a heading)
+    # "sentence" | "lead" | "item" | "heading" | "way" (a heading), all quoted verbatim;
+    # "generated": written by a language model, held to the support check instead.
+    kind: str = "sentence"
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +68,7 @@ class ComposedAnswer:
     uncovered: tuple[str, ...] = ()
     # How well the answer fits the question (read by the answerability stage).
     signals: dict[str, float] = field(default_factory=dict)
+    composer: str = "extractive"  # "extractive" | "generative": who wrote ``text``
 
 
 class Composer(Protocol):

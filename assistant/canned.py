@@ -38,6 +38,17 @@ ABUSE: Final = (
     "I'm here to help with services from {agency}. Please keep the conversation "
     "respectful. To talk to a person, {contact}."
 )
+# A message that tries to change how the assistant works, or to see its instructions or
+# other people's data: nothing of it is looked up or passed on.
+ATTACK: Final = (
+    "I can only answer questions about services from {agency}, from its official "
+    "pages, and I can't change how I work. What would you like to know? To talk to a "
+    "person, {contact}."
+)
+HARMFUL: Final = (
+    "I can't help with that. I can answer questions about services from {agency}; to "
+    "talk to a person, {contact}."
+)
 EMPTY_MESSAGE: Final = "Please type a question, for example: How do I renew my driver's license?"
 MESSAGE_TOO_LONG: Final = (
     "Your message is too long: please keep it under {limit} characters, or split it "

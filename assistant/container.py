@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
     from assistant.editorial import EditorDesk
+    from assistant.generative import GenerateAnswer
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +155,8 @@ class Container:
                 ),
                 Compose(self.composer, replies=replies),
                 self.answerability,
-                OutputGuardrails(replies),
+                *([self.generate] if self.generate is not None else []),
+                OutputGuardrails(replies, forbidden_terms=s.forbidden_terms),
             ],
             after=[
                 Escalate(embedder=self.embedder, repeat_similarity=s.repeat_similarity),
@@ -185,6 +187,32 @@ class Container:
             weights=UnitWeights.from_mapping(
                 self.answer_model["unit_weights"], self.answer_model.get("section_weights")
             ),
+        )
+
+    @cached_property
+    def generate(self) -> GenerateAnswer | None:
+        """The generative composer's stage when a model is configured (None by default:
+        the quoted answer is the answer, and no model client is imported)."""
+        s = self.settings
+        if s.llm_provider == "none":
+            return None
+        from assistant.generative import GenerateAnswer, GenerativeComposer
+        from assistant.llm import ModelCall, make_chat_model
+
+        call = ModelCall(
+            make_chat_model(s), provider=s.llm_provider, timeout_seconds=s.llm_timeout_seconds
+        )
+        return GenerateAnswer(
+            GenerativeComposer(
+                call=call,
+                embedder=self.embedder,
+                agency=s.agency_name,
+                sources=s.llm_sources,
+                min_support=s.llm_min_support,
+                min_kept=s.llm_min_kept,
+                token_budget=s.token_budget,
+                forbidden_terms=s.forbidden_terms,
+            )
         )
 
     @cached_property

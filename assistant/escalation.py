@@ -76,6 +76,8 @@ _OWN_CASE = re.compile(
     r"\s+(?:yet\s+)?(?:received|got|gotten|seen|heard)\s+(?:back|anything|my|a (?:letter|"
     r"decision|response|reply|answer)|from)\b"
     r"|\bwhen will i (?:get|receive|see) my\b"
+    rf"|\bwhen will my\s+(?:[\w'-]+\s+){{0,2}}?{_THINGS}\s+(?:arrive|come|be (?:approved|"
+    r"processed|ready|sent|mailed))\b"
     r"|\bnothing (?:is |has been )?(?:on|in) my (?:card|account)\b"
     # I paid / applied / mailed ... but
     r"|\bi (?:already |just )?(?:paid|mailed|sent|submitted|filed|applied|uploaded|"
@@ -83,7 +85,10 @@ _OWN_CASE = re.compile(
     r"nothing|it'?s not|it is not))\b"
     # Spanish
     r"|\bno (?:he|hemos) recibido\b|\bmi (?:solicitud|caso|pago|cheque|reclamo|"
-    r"beneficios|tarjeta)\s+(?:fue|est[aá]|ha sido|no ha)\b",
+    r"beneficios|tarjeta)\s+(?:fue|est[aá]|ha sido|no ha)\b"
+    r"|\bd[oó]nde est[aá]n? mis?\s+(?:\w+\s+){0,2}?(?:solicitud|caso|pago|cheque|reembolso|"
+    r"reclamo|beneficios|tarjeta|permiso|licencia)\b"
+    r"|\b(?:aprobaron|negaron|rechazaron|recibieron|procesaron|cancelaron|cortaron)\s+mis?\b",
     re.IGNORECASE,
 )
 _ANGRY = re.compile(

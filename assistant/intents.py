@@ -103,7 +103,9 @@ _CRISIS = re.compile(
     re.IGNORECASE,
 )
 _ABUSE = re.compile(
-    r"\b(fuck(ing)?|shit(ty)?|bitch|bastard|asshole|idiot|stupid bot|moron|cunt|dickhead)\b",
+    r"\b(fuck(ing)?|shit(ty)?|bitch|bastard|asshole|idiot|stupid bot|moron|cunt|dickhead|"
+    # Spanish
+    r"idiota|est[uú]pido|imb[eé]cil|pendejo|cabr[oó]n|mierda|pinche bot)\b",
     re.IGNORECASE,
 )
 

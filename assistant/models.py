@@ -79,6 +79,10 @@ class Message(Base):
     # composer's), so reports read what was decided rather than work it out again.
     timings_ms: Mapped[dict[str, float] | None] = mapped_column(JSON, nullable=True)
     signals: Mapped[dict[str, float] | None] = mapped_column(JSON, nullable=True)
+    # Who wrote an answer ("extractive" | "generative"), and why a generated answer was
+    # replaced by the quoted one ("timeout", "invented_citation", ...), when it was.
+    composer: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    fallback_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     __table_args__ = (

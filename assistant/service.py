@@ -115,6 +115,10 @@ class AssistantService:
                 reply_vector_model=ctx.answer.vector_model if ctx.answer is not None else None,
                 timings_ms=ctx.timings_ms,
                 signals=ctx.scores,
+                composer=ctx.answer.composer
+                if ctx.answer is not None and ctx.status is Status.ANSWERED
+                else None,
+                fallback_reason=ctx.fallback_reason,
             )
             if not stored and message.external_id:
                 # A retry raced this delivery and stored first: answer as it did.
@@ -124,9 +128,12 @@ class AssistantService:
                 if earlier is not None:
                     return _replay(earlier)
         log.info(
-            "turn channel=%s status=%s confidence=%.3f redacted=%s handoff=%s timings_ms=%s",
+            "turn channel=%s status=%s composer=%s fallback=%s confidence=%.3f redacted=%s "
+            "handoff=%s timings_ms=%s",
             message.channel,
             ctx.status,
+            ctx.answer.composer if ctx.answer is not None else "-",
+            ctx.fallback_reason or "-",
             ctx.confidence,
             ",".join(ctx.redactions) or "-",
             ",".join(ctx.handoff_reasons) or "-",
@@ -144,6 +151,8 @@ class AssistantService:
             more=ReadMore.for_answer(ctx.citations[0].url, answer.section)
             if answer is not None and answer.more and ctx.citations
             else None,
+            composer=answer.composer if answer is not None else "extractive",
+            fallback_reason=ctx.fallback_reason,
         )
 
     def leave_callback(self, session_id: str, *, message: str, contact: str) -> HandoffView:
@@ -289,4 +298,6 @@ def _replay(earlier: StoredReply) -> OutboundReply:
         status=Status.parse(earlier.status) or Status.ERROR_INTERNAL,
         confidence=earlier.confidence,
         duplicate=True,
+        composer=earlier.composer or "extractive",
+        fallback_reason=earlier.fallback_reason,
     )

@@ -7,18 +7,20 @@ answerability → output guardrails
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
 
-from assistant import canned, escalation, intents
+from assistant import canned, escalation, guardrails, intents
 from assistant.answer import Composer
 from assistant.answerability import (
     Estimator,
     answer_signals,
     follow_up_context,
 )
+from assistant.llm import SYSTEM_PROMPT
 from assistant.redaction import question_part, redact
 from assistant.turns import Route, Status, TurnContext
 from knowledge_base.documents import Chunk
@@ -66,6 +68,14 @@ class InputGuardrails:
             ctx.finish(Status.GUARDRAIL_CRISIS, self.replies(canned.CRISIS), confidence=1.0)
         elif intents.is_abusive(ctx.text):
             ctx.finish(Status.GUARDRAIL_ABUSE, self.replies(canned.ABUSE), confidence=1.0)
+        elif (attack := guardrails.attack_kind(ctx.said)) is not None:
+            # The whole message is read (not only its question part): an injection may
+            # ride after a real question. Nothing of it is looked up or put to a model.
+            ctx.scores[f"attack_{attack}"] = 1.0
+            if attack == "harmful":
+                ctx.finish(Status.GUARDRAIL_HARMFUL, self.replies(canned.HARMFUL), confidence=1.0)
+            else:
+                ctx.finish(Status.GUARDRAIL_ATTACK, self.replies(canned.ATTACK), confidence=1.0)
 
 
 class Contextualise:
@@ -261,7 +271,8 @@ class Answerability:
 
 class OutputGuardrails:
     """Every piece of an answer must be quoted from a passage of a retrieved document, and
-    cited to that passage.
+    cited to that passage (a generated sentence: cited to a retrieved passage that
+    supports it, see ``assistant.generative``).
 
     Citations are built by the composer from the index version the passages were
     retrieved from, never from text, so a source cannot be invented; this check still
@@ -272,13 +283,32 @@ class OutputGuardrails:
 
     name = "output_guardrails"
 
-    def __init__(self, replies: Replies) -> None:
+    def __init__(self, replies: Replies, *, forbidden_terms: Sequence[str] = ()) -> None:
         self.replies = replies
+        self.forbidden_terms = tuple(forbidden_terms)
 
     def __call__(self, ctx: TurnContext) -> None:
         assert ctx.retrieval is not None and ctx.answer is not None
-        if _supported(ctx):
+        # Whoever wrote it: nothing that speaks to an AI (a page's planted instruction,
+        # quoted), nothing of the model's prompt, no forbidden term.
+        forbidden = guardrails.forbidden_in(
+            ctx.answer.text, prompt=SYSTEM_PROMPT, terms=self.forbidden_terms
+        )
+        if forbidden is not None:
+            ctx.scores[f"forbidden_{forbidden}"] = 1.0
+            ctx.citations = []
+            ctx.finish(
+                Status.GUARDRAIL_FORBIDDEN_OUTPUT,
+                self.replies(canned.LOW_CONFIDENCE),
+                confidence=0.0,
+            )
+        elif _supported(ctx):
             ctx.status = Status.ANSWERED
+            # A citation's snippet shows the passage around the quote: not a planted line.
+            ctx.citations = [
+                replace(c, snippet=guardrails.without_instructions(c.snippet))
+                for c in ctx.citations
+            ]
         else:
             ctx.citations = []
             ctx.finish(
@@ -300,6 +330,7 @@ def _supported(ctx: TurnContext) -> bool:
         for row in snapshot.rows_by_doc.get(doc_id, ()):
             chunk = snapshot.chunks[int(row)]
             passages[chunk.chunk_id] = chunk
+    given = {h.chunk.chunk_id for h in ctx.retrieval.hits}
     for sentence in ctx.answer.sentences:
         quoted_from = passages.get(sentence.chunk_id)
         citation = citations.get(sentence.citation_n)
@@ -307,7 +338,12 @@ def _supported(ctx: TurnContext) -> bool:
             return False
         chunk = quoted_from
         quoted = sentence.text.rstrip("…")
-        if sentence.kind in ("heading", "way"):
+        if sentence.kind == "generated":
+            # Written, not quoted: the generate stage scored it against this passage
+            # (``assistant.grounding``); here it must still cite a retrieved passage.
+            if chunk.chunk_id not in given:
+                return False
+        elif sentence.kind in ("heading", "way"):
             if quoted not in chunk.section_path:
                 return False
         elif quoted not in chunk.text:

@@ -163,6 +163,8 @@ class StoredReply:
     status: str
     confidence: float
     citations: list[dict[str, Any]]
+    composer: str | None = None
+    fallback_reason: str | None = None
 
 
 class ConversationStore:
@@ -269,6 +271,8 @@ class ConversationStore:
             status=reply.status or "",
             confidence=reply.confidence or 0.0,
             citations=reply.citations or [],
+            composer=reply.composer,
+            fallback_reason=reply.fallback_reason,
         )
 
     def recent(self, conversation_id: str, *, limit: int) -> list[PastTurn]:
@@ -327,12 +331,15 @@ class ConversationStore:
         reply_vector_model: str | None = None,
         timings_ms: dict[str, float] | None = None,
         signals: dict[str, float] | None = None,
+        composer: str | None = None,
+        fallback_reason: str | None = None,
     ) -> bool:
         """Store a citizen message and its reply; False if ``external_id`` was already stored.
 
         ``reply_vector`` is the composed answer's vector (kept as float16), made by the
         embedder named ``reply_vector_model``; ``timings_ms`` and ``signals`` record how the
-        turn went (see ``Message.timings_ms``)."""
+        turn went (see ``Message.timings_ms``); ``composer`` says who wrote an answer and
+        ``fallback_reason`` why a generated one was replaced."""
         try:
             self._add_turn(
                 conversation_id,
@@ -347,6 +354,8 @@ class ConversationStore:
                 reply_vector_model=reply_vector_model,
                 timings_ms=timings_ms,
                 signals=signals,
+                composer=composer,
+                fallback_reason=fallback_reason,
             )
         except IntegrityError:
             if external_id is None:
@@ -444,6 +453,8 @@ class ConversationStore:
         reply_vector_model: str | None,
         timings_ms: dict[str, float] | None,
         signals: dict[str, float] | None,
+        composer: str | None,
+        fallback_reason: str | None,
     ) -> None:
         now = utcnow()
         with self.engine.begin() as connection:
@@ -479,6 +490,8 @@ class ConversationStore:
                     "vector_model": None if reply_vector is None else reply_vector_model,
                     "timings_ms": _finite(timings_ms, 2),
                     "signals": _finite(signals, 4),
+                    "composer": composer,
+                    "fallback_reason": fallback_reason,
                     "created_at": now,
                 },
             )

@@ -27,6 +27,9 @@ class Status(StrEnum):
     GUARDRAIL_CRISIS = "guardrail_crisis"
     GUARDRAIL_ABUSE = "guardrail_abuse"
     GUARDRAIL_UNSUPPORTED_ANSWER = "guardrail_unsupported_answer"
+    GUARDRAIL_ATTACK = "guardrail_attack"  # injection, jailbreak, the prompt, others' data
+    GUARDRAIL_HARMFUL = "guardrail_harmful"  # help to harm or defraud
+    GUARDRAIL_FORBIDDEN_OUTPUT = "guardrail_forbidden_output"  # an answer that may not go
     HANDOFF_REQUESTED = "handoff_requested"
     HANDOFF_CRISIS = "handoff_crisis"
     HANDOFF_OWN_CASE = "handoff_own_case"
@@ -43,7 +46,10 @@ class Status(StrEnum):
 
     @property
     def unanswered(self) -> bool:
-        return self.value.startswith("unanswerable_") or self is Status.GUARDRAIL_UNSUPPORTED_ANSWER
+        return self.value.startswith("unanswerable_") or self in (
+            Status.GUARDRAIL_UNSUPPORTED_ANSWER,
+            Status.GUARDRAIL_FORBIDDEN_OUTPUT,
+        )
 
     @classmethod
     def parse(cls, value: str | None) -> Status | None:
@@ -102,6 +108,9 @@ class TurnContext:
     # An answer composed but not given (the answerability stage judged it unlikely to be
     # right): kept so evaluation can tell what would have been said.
     declined: ComposedAnswer | None = None
+    # Why a generated answer was not sent ("timeout", "invented_citation", ...), when a
+    # model was asked and the quoted answer went instead.
+    fallback_reason: str | None = None
     reply_text: str = ""
     citations: list[Citation] = field(default_factory=list)
     confidence: float = 0.0
@@ -193,6 +202,8 @@ class OutboundReply:
     duplicate: bool = False  # the inbound message was delivered before; this is a replay
     # The answer shows part of a section: where the citizen can read all of it.
     more: ReadMore | None = None
+    composer: str = "extractive"  # who wrote the text: "extractive" | "generative"
+    fallback_reason: str | None = None  # why a generated answer was replaced
 
     def to_json(self) -> dict[str, Any]:
         """The ``POST /api/chat`` response body (and ``ask --json``).
@@ -211,4 +222,6 @@ class OutboundReply:
             "status": str(self.status),
             "confidence": round(float(self.confidence), 4),
             "handoff": self.handoff.to_json() if self.handoff is not None else None,
+            "composer": self.composer,
+            "fallback_reason": self.fallback_reason,
         }

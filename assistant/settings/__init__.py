@@ -28,6 +28,7 @@ from assistant.settings.indexing import EmbeddingSettings, IndexingSettings
 
 # Kept importable from here: tests load the bundled embedding model through it.
 from assistant.settings.indexing import _default_model_path as _default_model_path
+from assistant.settings.llm import GuardrailSettings, LlmSettings
 from assistant.settings.retrieval import RetrievalSettings
 from assistant.settings.security import SecuritySettings
 from assistant.settings.sms import SmsSettings
@@ -40,6 +41,8 @@ class Settings(
     HandoffSettings,
     SmsSettings,
     CannedReplySettings,
+    GuardrailSettings,
+    LlmSettings,
     AnswerSettings,
     RetrievalSettings,
     IndexingSettings,

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, WebSocket
+from fastapi import APIRouter, HTTPException, Request, WebSocket
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 from assistant import canned
 from assistant.events import chat_topic
+from assistant.generative import draft_listener
 from assistant.handoffs import NotFoundError
 from assistant.redaction import redact
+from assistant.settings import Settings
 from assistant.turns import CitizenHandoff, InboundMessage
 from channels.web.deps import (
     AssistantDep,
@@ -27,6 +33,7 @@ from channels.web.live import relay
 from channels.web.schemas import CallbackOut, ChatResponse, HealthOut, Ok, ReadinessOut, errors
 
 router = APIRouter()
+log = logging.getLogger(__name__)
 
 
 class ChatRequest(BaseModel):
@@ -52,15 +59,92 @@ def _invalid(message: str, value: Any) -> RequestValidationError:
 )
 async def chat(body: ChatRequest, assistant: AssistantDep, settings: SettingsDep) -> dict[str, Any]:
     """Ask one question in a conversation and get a short, cited answer."""
+    inbound = _inbound(body, settings)
+    reply = await run_in_threadpool(assistant.handle, inbound, session_id=body.session_id)
+    # The same dict ``ask --json`` prints; the model only checks and documents it.
+    return reply.to_json()
+
+
+def _inbound(body: ChatRequest, settings: Settings) -> InboundMessage:
     limit = settings.message_max_chars
     if not body.message.strip():
         raise _invalid(canned.EMPTY_MESSAGE, body.message)
     if len(body.message) > limit:
         raise _invalid(canned.render(canned.MESSAGE_TOO_LONG, limit=limit), len(body.message))
-    inbound = InboundMessage(channel="web", text=body.message)
-    reply = await run_in_threadpool(assistant.handle, inbound, session_id=body.session_id)
-    # The same dict ``ask --json`` prints; the model only checks and documents it.
-    return reply.to_json()
+    return InboundMessage(channel="web", text=body.message)
+
+
+# Turns whose citizen left before the answer: kept referenced until they finish (and are
+# stored), since the event loop holds tasks only weakly.
+_unwatched: set[asyncio.Task[None]] = set()
+
+
+@router.post(
+    "/api/chat/stream",
+    tags=["chat"],
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {
+                "text/event-stream": {
+                    "schema": {
+                        "type": "object",
+                        "description": "One server-sent event; `data` is JSON.",
+                        "properties": {
+                            "event": {"type": "string", "enum": ["draft", "reply", "error"]},
+                            "data": {"type": "string"},
+                        },
+                        "required": ["event", "data"],
+                    }
+                }
+            },
+            "description": 'Server-sent events: `draft` events (`{"text": str}`, a piece of '
+            "the answer as the language model writes it, not yet checked: show it, do not "
+            "announce it), then one `reply` event whose data is the `POST /api/chat` "
+            "response, the checked, cited answer that replaces the draft (or one `error` "
+            "event). Without a model configured there are no drafts.",
+        },
+        **errors({422: "The message is empty or too long."}),
+    },
+)
+async def chat_stream(
+    body: ChatRequest, request: Request, assistant: AssistantDep, settings: SettingsDep
+) -> StreamingResponse:
+    """Ask as with `POST /api/chat`, and see the answer as it is written."""
+    inbound = _inbound(body, settings)
+    loop = asyncio.get_running_loop()
+    events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+
+    def draft(piece: str) -> None:  # called in the turn's worker thread
+        loop.call_soon_threadsafe(events.put_nowait, ("draft", {"text": piece}))
+
+    async def turn() -> None:
+        draft_listener.set(draft)  # this task's own context, inherited by the worker thread
+        try:
+            reply = await run_in_threadpool(assistant.handle, inbound, session_id=body.session_id)
+            await events.put(("reply", reply.to_json()))
+        except Exception:
+            log.exception("streamed turn failed")
+            sorry = container_of(request).replies(canned.INTERNAL_ERROR)
+            await events.put(("error", {"detail": sorry}))
+
+    task = asyncio.create_task(turn())
+    _unwatched.add(task)
+    task.add_done_callback(_unwatched.discard)
+
+    async def stream() -> AsyncIterator[str]:
+        while True:
+            kind, data = await events.get()
+            yield f"event: {kind}\ndata: {json.dumps(data)}\n\n"
+            if kind != "draft":
+                return
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        # Proxies must pass each event on as it comes, and keep none of them.
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
 
 
 class CallbackRequest(BaseModel):

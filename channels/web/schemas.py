@@ -8,7 +8,7 @@ are the editor desk's own answers, in ``assistant/editorial/views.py``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -84,6 +84,16 @@ class ChatResponse(Out):
     status: str = Field(description="How the turn ended, e.g. answered or unanswerable_*.")
     confidence: float
     handoff: HandoffOut | None
+    composer: Literal["extractive", "generative"] = Field(
+        description="Who wrote the reply text: `extractive` (quoted from the sources, and every "
+        "canned reply) or `generative` (the configured language model, checked against the "
+        "sources it cites)."
+    )
+    fallback_reason: str | None = Field(
+        description="Set when a generated answer was replaced by the quoted one: `timeout`, "
+        "`error`, `malformed`, `empty`, `refusal`, `no_citation`, `invented_citation`, "
+        "`unsupported` or `forbidden`."
+    )
 
 
 class CitizenHandoffOut(HandoffOut):
@@ -167,6 +177,28 @@ class NoteOut(Out):
 class HandoffDetailOut(HandoffSummaryOut):
     transcript: list[TranscriptMessageOut]
     notes: list[NoteOut]
+
+
+class SuggestionOut(Out):
+    """What the assistant would answer to the citizen's latest question: for the caseworker
+    to insert, edit and send (it is never sent by itself)."""
+
+    question: str = Field(description="The citizen's message it answers (as stored, redacted).")
+    text: str = Field(description="The suggested reply, with [n] marking its sources.")
+    citations: list[CitationOut]
+    composer: Literal["extractive", "generative"] = Field(
+        description="`extractive` (quoted) or `generative` (drafted by the language model "
+        "and held to the same grounding check as a citizen's answer)."
+    )
+    fallback_reason: str | None = Field(
+        description="Why a drafted reply was replaced by the quoted one, if it was."
+    )
+
+
+class SuggestionResponse(Out):
+    suggestion: SuggestionOut | None = Field(
+        description="None when the knowledge base has no answer the assistant would give."
+    )
 
 
 class SentMessageOut(Out):

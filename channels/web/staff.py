@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, HTTPException, Query, Response, WebSocket
+from fastapi import APIRouter, HTTPException, Query, Request, Response, WebSocket
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel, Field, StrictStr
@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field, StrictStr
 from assistant.events import STAFF_TOPIC
 from assistant.handoffs import AlreadyClaimedError, HandoffError, NotFoundError, NotHolderError
 from assistant.staff import Role, StaffUser
+from assistant.suggestions import suggest_reply
 from channels.web.deps import (
     STAFF_COOKIE,
     CaseworkerDep,
@@ -35,6 +36,7 @@ from channels.web.schemas import (
     SentMessageOut,
     StaffSessionOut,
     StaffUserOut,
+    SuggestionResponse,
     errors,
 )
 
@@ -159,6 +161,35 @@ async def handoff_detail(
 
     try:
         return await run_in_threadpool(load)
+    except HandoffError as error:
+        raise _error(error) from error
+
+
+@router.get(
+    "/api/staff/handoffs/{handoff_id}/suggestion",
+    response_model=SuggestionResponse,
+    tags=["staff"],
+    responses=_HANDOFF_ERRORS,
+)
+async def suggestion(
+    handoff_id: str, request: Request, session: CaseworkerDep, handoffs: HandoffsDep
+) -> dict[str, Any]:
+    """A suggested reply to the citizen's latest question, with its sources: the
+    caseworker may insert and edit it, and always sends it themselves."""
+    container = container_of(request)
+
+    def suggest() -> dict[str, Any]:
+        view = handoffs.get(handoff_id)
+        found = suggest_reply(
+            pipeline=container.pipeline,
+            store=container.conversation_store,
+            conversation_id=view.conversation_id,
+            history_turns=container.settings.session_history_turns,
+        )
+        return {"suggestion": found.to_json() if found is not None else None}
+
+    try:
+        return await run_in_threadpool(suggest)
     except HandoffError as error:
         raise _error(error) from error
 

@@ -100,6 +100,21 @@ def test_a_problem_statement_gets_what_to_do_about_it(container: Container) -> N
     assert "311" in reply.text
 
 
+def test_an_answer_with_room_left_goes_on_with_the_pages_next_best_section(
+    container: Container,
+) -> None:
+    """The program's summary alone does not say how to apply: the section that does
+    follows it under its own heading, every piece still quoted and cited."""
+    (reply,) = ask(container, "How do I apply for SNAP?")
+    assert reply.status is Status.ANSWERED
+    assert {c.doc_id for c in reply.citations} == {"apply-for-food-assistance-snap"}
+    lines = plain(reply.text).splitlines()
+    assert "How to apply:" in lines
+    after = lines[lines.index("How to apply:") + 1 :]
+    assert any(line.startswith("- Online:") for line in after)
+    assert len(reply.text) <= container.settings.answer_max_chars + 20  # citation marks
+
+
 @pytest.mark.parametrize(
     "question",
     ["How do I get a passport?", "How do I get a gun permit?", "How do I register my boat?"],

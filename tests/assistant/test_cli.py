@@ -37,8 +37,17 @@ def test_ask_json_does_not_invent_an_answer(env: dict[str, str]) -> None:
         check=True,
     )
     body = json.loads(done.stdout)
-    assert set(body) == {"session_id", "reply", "status", "confidence", "handoff"}
+    assert set(body) == {
+        "session_id",
+        "reply",
+        "status",
+        "confidence",
+        "handoff",
+        "composer",
+        "fallback_reason",
+    }
     assert body["status"] != "answered" and body["reply"]["citations"] == []
+    assert body["composer"] == "extractive" and body["fallback_reason"] is None
 
 
 def test_ask_prints_an_answer_with_its_sources(env: dict[str, str]) -> None:

@@ -10,6 +10,9 @@
   const { el, visuallyHidden, safeWebUrl, socketUrl, appendAnswer } = window.FairhavenDom;
 
   const API_URL = 'api/chat'; // relative, so the page also works behind a path prefix
+  const STREAM_URL = 'api/chat/stream';
+  // Set by the server when a language model writes answers: they are shown as written.
+  const STREAMING = document.documentElement.dataset.streaming === 'true';
   const RATING_URL = 'api/chat/rating';
   const CALLBACK_URL = 'api/chat/callback';
   const FEEDBACK_URL = 'api/chat/feedback';
@@ -600,6 +603,92 @@
     }
   }
 
+  // The answer as the model writes it, then the checked answer. Drafts are shown but hidden
+  // from screen readers: they hear the checked answer once, when it replaces the draft.
+  // Resolves like postChat.
+  async function postChatStream(message, sessionId) {
+    const controller = new AbortController();
+    const timer = window.setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
+    try {
+      const response = await fetch(STREAM_URL, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream' },
+        body: JSON.stringify({ message, session_id: sessionId }),
+        credentials: 'same-origin',
+        cache: 'no-store',
+        signal: controller.signal,
+      });
+      if (!response.ok || !response.body) {
+        const data = await response.json().catch(() => null);
+        if (response.status === 422) {
+          return { ok: false, kind: 'invalid', message: validationMessage(data) };
+        }
+        return { ok: false, kind: 'server' };
+      }
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value;
+        let end = buffer.indexOf('\n\n');
+        while (end >= 0) {
+          const event = parseEvent(buffer.slice(0, end));
+          buffer = buffer.slice(end + 2);
+          end = buffer.indexOf('\n\n');
+          if (!event) continue;
+          if (event.type === 'draft' && typeof event.data.text === 'string') {
+            showDraft(event.data.text);
+          } else if (event.type === 'reply' && isChatResponse(event.data)) {
+            return { ok: true, data: event.data };
+          } else if (event.type === 'error') {
+            return { ok: false, kind: 'server' };
+          }
+        }
+      }
+      return { ok: false, kind: 'server' };
+    } catch (error) {
+      return { ok: false, kind: 'network' };
+    } finally {
+      window.clearTimeout(timer);
+      clearDraft();
+    }
+  }
+
+  // One server-sent event ("event: draft\ndata: {...}"), or null if it is not one of ours.
+  function parseEvent(block) {
+    let type = 'message';
+    const data = [];
+    for (const line of block.split('\n')) {
+      if (line.startsWith('event:')) type = line.slice(6).trim();
+      else if (line.startsWith('data:')) data.push(line.slice(5).trimStart());
+    }
+    try {
+      const parsed = JSON.parse(data.join('\n'));
+      return parsed && typeof parsed === 'object' ? { type, data: parsed } : null;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  let draft = null; // the answer being written, until the checked one replaces it
+
+  function showDraft(piece) {
+    if (!draft) {
+      draft = el('li', 'message message--assistant message--draft');
+      draft.setAttribute('aria-hidden', 'true');
+      draft.append(el('p', 'message__who', TEXT.assistant), el('p', 'message__text'));
+      ui.messages.append(draft);
+      updateChrome();
+    }
+    draft.lastChild.textContent += piece; // text, never markup
+  }
+
+  function clearDraft() {
+    if (draft) draft.remove();
+    draft = null;
+  }
+
   function isChatResponse(data) {
     return Boolean(data) && typeof data.session_id === 'string' && Boolean(data.reply) &&
       typeof data.reply.text === 'string';
@@ -634,7 +723,9 @@
     }
 
     setBusy(true);
-    const result = await postChat(text, state.sessionId);
+    const result = STREAMING
+      ? await postChatStream(text, state.sessionId)
+      : await postChat(text, state.sessionId);
     setBusy(false);
 
     if (result.ok) {

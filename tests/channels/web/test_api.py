@@ -10,7 +10,7 @@ import pytest
 from assistant.settings import Settings
 from tests.conftest import LiveServer
 
-KEYS = {"session_id", "reply", "status", "confidence", "handoff"}
+KEYS = {"session_id", "reply", "status", "confidence", "handoff", "composer", "fallback_reason"}
 
 
 def test_chat_contract_and_follow_up(live_server: LiveServer) -> None:
@@ -22,6 +22,8 @@ def test_chat_contract_and_follow_up(live_server: LiveServer) -> None:
         body = first.json()
         assert set(body) == KEYS
         assert body["status"] == "answered" and body["handoff"] is None
+        # No model configured: the answer is quoted, and nothing was replaced.
+        assert body["composer"] == "extractive" and body["fallback_reason"] is None
         assert 0 <= body["confidence"] <= 1
         citation = body["reply"]["citations"][0]
         assert set(citation) == {"n", "doc_id", "title", "url", "section", "snippet"}

@@ -93,6 +93,7 @@
     lists: {}, // view -> {items, fetchedAt}
     openId: null,
     detailSeq: 0,
+    suggestion: null, // the open conversation's suggested reply, once loaded
     open: null, // the open handoff with its transcript and notes
     rendered: [], // {role, text, time} of transcript items on screen, to skip live duplicates
     knownWaiting: null, // ids in the waiting list, to spot new arrivals
@@ -345,6 +346,70 @@
     }
     if (changed) clearActionMessages();
     if (focus) ui.detailHeading.focus();
+    if (changed) {
+      state.suggestion = null;
+      renderSuggestion();
+      loadSuggestion(id);
+    } else {
+      renderSuggestion();
+    }
+  }
+
+  // ---------------------------------------------------------------- a suggested reply
+
+  // What the assistant would answer to the citizen's latest question, with its sources. It is
+  // only ever put into the reply box, for the caseworker to edit and send.
+  async function loadSuggestion(id) {
+    const result = await request('GET', `handoffs/${encodeURIComponent(id)}/suggestion`);
+    if (!session.signedIn || state.openId !== id) return;
+    const found = result.ok && result.data ? result.data.suggestion : null;
+    state.suggestion = found && typeof found.text === 'string' ? found : null;
+    renderSuggestion();
+  }
+
+  function renderSuggestion() {
+    const found = state.suggestion;
+    ui.suggestion.hidden = !found;
+    ui.suggestionNone.hidden = Boolean(found);
+    ui.suggestionText.textContent = '';
+    ui.suggestionSources.textContent = '';
+    if (!found) return;
+    ui.suggestionQuestion.textContent = `For: “${found.question}”`;
+    appendAnswer(ui.suggestionText, found.text, (node, line) => node.append(line));
+    for (const citation of Array.isArray(found.citations) ? found.citations : []) {
+      const item = el('li');
+      const name = [citation.title, citation.section].filter(Boolean).join(' › ');
+      const url = safeWebUrl(citation.url);
+      if (url) {
+        const link = el('a', null, name);
+        link.href = url;
+        link.target = '_blank';
+        link.rel = 'noopener noreferrer';
+        item.append(`[${citation.n}] `, link);
+      } else {
+        item.append(`[${citation.n}] ${name}`);
+      }
+      item.append(el('p', 'suggestion__snippet', citation.snippet || ''));
+      ui.suggestionSources.append(item);
+    }
+    ui.suggestionUse.hidden = ui.replyForm.hidden;
+  }
+
+  // The reply a citizen reads has no source list under it: the marks become the sources'
+  // addresses at the end.
+  function suggestionAsReply(found) {
+    const text = found.text.replace(/\s*\[\d{1,3}\]/g, '');
+    const links = (Array.isArray(found.citations) ? found.citations : [])
+      .map((c) => safeWebUrl(c.url) ? `${c.title}: ${c.url}` : null)
+      .filter(Boolean);
+    return links.length ? `${text}\n\n${[...new Set(links)].join('\n')}` : text;
+  }
+
+  function onUseSuggestion() {
+    if (!state.suggestion) return;
+    ui.replyText.value = suggestionAsReply(state.suggestion);
+    ui.replyText.focus();
+    announce('The suggested reply is in the reply box. Edit it, then send it.');
   }
 
   function closeDetail() {
@@ -850,6 +915,12 @@
       transferTarget: byId('transfer-target'),
       transcript: byId('transcript'),
       transcriptLog: byId('transcript-log'),
+      suggestion: byId('suggestion'),
+      suggestionNone: byId('suggestion-none'),
+      suggestionQuestion: byId('suggestion-question'),
+      suggestionText: byId('suggestion-text'),
+      suggestionSources: byId('suggestion-sources'),
+      suggestionUse: byId('suggestion-use'),
       replyForm: byId('reply-form'),
       replyText: byId('reply-text'),
       replyButton: byId('reply-button'),
@@ -868,6 +939,7 @@
     ui.returnButton.addEventListener('click', onReturn);
     ui.transferForm.addEventListener('submit', onTransfer);
     ui.replyForm.addEventListener('submit', onReply);
+    ui.suggestionUse.addEventListener('click', onUseSuggestion);
     ui.replyText.addEventListener('keydown', onReplyKeyDown);
     ui.noteForm.addEventListener('submit', onNote);
     window.setInterval(tick, CLOCK_TICK_MS);
