@@ -27,6 +27,7 @@ class Citation:
     snippet: str
 
     def to_json(self) -> dict[str, Any]:
+        # The form stored in ``messages.citations`` (a JSON column) and sent in replies.
         return {
             "n": self.n,
             "doc_id": self.doc_id,

@@ -179,7 +179,12 @@ class AnswerabilityModel:
 
 
 def load_answer_model(path: Path | None = None) -> dict[str, Any]:
-    """The fitted weights: the packaged ``answer_model.json``, or the file at ``path``."""
+    """The fitted weights: the packaged ``answer_model.json``, or the file at ``path``.
+
+    A dict on purpose: the JSON document as ``eval.answer_model`` writes it, passed whole
+    to the parts that each read their section (``AnswerabilityModel.from_json``, the unit
+    weights, ``min_confidence``); each of those is typed where it is read.
+    """
     if path is not None:
         data: dict[str, Any] = json.loads(path.read_text("utf-8"))
     else:

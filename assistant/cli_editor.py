@@ -39,7 +39,7 @@ def add_editor_commands(kb_app: typer.Typer, container: Callable[[], Container])
     def show(doc_id: Annotated[str, typer.Argument(help="The id shown by `kb list`.")]) -> None:
         """Print a live document as Markdown (edit it, then `kb draft FILE --doc-id ID`)."""
         document = _run(lambda: desk().document(doc_id))
-        typer.echo(document["markdown"])
+        typer.echo(document.markdown)
 
     @kb_app.command("draft")
     def draft(
@@ -74,8 +74,8 @@ def add_editor_commands(kb_app: typer.Typer, container: Callable[[], Container])
                 failed = True
                 continue
             verb = "new draft" if created else "draft updated"
-            typer.echo(f"{path}: {verb} {saved['id']} for {saved['doc_id']} ({saved['title']})")
-            for warning in saved["warnings"]:
+            typer.echo(f"{path}: {verb} {saved.id} for {saved.doc_id} ({saved.title})")
+            for warning in saved.warnings:
                 typer.echo(f"  warning: {warning}", err=True)
         if failed:
             raise typer.Exit(1)
@@ -87,22 +87,22 @@ def add_editor_commands(kb_app: typer.Typer, container: Callable[[], Container])
     ) -> None:
         """Draft the removal of a document (published with `kb publish`)."""
         saved, _ = _run(lambda: desk().retire(doc_id, actor=actor(as_user)))
-        typer.echo(f"draft {saved['id']}: retire {doc_id} when published")
+        typer.echo(f"draft {saved.id}: retire {doc_id} when published")
 
     @kb_app.command("drafts")
     def drafts(as_json: JsonOption = False) -> None:
         """List the open drafts."""
         rows = _run(lambda: desk().drafts())
         if as_json:
-            typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+            typer.echo(json.dumps(plain(rows), indent=2, ensure_ascii=False))
             return
         if not rows:
             typer.echo("No open drafts.")
         for row in rows:
-            flag = "  (live document changed since)" if row["conflict"] else ""
+            flag = "  (live document changed since)" if row.conflict else ""
             typer.echo(
-                f"{row['id']}\t{row['action']}\t{row['doc_id']}\t{row['title']}\t"
-                f"{row['updated_by']} {row['updated_at'][:16]}{flag}"
+                f"{row.id}\t{row.action}\t{row.doc_id}\t{row.title}\t"
+                f"{row.updated_by} {row.updated_at[:16]}{flag}"
             )
 
     @kb_app.command("discard")
@@ -122,14 +122,16 @@ def add_editor_commands(kb_app: typer.Typer, container: Callable[[], Container])
         """Answer a question from the live knowledge base and as it would be after publishing."""
         result = _run(lambda: desk().preview(question))
         if as_json:
-            typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
+            typer.echo(json.dumps(plain(result), indent=2, ensure_ascii=False))
             return
-        for label, key in (("Citizens get today", "live"), ("After publishing", "draft")):
-            answer = result[key]
-            typer.echo(f"== {label} ({answer['status']}, confidence {answer['confidence']:.2f})")
-            typer.echo(answer["reply"]["text"])
-            for citation in answer["reply"]["citations"]:
-                typer.echo(f"  [{citation['n']}] {citation['title']} ({citation['doc_id']})")
+        for label, answer in (
+            ("Citizens get today", result.live),
+            ("After publishing", result.draft),
+        ):
+            typer.echo(f"== {label} ({answer.status}, confidence {answer.confidence:.2f})")
+            typer.echo(answer.reply.text)
+            for citation in answer.reply.citations:
+                typer.echo(f"  [{citation.n}] {citation.title} ({citation.doc_id})")
             typer.echo("")
 
     @kb_app.command("publish")
@@ -153,11 +155,11 @@ def add_editor_commands(kb_app: typer.Typer, container: Callable[[], Container])
         """Stored index versions (the live one marked) and the publishing history."""
         result = _run(lambda: desk().versions())
         if as_json:
-            typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
+            typer.echo(json.dumps(plain(result), indent=2, ensure_ascii=False))
             return
-        for row in result["versions"]:
-            mark = "*" if row["live"] else " "
-            typer.echo(f"{mark} {row['version']}\t{row['created_at']}\t{row['documents']} docs")
+        for row in result.versions:
+            mark = "*" if row.live else " "
+            typer.echo(f"{mark} {row.version}\t{row.created_at}\t{row.documents} docs")
 
     @kb_app.command("restore")
     def restore(
@@ -168,7 +170,7 @@ def add_editor_commands(kb_app: typer.Typer, container: Callable[[], Container])
     ) -> None:
         """Make an earlier version live again (without VERSION: undo the last publish)."""
         result = _run(lambda: desk().restore(actor=actor(as_user), version=version))
-        typer.echo(f"Version {result['version']} is live again (was {result['previous_version']}).")
+        typer.echo(f"Version {result.version} is live again (was {result.previous_version}).")
 
     @kb_app.command("report")
     def report(
@@ -187,30 +189,37 @@ def add_editor_commands(kb_app: typer.Typer, container: Callable[[], Container])
             _fail(f"Unknown report {kind!r}; choose gaps, stale, cited or feedback.")
         result = _run(reports[kind])
         if as_json:
-            typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
+            typer.echo(json.dumps(plain(result), indent=2, ensure_ascii=False))
             return
         _print_report(kind, result)
 
 
 def _print_report(kind: str, result: Any) -> None:
     if kind == "gaps":
-        typer.echo(f"{result['total']} unanswered question(s) in {result['days']} days")
-        for group in result["groups"]:
-            trend = group["trend"]
+        typer.echo(f"{result.total} unanswered question(s) in {result.days} days")
+        for group in result.groups:
+            trend = group.trend
             typer.echo(
-                f"{group['count']:4d}  {group['label']}  "
-                f"(this week {trend['this_week']}, last week {trend['last_week']})"
+                f"{group.count:4d}  {group.label}  "
+                f"(this week {trend.this_week}, last week {trend.last_week})"
             )
         return
     if not result:
         typer.echo("Nothing to report.")
     for row in result:
         if kind == "stale":
-            typer.echo(f"{row['days_overdue']:5d} days overdue  {row['doc_id']}  {row['title']}")
+            typer.echo(f"{row.days_overdue:5d} days overdue  {row.doc_id}  {row.title}")
         elif kind == "cited":
-            typer.echo(f"{row['citations']:5d}  {row['doc_id']}  {row['title']}")
+            typer.echo(f"{row.citations:5d}  {row.doc_id}  {row.title}")
         else:
-            typer.echo(f"+{row['helpful']} -{row['not_helpful']}  {row['doc_id']}  {row['title']}")
+            typer.echo(f"+{row.helpful} -{row.not_helpful}  {row.doc_id}  {row.title}")
+
+
+def plain(value: Any) -> Any:
+    """The desk's answers (pydantic models) as JSON values, keys in the API's order."""
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value.model_dump()
 
 
 def _checked_fields(**values: str | None) -> dict[str, str]:

@@ -171,6 +171,7 @@ class Container:
 
     @cached_property
     def answer_model(self) -> dict[str, Any]:
+        # The fitted answer_model.json as loaded (see load_answer_model: a JSON document).
         return load_answer_model(self.settings.answer_model)
 
     @property

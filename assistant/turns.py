@@ -160,7 +160,7 @@ class ReadMore:
             return cls(url=page_url, section=heading)
         return cls(url=f"{page_url}#:~:text={quote(heading, safe='')}", section=heading)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:  # part of OutboundReply.to_json
         return {"url": self.url, "section": self.section}
 
 
@@ -182,7 +182,7 @@ class CitizenHandoff:
             expected_wait_minutes=data["expected_wait_minutes"],
         )
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:  # part of OutboundReply.to_json
         return {
             "id": self.id,
             "state": self.state,
@@ -214,7 +214,12 @@ class OutboundReply:
     said: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """The ``POST /api/chat`` response body (and ``ask --json``)."""
+        """The ``POST /api/chat`` response body (and ``ask --json``).
+
+        A dict on purpose: it is the JSON itself, written in one place so that the API
+        (whose ``ChatResponse`` model checks and documents it) and the command line print
+        the same thing; the assistant's callers get the ``OutboundReply``.
+        """
         return {
             "session_id": self.session_id,
             "reply": {

@@ -79,6 +79,7 @@ class Manifest:
     documents: dict[str, DocumentRecord] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
+        # A dict on purpose: this is manifest.json's content, written as it is to disk.
         return {
             "manifest_version": MANIFEST_VERSION,
             "version": self.version,
@@ -364,6 +365,8 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
+# Chunks and documents as the version's JSON Lines files hold them (one dict a line):
+# dicts because they are the files' content, read back into the dataclasses below.
 def _chunk_to_json(chunk: Chunk) -> dict[str, Any]:
     data = asdict(chunk)
     data["section_path"] = list(chunk.section_path)

@@ -15,6 +15,7 @@ The package, in the order a change travels through it:
 - :mod:`.publishing` — publishing, the stored versions, and restoring one;
 - :mod:`.reports` — content gaps, stale documents, most cited, citizens' feedback;
 - :mod:`.desk` — :class:`EditorDesk`, the one object callers use, over all of these;
+- :mod:`.views` — what the desk answers with: frozen models, the editor API's own;
 - :mod:`.errors` and :mod:`.fields` — the desk's errors and document metadata.
 """
 

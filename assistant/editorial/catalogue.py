@@ -6,15 +6,35 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
-from typing import Any
+from typing import TypedDict
 
 from assistant.editorial.drafts import Drafts
 from assistant.editorial.errors import NotFound
 from assistant.editorial.fields import _parse_date, _record_fields
+from assistant.editorial.views import DocumentListOut, DocumentOut, DraftBadgeOut
 from assistant.models import Draft, aware
 from knowledge_base.index_store import DocumentRecord, IndexStore
 from knowledge_base.loaders import document_to_markdown
 from knowledge_base.uploads import DRAFT_FIELDS
+
+
+class SummaryRow(TypedDict):
+    """A document's row while the catalogue filters and sorts it (``DocumentSummaryOut``'s
+    fields). A plain dict, validated into the response models once per answer: a model
+    per row cost 3 us more a row (+3 ms for 1,000 documents)."""
+
+    doc_id: str
+    title: str
+    agency: str | None
+    topic: str | None
+    url: str | None
+    language: str | None
+    last_reviewed: str | None
+    review_due: str | None
+    overdue: bool
+    chunk_count: int
+    live: bool
+    draft: DraftBadgeOut | None
 
 
 class Catalogue:
@@ -40,8 +60,24 @@ class Catalogue:
         agency: str | None = None,
         topic: str | None = None,
         overdue_only: bool = False,
-    ) -> dict[str, Any]:
+    ) -> DocumentListOut:
         """Live documents and new ones that exist only as drafts, filtered, by title."""
+        rows, agencies, topics, version = self.rows(
+            query=query, agency=agency, topic=topic, overdue_only=overdue_only
+        )
+        return DocumentListOut.model_validate(
+            {"documents": rows, "agencies": agencies, "topics": topics, "version": version}
+        )
+
+    def rows(
+        self,
+        *,
+        query: str | None = None,
+        agency: str | None = None,
+        topic: str | None = None,
+        overdue_only: bool = False,
+    ) -> tuple[list[SummaryRow], list[str], list[str], str | None]:
+        """The rows of :meth:`documents` (with every agency and topic, and the version)."""
         snapshot = self.index_store.snapshot()
         records = snapshot.manifest.documents if snapshot else {}
         drafts = {d.doc_id: d for d in self.drafts.open()}
@@ -59,14 +95,9 @@ class Catalogue:
             and (not overdue_only or r["overdue"])
         ]
         rows.sort(key=lambda r: (r["title"].casefold(), r["doc_id"]))
-        return {
-            "documents": rows,
-            "agencies": agencies,
-            "topics": topics,
-            "version": snapshot.version if snapshot else None,
-        }
+        return rows, agencies, topics, snapshot.version if snapshot else None
 
-    def document(self, doc_id: str) -> dict[str, Any]:
+    def document(self, doc_id: str) -> DocumentOut:
         """One document's summary, its live text as Markdown and its metadata."""
         snapshot = self.index_store.snapshot()
         record = snapshot.manifest.documents.get(doc_id) if snapshot else None
@@ -74,15 +105,17 @@ class Catalogue:
         if record is None or snapshot is None:
             if draft is None:
                 raise NotFound(f"There is no document with the id {doc_id!r}.")
-            fields = {k: v for k, v in (draft.fields or {}).items() if k in DRAFT_FIELDS and v}
-            return {**self._draft_only_summary(draft), "markdown": "", "fields": fields}
+            fields: dict[str, str] = {
+                k: v for k, v in (draft.fields or {}).items() if k in DRAFT_FIELDS and v
+            }
+            return DocumentOut.model_validate(
+                {**self._draft_only_summary(draft), "markdown": "", "fields": fields}
+            )
         document = snapshot.documents.get(doc_id)
         markdown = document_to_markdown(document) if document else ""
-        return {
-            **self._summary(record, draft),
-            "markdown": markdown,
-            "fields": _record_fields(record),
-        }
+        return DocumentOut.model_validate(
+            {**self._summary(record, draft), "markdown": markdown, "fields": _record_fields(record)}
+        )
 
     def titles(self) -> dict[str, str]:
         """Each live document's title by its id."""
@@ -91,7 +124,7 @@ class Catalogue:
             return {}
         return {doc_id: r.title for doc_id, r in snapshot.manifest.documents.items()}
 
-    def _summary(self, record: DocumentRecord, draft: Draft | None) -> dict[str, Any]:
+    def _summary(self, record: DocumentRecord, draft: Draft | None) -> SummaryRow:
         due = self.review_due(record.last_reviewed, record.review_due)
         return {
             "doc_id": record.doc_id,
@@ -108,7 +141,7 @@ class Catalogue:
             "draft": _draft_badge(draft),
         }
 
-    def _draft_only_summary(self, draft: Draft) -> dict[str, Any]:
+    def _draft_only_summary(self, draft: Draft) -> SummaryRow:
         fields = draft.fields or {}
         due = self.review_due(fields.get("last_reviewed"), fields.get("review_due"))
         return {
@@ -135,12 +168,12 @@ class Catalogue:
         return reviewed + self.review_interval if reviewed else None
 
 
-def _draft_badge(draft: Draft | None) -> dict[str, Any] | None:
+def _draft_badge(draft: Draft | None) -> DraftBadgeOut | None:
     if draft is None:
         return None
-    return {
-        "id": draft.id,
-        "action": draft.action,
-        "updated_at": aware(draft.updated_at).isoformat(),
-        "updated_by": draft.updated_by,
-    }
+    return DraftBadgeOut(
+        id=draft.id,
+        action=draft.action,
+        updated_at=aware(draft.updated_at).isoformat(),
+        updated_by=draft.updated_by,
+    )

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
@@ -18,6 +17,19 @@ from assistant.editorial.drafts import Drafts
 from assistant.editorial.preview import Preview
 from assistant.editorial.publishing import Publishing, PublishResult
 from assistant.editorial.reports import Reports
+from assistant.editorial.views import (
+    AuditEntryOut,
+    CitedDocumentOut,
+    DocumentListOut,
+    DocumentOut,
+    DraftOut,
+    FeedbackDocumentOut,
+    GapsOut,
+    PreviewOut,
+    RestoreOut,
+    StaleDocumentOut,
+    VersionsOut,
+)
 from assistant.pipeline import TurnPipeline
 from assistant.staff import Staff
 from knowledge_base.embeddings import Embedder
@@ -97,13 +109,13 @@ class EditorDesk:
         agency: str | None = None,
         topic: str | None = None,
         overdue_only: bool = False,
-    ) -> dict[str, Any]:
+    ) -> DocumentListOut:
         """Live documents and new ones that exist only as drafts, filtered, by title."""
         return self.catalogue.documents(
             query=query, agency=agency, topic=topic, overdue_only=overdue_only
         )
 
-    def document(self, doc_id: str) -> dict[str, Any]:
+    def document(self, doc_id: str) -> DocumentOut:
         """One document's summary, its live text as Markdown and its metadata."""
         return self.catalogue.document(doc_id)
 
@@ -113,10 +125,10 @@ class EditorDesk:
 
     # ------------------------------------------------------------------ drafts
 
-    def drafts(self) -> list[dict[str, Any]]:
+    def drafts(self) -> list[DraftOut]:
         return self.drafting.listing()
 
-    def draft(self, draft_id: str) -> dict[str, Any]:
+    def draft(self, draft_id: str) -> DraftOut:
         return self.drafting.detail(draft_id)
 
     def upload(
@@ -127,7 +139,7 @@ class EditorDesk:
         actor: str,
         doc_id: str | None = None,
         fields: dict[str, str] | None = None,
-    ) -> tuple[dict[str, Any], bool]:
+    ) -> tuple[DraftOut, bool]:
         """A draft from an uploaded file; (draft, created)."""
         return self.drafting.upload(filename, data, actor=actor, doc_id=doc_id, fields=fields)
 
@@ -139,7 +151,7 @@ class EditorDesk:
         markdown: str,
         doc_id: str | None = None,
         fields: dict[str, str] | None = None,
-    ) -> tuple[dict[str, Any], bool]:
+    ) -> tuple[DraftOut, bool]:
         """A draft from pasted text, or an edit of a live document when ``doc_id`` is live."""
         return self.drafting.paste(
             actor=actor, title=title, markdown=markdown, doc_id=doc_id, fields=fields
@@ -153,13 +165,13 @@ class EditorDesk:
         title: str | None = None,
         markdown: str | None = None,
         fields: dict[str, str] | None = None,
-    ) -> dict[str, Any]:
+    ) -> DraftOut:
         """Change an open draft's title, text or metadata."""
         return self.drafting.update(
             draft_id, actor=actor, title=title, markdown=markdown, fields=fields
         )
 
-    def retire(self, doc_id: str, *, actor: str) -> tuple[dict[str, Any], bool]:
+    def retire(self, doc_id: str, *, actor: str) -> tuple[DraftOut, bool]:
         """A draft that removes a live document when published."""
         return self.drafting.retire(doc_id, actor=actor)
 
@@ -168,7 +180,7 @@ class EditorDesk:
 
     # ------------------------------------------------------------------ preview
 
-    def preview(self, question: str, *, history: Sequence[str] = ()) -> dict[str, Any]:
+    def preview(self, question: str, *, history: Sequence[str] = ()) -> PreviewOut:
         """The answer citizens get today beside the answer after publishing the open drafts."""
         return self.previews.answer(question, history=history)
 
@@ -178,28 +190,28 @@ class EditorDesk:
         """Build the next version from live + drafts, switch to it, mark the drafts published."""
         return self.publishing.publish(actor=actor, draft_ids=draft_ids)
 
-    def versions(self) -> dict[str, Any]:
+    def versions(self) -> VersionsOut:
         return self.publishing.versions()
 
-    def restore(self, *, actor: str, version: str | None = None) -> dict[str, Any]:
+    def restore(self, *, actor: str, version: str | None = None) -> RestoreOut:
         """Make ``version`` live again; without one, undo the last publish or restore."""
         return self.publishing.restore(actor=actor, version=version)
 
-    def audit(self, *, limit: int = 100) -> list[dict[str, Any]]:
+    def audit(self, *, limit: int = 100) -> list[AuditEntryOut]:
         return self.publishing.audit(limit=limit)
 
     # ------------------------------------------------------------------ reports
 
-    def content_gaps(self, *, days: int = 30, max_questions: int = 5000) -> dict[str, Any]:
+    def content_gaps(self, *, days: int = 30, max_questions: int = 5000) -> GapsOut:
         """Unanswered questions grouped by similarity, largest group first (redacted)."""
         return self.reports.content_gaps(days=days, max_questions=max_questions)
 
-    def stale(self) -> list[dict[str, Any]]:
+    def stale(self) -> list[StaleDocumentOut]:
         """Documents past their review date, most overdue first."""
         return self.reports.stale()
 
-    def most_cited(self, *, days: int = 30, limit: int = 50) -> list[dict[str, Any]]:
+    def most_cited(self, *, days: int = 30, limit: int = 50) -> list[CitedDocumentOut]:
         return self.reports.most_cited(days=days, limit=limit)
 
-    def feedback(self, *, days: int = 90) -> list[dict[str, Any]]:
+    def feedback(self, *, days: int = 90) -> list[FeedbackDocumentOut]:
         return self.reports.feedback(days=days)

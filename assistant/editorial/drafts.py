@@ -11,13 +11,13 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.editorial.errors import Conflict, EditorialError, NotFound
 from assistant.editorial.fields import _clean_fields, _record_fields
+from assistant.editorial.views import DraftFieldsOut, DraftOut
 from assistant.models import Draft, aware, utcnow
 from assistant.staff import Staff
 from knowledge_base.documents import Document
@@ -54,11 +54,11 @@ class Drafts:
         self.staff = staff
         self.upload_max_bytes = upload_max_bytes
 
-    def listing(self) -> list[dict[str, Any]]:
-        return [self.to_json(d) for d in self.open()]
+    def listing(self) -> list[DraftOut]:
+        return [self.view(d) for d in self.open()]
 
-    def detail(self, draft_id: str) -> dict[str, Any]:
-        return self.to_json(self.get(draft_id))
+    def detail(self, draft_id: str) -> DraftOut:
+        return self.view(self.get(draft_id))
 
     def upload(
         self,
@@ -68,7 +68,7 @@ class Drafts:
         actor: str,
         doc_id: str | None = None,
         fields: dict[str, str] | None = None,
-    ) -> tuple[dict[str, Any], bool]:
+    ) -> tuple[DraftOut, bool]:
         """A draft from an uploaded file (checked by :func:`read_upload`); (draft, created)."""
         uploaded = read_upload(filename, data, max_bytes=self.upload_max_bytes)
         return self._save_uploaded(uploaded, actor=actor, doc_id=doc_id, fields=fields)
@@ -81,7 +81,7 @@ class Drafts:
         markdown: str,
         doc_id: str | None = None,
         fields: dict[str, str] | None = None,
-    ) -> tuple[dict[str, Any], bool]:
+    ) -> tuple[DraftOut, bool]:
         """A draft from pasted text, or an edit of a live document when ``doc_id`` is live."""
         if not title.strip():
             raise EditorialError("Give the document a title.")
@@ -111,7 +111,7 @@ class Drafts:
         actor: str,
         doc_id: str | None,
         fields: dict[str, str] | None,
-    ) -> tuple[dict[str, Any], bool]:
+    ) -> tuple[DraftOut, bool]:
         target = slugify(doc_id) if doc_id else uploaded.suggested_doc_id
         if not target:
             raise EditorialError("Choose an id for the document (letters, digits and dashes).")
@@ -139,7 +139,7 @@ class Drafts:
         title: str | None = None,
         markdown: str | None = None,
         fields: dict[str, str] | None = None,
-    ) -> dict[str, Any]:
+    ) -> DraftOut:
         """Change an open draft's title, text or metadata."""
         with self._sessions.begin() as session:
             draft = session.get(Draft, draft_id)
@@ -163,11 +163,11 @@ class Drafts:
             self.document_of(draft)  # still a readable document?
             draft.updated_by = actor
             draft.updated_at = utcnow()
-            result = self.to_json(draft)
+            result = self.view(draft)
         self.staff.audit(actor=actor, action="kb.draft.update", target=draft.doc_id)
         return result
 
-    def retire(self, doc_id: str, *, actor: str) -> tuple[dict[str, Any], bool]:
+    def retire(self, doc_id: str, *, actor: str) -> tuple[DraftOut, bool]:
         """A draft that removes a live document when published."""
         record = self.live_record(doc_id)
         if record is None:
@@ -208,7 +208,7 @@ class Drafts:
         source_kind: str | None,
         actor: str,
         warnings: Sequence[str] = (),
-    ) -> tuple[dict[str, Any], bool]:
+    ) -> tuple[DraftOut, bool]:
         """Save the open draft of ``doc_id`` (creating it if there is none)."""
         live = self.live_record(doc_id)
         with self._sessions.begin() as session:
@@ -237,7 +237,7 @@ class Drafts:
             draft.updated_at = utcnow()
             if action == "upsert":
                 self.document_of(draft)  # refuse now what could not be published later
-            result = self.to_json(draft)
+            result = self.view(draft)
         verb = "retire" if action == "retire" else ("create" if created else "update")
         detail = {"source": source_kind, "file": source_name} if source_kind else None
         self.staff.audit(actor=actor, action=f"kb.draft.{verb}", target=doc_id, detail=detail)
@@ -262,27 +262,28 @@ class Drafts:
         snapshot = self.index_store.snapshot()
         return snapshot.manifest.documents.get(doc_id) if snapshot and doc_id else None
 
-    def to_json(self, draft: Draft) -> dict[str, Any]:
+    def view(self, draft: Draft) -> DraftOut:
         live = self.live_record(draft.doc_id)
-        return {
-            "id": draft.id,
-            "doc_id": draft.doc_id,
-            "action": draft.action,
-            "title": draft.title,
-            "markdown": draft.body or "",
-            "fields": {k: (draft.fields or {}).get(k) for k in DRAFT_FIELDS},
-            "source_name": draft.source_name,
-            "source_kind": draft.source_kind,
-            "state": draft.state,
-            "created_by": draft.created_by,
-            "updated_by": draft.updated_by,
-            "created_at": aware(draft.created_at).isoformat(),
-            "updated_at": aware(draft.updated_at).isoformat(),
-            "warnings": list(draft.warnings or []),
-            "conflict": draft.state == "draft"
+        given = draft.fields or {}
+        return DraftOut(
+            id=draft.id,
+            doc_id=draft.doc_id,
+            action=draft.action,
+            title=draft.title,
+            markdown=draft.body or "",
+            fields=DraftFieldsOut(**{k: given.get(k) for k in DRAFT_FIELDS}),
+            source_name=draft.source_name,
+            source_kind=draft.source_kind,
+            state=draft.state,
+            created_by=draft.created_by,
+            updated_by=draft.updated_by,
+            created_at=aware(draft.created_at).isoformat(),
+            updated_at=aware(draft.updated_at).isoformat(),
+            warnings=list(draft.warnings or []),
+            conflict=draft.state == "draft"
             and (live.content_hash if live else None) != draft.base_hash,
-            "live": live is not None,
-        }
+            live=live is not None,
+        )
 
     def changes(self, drafts: Sequence[Draft]) -> tuple[list[Document], list[str]]:
         """What ``drafts`` would publish: documents to add or replace, ids to remove."""

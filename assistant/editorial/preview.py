@@ -10,6 +10,7 @@ from typing import Any
 
 from assistant.editorial.drafts import Drafts
 from assistant.editorial.errors import EditorialError
+from assistant.editorial.views import PassageOut, PreviewAnswerOut, PreviewOut, PreviewReplyOut
 from assistant.models import Draft, aware
 from assistant.pipeline import TurnPipeline
 from assistant.turns import InboundMessage, PastTurn, TurnContext
@@ -48,17 +49,17 @@ class Preview:
         self._lock = threading.Lock()
         self._cached: tuple[tuple[Any, ...], TurnPipeline, frozenset[str]] | None = None
 
-    def answer(self, question: str, *, history: Sequence[str] = ()) -> dict[str, Any]:
+    def answer(self, question: str, *, history: Sequence[str] = ()) -> PreviewOut:
         """The answer citizens get today beside the answer after publishing the open drafts."""
         if not question.strip():
             raise EditorialError("Type a question to preview.")
         drafts = self.drafts.open()
         pipeline, draft_docs = self._candidate_pipeline(drafts)
-        return {
-            "live": _answer(self.live_pipeline, question, history, frozenset()),
-            "draft": _answer(pipeline, question, history, draft_docs),
-            "drafts": [d.id for d in drafts],
-        }
+        return PreviewOut(
+            live=_answer(self.live_pipeline, question, history, frozenset()),
+            draft=_answer(pipeline, question, history, draft_docs),
+            drafts=[d.id for d in drafts],
+        )
 
     def _candidate_pipeline(self, drafts: list[Draft]) -> tuple[TurnPipeline, frozenset[str]]:
         """A pipeline over live + drafts, kept while neither the drafts nor the live change."""
@@ -83,7 +84,7 @@ class Preview:
 
 def _answer(
     pipeline: TurnPipeline, question: str, history: Sequence[str], drafted: frozenset[str]
-) -> dict[str, Any]:
+) -> PreviewAnswerOut:
     ctx = TurnContext(
         message=InboundMessage(channel="preview", text=question),
         text=question,
@@ -91,23 +92,23 @@ def _answer(
     )
     pipeline.run(ctx)
     hits = ctx.retrieval.hits if ctx.retrieval else []
-    return {
-        "reply": {"text": ctx.reply_text, "citations": [c.to_json() for c in ctx.citations]},
-        "status": str(ctx.status),
-        "confidence": round(ctx.confidence, 3),
-        "passages": [
-            {
-                "rank": rank,
-                "doc_id": hit.chunk.doc_id,
-                "title": hit.chunk.title,
-                "section": hit.chunk.section,
-                "score": round(hit.score, 4),
-                "snippet": _snippet(hit.chunk.text),
-                "draft": hit.chunk.doc_id in drafted,
-            }
+    return PreviewAnswerOut(
+        reply=PreviewReplyOut(text=ctx.reply_text, citations=list(ctx.citations)),
+        status=str(ctx.status),
+        confidence=round(ctx.confidence, 3),
+        passages=[
+            PassageOut(
+                rank=rank,
+                doc_id=hit.chunk.doc_id,
+                title=hit.chunk.title,
+                section=hit.chunk.section,
+                score=round(hit.score, 4),
+                snippet=_snippet(hit.chunk.text),
+                draft=hit.chunk.doc_id in drafted,
+            )
             for rank, hit in enumerate(hits[:8], start=1)
         ],
-    }
+    )
 
 
 def _snippet(text: str, limit: int = 240) -> str:

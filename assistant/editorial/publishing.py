@@ -13,13 +13,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
+from pydantic import TypeAdapter
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.editorial.drafts import Drafts
 from assistant.editorial.errors import Conflict, NotFound
+from assistant.editorial.views import (
+    AuditEntryOut,
+    PublicationOut,
+    RestoreOut,
+    VersionOut,
+    VersionsOut,
+)
 from assistant.metrics import INDEX_PUBLICATIONS
 from assistant.models import Draft, Publication, aware, utcnow
 from assistant.staff import Staff
@@ -28,27 +35,18 @@ from knowledge_base.ingest import Ingestor
 
 log = logging.getLogger(__name__)
 
+_AUDIT = TypeAdapter(list[AuditEntryOut])
 
-@dataclass(slots=True)
+
+@dataclass(frozen=True, slots=True)
 class PublishResult:
     version: str
     previous_version: str | None
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
-    embedded: int = 0
-    seconds: float = 0.0
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "version": self.version,
-            "previous_version": self.previous_version,
-            "added": self.added,
-            "updated": self.updated,
-            "removed": self.removed,
-            "embedded": self.embedded,
-            "seconds": round(self.seconds, 2),
-        }
+    embedded: int = 0  # passages embedded for this version
+    seconds: float = 0.0  # the API shows it to the hundredth
 
 
 class Publishing:
@@ -131,7 +129,7 @@ class Publishing:
             seconds=report.seconds,
         )
 
-    def versions(self) -> dict[str, Any]:
+    def versions(self) -> VersionsOut:
         live = self.index_store.current_version()
         rows = []
         for version in reversed(self.index_store.versions()):
@@ -140,24 +138,22 @@ class Publishing:
             except (OSError, ValueError, KeyError):  # pruned while we looked
                 continue
             rows.append(
-                {
-                    "version": version,
-                    "created_at": manifest.created_at,
-                    "documents": len(manifest.documents),
-                    "live": version == live,
-                }
+                VersionOut(
+                    version=version,
+                    created_at=manifest.created_at,
+                    documents=len(manifest.documents),
+                    live=version == live,
+                )
             )
         with self._sessions() as session:
             publications = session.scalars(
                 select(Publication).order_by(Publication.id.desc()).limit(50)
             ).all()
-        return {
-            "live": live,
-            "versions": rows,
-            "publications": [_publication_json(p) for p in publications],
-        }
+        return VersionsOut(
+            live=live, versions=rows, publications=[_publication(p) for p in publications]
+        )
 
-    def restore(self, *, actor: str, version: str | None = None) -> dict[str, Any]:
+    def restore(self, *, actor: str, version: str | None = None) -> RestoreOut:
         """Make ``version`` live again; without one, undo the last publish or restore."""
         with self.index_store.writer():
             live = self.index_store.current_version()
@@ -184,7 +180,7 @@ class Publishing:
             actor=actor, action="kb.restore", target=target, detail={"previous_version": live}
         )
         INDEX_PUBLICATIONS.labels(action="restore").inc()
-        return {"version": target, "previous_version": live}
+        return RestoreOut(version=target, previous_version=live)
 
     def _undo_target(self, live: str | None) -> str | None:
         """The version the live one was published over (undo again goes further back)."""
@@ -201,17 +197,18 @@ class Publishing:
         earlier = [v for v in stored if live is None or v < live]
         return earlier[-1] if earlier else None
 
-    def audit(self, *, limit: int = 100) -> list[dict[str, Any]]:
-        return self.staff.audit_log(limit=limit, action_prefix="kb.")
+    def audit(self, *, limit: int = 100) -> list[AuditEntryOut]:
+        entries = self.staff.audit_log(limit=limit, action_prefix="kb.")
+        return _AUDIT.validate_python(entries)  # one call for the list: cheaper
 
 
-def _publication_json(row: Publication) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "action": row.action,
-        "version": row.version,
-        "previous_version": row.previous_version,
-        "actor": row.actor,
-        "at": aware(row.at).isoformat(),
-        "summary": row.summary,
-    }
+def _publication(row: Publication) -> PublicationOut:
+    return PublicationOut(
+        id=row.id,
+        action=row.action,
+        version=row.version,
+        previous_version=row.previous_version,
+        actor=row.actor,
+        at=aware(row.at).isoformat(),
+        summary=row.summary,
+    )

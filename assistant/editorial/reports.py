@@ -6,15 +6,24 @@ Citizens' words reach these reports only through :func:`~assistant.redaction.red
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from pydantic import TypeAdapter
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from assistant.editorial.catalogue import Catalogue
+from assistant.editorial.views import (
+    CitedDocumentOut,
+    FeedbackDocumentOut,
+    GapGroupOut,
+    GapsOut,
+    GapTrendOut,
+    StaleDocumentOut,
+)
 from assistant.models import AnswerFeedback, Message, aware, utcnow
 from assistant.redaction import redact
 from assistant.turns import Status
@@ -34,6 +43,8 @@ GAP_STATUSES = frozenset(
 #: register a pet llama") still split, so the cut sits a little above the peak.
 GAP_DISTANCE = 0.35
 
+_STALE = TypeAdapter(list[StaleDocumentOut])
+
 
 class Reports:
     """Reports over the conversation store and the catalogue of documents."""
@@ -45,57 +56,66 @@ class Reports:
         self.embedder = embedder
         self.catalogue = catalogue
 
-    def content_gaps(self, *, days: int = 30, max_questions: int = 5000) -> dict[str, Any]:
+    def content_gaps(self, *, days: int = 30, max_questions: int = 5000) -> GapsOut:
         """Unanswered questions grouped by similarity, largest group first (redacted)."""
         now = utcnow()
         since = now - timedelta(days=days)
+        reply, asked = aliased(Message), aliased(Message)
+        # A turn is stored as its citizen message and then its reply, in one transaction:
+        # the question a reply answered is the conversation's last citizen message before
+        # it. The reply's stored status says how the turn ended (after every stage,
+        # bringing in a person included), so nothing is worked out again here.
+        question_id = (
+            select(func.max(asked.id))
+            .where(
+                asked.conversation_id == reply.conversation_id,
+                asked.role == "citizen",
+                asked.id < reply.id,
+            )
+            .correlate(reply)
+            .scalar_subquery()
+        )
+        citizen = aliased(Message)
         with self._sessions() as session:
-            replies = session.execute(
-                select(Message.conversation_id, Message.id, Message.status, Message.created_at)
+            rows = session.execute(
+                select(citizen.text, reply.status, reply.created_at)
+                .select_from(reply)
+                .join(citizen, citizen.id == question_id)
                 .where(
-                    Message.role == "assistant",
-                    Message.status.in_([s.value for s in GAP_STATUSES]),
-                    Message.created_at >= since,
+                    reply.role == "assistant",
+                    reply.status.in_([s.value for s in GAP_STATUSES]),
+                    reply.created_at >= since,
                 )
-                .order_by(Message.id.desc())
+                .order_by(reply.id.desc())
                 .limit(max_questions)
             ).all()
-            conversations = {r.conversation_id for r in replies}
-            citizen = session.execute(
-                select(Message.conversation_id, Message.id, Message.text)
-                .where(Message.role == "citizen", Message.conversation_id.in_(conversations))
-                .order_by(Message.id)
-            ).all()
-        asked: dict[str, list[tuple[int, str]]] = defaultdict(list)
-        for row in citizen:
-            asked[row.conversation_id].append((row.id, row.text))
-        questions: list[tuple[str, str, datetime]] = []
-        for reply in replies:
-            before = [text for mid, text in asked[reply.conversation_id] if mid < reply.id]
-            if before and before[-1].strip():
-                questions.append((redact(before[-1]).text, reply.status, aware(reply.created_at)))
+        questions: list[tuple[str, str, datetime]] = [
+            (redact(text).text, str(status), aware(at))  # status: one of GAP_STATUSES
+            for text, status, at in rows
+            if text.strip()  # stored text is redacted already; redact() is a second net
+        ]
         groups = self._group([q for q, _, _ in questions])
-        out: list[dict[str, Any]] = []
+        out: list[GapGroupOut] = []
         week = now - timedelta(days=7)
         fortnight = now - timedelta(days=14)
         for members in groups:
             items = [questions[i] for i in members]
             examples = list(dict.fromkeys(q for q, _, _ in items))
             out.append(
-                {
-                    "label": examples[0],
-                    "count": len(items),
-                    "statuses": dict(Counter(s for _, s, _ in items).most_common()),
-                    "trend": {
-                        "this_week": sum(1 for *_, at in items if at >= week),
-                        "last_week": sum(1 for *_, at in items if fortnight <= at < week),
-                    },
-                    "examples": examples[:5],
-                    "last_asked": max(at for *_, at in items).isoformat(),
-                }
+                GapGroupOut(
+                    label=examples[0],
+                    count=len(items),
+                    statuses=dict(Counter(s for _, s, _ in items).most_common()),
+                    trend=GapTrendOut(
+                        this_week=sum(1 for *_, at in items if at >= week),
+                        last_week=sum(1 for *_, at in items if fortnight <= at < week),
+                    ),
+                    examples=examples[:5],
+                    last_asked=max(at for *_, at in items).isoformat(),
+                )
             )
-        out.sort(key=lambda g: (-g["count"], g["label"]))
-        return {"days": days, "total": len(questions), "groups": out}
+        out.sort(key=lambda g: (-g.count, g.label))
+        return GapsOut(days=days, total=len(questions), groups=out)
 
     def _group(self, texts: list[str]) -> list[list[int]]:
         """Indices of ``texts`` grouped by meaning; the first index of each is its centre."""
@@ -117,16 +137,19 @@ class Reports:
             groups.append(members)
         return groups
 
-    def stale(self) -> list[dict[str, Any]]:
+    def stale(self) -> list[StaleDocumentOut]:
         """Documents past their review date, most overdue first."""
-        rows = [r for r in self.catalogue.documents(overdue_only=True)["documents"] if r["live"]]
         today = self.catalogue.today()
-        for row in rows:
-            row["days_overdue"] = (today - date.fromisoformat(row["review_due"])).days
-        rows.sort(key=lambda r: -r["days_overdue"])
-        return rows
+        overdue = [
+            ((today - date.fromisoformat(r["review_due"])).days, r)
+            for r in self.catalogue.rows(overdue_only=True)[0]
+            if r["live"] and r["review_due"]  # overdue: it has a review date
+        ]
+        overdue.sort(key=lambda pair: -pair[0])
+        rows = [{**r, "days_overdue": days} for days, r in overdue]
+        return _STALE.validate_python(rows)  # one validation for all (see SummaryRow)
 
-    def most_cited(self, *, days: int = 30, limit: int = 50) -> list[dict[str, Any]]:
+    def most_cited(self, *, days: int = 30, limit: int = 50) -> list[CitedDocumentOut]:
         since = utcnow() - timedelta(days=days)
         counts: Counter[str] = Counter()
         with self._sessions() as session:
@@ -140,12 +163,13 @@ class Reports:
                 counts.update({c["doc_id"] for c in citations or [] if "doc_id" in c})
         titles = self.catalogue.titles()
         return [
-            {"doc_id": doc_id, "title": titles.get(doc_id, doc_id), "citations": n}
+            CitedDocumentOut(doc_id=doc_id, title=titles.get(doc_id, doc_id), citations=n)
             for doc_id, n in counts.most_common(limit)
         ]
 
-    def feedback(self, *, days: int = 90) -> list[dict[str, Any]]:
+    def feedback(self, *, days: int = 90) -> list[FeedbackDocumentOut]:
         since = utcnow() - timedelta(days=days)
+        # Counted in mutable rows, frozen into FeedbackDocuments at the end.
         per_doc: dict[str, dict[str, Any]] = {}
         with self._sessions() as session:
             rows = session.scalars(
@@ -169,6 +193,7 @@ class Reports:
                 entry["helpful" if row.helpful else "not_helpful"] += 1
                 if row.comment and len(entry["comments"]) < 10:
                     entry["comments"].append(redact(row.comment).text)
-        return sorted(
+        ordered = sorted(
             per_doc.values(), key=lambda e: (-e["not_helpful"], -e["helpful"], e["title"])
         )
+        return [FeedbackDocumentOut(**e) for e in ordered]

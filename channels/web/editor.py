@@ -11,11 +11,8 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field, StrictStr
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from assistant.editorial import Conflict, EditorialError, NotFound
-from channels.web.deps import EditorDep, EditorDeskDep
-from channels.web.pages import STATIC_DIR
-from channels.web.schemas import (
-    SIGNED_IN_ERRORS,
+from assistant.editorial import Conflict, EditorialError, NotFound, PublishResult
+from assistant.editorial.views import (  # the desk's answers are the API's models
     AuditOut,
     CitedOut,
     DocumentListOut,
@@ -24,14 +21,14 @@ from channels.web.schemas import (
     DraftOut,
     FeedbackReportOut,
     GapsOut,
-    Ok,
     PreviewOut,
-    PublishOut,
     RestoreOut,
     StaleOut,
     VersionsOut,
-    errors,
 )
+from channels.web.deps import EditorDep, EditorDeskDep
+from channels.web.pages import STATIC_DIR
+from channels.web.schemas import SIGNED_IN_ERRORS, Ok, PublishOut, errors
 from knowledge_base.metadata import MAX_LENGTHS, DocumentMetadata
 from knowledge_base.uploads import MB, UploadRejected
 
@@ -115,13 +112,13 @@ async def list_documents(
     agency: Annotated[str | None, Query(max_length=200)] = None,
     topic: Annotated[str | None, Query(max_length=200)] = None,
     overdue: bool = False,
-) -> dict[str, Any]:
+) -> DocumentListOut:
     """Documents with agency, topic and review dates; new documents that are only drafts too."""
     return await _call(desk.documents, query=q, agency=agency, topic=topic, overdue_only=overdue)
 
 
 @router.get("/documents/{doc_id}", response_model=DocumentOut, responses=_NOT_FOUND)
-async def get_document(doc_id: str, _: EditorDep, desk: EditorDeskDep) -> dict[str, Any]:
+async def get_document(doc_id: str, _: EditorDep, desk: EditorDeskDep) -> DocumentOut:
     """One document: summary, metadata and its live text as Markdown."""
     return await _call(desk.document, doc_id)
 
@@ -132,20 +129,20 @@ async def get_document(doc_id: str, _: EditorDep, desk: EditorDeskDep) -> dict[s
     response_model=DraftOut,
     responses={**_NOT_FOUND, **_CONFLICT},
 )
-async def retire_document(doc_id: str, session: EditorDep, desk: EditorDeskDep) -> dict[str, Any]:
+async def retire_document(doc_id: str, session: EditorDep, desk: EditorDeskDep) -> DraftOut:
     """A draft that removes the document when published."""
     draft, _ = await _call(desk.retire, doc_id, actor=session.user.username)
     return draft
 
 
 @router.get("/drafts", response_model=DraftListOut)
-async def list_drafts(_: EditorDep, desk: EditorDeskDep) -> dict[str, Any]:
+async def list_drafts(_: EditorDep, desk: EditorDeskDep) -> DraftListOut:
     """The open drafts, newest first."""
-    return {"drafts": await _call(desk.drafts)}
+    return DraftListOut(drafts=await _call(desk.drafts))
 
 
 @router.get("/drafts/{draft_id}", response_model=DraftOut, responses=_NOT_FOUND)
-async def get_draft(draft_id: str, _: EditorDep, desk: EditorDeskDep) -> dict[str, Any]:
+async def get_draft(draft_id: str, _: EditorDep, desk: EditorDeskDep) -> DraftOut:
     return await _call(desk.draft, draft_id)
 
 
@@ -157,7 +154,7 @@ async def upload_draft(
     doc_id: Annotated[str | None, Form(max_length=128)] = None,
     agency: Annotated[str | None, Form(max_length=MAX_LENGTHS["agency"])] = None,
     topic: Annotated[str | None, Form(max_length=MAX_LENGTHS["topic"])] = None,
-) -> dict[str, Any]:
+) -> DraftOut:
     """A new draft from a file. Its type is read from its content; its name is never a path."""
     data = await file.read()  # bounded: UploadBodyLimit cut the body off at the limit
     fields = {k: v for k, v in {"agency": agency, "topic": topic}.items() if v}
@@ -188,16 +185,14 @@ async def paste_draft(body: PasteRequest, session: EditorDep, desk: EditorDeskDe
         doc_id=body.doc_id,
         fields=body.fields.given(),
     )
-    # A JSONResponse for its status (201 new, 200 updated); DraftOut checks the body first.
-    return JSONResponse(
-        DraftOut.model_validate(draft).model_dump(), status_code=201 if created else 200
-    )
+    # A JSONResponse for its status (201 new, 200 updated).
+    return JSONResponse(draft.model_dump(), status_code=201 if created else 200)
 
 
 @router.put("/drafts/{draft_id}", response_model=DraftOut, responses={**_NOT_FOUND, **_CONFLICT})
 async def update_draft(
     draft_id: str, body: UpdateRequest, session: EditorDep, desk: EditorDeskDep
-) -> dict[str, Any]:
+) -> DraftOut:
     return await _call(
         desk.update,
         draft_id,
@@ -216,26 +211,25 @@ async def discard_draft(draft_id: str, session: EditorDep, desk: EditorDeskDep) 
 
 
 @router.post("/preview", response_model=PreviewOut)
-async def preview(body: PreviewRequest, _: EditorDep, desk: EditorDeskDep) -> dict[str, Any]:
+async def preview(body: PreviewRequest, _: EditorDep, desk: EditorDeskDep) -> PreviewOut:
     """The answer citizens get today beside the answer after publishing the open drafts."""
     return await _call(desk.preview, body.question, history=body.history)
 
 
 @router.post("/publish", response_model=PublishOut, responses={**_NOT_FOUND, **_CONFLICT})
-async def publish(body: PublishRequest, session: EditorDep, desk: EditorDeskDep) -> Any:
+async def publish(body: PublishRequest, session: EditorDep, desk: EditorDeskDep) -> PublishResult:
     """Re-index what the drafts change and switch every server to the new version."""
-    result = await _call(desk.publish, actor=session.user.username, draft_ids=body.draft_ids)
-    return result.to_json()
+    return await _call(desk.publish, actor=session.user.username, draft_ids=body.draft_ids)
 
 
 @router.get("/versions", response_model=VersionsOut)
-async def versions(_: EditorDep, desk: EditorDeskDep) -> dict[str, Any]:
+async def versions(_: EditorDep, desk: EditorDeskDep) -> VersionsOut:
     """Stored index versions and the publications that made them, newest first."""
     return await _call(desk.versions)
 
 
 @router.post("/restore", response_model=RestoreOut, responses={**_NOT_FOUND, **_CONFLICT})
-async def restore(body: RestoreRequest, session: EditorDep, desk: EditorDeskDep) -> dict[str, Any]:
+async def restore(body: RestoreRequest, session: EditorDep, desk: EditorDeskDep) -> RestoreOut:
     """Make an earlier version live again; without one, undo the last publish."""
     return await _call(desk.restore, actor=session.user.username, version=body.version)
 
@@ -243,39 +237,39 @@ async def restore(body: RestoreRequest, session: EditorDep, desk: EditorDeskDep)
 @router.get("/audit", response_model=AuditOut)
 async def audit(
     _: EditorDep, desk: EditorDeskDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
-) -> dict[str, Any]:
+) -> AuditOut:
     """What editors did (kb.* actions), newest first."""
-    return {"entries": await _call(desk.audit, limit=limit)}
+    return AuditOut(entries=await _call(desk.audit, limit=limit))
 
 
 @router.get("/reports/gaps", response_model=GapsOut)
 async def gaps(
     _: EditorDep, desk: EditorDeskDep, days: Annotated[int, Query(ge=1, le=365)] = 30
-) -> dict[str, Any]:
+) -> GapsOut:
     """Questions that ended unanswered or with a person, grouped by similarity (redacted)."""
     return await _call(desk.content_gaps, days=days)
 
 
 @router.get("/reports/stale", response_model=StaleOut)
-async def stale(_: EditorDep, desk: EditorDeskDep) -> dict[str, Any]:
+async def stale(_: EditorDep, desk: EditorDeskDep) -> StaleOut:
     """Live documents past their review date, most overdue first."""
-    return {"documents": await _call(desk.stale)}
+    return StaleOut(documents=await _call(desk.stale))
 
 
 @router.get("/reports/cited", response_model=CitedOut)
 async def cited(
     _: EditorDep, desk: EditorDeskDep, days: Annotated[int, Query(ge=1, le=365)] = 30
-) -> dict[str, Any]:
+) -> CitedOut:
     """The documents answers cited most, most cited first."""
-    return {"documents": await _call(desk.most_cited, days=days)}
+    return CitedOut(documents=await _call(desk.most_cited, days=days))
 
 
 @router.get("/reports/feedback", response_model=FeedbackReportOut)
 async def feedback(
     _: EditorDep, desk: EditorDeskDep, days: Annotated[int, Query(ge=1, le=365)] = 90
-) -> dict[str, Any]:
+) -> FeedbackReportOut:
     """Citizens' verdicts on answers, per cited document (comments redacted)."""
-    return {"documents": await _call(desk.feedback, days=days)}
+    return FeedbackReportOut(documents=await _call(desk.feedback, days=days))
 
 
 class UploadBodyLimit:

@@ -34,7 +34,7 @@ def document_parse_errors(app: FastAPI) -> None:
     """
     generate = app.openapi
 
-    def openapi() -> dict[str, Any]:
+    def openapi() -> dict[str, Any]:  # a JSON document (the OpenAPI schema), as FastAPI's
         if app.openapi_schema is not None:
             return app.openapi_schema
         schema = generate()  # FastAPI caches this very dict on the app: completed once
