@@ -20,6 +20,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from pydantic import BaseModel, ConfigDict, TypeAdapter
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -43,14 +44,34 @@ class StaffUser:
     role: Role
     teams: tuple[str, ...]
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "username": self.username,
-            "display_name": self.display_name,
-            "role": str(self.role),
-            "teams": list(self.teams),
-        }
+
+class _View(BaseModel):
+    # Frozen: a view is a value. ``from_attributes``: read from the dataclasses above.
+    model_config = ConfigDict(frozen=True, from_attributes=True)
+
+
+# The staff API's response models (a docstring here would change the OpenAPI schema).
+
+
+class StaffUserOut(_View):
+    # A staff account as the staff API and the console's events show it (no secrets).
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    teams: list[str]
+
+
+class AuditEntryOut(_View):
+    at: str
+    actor: str | None
+    action: str
+    target: str | None
+    detail: dict[str, Any] | None  # stored as given: a JSON document of the action's own
+
+
+#: One validation call for the whole list of rows (cheaper than one model per row).
+_AUDIT_ENTRIES = TypeAdapter(list[AuditEntryOut])
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,19 +308,21 @@ class Staff:
         with self._sessions.begin() as session:
             session.add(AuditEntry(actor=actor, action=action, target=target, detail=detail))
 
-    def audit_log(self, *, limit: int = 200, action_prefix: str = "") -> list[dict[str, Any]]:
+    def audit_log(self, *, limit: int = 200, action_prefix: str = "") -> list[AuditEntryOut]:
         with self._sessions() as session:
             query = select(AuditEntry)
             if action_prefix:
                 query = query.where(AuditEntry.action.startswith(action_prefix, autoescape=True))
             rows = session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit))
-            return [
-                {
-                    "at": aware(r.at).isoformat(),
-                    "actor": r.actor,
-                    "action": r.action,
-                    "target": r.target,
-                    "detail": r.detail,
-                }
-                for r in rows
-            ]
+            return _AUDIT_ENTRIES.validate_python(
+                [
+                    {
+                        "at": aware(r.at).isoformat(),
+                        "actor": r.actor,
+                        "action": r.action,
+                        "target": r.target,
+                        "detail": r.detail,
+                    }
+                    for r in rows
+                ]
+            )

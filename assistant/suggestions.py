@@ -5,38 +5,44 @@ It is the same turn a citizen gets (the extractive answer, or with a model confi
 drafted one held to the same grounding check), run on the stored conversation and
 neither stored nor sent: the caseworker reads it, may insert and edit it, and sends it
 themselves. Nothing reaches a citizen from here.
+
+:class:`SuggestionOut` is the staff API's response model for it (a frozen pydantic model,
+as the editor desk's answers are): the route hands it on as it is.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from assistant import intents
-from assistant.answer import Citation
+from assistant.editorial.views import CitationOut
 from assistant.pipeline import TurnPipeline
 from assistant.store import ConversationStore
 from assistant.turns import InboundMessage, Route, Status, TurnContext
 
-__all__ = ["Suggestion", "suggest_reply"]
+__all__ = ["SuggestionOut", "suggest_reply"]
 
 
-@dataclass(frozen=True, slots=True)
-class Suggestion:
-    question: str  # the citizen's message it answers (as stored: redacted)
-    text: str  # the answer alone, without the canned notes a citizen's reply may carry
-    citations: list[Citation]
-    composer: str
-    fallback_reason: str | None
+class SuggestionOut(BaseModel):
+    """What the assistant would answer to the citizen's latest question: for the caseworker
+    to insert, edit and send (it is never sent by itself)."""
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "question": self.question,
-            "text": self.text,
-            "citations": [c.to_json() for c in self.citations],
-            "composer": self.composer,
-            "fallback_reason": self.fallback_reason,
-        }
+    # Frozen: a value. ``from_attributes``: the citations are the turn's Citation dataclasses.
+    model_config = ConfigDict(frozen=True, from_attributes=True)
+
+    question: str = Field(description="The citizen's message it answers (as stored, redacted).")
+    # The answer alone, without the canned notes a citizen's reply may carry.
+    text: str = Field(description="The suggested reply, with [n] marking its sources.")
+    citations: list[CitationOut]
+    composer: Literal["extractive", "generative"] = Field(
+        description="`extractive` (quoted) or `generative` (drafted by the language model "
+        "and held to the same grounding check as a citizen's answer)."
+    )
+    fallback_reason: str | None = Field(
+        description="Why a drafted reply was replaced by the quoted one, if it was."
+    )
 
 
 def suggest_reply(
@@ -45,7 +51,7 @@ def suggest_reply(
     store: ConversationStore,
     conversation_id: str,
     history_turns: int,
-) -> Suggestion | None:
+) -> SuggestionOut | None:
     """The suggestion for the citizen's latest question (a request for a person, a
     greeting or thanks is passed over for the question before it), or None when the
     knowledge base has no answer the assistant would give."""
@@ -63,11 +69,13 @@ def suggest_reply(
         pipeline.run(ctx)
         if ctx.status is not Status.ANSWERED or ctx.answer is None:
             return None
-        return Suggestion(
-            question=turn.text,
-            text=ctx.answer.text,
-            citations=ctx.citations,
-            composer=ctx.answer.composer,
-            fallback_reason=ctx.fallback_reason,
+        return SuggestionOut.model_validate(
+            {
+                "question": turn.text,
+                "text": ctx.answer.text,
+                "citations": ctx.citations,
+                "composer": ctx.answer.composer,
+                "fallback_reason": ctx.fallback_reason,
+            }
         )
     return None

@@ -18,7 +18,6 @@ from assistant.editorial.preview import Preview
 from assistant.editorial.publishing import Publishing, PublishResult
 from assistant.editorial.reports import Reports
 from assistant.editorial.views import (
-    AuditEntryOut,
     CitedDocumentOut,
     DocumentListOut,
     DocumentOut,
@@ -31,7 +30,7 @@ from assistant.editorial.views import (
     VersionsOut,
 )
 from assistant.pipeline import TurnPipeline
-from assistant.staff import Staff
+from assistant.staff import AuditEntryOut, Staff
 from knowledge_base.embeddings import Embedder
 from knowledge_base.index_store import IndexStore
 from knowledge_base.ingest import Ingestor

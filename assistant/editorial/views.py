@@ -19,6 +19,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# The audit log's entries are the staff accounts' own answer (assistant/staff.py).
+from assistant.staff import AuditEntryOut
+
 
 class Out(BaseModel):
     # Frozen: a view is a value. ``from_attributes``: a citation is read from the
@@ -157,14 +160,6 @@ class VersionsOut(Out):
 class RestoreOut(Out):
     version: str
     previous_version: str | None
-
-
-class AuditEntryOut(Out):
-    at: str
-    actor: str | None
-    action: str
-    target: str | None
-    detail: dict[str, Any] | None
 
 
 class AuditOut(Out):

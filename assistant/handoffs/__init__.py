@@ -6,7 +6,8 @@ The package (how concurrent claims are settled is told in :mod:`.casework`):
 - :mod:`.citizen` — the citizen's side: asking for a person, writing, rating;
 - :mod:`.casework` — the caseworker's side: lists, claim, reply, notes, transfer, close;
 - :mod:`.base` — what both sides share: the database, views, announcing changes;
-- :mod:`.views` — :class:`HandoffView`, what callers get of a handoff;
+- :mod:`.views` — :class:`HandoffView`, what callers get of a handoff, and the staff
+  API's models of it, of a note and of a sent reply;
 - :mod:`.wait` — a citizen's place in line and the expected wait;
 - :mod:`.states` — the states, the caseworkers' lists, and the errors;
 - :mod:`.delivery` — :class:`Delivery`, how a reply reaches a citizen's channel.
@@ -23,7 +24,7 @@ from assistant.handoffs.states import (
     NotFoundError,
     NotHolderError,
 )
-from assistant.handoffs.views import HandoffView
+from assistant.handoffs.views import HandoffSummaryOut, HandoffView, NoteOut, SentMessageOut
 
 __all__ = [
     "OPEN_STATES",
@@ -33,7 +34,10 @@ __all__ = [
     "Delivery",
     "HandoffError",
     "HandoffQueue",
+    "HandoffSummaryOut",
     "HandoffView",
     "NotFoundError",
     "NotHolderError",
+    "NoteOut",
+    "SentMessageOut",
 ]

@@ -7,15 +7,13 @@ and to the citizens' chats, whose place in line may have moved with it.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
 from assistant.events import STAFF_TOPIC, EventBus, chat_topic
 from assistant.handoffs.delivery import Delivery
 from assistant.handoffs.states import OPEN_STATES, WAITING_STATES, NotFoundError
-from assistant.handoffs.views import HandoffView, view_of
+from assistant.handoffs.views import HandoffView, SentMessageOut, view_of
 from assistant.handoffs.wait import expected_wait_minutes, line
 from assistant.models import Handoff, Message, utcnow
 from assistant.staff import Staff
@@ -57,7 +55,7 @@ class QueueBase:
         text: str,
         author: str | None = None,
         delivery_status: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> SentMessageOut:
         now = utcnow()
         with self._sessions.begin() as session:
             seq = take_seq(session, conversation_id)
@@ -73,23 +71,24 @@ class QueueBase:
             session.add(row)
             session.flush()
             message_id = row.id
-        return {
-            "id": message_id,
-            "seq": seq,
-            "role": role,
-            "text": text,
-            "author": author,
-            "at": now.isoformat(),
-            "status": None,
-            "citations": [],
-            "delivery_status": delivery_status,
-            "delivery_error": None,
-        }
+        return SentMessageOut(
+            id=message_id,
+            seq=seq,
+            role=role,
+            text=text,
+            author=author,
+            at=now.isoformat(),
+            status=None,
+            citations=[],
+            delivery_status=delivery_status,
+            delivery_error=None,
+        )
 
     def _system_message(self, view: HandoffView, text: str) -> None:
         message = self._add_message(view.conversation_id, role="system", text=text)
         self.events.publish(
-            STAFF_TOPIC, {"type": "message", "handoff_id": view.id, "message": message}
+            STAFF_TOPIC,
+            {"type": "message", "handoff_id": view.id, "message": message.model_dump(mode="json")},
         )
 
     def _announce(self, view: HandoffView, *, created: bool = False) -> None:

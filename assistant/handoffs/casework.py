@@ -22,7 +22,7 @@ from assistant.handoffs.states import (
     HandoffError,
     NotHolderError,
 )
-from assistant.handoffs.views import HandoffView, view_of
+from assistant.handoffs.views import HandoffView, NoteOut, SentMessageOut, view_of
 from assistant.models import Handoff, HandoffNote, User, aware, utcnow
 from assistant.redaction import redact
 from assistant.staff import Role, StaffUser
@@ -72,7 +72,7 @@ class Casework(QueueBase):
                 oldest = min(oldest or aware(first), aware(first))
         return counts, (utcnow() - oldest).total_seconds() if oldest else 0.0
 
-    def notes(self, handoff_id: str) -> list[dict[str, Any]]:
+    def notes(self, handoff_id: str) -> list[NoteOut]:
         with self._sessions() as session:
             rows = session.execute(
                 select(HandoffNote, User.display_name)
@@ -81,7 +81,7 @@ class Casework(QueueBase):
                 .order_by(HandoffNote.id)
             ).all()
             return [
-                {"text": n.text, "author": name, "at": aware(n.created_at).isoformat()}
+                NoteOut(text=n.text, author=name, at=aware(n.created_at).isoformat())
                 for n, name in rows
             ]
 
@@ -126,7 +126,7 @@ class Casework(QueueBase):
         except AlreadyClaimedError:
             return self.claim_next(user)
 
-    def reply(self, handoff_id: str, user: StaffUser, text: str) -> dict[str, Any]:
+    def reply(self, handoff_id: str, user: StaffUser, text: str) -> SentMessageOut:
         view = self._held_by(handoff_id, user)
         # Sent as written: a caseworker's words (the office's number, its address) are not a
         # citizen's personal data, and "[PHONE]" would leave the citizen nowhere to call.
@@ -141,15 +141,16 @@ class Casework(QueueBase):
             author=user.display_name,
             delivery_status="pending" if deliver is not None else None,
         )
-        self.events.publish(chat_topic(view.conversation_id), {"type": "message", **message})
+        event = message.model_dump(mode="json")  # the events carry the same JSON as the API
+        self.events.publish(chat_topic(view.conversation_id), {"type": "message", **event})
         self.events.publish(
-            STAFF_TOPIC, {"type": "message", "handoff_id": view.id, "message": message}
+            STAFF_TOPIC, {"type": "message", "handoff_id": view.id, "message": event}
         )
         if deliver is not None:  # after the message event, so its delivery events follow it
-            deliver(view.conversation_id, clean, message_id=message["id"], handoff_id=view.id)
+            deliver(view.conversation_id, clean, message_id=message.id, handoff_id=view.id)
         return message
 
-    def add_note(self, handoff_id: str, user: StaffUser, text: str) -> dict[str, Any]:
+    def add_note(self, handoff_id: str, user: StaffUser, text: str) -> NoteOut:
         self.get(handoff_id)
         clean = redact(text.strip()).text
         if not clean:
@@ -157,7 +158,7 @@ class Casework(QueueBase):
         with self._sessions.begin() as session:
             session.add(HandoffNote(handoff_id=handoff_id, author_id=user.id, text=clean))
         self.staff.audit(actor=user.username, action="handoff.note", target=handoff_id)
-        return {"text": clean, "author": user.display_name, "at": utcnow().isoformat()}
+        return NoteOut(text=clean, author=user.display_name, at=utcnow().isoformat())
 
     def transfer(
         self,

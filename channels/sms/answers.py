@@ -12,6 +12,8 @@ from __future__ import annotations
 import html
 import re
 import secrets
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -35,6 +37,17 @@ _LABEL_END: Final = re.compile(r":(\s*\[\d{1,3}\])*$")
 _CITATION_MARK: Final = re.compile(r"\[(\d{1,3})\]")
 
 router = APIRouter(tags=["sms"])
+
+
+@dataclass(frozen=True, slots=True)
+class LinkedAnswer:
+    """The stored answer a link shows."""
+
+    text: str
+    # As stored with the message (a JSON column): shown only, each value escaped, so it
+    # is read as the document it is rather than trusted to have a shape.
+    citations: list[dict[str, Any]]
+    at: datetime
 
 
 class AnswerLinks:
@@ -62,7 +75,7 @@ class AnswerLinks:
         with self._sessions() as session:
             return session.scalar(select(Message.answer_token).where(Message.id == reply_id))
 
-    def answer(self, token: str) -> dict[str, Any] | None:
+    def answer(self, token: str) -> LinkedAnswer | None:
         if not token or len(token) > 64:
             return None
         with self._sessions() as session:
@@ -71,7 +84,7 @@ class AnswerLinks:
             ).first()
         if row is None:
             return None
-        return {"text": row.text, "citations": row.citations or [], "at": aware(row.created_at)}
+        return LinkedAnswer(text=row.text, citations=row.citations or [], at=aware(row.created_at))
 
 
 def answer_url(base_url: str, token: str) -> str:
@@ -127,13 +140,13 @@ def _inline(line: str, cited: set[str]) -> str:
     return _CITATION_MARK.sub(link, html.escape(line))
 
 
-def render_page(answer: dict[str, Any], *, agency: str) -> str:
+def render_page(answer: LinkedAnswer, *, agency: str) -> str:
     """The answer and its numbered sources; every stored value is escaped."""
     e = html.escape
-    cited = {str(c.get("n")) for c in answer["citations"] if isinstance(c.get("n"), int)}
-    body = answer_html(str(answer["text"]), cited=cited)
+    cited = {str(c.get("n")) for c in answer.citations if isinstance(c.get("n"), int)}
+    body = answer_html(answer.text, cited=cited)
     sources = []
-    for citation in answer["citations"]:
+    for citation in answer.citations:
         title = e(str(citation.get("title") or citation.get("doc_id") or "Source"))
         href = _safe_href(citation.get("url"))
         link = f'<a href="{e(href)}">{title}</a>' if href else title
@@ -145,7 +158,7 @@ def render_page(answer: dict[str, Any], *, agency: str) -> str:
         else:
             sources.append(f"<li>{link}{extra}</li>")
     listed = f'<h2>Sources</h2>\n<ol class="sources">{"".join(sources)}</ol>' if sources else ""
-    when = answer["at"].strftime("%d %B %Y")
+    when = answer.at.strftime("%d %B %Y")
     return f"""<!doctype html>
 <html lang="en">
 <head>

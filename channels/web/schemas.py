@@ -3,7 +3,10 @@
 Each model mirrors the JSON the route returned before it was typed, key for key and in
 the same order; a value that may be ``null`` is a required ``X | None`` field, so the key
 is always present. Times are ISO 8601 strings with a UTC offset. The editor API's models
-are the editor desk's own answers, in ``assistant/editorial/views.py``.
+are the editor desk's own answers, in ``assistant/editorial/views.py``; so are the staff
+API's answers that the assistant gives: a handoff, a note and a sent reply
+(``assistant/handoffs/views.py``), a staff account (``assistant/staff.py``) and a
+suggested reply (``assistant/suggestions.py``).
 """
 
 from __future__ import annotations
@@ -13,9 +16,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 # The editor API's models are the desk's own answers (assistant/editorial/views.py); the
-# chat reply's citations share theirs.
+# chat reply's citations share theirs. The staff API's are the assistant's answers too.
 from assistant.editorial.views import CitationOut
-from assistant.staff import Role
+from assistant.handoffs import HandoffSummaryOut, NoteOut
+from assistant.staff import StaffUserOut
+from assistant.suggestions import SuggestionOut
 
 
 class Out(BaseModel):
@@ -142,36 +147,9 @@ class ReadinessOut(Out):
 # ---------------------------------------------------------------- staff
 
 
-class StaffUserOut(Out):
-    id: int
-    username: str
-    display_name: str
-    role: Role
-    teams: list[str]
-
-
 class StaffSessionOut(Out):
     user: StaffUserOut
     csrf_token: str = Field(description="Send it as X-CSRF-Token on every request but a GET.")
-
-
-class HandoffSummaryOut(Out):
-    id: str
-    conversation_id: str
-    state: str = Field(description="waiting, claimed, resolved, returned or callback_requested.")
-    reason: str = Field(description="The first reason: crisis, frustration, requested ...")
-    reasons: list[str]
-    priority: int = Field(description="Higher is served first (crisis 100).")
-    team: str | None
-    channel: str
-    claimed_by: StaffUserOut | None
-    position: int | None
-    created_at: str
-    updated_at: str
-    waiting_seconds: int
-    summary: str
-    callback_contact: str | None
-    rating: int | None
 
 
 class TranscriptMessageOut(Out):
@@ -191,52 +169,15 @@ class TranscriptMessageOut(Out):
     delivery_error: str | None
 
 
-class NoteOut(Out):
-    text: str
-    author: str
-    at: str
-
-
 class HandoffDetailOut(HandoffSummaryOut):
     transcript: list[TranscriptMessageOut]
     notes: list[NoteOut]
-
-
-class SuggestionOut(Out):
-    """What the assistant would answer to the citizen's latest question: for the caseworker
-    to insert, edit and send (it is never sent by itself)."""
-
-    question: str = Field(description="The citizen's message it answers (as stored, redacted).")
-    text: str = Field(description="The suggested reply, with [n] marking its sources.")
-    citations: list[CitationOut]
-    composer: Literal["extractive", "generative"] = Field(
-        description="`extractive` (quoted) or `generative` (drafted by the language model "
-        "and held to the same grounding check as a citizen's answer)."
-    )
-    fallback_reason: str | None = Field(
-        description="Why a drafted reply was replaced by the quoted one, if it was."
-    )
 
 
 class SuggestionResponse(Out):
     suggestion: SuggestionOut | None = Field(
         description="None when the knowledge base has no answer the assistant would give."
     )
-
-
-class SentMessageOut(Out):
-    """A caseworker's reply as stored (its delivery is reported later on /ws/staff)."""
-
-    id: int
-    seq: int = Field(description="Its number within the conversation.")
-    role: str
-    text: str
-    author: str | None
-    at: str
-    status: str | None
-    citations: list[dict[str, Any]]
-    delivery_status: str | None
-    delivery_error: str | None
 
 
 # ---------------------------------------------------------------- editor

@@ -15,9 +15,24 @@ from pydantic import BaseModel, Field, StrictStr
 
 from assistant import canned
 from assistant.events import STAFF_TOPIC, Event
-from assistant.handoffs import AlreadyClaimedError, HandoffError, NotFoundError, NotHolderError
+from assistant.handoffs import (
+    AlreadyClaimedError,
+    HandoffError,
+    HandoffSummaryOut,
+    NoteOut,
+    NotFoundError,
+    NotHolderError,
+    SentMessageOut,
+)
 from assistant.models import utcnow
-from assistant.staff import STAFF_SESSIONS_TOPIC, Role, SignedIn, StaffUser, session_ended
+from assistant.staff import (
+    STAFF_SESSIONS_TOPIC,
+    Role,
+    SignedIn,
+    StaffUser,
+    StaffUserOut,
+    session_ended,
+)
 from assistant.suggestions import suggest_reply
 from channels.limits import client_address, too_many
 from channels.web.deps import (
@@ -37,12 +52,8 @@ from channels.web.pages import STATIC_DIR
 from channels.web.schemas import (
     SIGNED_IN_ERRORS,
     HandoffDetailOut,
-    HandoffSummaryOut,
-    NoteOut,
     Ok,
-    SentMessageOut,
     StaffSessionOut,
-    StaffUserOut,
     SuggestionResponse,
     errors,
 )
@@ -181,12 +192,12 @@ async def list_handoffs(
     session: CaseworkerDep,
     handoffs: HandoffsDep,
     view: Annotated[str, Query(description="waiting, mine, active or resolved.")] = "waiting",
-) -> list[dict[str, Any]]:
+) -> list[HandoffSummaryOut]:
     try:
         rows = await run_in_threadpool(handoffs.in_view, view, session.user)
     except HandoffError as error:
         raise _error(error) from error
-    return [row.to_json() for row in rows]
+    return [row.out() for row in rows]
 
 
 @router.get(
@@ -197,14 +208,16 @@ async def list_handoffs(
 )
 async def handoff_detail(
     handoff_id: str, session: CaseworkerDep, handoffs: HandoffsDep, store: ConversationStoreDep
-) -> dict[str, Any]:
-    def load() -> dict[str, Any]:
+) -> HandoffDetailOut:
+    def load() -> HandoffDetailOut:
         view = handoffs.get(handoff_id)
-        return {
-            **view.to_json(),
-            "transcript": store.transcript(view.conversation_id),
-            "notes": handoffs.notes(handoff_id),
-        }
+        return HandoffDetailOut.model_validate(
+            {
+                **dict(view.out()),  # its fields, by name (the models, not dumped)
+                "transcript": store.transcript(view.conversation_id),
+                "notes": handoffs.notes(handoff_id),
+            }
+        )
 
     try:
         return await run_in_threadpool(load)
@@ -220,12 +233,12 @@ async def handoff_detail(
 )
 async def suggestion(
     handoff_id: str, request: Request, session: CaseworkerDep, handoffs: HandoffsDep
-) -> dict[str, Any]:
+) -> SuggestionResponse:
     """A suggested reply to the citizen's latest question, with its sources: the
     caseworker may insert and edit it, and always sends it themselves."""
     container = container_of(request)
 
-    def suggest() -> dict[str, Any]:
+    def suggest() -> SuggestionResponse:
         view = handoffs.get(handoff_id)
         found = suggest_reply(
             pipeline=container.pipeline,
@@ -233,7 +246,7 @@ async def suggestion(
             conversation_id=view.conversation_id,
             history_turns=container.settings.session_history_turns,
         )
-        return {"suggestion": found.to_json() if found is not None else None}
+        return SuggestionResponse(suggestion=found)
 
     try:
         return await run_in_threadpool(suggest)
@@ -254,9 +267,11 @@ async def _act(call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     tags=["staff"],
     responses=_HANDOFF_ERRORS,
 )
-async def claim(handoff_id: str, session: CaseworkerDep, handoffs: HandoffsDep) -> dict[str, Any]:
+async def claim(
+    handoff_id: str, session: CaseworkerDep, handoffs: HandoffsDep
+) -> HandoffSummaryOut:
     view = await _act(handoffs.claim, handoff_id, session.user)
-    return view.to_json()
+    return view.out()
 
 
 @router.post(
@@ -267,7 +282,7 @@ async def claim(handoff_id: str, session: CaseworkerDep, handoffs: HandoffsDep) 
 )
 async def reply(
     handoff_id: str, body: TextRequest, session: CaseworkerDep, handoffs: HandoffsDep
-) -> dict[str, Any]:
+) -> SentMessageOut:
     """Reply to the citizen through their own channel (only the holder may)."""
     return await _act(handoffs.reply, handoff_id, session.user, body.text)
 
@@ -280,7 +295,7 @@ async def reply(
 )
 async def add_note(
     handoff_id: str, body: TextRequest, session: CaseworkerDep, handoffs: HandoffsDep
-) -> dict[str, Any]:
+) -> NoteOut:
     """An internal note, never sent to the citizen."""
     return await _act(handoffs.add_note, handoff_id, session.user, body.text)
 
@@ -293,7 +308,7 @@ async def add_note(
 )
 async def transfer(
     handoff_id: str, body: TransferRequest, session: CaseworkerDep, handoffs: HandoffsDep
-) -> dict[str, Any]:
+) -> HandoffSummaryOut:
     """To another team, or to a colleague by username."""
     view = await _act(
         handoffs.transfer,
@@ -302,7 +317,7 @@ async def transfer(
         team=body.team,
         to_username=body.username,
     )
-    return view.to_json()
+    return view.out()
 
 
 @router.post(
@@ -311,8 +326,10 @@ async def transfer(
     tags=["staff"],
     responses=_HANDOFF_ERRORS,
 )
-async def resolve(handoff_id: str, session: CaseworkerDep, handoffs: HandoffsDep) -> dict[str, Any]:
-    return (await _act(handoffs.resolve, handoff_id, session.user)).to_json()
+async def resolve(
+    handoff_id: str, session: CaseworkerDep, handoffs: HandoffsDep
+) -> HandoffSummaryOut:
+    return (await _act(handoffs.resolve, handoff_id, session.user)).out()
 
 
 @router.post(
@@ -323,10 +340,10 @@ async def resolve(handoff_id: str, session: CaseworkerDep, handoffs: HandoffsDep
 )
 async def return_to_assistant(
     handoff_id: str, session: CaseworkerDep, handoffs: HandoffsDep
-) -> dict[str, Any]:
+) -> HandoffSummaryOut:
     """Hand the conversation back to the assistant."""
     view = await _act(handoffs.return_to_assistant, handoff_id, session.user)
-    return view.to_json()
+    return view.out()
 
 
 @router.get("/api/staff/teams", response_model=list[str], tags=["staff"], responses=_SIGNED_IN)

@@ -123,7 +123,7 @@ def test_retention_deletes_old_conversations_and_erases_one_on_request(
     assert erased.exit_code == 0
     assert not container.conversation_store.exists(recent.session_id)
     assert runner.invoke(app, ["retention", "erase", "no-such-id"]).exit_code == 1
-    actions = [entry["action"] for entry in container.staff.audit_log()]
+    actions = [entry.action for entry in container.staff.audit_log()]
     assert {"retention.run", "retention.erase"} <= set(actions)
 
 

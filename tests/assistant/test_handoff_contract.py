@@ -132,7 +132,7 @@ def test_only_the_holder_replies_and_notes_stay_internal(parts) -> None:  # type
         "Call our office on 555-123-4567, 12 Main Street"
     ]
     assert "SNAP file" not in str(transcript)
-    assert queue.notes(handoff_id)[0]["text"] == "Check the SNAP file"
+    assert queue.notes(handoff_id)[0].text == "Check the SNAP file"
 
 
 def test_transfer_resolve_and_rating(parts) -> None:  # type: ignore[no-untyped-def]
@@ -152,7 +152,7 @@ def test_transfer_resolve_and_rating(parts) -> None:  # type: ignore[no-untyped-
     rated = queue.rate(done.conversation_id, rating=4, comment="quick help")
     assert rated.rating == 4
     assert [h.id for h in queue.in_view("resolved", sam)] == [handoff_id]
-    actions = [e["action"] for e in staff.audit_log()]
+    actions = [e.action for e in staff.audit_log()]
     assert {"handoff.claim", "handoff.transfer", "handoff.resolved"} <= set(actions)
 
 

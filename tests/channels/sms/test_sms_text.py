@@ -242,17 +242,17 @@ def test_production_sms_refuses_to_start_without_its_secrets() -> None:
 def test_the_full_answer_page_escapes_what_it_shows() -> None:
     from datetime import UTC, datetime
 
-    from channels.sms.answers import render_page
+    from channels.sms.answers import LinkedAnswer, render_page
 
     page = render_page(
-        {
-            "text": "Bring <script>alert(1)</script> & your ID. [1]",
-            "citations": [
+        LinkedAnswer(
+            text="Bring <script>alert(1)</script> & your ID. [1]",
+            citations=[
                 {"n": 1, "title": "<b>Renew</b>", "url": "https://dmv.example/renew"},
                 {"n": 2, "title": "Bad", "url": "javascript:alert(1)", "section": 'x"y'},
             ],
-            "at": datetime(2026, 11, 25, tzinfo=UTC),
-        },
+            at=datetime(2026, 11, 25, tzinfo=UTC),
+        ),
         agency="<City>",
     )
     assert "<script>" not in page and "&lt;script&gt;" in page
@@ -264,7 +264,7 @@ def test_the_full_answer_page_shows_paragraphs_and_lists() -> None:
     from datetime import UTC, datetime
     from html.parser import HTMLParser
 
-    from channels.sms.answers import render_page
+    from channels.sms.answers import LinkedAnswer, render_page
 
     class Outline(HTMLParser):
         """The answer's blocks: ("p", words) and ("ul", [items]), and where [n] links go."""
@@ -300,11 +300,11 @@ def test_the_full_answer_page_shows_paragraphs_and_lists() -> None:
                     items.append(self.words)
 
     page = render_page(
-        {
-            "text": FEES.replace("\n- A motorcycle", "\n- <b>A motorcycle</b>") + " [7]",
-            "citations": [{"n": 1, "title": "Renew", "url": URL, "section": "Fees"}],
-            "at": datetime(2026, 11, 25, tzinfo=UTC),
-        },
+        LinkedAnswer(
+            text=FEES.replace("\n- A motorcycle", "\n- <b>A motorcycle</b>") + " [7]",
+            citations=[{"n": 1, "title": "Renew", "url": URL, "section": "Fees"}],
+            at=datetime(2026, 11, 25, tzinfo=UTC),
+        ),
         agency="City of Fairhaven",
     )
     outline = Outline()
