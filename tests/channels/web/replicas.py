@@ -148,6 +148,11 @@ def _run(
         "CA_REDIS_URL": redis_url,
         "CA_ENVIRONMENT": "test",
         "CA_STAFF_HOURS": "always",
+        # Every citizen here comes from 127.0.0.1, and the limits' counters live in the same
+        # Redis across test runs: these tests are about events, the limits have their own.
+        "CA_CHAT_RATE_PER_ADDRESS": "1000000/minute",
+        "CA_CHAT_RATE_PER_CONVERSATION": "1000000/minute",
+        "CA_HANDOFFS_PER_ADDRESS": "1000000/minute",
         "CA_SAMPLE_KB_ON_EMPTY": "false",
         "CA_ONNX_CACHE_DIR": str(sample_data_dir / "models"),
         "HF_HUB_OFFLINE": "1",
