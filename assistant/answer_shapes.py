@@ -27,7 +27,7 @@ from knowledge_base.lexical_index import tokenize
 from knowledge_base.outline import Outline, Section
 from knowledge_base.terms import FILLER_WORDS
 
-__all__ = ["Part", "Shaped", "shape_answer"]
+__all__ = ["Part", "Shaped", "piece_length", "shape_answer"]
 
 # Questions that read best as a section's list rather than as running text.
 _LIST_KINDS = frozenset(
@@ -292,10 +292,7 @@ class _Shaper:
         return parts, False
 
     def piece_length(self, part: Part) -> int:
-        if part.kind in ("heading", "way"):
-            return len(self.doc.sections[part.index].heading) + 1 + _ITEM_COST
-        cost = _ITEM_COST if part.kind == "item" else _SENTENCE_COST
-        return self.length(part.index) + cost
+        return piece_length(self.doc, part)
 
     def length(self, unit: int) -> int:
         u = self.doc.units[unit]
@@ -303,6 +300,18 @@ class _Shaper:
 
     def kind(self, unit: int) -> str:
         return self.doc.units[unit].kind
+
+
+def piece_length(doc: Outline, part: Part) -> int:
+    """What a piece adds to the rendered answer: its text (a cut one up to its limit), and
+    the "- " and line break of an item or label, or the space before a sentence."""
+    if part.kind in ("heading", "way"):
+        return len(doc.sections[part.index].heading) + 1 + _ITEM_COST
+    unit = doc.units[part.index]
+    text = unit.end - unit.start
+    if part.kind == "cut":
+        text = min(text, part.limit)
+    return text + (_ITEM_COST if part.kind == "item" else _SENTENCE_COST)
 
 
 def _terms(text: str) -> frozenset[str]:

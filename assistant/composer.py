@@ -30,13 +30,12 @@ from dataclasses import replace
 import numpy as np
 
 from assistant.answer import AnswerSentence, Citation, ComposedAnswer
-from assistant.answer_shapes import Part, shape_answer
+from assistant.answer_shapes import Part, piece_length, shape_answer
 from assistant.answer_types import question_parts
 from assistant.unit_scoring import UNIT_FEATURES, PageOutlines, ScoredPage, UnitWeights, score_units
 from knowledge_base.embeddings import Embedder
 from knowledge_base.index_store import IndexSnapshot
 from knowledge_base.lexical_index import tokenize
-from knowledge_base.outline import Outline
 from knowledge_base.retriever import RetrievalResult
 from knowledge_base.terms import content_terms, word_pairs
 
@@ -154,7 +153,7 @@ class ExtractiveComposer:
         check can prove it), then its pieces. Nothing when no section is close enough, or
         when it would have to be cut mid-sentence."""
         doc, page = scored.outline, scored.page
-        room = self.max_chars - sum(_piece_length(doc, p) for p in parts)
+        room = self.max_chars - sum(piece_length(doc, p) for p in parts)
         if room < self.runner_up_room:
             return []
         shown = {doc.blocks[doc.units[p.index].block].section for p in parts if not _heads(p)}
@@ -173,7 +172,7 @@ class ExtractiveComposer:
                 passage = page.chunks[page.chunk_at(section.start)]
                 if section.heading in passage.section_path:
                     label = [Part(s, "heading")]
-            budget = room - sum(_piece_length(doc, p) for p in label)
+            budget = room - sum(piece_length(doc, p) for p in label)
             if budget < self.runner_up_room // 2:
                 return []
             best = units.start + int(np.argmax(scored.scores[units.start : units.stop]))
@@ -280,14 +279,6 @@ def render(sentences: Sequence[AnswerSentence]) -> str:
 def _heads(part: Part) -> bool:
     """A heading or a way's label: its index is a section's, not a unit's."""
     return part.kind in ("heading", "way")
-
-
-def _piece_length(doc: Outline, part: Part) -> int:
-    """About what a piece adds to the rendered answer (a line break or "- " and a space)."""
-    if _heads(part):
-        return len(doc.sections[part.index].heading) + 4
-    unit = doc.units[part.index]
-    return min(unit.end - unit.start, part.limit or unit.end - unit.start) + 2
 
 
 def _names_the_unknown(asked: str, snapshot: IndexSnapshot) -> bool:

@@ -4,23 +4,12 @@ that replicas count the same hits."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import uuid
 
 import pytest
 
 from assistant.settings import Settings
 from assistant.throttle import Throttle, secret_key
-
-REDIS = "redis://127.0.0.1:6379/13"  # a database number other suites are unlikely to use
-
-
-def _redis_is_up() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 def test_a_rule_refuses_past_its_limit_says_when_to_retry_and_can_be_cleared() -> None:
@@ -47,12 +36,12 @@ def test_several_limits_in_one_setting_all_apply() -> None:
     asyncio.run(run())
 
 
-@pytest.mark.skipif(not _redis_is_up(), reason="needs Redis on 127.0.0.1:6379")
-def test_replicas_sharing_redis_count_the_same_hits() -> None:
+def test_replicas_sharing_redis_count_the_same_hits(redis_url: str) -> None:
+    """Needs Redis: the ``redis_url`` fixture names it (``.ci/run`` sets it) or skips."""
     key = f"test-{uuid.uuid4()}"  # unique: parallel runs never share a counter
 
     async def run() -> None:
-        settings = Settings(redis_url=REDIS, sign_in_failures_per_account="4/hour")
+        settings = Settings(redis_url=redis_url, sign_in_failures_per_account="4/hour")
         one, two = Throttle.from_settings(settings), Throttle.from_settings(settings)
         for replica in (one, two, one, two):
             assert await replica.hit("sign_in_account", key) is None
