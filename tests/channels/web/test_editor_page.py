@@ -284,6 +284,9 @@ def publish_all(page: Page) -> None:
 
 def undo_last_publish(page: Page) -> None:
     open_tab(page, "History")
+    # The tab reloads the history when opened; a click before that lands can have its
+    # confirmation replaced by the reload (seen once in CI).
+    page.wait_for_load_state("networkidle")
     page.get_by_role("button", name="Undo last publish").click()
     confirm(page, "Yes, undo the last publish")
     expect(page.locator("#history-status")).to_contain_text("Citizens now get answers from version")
