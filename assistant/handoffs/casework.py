@@ -102,7 +102,7 @@ class Casework(QueueBase):
             raise AlreadyClaimedError(f"Already taken by {holder}.")
         self.staff.audit(actor=user.username, action="handoff.claim", target=handoff_id)
         self._system_message(view, f"{user.display_name} has joined the conversation.")
-        self._announce(view)
+        self._announce(view, was_waiting=True)  # the UPDATE took it from the line
         return view
 
     def claim_next(self, user: StaffUser) -> HandoffView | None:
@@ -194,9 +194,10 @@ class Casework(QueueBase):
             target=handoff_id,
             detail={"team": team, "to": to_username},
         )
+        was_waiting = view.state in WAITING_STATES
         view = self.get(handoff_id)
         self._system_message(view, note)
-        self._announce(view)
+        self._announce(view, was_waiting=was_waiting)
         return view
 
     def resolve(self, handoff_id: str, user: StaffUser) -> HandoffView:
@@ -227,9 +228,10 @@ class Casework(QueueBase):
                 .values(state=state, updated_at=now, resolved_at=now)
             )
         self.staff.audit(actor=user.username, action=f"handoff.{state}", target=handoff_id)
+        was_waiting = view.state in WAITING_STATES
         view = self.get(handoff_id)
         self._system_message(view, note)
-        self._announce(view)
+        self._announce(view, was_waiting=was_waiting)
         if state == "resolved":
             self.events.publish(
                 chat_topic(view.conversation_id), {"type": "resolved", "id": view.id}
