@@ -18,16 +18,19 @@ def queue_position(session: Session, row: Handoff) -> int | None:
     """1 for the next conversation a caseworker takes; None for one not waiting."""
     if row.state not in WAITING_STATES:
         return None
-    ahead = session.scalars(
-        select(Handoff.id).where(
+    # Counted by the database: the ids ahead are not fetched (800 waiting: 800 rows a look).
+    ahead = session.scalar(
+        select(func.count())
+        .select_from(Handoff)
+        .where(
             Handoff.state.in_(WAITING_STATES),
             or_(
                 Handoff.priority > row.priority,
                 (Handoff.priority == row.priority) & (Handoff.created_at < row.created_at),
             ),
         )
-    ).all()
-    return len(ahead) + 1
+    )
+    return int(ahead or 0) + 1
 
 
 def line_from(
