@@ -23,6 +23,7 @@ from assistant.handoffs.states import (
     NotHolderError,
 )
 from assistant.handoffs.views import HandoffView, NoteOut, SentMessageOut, view_of
+from assistant.handoffs.wait import waiting_places
 from assistant.models import Handoff, HandoffNote, User, aware, utcnow
 from assistant.redaction import redact
 from assistant.staff import Role, StaffUser
@@ -54,7 +55,8 @@ class Casework(QueueBase):
             else:
                 query = query.where(Handoff.state.in_(("resolved", "returned")))
                 query = query.order_by(Handoff.updated_at.desc()).limit(200)
-            return [view_of(session, row) for row in session.scalars(query)]
+            places = waiting_places(session) if view in ("waiting", "active") else {}
+            return [view_of(session, row, places=places) for row in session.scalars(query)]
 
     def queue_figures(self) -> tuple[dict[str, int], float]:
         """Open handoffs by state, and how long the longest-waiting citizen has waited (s)."""

@@ -33,6 +33,17 @@ def queue_position(session: Session, row: Handoff) -> int | None:
     return int(ahead or 0) + 1
 
 
+def waiting_places(session: Session) -> dict[str, int]:
+    """Every waiting handoff's place in line, from one query (a list of 839 waiting took
+    1.2 s asking each handoff for its own)."""
+    ids = session.scalars(
+        select(Handoff.id)
+        .where(Handoff.state.in_(WAITING_STATES))
+        .order_by(Handoff.priority.desc(), Handoff.created_at)
+    ).all()
+    return {handoff_id: place for place, handoff_id in enumerate(ids, start=1)}
+
+
 def line_from(
     session: Session, *, priority: int, created_at: datetime
 ) -> tuple[int, list[tuple[str, str, str]]]:

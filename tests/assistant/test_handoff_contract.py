@@ -347,3 +347,9 @@ def test_a_change_tells_only_the_citizens_it_moves(engine: Engine) -> None:
     queue.claim(waiting[10], caseworker)  # from the middle: those behind move up
     moved = {e["id"] for _, e in bus.told} - {waiting[10]}
     assert moved == {*waiting[11:], last}
+    # The caseworkers' list gives each the place its own view does (read in one query).
+    listed = queue.in_view("waiting", caseworker)
+    assert [v.position for v in listed] == list(range(1, len(listed) + 1))
+    assert [v.position for v in listed] == [queue.get(v.id).position for v in listed]
+    active = queue.in_view("active", caseworker)
+    assert {v.id: v.position for v in active} == {v.id: queue.get(v.id).position for v in active}
