@@ -119,11 +119,11 @@ def test_session_ids_and_answer_tokens_leave_the_database(engine: Engine) -> Non
         for conversation, channel, key in ((session_id, "web", None), (sms_id, "sms", "k" * 64)):
             connection.execute(
                 text(
-                    "INSERT INTO conversations (id, channel, conversation_key, last_seq, "
-                    "created_at, updated_at) VALUES (:c, :ch, :k, 2, CURRENT_TIMESTAMP, "
-                    "CURRENT_TIMESTAMP)"
+                    "INSERT INTO conversations (id, channel, conversation_key, "
+                    "contact_encrypted, last_seq, created_at, updated_at) VALUES (:c, :ch, "
+                    ":k, :contact, 2, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
                 ),
-                {"c": conversation, "ch": channel, "k": key},
+                {"c": conversation, "ch": channel, "k": key, "contact": key and "sealed"},
             )
             for seq, role in ((1, "citizen"), (2, "assistant")):
                 connection.execute(
@@ -171,6 +171,9 @@ def test_session_ids_and_answer_tokens_leave_the_database(engine: Engine) -> Non
             text("SELECT conversation_id FROM handoffs WHERE id = 'h1'")
         ).scalar()
         outbox_of = connection.execute(text("SELECT conversation_id FROM text_outbox")).scalar()
+        contact = connection.execute(
+            text("SELECT contact_encrypted FROM conversations WHERE channel = 'sms'")
+        ).scalar()
         conversations = connection.execute(text("SELECT COUNT(*) FROM conversations")).scalar()
         dump = repr(
             [
@@ -185,4 +188,5 @@ def test_session_ids_and_answer_tokens_leave_the_database(engine: Engine) -> Non
             ]
         )
     assert handoff_of == web and outbox_of == found and conversations == 2
+    assert contact == "sealed"  # every column comes along
     assert session_id not in dump and sms_id not in dump and token not in dump

@@ -40,9 +40,6 @@ depends_on = None
 
 # Copied from assistant.store (a migration must not change when the code does later).
 _CONVERSATION_ID_PREFIX = b"citizen-assistant conversation id v1\x00"
-_CONVERSATION_COLUMNS = (
-    "channel, conversation_key, contact_encrypted, last_seq, created_at, updated_at"
-)
 
 
 def _conversation_id_for(session_id: str) -> str:
@@ -94,11 +91,18 @@ def upgrade() -> None:
     if old_ids:
         op.bulk_insert(moves, [{"old_id": o, "new_id": _conversation_id_for(o)} for o in old_ids])
     moved = "SELECT old_id FROM conversation_id_moves"
+    # Whatever columns the table has when this runs (another branch's migration may come
+    # first and add some): every value but the id is copied.
+    kept = ", ".join(
+        f"conversations.{column['name']}"
+        for column in sa.inspect(connection).get_columns("conversations")
+        if column["name"] != "id"
+    )
+    names = kept.replace("conversations.", "")
     connection.execute(
         sa.text(
-            f"INSERT INTO conversations (id, {_CONVERSATION_COLUMNS}) "
-            f"SELECT m.new_id, {_CONVERSATION_COLUMNS} FROM conversations "
-            "JOIN conversation_id_moves m ON m.old_id = conversations.id"
+            f"INSERT INTO conversations (id, {names}) SELECT m.new_id, {kept} "
+            "FROM conversations JOIN conversation_id_moves m ON m.old_id = conversations.id"
         )
     )
     for table in ("messages", "handoffs", "text_outbox"):
