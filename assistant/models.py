@@ -95,6 +95,8 @@ class Message(Base):
     __table_args__ = (
         UniqueConstraint("channel", "external_id", name="uq_messages_channel_external_id"),
         Index("uq_messages_conversation_seq", "conversation_id", "seq", unique=True),
+        # The analytics read turns by time (migration 0012).
+        Index("ix_messages_role_created_at", "role", "created_at"),
     )
 
 
@@ -124,7 +126,7 @@ class User(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(128))
-    role: Mapped[str] = mapped_column(String(16))  # caseworker | editor | admin
+    role: Mapped[str] = mapped_column(String(16))  # caseworker | editor | manager | admin
     password_hash: Mapped[str] = mapped_column(String(255))
     teams: Mapped[list[str]] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -161,6 +163,8 @@ class Handoff(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # The first time a caseworker took it (a transfer keeps it): the wait for a person ends.
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     # At most one open handoff per conversation, whichever replica opens it (migration 0010).
     __table_args__ = (
@@ -171,6 +175,7 @@ class Handoff(Base):
             sqlite_where=sql_text("state IN ('waiting', 'claimed', 'callback_requested')"),
             postgresql_where=sql_text("state IN ('waiting', 'claimed', 'callback_requested')"),
         ),
+        Index("ix_handoffs_created_at", "created_at"),
     )
 
 
@@ -240,4 +245,6 @@ class AnswerFeedback(Base):
     helpful: Mapped[bool] = mapped_column(Boolean)
     comment: Mapped[str | None] = mapped_column(Text, nullable=True)  # redacted
     doc_ids: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )

@@ -1,0 +1,39 @@
+"""What the managers' analytics read: when a handoff was first claimed, and indexes that
+keep the analytics queries to the range asked for.
+
+``handoffs.claimed_at``: the first time a caseworker took the conversation (a transfer
+back to the queue keeps it), so the wait for a person is ``claimed_at - created_at``.
+NULL for handoffs made before this migration: they are left out of the wait figures.
+
+Revision ID: 0012_analytics
+Revises: 0011_text_outbox
+Create Date: 2026-12-06
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0012_analytics"
+down_revision = "0011_text_outbox"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    # Plain ADD COLUMN, not a batch: on SQLite a batch copies the table and drops the old one.
+    op.add_column("handoffs", sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True))
+    # The analytics read turns, handoffs and ratings by time: without these each query reads
+    # every row ever stored (see `make bench`, "analytics").
+    op.create_index("ix_messages_role_created_at", "messages", ["role", "created_at"])
+    op.create_index("ix_handoffs_created_at", "handoffs", ["created_at"])
+    op.create_index("ix_answer_feedback_created_at", "answer_feedback", ["created_at"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_answer_feedback_created_at", table_name="answer_feedback")
+    op.drop_index("ix_handoffs_created_at", table_name="handoffs")
+    op.drop_index("ix_messages_role_created_at", table_name="messages")
+    with op.batch_alter_table("handoffs") as batch:
+        batch.drop_column("claimed_at")
