@@ -12,13 +12,15 @@ ratings and cited document ids, so no figure can carry personal data.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import DateTime, bindparam, inspect, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 
 from assistant.editorial.reports import GAP_STATUSES
 from assistant.escalation import Reason
@@ -135,6 +137,22 @@ class _Dialect:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class DayRow:
+    """A day's count for one channel and language: conversations started (kind
+    ``started``), replies with one status (``status``, key: the status), or answers citing
+    one document (``cited``, key: its doc_id). Stored in ``analytics_days`` once the day is
+    over, counted from the raw tables for today."""
+
+    day: str
+    channel: str
+    language: str
+    kind: str
+    key: str
+    title: str | None
+    n: int
+
+
 def _in(name: str, values: tuple[str, ...]) -> str:
     """An IN list of literal codes (our own enum values, never user input)."""
     assert all(v.replace("_", "").isalnum() for v in values), values
@@ -156,6 +174,151 @@ class Analytics:
         columns = {c["name"] for c in inspect(engine).get_columns("conversations")}
         self._language = "COALESCE(c.language, 'en')" if "language" in columns else "'en'"
 
+    # ------------------------------------------------------------------ the day rows
+
+    def refresh(self, *, today: date | None = None) -> int:
+        """Count every finished day not yet counted into ``analytics_days``: the number of
+        days added. A day is counted once, after it ends (UTC); the report reads those
+        rows, and the raw tables only for today, so it costs the same after a year of
+        traffic as after a week (see `make bench`). Several replicas may call this at once:
+        the day's primary key lets one win and the others find the work done."""
+        today = today or utcnow().date()
+        with self.engine.connect() as connection:
+            through = connection.execute(
+                text("SELECT through_day FROM analytics_rollup WHERE id = 1")
+            ).scalar()
+            if through is None:
+                first = connection.execute(
+                    text("SELECT MIN(created_at) FROM conversations")
+                ).scalar()
+                if first is None:
+                    return 0
+                start = _as_date(first)
+            else:
+                start = date.fromisoformat(through) + timedelta(days=1)
+        added = 0
+        while start < today:
+            # A month at a time: a year of traffic is counted in bounded steps.
+            end = min(start + timedelta(days=31), today)
+            try:
+                with self.engine.begin() as connection:
+                    rows = self._count_days(connection, _midnight(start), _midnight(end), "")
+                    if rows:
+                        connection.execute(
+                            text(
+                                "INSERT INTO analytics_days "
+                                "(day, channel, language, kind, key, title, n) VALUES "
+                                "(:day, :channel, :language, :kind, :key, :title, :n)"
+                            ),
+                            [_row_dict(r) for r in rows],
+                        )
+                    last = (end - timedelta(days=1)).isoformat()
+                    updated = connection.execute(
+                        text("UPDATE analytics_rollup SET through_day = :d WHERE id = 1"),
+                        {"d": last},
+                    )
+                    if updated.rowcount == 0:
+                        connection.execute(
+                            text("INSERT INTO analytics_rollup (id, through_day) VALUES (1, :d)"),
+                            {"d": last},
+                        )
+            except IntegrityError:
+                return added  # another process counted these days first
+            added += (end - start).days
+            start = end
+        return added
+
+    def _count_days(
+        self,
+        connection: Connection,
+        since: datetime,
+        until: datetime,
+        filters: str,
+        params: dict[str, Any] | None = None,
+    ) -> list[DayRow]:
+        """Day rows counted from the raw tables for ``since <= time < until``."""
+        d = self._dialect
+        lang = self._language
+        values = {"since": since, "until": until, **(params or {})}
+        source, doc_id, title = d.cited("m.citations")
+        queries = [
+            f"""SELECT {d.period("m.created_at", "day")} AS day, c.channel AS channel,
+                       {lang} AS language, 'status' AS kind, m.status AS key,
+                       NULL AS title, COUNT(*) AS n
+                FROM messages m JOIN conversations c ON c.id = m.conversation_id
+                WHERE m.role = 'assistant' AND m.status IS NOT NULL
+                  AND m.created_at >= :since AND m.created_at < :until{filters}
+                GROUP BY 1, 2, 3, 5""",
+            f"""SELECT {d.period("c.created_at", "day")} AS day, c.channel AS channel,
+                       {lang} AS language, 'started' AS kind, '' AS key,
+                       NULL AS title, COUNT(*) AS n
+                FROM conversations c
+                WHERE c.created_at >= :since AND c.created_at < :until{filters}
+                GROUP BY 1, 2, 3""",
+            f"""SELECT {d.period("m.created_at", "day")} AS day, c.channel AS channel,
+                       {lang} AS language, 'cited' AS kind, {doc_id} AS key,
+                       MAX({title}) AS title, COUNT(DISTINCT m.id) AS n
+                FROM messages m JOIN conversations c ON c.id = m.conversation_id, {source}
+                WHERE m.role = 'assistant' AND m.status = 'answered'
+                  AND m.created_at >= :since AND m.created_at < :until{filters}
+                GROUP BY 1, 2, 3, 5""",
+        ]
+        rows: list[DayRow] = []
+        for sql in queries:
+            statement = text(sql).bindparams(
+                bindparam("since", type_=DateTime(timezone=True)),
+                bindparam("until", type_=DateTime(timezone=True)),
+            )
+            for r in connection.execute(statement, values):
+                if r.key is None:
+                    continue
+                rows.append(
+                    DayRow(
+                        day=str(r.day),
+                        channel=str(r.channel),
+                        language=str(r.language),
+                        kind=str(r.kind),
+                        key=str(r.key),
+                        title=None if r.title is None else str(r.title)[:255],
+                        n=int(r.n),
+                    )
+                )
+        return rows
+
+    def _day_rows(
+        self,
+        connection: Connection,
+        since: datetime,
+        until: datetime,
+        channel: str | None,
+        language: str | None,
+    ) -> list[DayRow]:
+        """The day rows of the days in ``[since, until)``: stored ones for finished days,
+        counted ones for today."""
+        today = _midnight(utcnow().date())
+        first, last = since.date(), (until - timedelta(microseconds=1)).date()
+        filters, params = "", {}
+        stored_filters = ""
+        if channel:
+            filters += " AND c.channel = :channel"
+            stored_filters += " AND channel = :channel"
+            params["channel"] = channel
+        if language:
+            filters += f" AND {self._language} = :language"
+            stored_filters += " AND language = :language"
+            params["language"] = language
+        stored = connection.execute(
+            text(
+                "SELECT day, channel, language, kind, key, title, n FROM analytics_days "
+                f"WHERE day >= :first AND day <= :last{stored_filters}"
+            ),
+            {"first": first.isoformat(), "last": last.isoformat(), **params},
+        )
+        rows = [DayRow(*r) for r in stored]
+        if until > today:
+            rows += self._count_days(connection, max(since, today), until, filters, params)
+        return rows
+
     # ------------------------------------------------------------------ the managers' report
 
     def report(
@@ -168,15 +331,28 @@ class Analytics:
         language: str | None = None,
         top: int = 10,
     ) -> AnalyticsOut:
+        """The figures of the whole days from ``since``'s to ``until``'s (UTC)."""
         if until <= since:
             raise ValueError("until must be after since")
+        since = _midnight(since.date())
+        self.refresh()
         d = self._dialect
         with self.engine.connect() as connection:
             scope = _Scope(connection, d, since, until, channel, language, self._language)
-            total = scope.figures("'all'")
-            periods = scope.figures(d.period("{t}.created_at", bucket))
-            by_channel = scope.figures("c.channel")
-            by_language = scope.figures(self._language)
+            scope.day_rows = self._day_rows(connection, since, until, channel, language)
+            figures = scope.figures(
+                {
+                    "total": ("'all'", lambda r: "all"),
+                    "period": (
+                        d.period("{t}.created_at", bucket),
+                        lambda r: _period_of(r.day, bucket),
+                    ),
+                    "channel": ("c.channel", lambda r: r.channel),
+                    "language": (self._language, lambda r: r.language),
+                }
+            )
+            total, periods = figures["total"], figures["period"]
+            by_channel, by_language = figures["channel"], figures["language"]
             services = scope.top_services(top)
         return AnalyticsOut(
             since=since.isoformat(),
@@ -194,11 +370,14 @@ class Analytics:
     # ------------------------------------------------------------------ the public figures
 
     def transparency(self, *, days: int = 30, minimum: int = 10) -> TransparencyOut:
+        """The last ``days`` days, today included."""
         until = utcnow()
-        since = until - timedelta(days=days)
+        since = _midnight(until.date() - timedelta(days=days - 1))
+        self.refresh()
         with self.engine.connect() as connection:
             scope = _Scope(connection, self._dialect, since, until, None, None, self._language)
-            rows = scope.figures("'all'")
+            scope.day_rows = self._day_rows(connection, since, until, None, None)
+            rows = scope.figures({"total": ("'all'", lambda r: "all")})["total"]
         f = rows[0] if rows else scope.empty("all")
         suppressed: list[str] = []
 
@@ -272,6 +451,7 @@ class _Scope:
             filters.append(f"{language_expr} = :language")
             self.params["language"] = language
         self.filters = "".join(f" AND {f}" for f in filters)
+        self.day_rows: list[DayRow] = []
 
     def _rows(self, sql: str) -> list[Any]:
         statement = text(sql).bindparams(
@@ -283,102 +463,138 @@ class _Scope:
     def _range(self, table: str) -> str:
         return f"{table}.created_at >= :since AND {table}.created_at < :until{self.filters}"
 
-    def figures(self, group: str) -> list[Figures]:
-        """One ``Figures`` per value of ``group`` (an SQL expression; ``{t}`` is the table
-        alias whose time is grouped on: each source groups on its own time)."""
+    def figures(
+        self, groupings: dict[str, tuple[str, Callable[[DayRow], str]]]
+    ) -> dict[str, list[Figures]]:
+        """For each named grouping, one ``Figures`` per group. A grouping is an SQL
+        expression for the handoffs and feedback read here (``{t}``: the alias of the table
+        whose time is grouped on) and the same grouping of the day rows. Each table is
+        read once for all groupings (a materialised CTE, then one ``UNION ALL`` branch per
+        grouping): four queries for a whole report, not four per grouping."""
         d = self.d
-        turns = self._rows(
-            f"""
-            SELECT {group.format(t="m")} AS g,
-                   COUNT(DISTINCT m.conversation_id) AS conversations,
-                   COUNT(*) AS turns,
-                   SUM(CASE WHEN m.status = 'answered' THEN 1 ELSE 0 END) AS answered,
-                   SUM(CASE WHEN {_in("m.status", _UNKNOWN)} THEN 1 ELSE 0 END) AS unknown,
-                   SUM(CASE WHEN {_in("m.status", _GAPS)} THEN 1 ELSE 0 END) AS gaps
-            FROM messages m JOIN conversations c ON c.id = m.conversation_id
-            WHERE m.role = 'assistant' AND m.status IS NOT NULL
-              AND NOT {_in("m.status", _NOT_TURNS)} AND {self._range("m")}
-            GROUP BY 1
-            """
+
+        def per_grouping(alias: str, select: str, group_by: str) -> str:
+            return " UNION ALL ".join(
+                f"SELECT '{name}' AS grouping, g_{name} AS g, {select} FROM base "
+                f"GROUP BY g_{name}{group_by}"
+                for name in groupings
+            )
+
+        def base(alias: str, columns: str, source: str, where: str) -> str:
+            keys = ", ".join(
+                f"{sql.format(t=alias)} AS g_{name}" for name, (sql, _) in groupings.items()
+            )
+            return (
+                f"WITH base AS MATERIALIZED (SELECT {keys}, {columns} FROM {source} WHERE {where})"
+            )
+
+        handoff_source = "handoffs h JOIN conversations c ON c.id = h.conversation_id"
+        handoff_base = base(
+            "h",
+            "h.reason AS reason, h.rating AS rating, h.conversation_id AS conversation_id, "
+            f"{d.seconds('h.created_at', 'h.claimed_at')} AS wait, "
+            f"{d.seconds('h.created_at', 'h.resolved_at')} AS resolution",
+            handoff_source,
+            self._range("h"),
         )
         handoffs = self._rows(
-            f"""
-            SELECT {group.format(t="h")} AS g, h.reason AS reason, COUNT(*) AS n,
-                   COUNT(DISTINCT h.conversation_id) AS conversations,
-                   SUM(CASE WHEN h.rating IS NOT NULL THEN 1 ELSE 0 END) AS ratings,
-                   SUM(COALESCE(h.rating, 0)) AS rating_sum,
-                   SUM(CASE WHEN h.rating >= {SATISFIED_RATING} THEN 1 ELSE 0 END) AS satisfied
-            FROM handoffs h JOIN conversations c ON c.id = h.conversation_id
-            WHERE {self._range("h")}
-            GROUP BY 1, 2
-            """
-        )
-        waits = self._percentiles(
-            group.format(t="h"), d.seconds("h.created_at", "h.claimed_at"), "h.claimed_at"
-        )
-        resolutions = self._percentiles(
-            group.format(t="h"), d.seconds("h.created_at", "h.resolved_at"), "h.resolved_at"
-        )
-        helpful = self._rows(
-            f"""
-            SELECT {group.format(t="f")} AS g, COUNT(*) AS n,
-                   SUM(CASE WHEN f.helpful THEN 1 ELSE 0 END) AS yes
-            FROM answer_feedback f
-            JOIN messages m ON m.id = f.message_id
-            JOIN conversations c ON c.id = m.conversation_id
-            WHERE {self._range("f")}
-            GROUP BY 1
-            """
-        )
-        groups: dict[str, dict[str, Any]] = {}
-
-        def slot(key: Any) -> dict[str, Any]:
-            return groups.setdefault(str(key), {"reasons": {}})
-
-        for r in turns:
-            slot(r.g).update(
-                conversations=r.conversations,
-                turns=r.turns,
-                answered=r.answered,
-                unknown=r.unknown,
-                gaps=r.gaps,
+            handoff_base
+            + per_grouping(
+                "h",
+                "reason, COUNT(*) AS n, COUNT(DISTINCT conversation_id) AS conversations, "
+                "SUM(CASE WHEN rating IS NOT NULL THEN 1 ELSE 0 END) AS ratings, "
+                "SUM(COALESCE(rating, 0)) AS rating_sum, "
+                f"SUM(CASE WHEN rating >= {SATISFIED_RATING} THEN 1 ELSE 0 END) AS satisfied",
+                ", reason",
             )
-        for r in handoffs:
-            g = slot(r.g)
-            g["reasons"][r.reason] = g["reasons"].get(r.reason, 0) + r.n
-            g["handed"] = g.get("handed", 0) + r.conversations
-            g["ratings"] = g.get("ratings", 0) + r.ratings
-            g["rating_sum"] = g.get("rating_sum", 0) + float(r.rating_sum or 0)
-            g["satisfied"] = g.get("satisfied", 0) + r.satisfied
-        for key, (median, p90, n) in waits.items():
-            slot(key).update(wait=(median, p90, n))
-        for key, (median, _, n) in resolutions.items():
-            slot(key).update(resolution=(median, n))
-        for r in helpful:
-            slot(r.g).update(helpful=(r.yes, r.n))
-        return [self._figures(key, g) for key, g in sorted(groups.items())]
+        )
+        waits = self._percentiles(handoff_base, groupings, "wait")
+        resolutions = self._percentiles(handoff_base, groupings, "resolution")
+        helpful = self._rows(
+            base(
+                "f",
+                "f.helpful AS helpful",
+                "answer_feedback f JOIN messages m ON m.id = f.message_id "
+                "JOIN conversations c ON c.id = m.conversation_id",
+                self._range("f"),
+            )
+            + per_grouping(
+                "f", "COUNT(*) AS n, SUM(CASE WHEN helpful THEN 1 ELSE 0 END) AS yes", ""
+            )
+        )
+        out: dict[str, list[Figures]] = {}
+        for name, (_, key_of) in groupings.items():
+            groups: dict[str, dict[str, Any]] = {}
+
+            def slot(key: Any, groups: dict[str, dict[str, Any]] = groups) -> dict[str, Any]:
+                return groups.setdefault(str(key), {"reasons": {}})
+
+            for r in self.day_rows:
+                g = slot(key_of(r))
+                if r.kind == "started":
+                    g["conversations"] = g.get("conversations", 0) + r.n
+                elif r.kind == "status" and r.key not in _NOT_TURNS:
+                    g["turns"] = g.get("turns", 0) + r.n
+                    for field, statuses in (
+                        ("answered", ("answered",)),
+                        ("unknown", _UNKNOWN),
+                        ("gaps", _GAPS),
+                    ):
+                        if r.key in statuses:
+                            g[field] = g.get(field, 0) + r.n
+            for r in handoffs:
+                if r.grouping != name:
+                    continue
+                g = slot(r.g)
+                g["reasons"][r.reason] = g["reasons"].get(r.reason, 0) + r.n
+                g["handed"] = g.get("handed", 0) + r.conversations
+                g["ratings"] = g.get("ratings", 0) + r.ratings
+                g["rating_sum"] = g.get("rating_sum", 0) + float(r.rating_sum or 0)
+                g["satisfied"] = g.get("satisfied", 0) + r.satisfied
+            for key, (median, p90, n) in waits.get(name, {}).items():
+                slot(key).update(wait=(median, p90, n))
+            for key, (median, _, n) in resolutions.get(name, {}).items():
+                slot(key).update(resolution=(median, n))
+            for r in helpful:
+                if r.grouping == name:
+                    slot(r.g).update(helpful=(r.yes, r.n))
+            out[name] = [self._figures(key, g) for key, g in sorted(groups.items())]
+        return out
 
     def _percentiles(
-        self, group: str, seconds: str, present: str
-    ) -> dict[str, tuple[float | None, float | None, int]]:
-        """Nearest-rank median and 90th percentile of ``seconds`` per group."""
+        self,
+        handoff_base: str,
+        groupings: dict[str, tuple[str, Callable[[DayRow], str]]],
+        column: str,
+    ) -> dict[str, dict[str, tuple[float | None, float | None, int]]]:
+        """Nearest-rank median and 90th percentile of ``column`` per grouping and group."""
+        timed = " UNION ALL ".join(
+            f"SELECT '{name}' AS grouping, g_{name} AS g, {column} AS s FROM base "
+            f"WHERE {column} IS NOT NULL"
+            for name in groupings
+        )
         rows = self._rows(
             f"""
-            SELECT g, MIN(CASE WHEN rn >= 0.5 * n THEN s END) AS median,
-                      MIN(CASE WHEN rn >= 0.9 * n THEN s END) AS p90, MAX(n) AS n
+            {handoff_base}
+            SELECT grouping, g, MIN(CASE WHEN rn >= 0.5 * n THEN s END) AS median,
+                   MIN(CASE WHEN rn >= 0.9 * n THEN s END) AS p90, MAX(n) AS n
             FROM (
-                SELECT g, s, ROW_NUMBER() OVER (PARTITION BY g ORDER BY s) AS rn,
-                       COUNT(*) OVER (PARTITION BY g) AS n
-                FROM (
-                    SELECT {group} AS g, {seconds} AS s
-                    FROM handoffs h JOIN conversations c ON c.id = h.conversation_id
-                    WHERE {present} IS NOT NULL AND {self._range("h")}
-                ) AS timed
+                SELECT grouping, g, s,
+                       ROW_NUMBER() OVER (PARTITION BY grouping, g ORDER BY s) AS rn,
+                       COUNT(*) OVER (PARTITION BY grouping, g) AS n
+                FROM ({timed}) AS timed
             ) AS ranked
-            GROUP BY g
+            GROUP BY grouping, g
             """
         )
-        return {str(r.g): (_seconds(r.median), _seconds(r.p90), int(r.n)) for r in rows}
+        out: dict[str, dict[str, tuple[float | None, float | None, int]]] = {}
+        for r in rows:
+            out.setdefault(r.grouping, {})[str(r.g)] = (
+                _seconds(r.median),
+                _seconds(r.p90),
+                int(r.n),
+            )
+        return out
 
     def _figures(self, key: str, g: dict[str, Any]) -> Figures:
         conversations = int(g.get("conversations", 0))
@@ -416,24 +632,14 @@ class _Scope:
 
     def top_services(self, top: int) -> list[ServiceCount]:
         """The documents answers cited most: the services people asked about."""
-        source, doc_id, title = self.d.cited("m.citations")
-        rows = self._rows(
-            f"""
-            SELECT {doc_id} AS doc_id, MAX({title}) AS title,
-                   COUNT(DISTINCT m.id) AS citations
-            FROM messages m JOIN conversations c ON c.id = m.conversation_id, {source}
-            WHERE m.role = 'assistant' AND m.status = 'answered'
-              AND m.citations IS NOT NULL AND {self._range("m")}
-            GROUP BY 1
-            ORDER BY citations DESC, doc_id
-            LIMIT {int(top)}
-            """
-        )
-        return [
-            ServiceCount(doc_id=r.doc_id, title=r.title or r.doc_id, citations=r.citations)
-            for r in rows
-            if r.doc_id
-        ]
+        counts: dict[str, int] = {}
+        titles: dict[str, str] = {}
+        for r in self.day_rows:
+            if r.kind == "cited" and r.key:
+                counts[r.key] = counts.get(r.key, 0) + r.n
+                titles[r.key] = r.title or titles.get(r.key) or r.key
+        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:top]
+        return [ServiceCount(doc_id=d, title=titles[d], citations=n) for d, n in ranked]
 
 
 def _seconds(value: Any) -> float | None:
@@ -457,3 +663,24 @@ def _fill_periods(
         have.setdefault(day.isoformat(), scope.empty(day.isoformat()))
         day += step
     return [have[key] for key in sorted(have)]
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, UTC)
+
+
+def _as_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    return date.fromisoformat(str(value)[:10])  # SQLite gives the stored text
+
+
+def _period_of(day: str, bucket: Bucket) -> str:
+    if bucket == "day":
+        return day
+    start = date.fromisoformat(day)
+    return (start - timedelta(days=start.weekday())).isoformat()
+
+
+def _row_dict(row: DayRow) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in DayRow.__slots__}

@@ -48,7 +48,10 @@ class Conversation(Base):
     # The sequence number of the conversation's latest message: a message takes the next one
     # in the transaction that stores it (see ``assistant.store.take_seq``).
     last_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Indexed for the analytics' conversations started per day (migration 0012).
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -248,3 +251,28 @@ class AnswerFeedback(Base):
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, index=True
     )
+
+
+class AnalyticsDay(Base):
+    """One finished day's count for a channel and language (see ``assistant.analytics``):
+    ``kind`` is ``started`` (conversations), ``status`` (replies with the status ``key``)
+    or ``cited`` (answers citing the document ``key``, whose ``title`` is kept)."""
+
+    __tablename__ = "analytics_days"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD, UTC
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    language: Mapped[str] = mapped_column(String(8), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    title: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class AnalyticsRollup(Base):
+    """The last day counted into ``analytics_days`` (one row, id 1)."""
+
+    __tablename__ = "analytics_rollup"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    through_day: Mapped[str] = mapped_column(String(10))

@@ -257,3 +257,18 @@ def test_transparency_shows_large_counts_and_hides_small_ones(engine: Engine) ->
     assert public.resolution_median_hours == 2.0
     # No one rated or marked an answer: nothing to show, rather than a figure from nobody.
     assert public.csat_satisfied_share is None and public.helpful_share is None
+
+
+def test_finished_days_are_counted_once_and_today_as_it_happens(engine: Engine) -> None:
+    h = History(engine)
+    now = datetime.now(UTC)
+    h.conversation(now - timedelta(days=2), channel="sms")
+    analytics = Analytics(engine)
+    assert analytics.refresh() >= 2  # the first day stored, through yesterday
+    assert analytics.refresh() == 0  # nothing new has finished
+    h.conversation(now - timedelta(minutes=5), statuses=("answered", "unanswerable_no_content"))
+    report = analytics.report(since=now - timedelta(days=2), until=now + timedelta(seconds=1))
+    assert report.total.conversations == 2 and report.total.turns == 3
+    assert [(f.group, f.conversations) for f in report.by_channel] == [("sms", 1), ("web", 1)]
+    assert report.periods[-1].group == now.date().isoformat()
+    assert report.periods[-1].unknown_share == 0.5
