@@ -14,6 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from assistant.analytics import REASONS, AnalyticsOut, Bucket, Figures, TransparencyOut
+from assistant.forecast import Forecaster, ForecastOut
 from assistant.models import utcnow
 from channels.web.deps import ManagerDep, container_of
 from channels.web.pages import STATIC_DIR
@@ -185,6 +186,28 @@ def analytics_csv_text(report: AnalyticsOut, table: Table) -> str:
     for f in rows:
         writer.writerow([f.group, *figure_cells(f)])
     return out.getvalue()
+
+
+# ---------------------------------------------------------------- staffing forecast
+
+
+@router.get(
+    "/api/staff/forecast", response_model=ForecastOut, tags=["staff"], responses=_QUERY_ERRORS
+)
+async def forecast(
+    session: ManagerDep,
+    request: Request,
+    target_wait_minutes: Annotated[
+        float, Query(gt=0, le=240, description="Keep the median wait for a person under this.")
+    ] = 2.0,
+) -> ForecastOut:
+    """Conversations and handoffs expected per hour for the next 7 days, and the
+    caseworkers each hour needs (Erlang C); with too little history, says so and gives
+    no figures (managers and admins)."""
+    forecaster = Forecaster(container_of(request).engine)
+    return await run_in_threadpool(
+        lambda: forecaster.forecast(target_wait_minutes=target_wait_minutes)
+    )
 
 
 # ---------------------------------------------------------------- public figures

@@ -60,7 +60,7 @@ def sign_in(server: LiveServer, username: str) -> httpx.Client:
 
 
 def test_only_managers_and_admins_see_the_analytics(server: LiveServer) -> None:
-    for path in ("/api/staff/analytics", "/api/staff/analytics.csv"):
+    for path in ("/api/staff/analytics", "/api/staff/analytics.csv", "/api/staff/forecast"):
         assert httpx.get(server.url + path).status_code == 401
         for name in ("sam", "eve"):
             assert sign_in(server, name).get(path).status_code == 403, (name, path)
@@ -212,3 +212,13 @@ def test_the_transparency_page_is_accessible(pages: Pages, server: LiveServer) -
     page.goto("/transparency")
     assert page.get_by_role("table").count() == 1
     assert axe_violations(page) == []
+
+
+def test_the_forecast_over_http(server: LiveServer) -> None:
+    result = sign_in(server, "maya").get("/api/staff/forecast", params={"target_wait_minutes": 3})
+    assert result.status_code == 200
+    body = result.json()
+    assert body["enough_history"] and len(body["hours"]) == 168
+    assert body["target_wait_minutes"] == 3
+    assert {"hour", "conversations", "handoffs", "caseworkers"} == set(body["hours"][0])
+    assert body["backtest"]["hours"] == 168
