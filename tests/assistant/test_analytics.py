@@ -259,16 +259,25 @@ def test_transparency_shows_large_counts_and_hides_small_ones(engine: Engine) ->
     assert public.csat_satisfied_share is None and public.helpful_share is None
 
 
-def test_finished_days_are_counted_once_and_today_as_it_happens(engine: Engine) -> None:
+def test_settled_days_are_counted_once_and_the_last_days_as_they_happen(engine: Engine) -> None:
     h = History(engine)
     now = datetime.now(UTC)
-    h.conversation(now - timedelta(days=2), channel="sms")
+    h.conversation(now - timedelta(days=6), channel="sms")
     analytics = Analytics(engine)
-    assert analytics.refresh() >= 2  # the first day stored, through yesterday
-    assert analytics.refresh() == 0  # nothing new has finished
+    assert analytics.refresh() >= 2  # from the first day stored to SETTLE_DAYS ago
+    assert analytics.refresh() == 0  # nothing new has settled
+    # Yesterday's handoff and today's turns are read from the raw tables.
+    h.conversation(
+        now - timedelta(days=1),
+        statuses=("handoff_requested",),
+        handoff="requested",
+        wait=timedelta(seconds=95),
+    )
     h.conversation(now - timedelta(minutes=5), statuses=("answered", "unanswerable_no_content"))
-    report = analytics.report(since=now - timedelta(days=2), until=now + timedelta(seconds=1))
-    assert report.total.conversations == 2 and report.total.turns == 3
-    assert [(f.group, f.conversations) for f in report.by_channel] == [("sms", 1), ("web", 1)]
+    report = analytics.report(since=now - timedelta(days=6), until=now + timedelta(seconds=1))
+    assert report.total.conversations == 3 and report.total.turns == 4
+    assert [(f.group, f.conversations) for f in report.by_channel] == [("sms", 1), ("web", 2)]
     assert report.periods[-1].group == now.date().isoformat()
     assert report.periods[-1].unknown_share == 0.5
+    # Waits are kept to 30 seconds (a histogram): 95 s reads as 90.
+    assert report.total.wait_median_seconds == 90.0 and report.total.handoffs == 1
