@@ -67,6 +67,7 @@ openapi: $(VENV)/.runtime
 bench: $(VENV)/.dev
 	$(BIN)/python -m eval.bench
 	$(BIN)/python -m eval.bench.flood
+	$(BIN)/python -m eval.bench.analytics --reuse
 
 # Two replicas on PostgreSQL and Redis (127.0.0.1), citizens and caseworkers racing, one
 # replica killed with SIGKILL mid-run; fails if anything acknowledged was lost.

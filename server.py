@@ -28,7 +28,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from channels import log_privacy, sms
     from channels.limits import BodyLimit, RequestLimits
     from channels.sms import answers as sms_answers
-    from channels.web import api, editor, metrics, pages, staff
+    from channels.web import analytics, api, editor, metrics, pages, staff
     from channels.web.openapi import document_parse_errors
 
     settings = settings or get_settings()
@@ -81,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(editor.router)
     app.include_router(editor.page_router)
     app.include_router(metrics.router)
+    app.include_router(analytics.router)
     if settings.sms_enabled:
         from channels.sms import webhook as sms_webhook  # twilio is imported only when used
 

@@ -14,7 +14,9 @@ from assistant.staff import Role, UserExistsError
 if TYPE_CHECKING:
     from assistant.container import Container
 
-users_app = typer.Typer(help="Staff accounts: caseworkers, editors, admins.", no_args_is_help=True)
+users_app = typer.Typer(
+    help="Staff accounts: caseworkers, editors, managers, admins.", no_args_is_help=True
+)
 retention_app = typer.Typer(
     help="Delete old conversations, or one on request.", no_args_is_help=True
 )

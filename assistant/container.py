@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
 
+from assistant.analytics import Analytics
 from assistant.answerability import AnswerabilityModel, load_answer_model
 from assistant.composer import ExtractiveComposer
 from assistant.events import EventBus, InProcessEventBus
@@ -267,6 +268,11 @@ class Container:
     @cached_property
     def conversation_store(self) -> ConversationStore:
         return ConversationStore(self.engine)  # runs the migrations once
+
+    @cached_property
+    def analytics(self) -> Analytics:
+        self.conversation_store  # noqa: B018 - the schema must exist first
+        return Analytics(self.engine)
 
     @cached_property
     def staff(self) -> Staff:

@@ -48,7 +48,10 @@ class Conversation(Base):
     # The sequence number of the conversation's latest message: a message takes the next one
     # in the transaction that stores it (see ``assistant.store.take_seq``).
     last_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Indexed for the analytics' conversations started per day (migration 0012).
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -93,6 +96,8 @@ class Message(Base):
     __table_args__ = (
         UniqueConstraint("channel", "external_id", name="uq_messages_channel_external_id"),
         Index("uq_messages_conversation_seq", "conversation_id", "seq", unique=True),
+        # The analytics read turns by time (migration 0012).
+        Index("ix_messages_role_created_at", "role", "created_at"),
     )
 
 
@@ -139,7 +144,7 @@ class User(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(128))
-    role: Mapped[str] = mapped_column(String(16))  # caseworker | editor | admin
+    role: Mapped[str] = mapped_column(String(16))  # caseworker | editor | manager | admin
     password_hash: Mapped[str] = mapped_column(String(255))
     teams: Mapped[list[str]] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -176,6 +181,8 @@ class Handoff(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # The first time a caseworker took it (a transfer keeps it): the wait for a person ends.
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     # At most one open handoff per conversation, whichever replica opens it (migration 0010).
     __table_args__ = (
@@ -186,6 +193,7 @@ class Handoff(Base):
             sqlite_where=sql_text("state IN ('waiting', 'claimed', 'callback_requested')"),
             postgresql_where=sql_text("state IN ('waiting', 'claimed', 'callback_requested')"),
         ),
+        Index("ix_handoffs_created_at", "created_at"),
     )
 
 
@@ -255,4 +263,31 @@ class AnswerFeedback(Base):
     helpful: Mapped[bool] = mapped_column(Boolean)
     comment: Mapped[str | None] = mapped_column(Text, nullable=True)  # redacted
     doc_ids: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
+
+
+class AnalyticsDay(Base):
+    """One finished day's count for a channel and language (see ``assistant.analytics``):
+    ``kind`` is ``started`` (conversations), ``status`` (replies with the status ``key``)
+    or ``cited`` (answers citing the document ``key``, whose ``title`` is kept)."""
+
+    __tablename__ = "analytics_days"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD, UTC
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    language: Mapped[str] = mapped_column(String(8), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    title: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class AnalyticsRollup(Base):
+    """The last day counted into ``analytics_days`` (one row, id 1)."""
+
+    __tablename__ = "analytics_rollup"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    through_day: Mapped[str] = mapped_column(String(10))

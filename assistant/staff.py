@@ -1,4 +1,4 @@
-"""Staff accounts (caseworker, editor, admin), their sign-in sessions, and the audit log.
+"""Staff accounts (caseworker, editor, manager, admin), their sign-in sessions, and the audit log.
 
 Passwords are hashed with Argon2 (argon2-cffi). A session is a random token in an
 HttpOnly cookie; only its SHA-256 is stored, with an expiry and a CSRF token that every
@@ -33,6 +33,8 @@ from assistant.models import AuditEntry, StaffSession, User, aware, utcnow
 class Role(StrEnum):
     CASEWORKER = "caseworker"
     EDITOR = "editor"
+    # Sees the analytics and the staffing forecast; handles no conversations, edits nothing.
+    MANAGER = "manager"
     ADMIN = "admin"
 
 

@@ -92,7 +92,13 @@ class Casework(QueueBase):
             result = session.execute(
                 update(Handoff)
                 .where(Handoff.id == handoff_id, Handoff.state.in_(WAITING_STATES))
-                .values(state="claimed", claimed_by=user.id, updated_at=utcnow())
+                .values(
+                    state="claimed",
+                    claimed_by=user.id,
+                    updated_at=utcnow(),
+                    # The first claim ends the citizen's wait; one after a transfer does not.
+                    claimed_at=func.coalesce(Handoff.claimed_at, utcnow()),
+                )
                 .execution_options(synchronize_session=False)
             )
             claimed = result.rowcount == 1  # type: ignore[attr-defined]
@@ -179,7 +185,7 @@ class Casework(QueueBase):
         values: dict[str, Any] = {"updated_at": utcnow()}
         if to_username:
             colleague = self.staff.by_username(to_username)
-            if colleague is None or colleague.role is Role.EDITOR:
+            if colleague is None or colleague.role not in (Role.CASEWORKER, Role.ADMIN):
                 raise HandoffError(f"There is no caseworker called {to_username!r}.")
             values.update(state="claimed", claimed_by=colleague.id)
             note = f"Transferred to {colleague.display_name}."

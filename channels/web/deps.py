@@ -34,6 +34,7 @@ __all__ = [
     "EditorDeskDep",
     "HandoffsDep",
     "IndexStoreDep",
+    "ManagerDep",
     "SettingsDep",
     "StaffAccountsDep",
     "StaffDep",
@@ -78,4 +79,5 @@ def require(*roles: Role) -> Callable[[Request], SignedIn]:
 AdminDep = Annotated[SignedIn, Depends(require())]
 CaseworkerDep = Annotated[SignedIn, Depends(require(Role.CASEWORKER))]
 EditorDep = Annotated[SignedIn, Depends(require(Role.EDITOR))]
+ManagerDep = Annotated[SignedIn, Depends(require(Role.MANAGER))]
 StaffDep = Annotated[SignedIn, Depends(signed_in)]

@@ -355,9 +355,9 @@ async def teams(session: CaseworkerDep, known: TeamsDep) -> list[str]:
     "/api/staff/users", response_model=list[StaffUserOut], tags=["staff"], responses=_SIGNED_IN
 )
 async def users(session: CaseworkerDep, staff: StaffAccountsDep) -> list[StaffUser]:
-    """Colleagues a conversation can be transferred to (editors are left out)."""
+    """Colleagues a conversation can be transferred to (editors and managers are left out)."""
     rows = await run_in_threadpool(staff.users)
-    return [u for u in rows if u.role is not Role.EDITOR]
+    return [u for u in rows if u.role in (Role.CASEWORKER, Role.ADMIN)]
 
 
 class UnlockRequest(BaseModel):

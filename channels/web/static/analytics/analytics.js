@@ -1,0 +1,346 @@
+// The managers' analytics page: GET api/staff/analytics drawn as charts (uPlot, vendored in
+// static/vendor/uplot), each chart with the same figures as a table and a CSV download.
+//
+// Loaded (deferred) after dom.js, staff.js and uPlot. Text reaches the page through
+// textContent only. A chart is a picture for sighted readers: it is hidden from screen
+// readers (aria-hidden), which get the table under it instead, with the same numbers the
+// CSV has (server and page round alike: see FIGURE_COLUMNS in channels/web/analytics.py).
+'use strict';
+
+(() => {
+  const { el } = window.FairhavenDom;
+  const API = 'api/staff/';
+  const VIEWER_ROLES = ['manager', 'admin'];
+  const REASONS = ['crisis', 'requested', 'own_case', 'frustration', 'unanswered_twice'];
+
+  const percent = (v) => (v === null || v === undefined ? '' : (v * 100).toFixed(1));
+  const minutes = (v) => (v === null || v === undefined ? '' : (v / 60).toFixed(1));
+  const hours = (v) => (v === null || v === undefined ? '' : (v / 3600).toFixed(1));
+  const fixed2 = (v) => (v === null || v === undefined ? '' : v.toFixed(2));
+  const count = (v) => String(v);
+
+  // [key, column heading, cell text, chart value]: the headings are the CSV's.
+  const COLUMNS = {
+    conversations: ['Conversations', (f) => count(f.conversations), (f) => f.conversations],
+    turns: ['Questions', (f) => count(f.turns), (f) => f.turns],
+    answered: ['Answered %', (f) => percent(f.answered_share), (f) => pct(f.answered_share)],
+    unknown: ['Did not know %', (f) => percent(f.unknown_share), (f) => pct(f.unknown_share)],
+    handoffs: ['Handed to a person', (f) => count(f.handoffs), (f) => f.handoffs],
+    handoff_share: ['Handed to a person %', (f) => percent(f.handoff_share),
+      (f) => pct(f.handoff_share)],
+    wait_median: ['Median wait (min)', (f) => minutes(f.wait_median_seconds),
+      (f) => per(f.wait_median_seconds, 60)],
+    wait_p90: ['90th percentile wait (min)', (f) => minutes(f.wait_p90_seconds),
+      (f) => per(f.wait_p90_seconds, 60)],
+    resolution_median: ['Median time to resolution (h)',
+      (f) => hours(f.resolution_median_seconds), (f) => per(f.resolution_median_seconds, 3600)],
+    csat_average: ['Satisfaction (1-5)', (f) => fixed2(f.csat_average), (f) => f.csat_average],
+    csat_satisfied: ['Satisfied %', (f) => percent(f.csat_satisfied_share),
+      (f) => pct(f.csat_satisfied_share)],
+    helpful: ['Helpful %', (f) => percent(f.helpful_share), (f) => pct(f.helpful_share)],
+    content_gaps: ['Content gaps', (f) => count(f.content_gaps), (f) => f.content_gaps],
+  };
+  for (const reason of REASONS) {
+    COLUMNS[`reason_${reason}`] = [`Reason: ${reason.replace(/_/g, ' ')}`,
+      (f) => count(f.handoff_reasons[reason] || 0), (f) => f.handoff_reasons[reason] || 0];
+  }
+  const ALL_COLUMNS = ['conversations', 'turns', 'answered', 'unknown', 'handoffs',
+    'handoff_share', ...REASONS.map((r) => `reason_${r}`), 'wait_median', 'wait_p90',
+    'resolution_median', 'csat_average', 'csat_satisfied', 'helpful', 'content_gaps'];
+
+  function pct(v) { return v === null || v === undefined ? null : v * 100; }
+  function per(v, unit) { return v === null || v === undefined ? null : v / unit; }
+
+  // Each chart: its id, title, a sentence saying what it shows, and the series it draws.
+  // Colours are told apart by the legend's words and the table too, never by colour alone.
+  const CHARTS = [
+    { id: 'volume', title: 'Conversations and handoffs',
+      unit: 'count', series: ['conversations', 'handoffs'] },
+    { id: 'outcomes', title: 'Answered, did not know, handed to a person',
+      unit: '%', series: ['answered', 'unknown', 'handoff_share'] },
+    { id: 'reasons', title: 'Why conversations went to a person',
+      unit: 'count', series: REASONS.map((r) => `reason_${r}`) },
+    { id: 'waits', title: 'Wait for a person',
+      unit: 'minutes', series: ['wait_median', 'wait_p90'] },
+    { id: 'satisfaction', title: 'Satisfaction and "was this helpful?"',
+      unit: '%', series: ['csat_satisfied', 'helpful'] },
+    { id: 'gaps', title: 'Content gaps (questions the knowledge base could not answer)',
+      unit: 'count', series: ['content_gaps'] },
+  ];
+  const COLOURS = ['#1d70b8', '#d4351c', '#00703c', '#4c2c92', '#b58840'];
+  const DASHES = [[], [8, 4], [2, 3], [12, 3, 2, 3], [4, 4]];
+
+  const session = window.FairhavenStaff.session({
+    api: API,
+    text: {
+      network: 'The analytics could not reach the server. Check your connection and try again.',
+      statuses: { 403: 'Your account cannot see the analytics.' },
+    },
+    onEnter: enter,
+    onLeave: leave,
+  });
+
+  let ui = null;
+  let plots = [];
+  let loadSeq = 0;
+
+  function byId(id) { return document.getElementById(id); }
+
+  function enter(data, { focus }) {
+    const role = data.user && data.user.role;
+    if (!VIEWER_ROLES.includes(role)) {
+      ui.noAccessName.textContent = window.FairhavenStaff.displayName(data.user);
+      ui.noAccessRole.textContent = role || '';
+      ui.noAccess.hidden = false;
+      ui.workspace.hidden = true;
+      if (focus) ui.noAccessHeading.focus();
+      return;
+    }
+    ui.noAccess.hidden = true;
+    ui.workspace.hidden = false;
+    if (focus) ui.workspaceHeading.focus();
+    load();
+  }
+
+  function leave() {
+    ui.workspace.hidden = true;
+    ui.noAccess.hidden = true;
+    clear();
+  }
+
+  function clear() {
+    for (const plot of plots) plot.destroy();
+    plots = [];
+    ui.headline.textContent = '';
+    ui.charts.textContent = '';
+    ui.tables.textContent = '';
+  }
+
+  function query() {
+    const params = new URLSearchParams({
+      days: ui.days.value,
+      bucket: ui.bucket.value,
+    });
+    if (ui.channel.value) params.set('channel', ui.channel.value);
+    if (ui.language.value) params.set('language', ui.language.value);
+    return params;
+  }
+
+  async function load() {
+    const seq = ++loadSeq;
+    ui.error.textContent = '';
+    ui.status.textContent = 'Loading the figures…';
+    const params = query();
+    const result = await session.request('GET', `analytics?${params}`);
+    if (seq !== loadSeq) return; // a newer choice was made meanwhile
+    if (!result.ok || !result.data) {
+      ui.status.textContent = '';
+      ui.error.textContent = session.problemText(result);
+      return;
+    }
+    clear();
+    render(result.data, params);
+    const days = ui.days.options[ui.days.selectedIndex].text.toLowerCase();
+    ui.status.textContent = `Showing the ${days}, ${result.data.total.conversations} conversations.`;
+  }
+
+  function csvLink(table, params, label) {
+    const link = el('a', null, label);
+    const withTable = new URLSearchParams(params);
+    withTable.set('table', table);
+    link.href = `${API}analytics.csv?${withTable}`;
+    link.setAttribute('download', '');
+    return link;
+  }
+
+  function render(report, params) {
+    renderHeadline(report.total);
+    for (const chart of CHARTS) ui.charts.append(renderChart(chart, report.periods, params));
+    ui.tables.append(
+      groupTable('by_channel', 'By channel', 'Channel', report.by_channel, params),
+      groupTable('by_language', 'By language', 'Language', report.by_language, params),
+      servicesTable(report.top_services, params),
+    );
+  }
+
+  function renderHeadline(total) {
+    const items = [
+      ['Conversations', count(total.conversations)],
+      ['Answered by the assistant', withUnit(percent(total.answered_share), '%')],
+      ['Said it did not know', withUnit(percent(total.unknown_share), '%')],
+      ['Handed to a person', withUnit(percent(total.handoff_share), '%')],
+      ['Median wait for a person', withUnit(minutes(total.wait_median_seconds), ' min')],
+      ['Satisfied (rated 4 or 5)', withUnit(percent(total.csat_satisfied_share), '%')],
+      ['Answers marked helpful', withUnit(percent(total.helpful_share), '%')],
+    ];
+    for (const [term, value] of items) {
+      const item = el('div');
+      item.append(el('dt', null, term), el('dd', null, value));
+      ui.headline.append(item);
+    }
+  }
+
+  function withUnit(text, unit) {
+    return text === '' ? 'No data' : `${text}${unit}`;
+  }
+
+  function periodLabel(group) {
+    return group;
+  }
+
+  function table(caption, firstHeading, rows, keys) {
+    const node = el('table', 'table');
+    node.append(el('caption', 'visually-hidden', caption));
+    const head = el('thead');
+    const headRow = el('tr');
+    for (const text of [firstHeading, ...keys.map((k) => COLUMNS[k][0])]) {
+      const th = el('th', null, text);
+      th.scope = 'col';
+      headRow.append(th);
+    }
+    head.append(headRow);
+    const body = el('tbody');
+    for (const figures of rows) {
+      const tr = el('tr');
+      const th = el('th', null, periodLabel(figures.group));
+      th.scope = 'row';
+      tr.append(th);
+      for (const key of keys) tr.append(el('td', null, COLUMNS[key][1](figures)));
+      body.append(tr);
+    }
+    node.append(head, body);
+    const wrap = el('div', 'table-wrap');
+    // A wide table scrolls on its own; keyboard users reach it with Tab.
+    wrap.tabIndex = 0;
+    wrap.setAttribute('role', 'region');
+    wrap.setAttribute('aria-label', caption);
+    wrap.append(node);
+    return wrap;
+  }
+
+  function renderChart(chart, periods, params) {
+    const figure = el('figure', 'chart');
+    figure.id = `chart-${chart.id}`;
+    const captionId = `chart-${chart.id}-caption`;
+    const caption = el('figcaption', null, chart.title);
+    caption.id = captionId;
+    const plot = el('div', 'chart__plot');
+    plot.setAttribute('aria-hidden', 'true');
+    const details = el('details');
+    details.append(el('summary', null, `${chart.title}: show as a table`));
+    details.append(table(`${chart.title} per period`, 'Period', periods, chart.series));
+    const links = el('p', 'chart__links');
+    links.append(csvLink('periods', params, `Download the figures per period (CSV)`));
+    figure.setAttribute('aria-labelledby', captionId);
+    figure.append(caption, plot, details, links);
+    window.requestAnimationFrame(() => draw(chart, periods, plot));
+    return figure;
+  }
+
+  function draw(chart, periods, target) {
+    if (!window.uPlot || !target.isConnected) return;
+    const xs = periods.map((p) => Date.parse(`${p.group}T00:00:00Z`) / 1000);
+    const data = [xs, ...chart.series.map((key) => periods.map((p) => COLUMNS[key][2](p)))];
+    const width = Math.max(320, target.clientWidth || 640);
+    const options = {
+      width,
+      height: 240,
+      tzDate: (ts) => window.uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
+      cursor: { show: true, drag: { x: false, y: false } },
+      legend: { show: true, live: false },
+      scales: { y: { range: chart.unit === '%' ? [0, 100] : (u, min, max) => [0, Math.max(1, max)] } },
+      axes: [{}, { label: chart.unit === 'count' ? '' : chart.unit }],
+      series: [
+        {},
+        ...chart.series.map((key, i) => ({
+          label: COLUMNS[key][0],
+          stroke: COLOURS[i % COLOURS.length],
+          dash: DASHES[i % DASHES.length],
+          width: 2,
+          spanGaps: false,
+        })),
+      ],
+    };
+    plots.push(new window.uPlot(options, data, target));
+  }
+
+  function groupTable(tableName, title, firstHeading, rows, params) {
+    const section = el('section', 'chart');
+    const heading = el('h2', 'heading-m', title);
+    section.append(heading);
+    if (!rows.length) {
+      section.append(el('p', 'hint', 'No conversations in this period.'));
+      return section;
+    }
+    section.append(table(title, firstHeading, rows, ALL_COLUMNS));
+    const links = el('p', 'chart__links');
+    links.append(csvLink(tableName, params, `Download ${title.toLowerCase()} (CSV)`));
+    section.append(links);
+    return section;
+  }
+
+  function servicesTable(services, params) {
+    const section = el('section', 'chart');
+    section.append(el('h2', 'heading-m', 'Services asked about most'));
+    if (!services.length) {
+      section.append(el('p', 'hint', 'No answers cited a document in this period.'));
+      return section;
+    }
+    const node = el('table', 'table');
+    node.append(el('caption', 'visually-hidden', 'Services asked about most, by cited document'));
+    const head = el('tr');
+    for (const text of ['Document', 'Title', 'Answers citing it']) {
+      const th = el('th', null, text);
+      th.scope = 'col';
+      head.append(th);
+    }
+    const thead = el('thead');
+    thead.append(head);
+    const body = el('tbody');
+    for (const s of services) {
+      const tr = el('tr');
+      const th = el('th', null, s.doc_id);
+      th.scope = 'row';
+      tr.append(th, el('td', null, s.title), el('td', null, String(s.citations)));
+      body.append(tr);
+    }
+    node.append(thead, body);
+    const links = el('p', 'chart__links');
+    links.append(csvLink('top_services', params, 'Download the services asked about (CSV)'));
+    section.append(node, links);
+    return section;
+  }
+
+  async function start() {
+    ui = {
+      noAccess: byId('no-access'),
+      noAccessHeading: byId('no-access-heading'),
+      noAccessName: byId('no-access-name'),
+      noAccessRole: byId('no-access-role'),
+      workspace: byId('workspace'),
+      workspaceHeading: byId('workspace-heading'),
+      filters: byId('filters'),
+      days: byId('filter-days'),
+      bucket: byId('filter-bucket'),
+      channel: byId('filter-channel'),
+      language: byId('filter-language'),
+      status: byId('analytics-status'),
+      error: byId('analytics-error'),
+      headline: byId('headline'),
+      charts: byId('charts'),
+      tables: byId('tables'),
+    };
+    ui.filters.addEventListener('submit', (event) => {
+      event.preventDefault();
+      load();
+    });
+    await session.start();
+    document.body.classList.add('analytics--ready');
+  }
+
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', start);
+  } else {
+    start();
+  }
+})();
