@@ -12,7 +12,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test lint typecheck pytest install install-dev chromium bench load eval openapi redteam llm-eval clean help
+.PHONY: run test lint typecheck pytest install install-dev chromium bench load eval openapi redteam llm-eval clean help messages
 
 help:
 	@echo "make run    — set up and serve on http://$(HOST):$(PORT)"
@@ -93,3 +93,13 @@ llm-eval: $(VENV)/.dev $(LLM_VENV)/.ready
 
 clean:
 	rm -rf $(VENV) $(LLM_VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .grimp_cache .import_linter_cache
+
+# The citizen's words in other languages: extract the English source strings (marked
+# N_ in assistant/canned.py and hours.py, _() in the pages' catalogue), merge them into
+# each language's .po, and compile the .mo files that are committed beside them.
+messages: $(VENV)/.dev
+	$(BIN)/pybabel extract --no-default-keywords -k N_ -k _ --no-location --omit-header \
+	  -o assistant/locale/citizen_assistant.pot assistant/canned.py assistant/hours.py assistant/settings/answers.py
+	$(BIN)/pybabel update --omit-header -D citizen_assistant \
+	  -i assistant/locale/citizen_assistant.pot -d assistant/locale
+	$(BIN)/pybabel compile -D citizen_assistant -d assistant/locale

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -48,6 +49,10 @@ class Conversation(Base):
     # The sequence number of the conversation's latest message: a message takes the next one
     # in the transaction that stores it (see ``assistant.store.take_seq``).
     last_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The language of the conversation's last turn ("en", "es"; None before migration 0012)
+    # and whether the citizen chose it rather than the detector reading it.
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    language_chosen: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

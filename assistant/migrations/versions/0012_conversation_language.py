@@ -1,0 +1,38 @@
+"""The language a conversation is in, and whether the citizen chose it.
+
+``conversations.language``: ``en`` or ``es``, the language of the last turn (NULL for
+conversations stored before this, read as English). ``conversations.language_chosen``:
+true when the citizen chose it (the page's switch, a text such as ESPAÑOL), so a short
+message the detector reads otherwise does not change it.
+
+Revision ID: 0012_conversation_language
+Revises: 0011_text_outbox
+Create Date: 2026-12-06
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0012_conversation_language"
+down_revision = "0011_text_outbox"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    # Plain ADD COLUMN, not a batch: on SQLite a batch copies the table and drops the old
+    # one, and dropping ``conversations`` cascades to every message (the migration test
+    # lost the transcript that way).
+    op.add_column("conversations", sa.Column("language", sa.String(8), nullable=True))
+    op.add_column(
+        "conversations",
+        sa.Column("language_chosen", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("conversations") as batch:
+        batch.drop_column("language_chosen")
+        batch.drop_column("language")
