@@ -218,7 +218,7 @@ def answer_signals(ctx: TurnContext) -> dict[str, float]:
     context = follow_up_context(ctx)
     words = tokenize([f"{without_street_names(ctx.text)} {context}"])[0]
     terms = frozenset(snapshot.speller.correct([w for w in words if w not in filler_words()]))
-    rarity = Rarity(snapshot.term_document_frequency, len(snapshot))
+    rarity = Rarity(snapshot.term_document_frequency, snapshot.term_passages)
     page = snapshot.document_terms(doc_id)
     title = hits[own[0]].chunk.title if own else ""
     headings = frozenset(tokenize([" ".join([title, *answer.section[1:]])])[0])

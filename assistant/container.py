@@ -233,6 +233,7 @@ class Container:
             min_confidence=self.min_confidence,
             caveat_below=self.settings.answer_caveat_below,
             replies=self.replies,
+            spanish_min_confidence=self.settings.spanish_min_confidence,
         )
 
     def pipeline_over(self, store: IndexStore) -> TurnPipeline:
@@ -417,6 +418,7 @@ class Container:
         if snapshot is not None:  # built on first use otherwise, inside a citizen's turn
             snapshot.rows_by_doc  # noqa: B018
             snapshot.english_term_document_frequency  # noqa: B018
+            snapshot.language_mask("es")  # English questions skip the Spanish pages
         for stage in self.pipeline.stages:
             if isinstance(stage, ScopeCheck):
                 stage.warm_up()

@@ -317,9 +317,13 @@ class Answerability:
         min_confidence: float,
         caveat_below: float,
         replies: Replies,
+        spanish_min_confidence: float | None = None,
     ) -> None:
         self.model = model
         self.min_confidence = min_confidence
+        self.spanish_min_confidence = (
+            min_confidence if spanish_min_confidence is None else spanish_min_confidence
+        )
         self.caveat_below = caveat_below
         self.replies = replies
 
@@ -330,7 +334,8 @@ class Answerability:
         ctx.scores.update(signals)
         ctx.scores["confidence"] = confidence
         ctx.confidence = confidence
-        if confidence < self.min_confidence:
+        spanish = ctx.retrieval_query is not None and ctx.retrieval_query.language == "es"
+        if confidence < (self.spanish_min_confidence if spanish else self.min_confidence):
             ctx.declined, ctx.answer = ctx.answer, None
             ctx.citations = []
             ctx.finish(

@@ -259,7 +259,7 @@ def score_units(
         if vector is not None
         else np.zeros(len(page.rows), dtype=np.float32)
     )
-    rarity = Rarity(snapshot.term_document_frequency, len(snapshot))
+    rarity = Rarity(snapshot.term_document_frequency, snapshot.term_passages)
     asked = frozenset(snapshot.speller.correct(sorted(_terms(question))))
     around = frozenset(snapshot.speller.correct(sorted(_terms(context)))) - asked
     kinds = expected_types(question)

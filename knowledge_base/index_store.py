@@ -183,6 +183,17 @@ class IndexSnapshot:
             return self._spanish.frequency
         return self.english_term_document_frequency
 
+    @property
+    def term_passages(self) -> int:
+        """How many passages ``term_document_frequency`` counts (rarity's N)."""
+        if reading_language() == "es":
+            return len(self._spanish.rows)
+        return self._english_passages
+
+    @cached_property
+    def _english_passages(self) -> int:
+        return len(self) - int(self.language_mask("es").sum())
+
     @cached_property
     def english_term_document_frequency(self) -> dict[str, int]:
         """How many passages each (stemmed) term occurs in; saved with the version."""
@@ -190,7 +201,8 @@ class IndexSnapshot:
             loaded: dict[str, int] = json.loads((self.path / "terms.json").read_text("utf-8"))
             return loaded
         counts: dict[str, int] = {}
-        for tokens in tokenize_english([f"{c.title} {c.text}" for c in self.chunks]):
+        english = [c for c in self.chunks if c.language != "es"]  # see spanish_lexical_index
+        for tokens in tokenize_english([f"{c.title} {c.text}" for c in english]):
             for term in set(tokens):
                 counts[term] = counts.get(term, 0) + 1
         return counts

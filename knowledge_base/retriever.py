@@ -181,6 +181,17 @@ class HybridRetriever:
         k = k or self.top_k
         allowed = snapshot.mask(query.filters)
         fused: dict[int, float] = {}
+        # Spanish pages answer Spanish questions (``_retrieve_spanish``); an English question
+        # drops them from each ranking, after the search, rather than through a filter in
+        # it: a filter of every row would slow every English search (FAISS's ID selector
+        # at 100k rows). Dropped before ranks are counted, so the English pages rank as if
+        # no Spanish page were there.
+        spanish = snapshot.language_mask("es")
+        some_spanish = bool(spanish.any())
+
+        def english(found: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+            rows = found[0]
+            return rows[~spanish[rows]] if some_spanish and len(rows) else rows
 
         def add(rows: np.ndarray, weight: float) -> None:
             if weight <= 0:
@@ -192,9 +203,9 @@ class HybridRetriever:
         history = list(query.history)[-w.history_turns :] if w.history_turns else []
         # The question alone, in both rankings: what it would find without the conversation.
         alone = self.embedder.embed_query(query.text).astype(np.float32)
-        alone_rows, _ = snapshot.vector_index.search(alone, w.candidates, allowed=allowed)
-        lexical_rows, _ = snapshot.lexical_index.search(
-            question_tokens, w.candidates, allowed=allowed
+        alone_rows = english(snapshot.vector_index.search(alone, w.candidates, allowed=allowed))
+        lexical_rows = english(
+            snapshot.lexical_index.search(question_tokens, w.candidates, allowed=allowed)
         )
         elsewhere = len(content_terms(query.text)) >= w.standalone_terms and _names_another_page(
             snapshot, query, question_tokens, alone_rows, lexical_rows
@@ -203,7 +214,9 @@ class HybridRetriever:
         vector = self.query_vector(query, snapshot, weight=history_weight)
         dense_rows = alone_rows
         if history and history_weight > 0:
-            dense_rows, _ = snapshot.vector_index.search(vector, w.candidates, allowed=allowed)
+            dense_rows = english(
+                snapshot.vector_index.search(vector, w.candidates, allowed=allowed)
+            )
         if history and history_weight > 0 and w.dense_question > 0:
             # The question alone gets its own dense ranking, so a change of topic is heard.
             add(alone_rows, w.dense * w.dense_question * (1 - history_weight))
@@ -214,7 +227,9 @@ class HybridRetriever:
             context_tokens = snapshot.speller.correct(
                 tokenize([" ".join([*history, query.text])])[0]
             )
-            rows, _ = snapshot.lexical_index.search(context_tokens, w.candidates, allowed=allowed)
+            rows = english(
+                snapshot.lexical_index.search(context_tokens, w.candidates, allowed=allowed)
+            )
             add(rows, w.lexical * history_weight)
             lexical_weight = w.lexical * (1 - history_weight)
         else:
@@ -225,7 +240,7 @@ class HybridRetriever:
             focus = snapshot.mask({"doc_id": list(query.focus_docs)})
             if focus is not None and allowed is not None:
                 focus &= allowed
-            rows, _ = snapshot.vector_index.search(vector, w.candidates, allowed=focus)
+            rows = english(snapshot.vector_index.search(vector, w.candidates, allowed=focus))
             add(rows, w.focus)
 
         best = sorted(fused.items(), key=lambda item: item[1], reverse=True)[:k]
