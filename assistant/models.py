@@ -158,6 +158,8 @@ class Handoff(Base):
     priority: Mapped[int] = mapped_column(Integer, default=0)
     team: Mapped[str | None] = mapped_column(String(64), nullable=True)
     channel: Mapped[str] = mapped_column(String(32))
+    # The citizen's language when queued ("en", "es"; None before migration 0012: English).
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
     claimed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     summary: Mapped[str] = mapped_column(Text, default="")
     callback_contact: Mapped[str | None] = mapped_column(String(255), nullable=True)

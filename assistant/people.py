@@ -109,6 +109,7 @@ class BringInAPerson:
             priority=max(PRIORITY[Reason(r)] for r in reasons),
             summary=summarise(ctx.history, ctx.said or ctx.text, reasons),
             team=self.people.team_for(ctx.history),
+            language=ctx.language,
         )
         minutes = self.people.queue.minutes_per_case
         if crisis:

@@ -196,6 +196,7 @@ class AssistantService:
                 state="callback_requested",
                 # Kept as given: a caseworker needs it to call back. Never logged.
                 callback_contact=contact.strip()[:255],
+                language=self.language_of(session_id),
             )
 
     def language_of(self, session_id: str) -> str:

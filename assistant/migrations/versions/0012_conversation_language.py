@@ -1,9 +1,10 @@
-"""The language a conversation is in, and whether the citizen chose it.
+"""The language a conversation is in, whether the citizen chose it, and a handoff's.
 
 ``conversations.language``: ``en`` or ``es``, the language of the last turn (NULL for
 conversations stored before this, read as English). ``conversations.language_chosen``:
 true when the citizen chose it (the page's switch, a text such as ESPAÑOL), so a short
-message the detector reads otherwise does not change it.
+message the detector reads otherwise does not change it. ``handoffs.language``: the
+language the citizen was in when they were queued, shown to caseworkers (NULL: English).
 
 Revision ID: 0012_conversation_language
 Revises: 0011_text_outbox
@@ -30,9 +31,12 @@ def upgrade() -> None:
         "conversations",
         sa.Column("language_chosen", sa.Boolean(), nullable=False, server_default=sa.false()),
     )
+    op.add_column("handoffs", sa.Column("language", sa.String(8), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("handoffs") as batch:
+        batch.drop_column("language")
     with op.batch_alter_table("conversations") as batch:
         batch.drop_column("language_chosen")
         batch.drop_column("language")
