@@ -99,7 +99,7 @@ clean:
 # each language's .po, and compile the .mo files that are committed beside them.
 messages: $(VENV)/.dev
 	$(BIN)/pybabel extract --no-default-keywords -k N_ -k _ --no-location --omit-header \
-	  -o assistant/locale/citizen_assistant.pot assistant/canned.py assistant/hours.py assistant/settings/answers.py channels/web/page_text.py
+	  -o assistant/locale/citizen_assistant.pot assistant/canned.py assistant/hours.py assistant/settings/answers.py channels/web/page_text.py channels/sms/formatting.py
 	$(BIN)/pybabel update --omit-header -D citizen_assistant \
 	  -i assistant/locale/citizen_assistant.pot -d assistant/locale
 	$(BIN)/pybabel compile -D citizen_assistant -d assistant/locale
