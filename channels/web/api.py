@@ -113,10 +113,12 @@ async def chat(
 
 async def _inbound(body: ChatRequest, request: Request, settings: Settings) -> InboundMessage:
     limit = settings.message_max_chars
+    language = body.language or canned.DEFAULT_LANGUAGE  # nothing to read a language from
     if not body.message.strip():
-        raise _invalid(canned.EMPTY_MESSAGE, body.message)
+        raise _invalid(canned.translate(canned.EMPTY_MESSAGE, language), body.message)
     if len(body.message) > limit:
-        raise _invalid(canned.render(canned.MESSAGE_TOO_LONG, limit=limit), len(body.message))
+        too_long = canned.render(canned.MESSAGE_TOO_LONG, language=language, limit=limit)
+        raise _invalid(too_long, len(body.message))
     throttle, address = throttle_of(request), client_address(request)
     may_open_handoff = await throttle.refused("handoff_address", address) is None
     return InboundMessage(
