@@ -51,7 +51,8 @@ class RetrievalSettings(BaseModel):
         0.0,
         ge=0,
         description="Weight of the dense ranking for a Spanish question (the default "
-        "embedding model is English-only; 0 measured best on the Spanish question set).",
+        "embedding model is English-only; 0 measured best on the Spanish question set, see the "
+        "README).",
     )
     focus_weight: float = Field(
         0.5,
