@@ -277,7 +277,7 @@
     ui.draftsList.textContent = '';
     ui.publishResult.hidden = true;
     ui.previewResult.hidden = true;
-    for (const id of ['versions', 'publications', 'audit', 'gaps', 'stale', 'cited', 'feedback', 'translations']) {
+    for (const id of ['versions', 'publications', 'audit', 'gaps', 'stale', 'cited', 'feedback']) {
       document.getElementById(id).textContent = '';
     }
     ui.draftsCount.hidden = true;
@@ -1145,12 +1145,11 @@
   // ---------------------------------------------------------------- reports
 
   async function loadReports() {
-    const [gaps, stale, cited, feedback, translations] = await Promise.all([
+    const [gaps, stale, cited, feedback] = await Promise.all([
       request('GET', 'editor/reports/gaps?days=30'),
       request('GET', 'editor/reports/stale'),
       request('GET', 'editor/reports/cited?days=30'),
       request('GET', 'editor/reports/feedback?days=90'),
-      request('GET', 'editor/reports/translations'),
     ]);
     if (!session.signedIn) return;
     const problems = [];
@@ -1158,7 +1157,6 @@
     if (stale.ok && stale.data) renderStale(stale.data.documents || []); else problems.push(problemText(stale));
     if (cited.ok && cited.data) renderCited(cited.data.documents || []); else problems.push(problemText(cited));
     if (feedback.ok && feedback.data) renderFeedback(feedback.data.documents || []); else problems.push(problemText(feedback));
-    if (translations.ok && translations.data) renderTranslations(translations.data.translations || []); else problems.push(problemText(translations));
     if (problems.length) fail('reports', [...new Set(problems)].join(' '));
   }
 
@@ -1232,24 +1230,6 @@
       Number.isFinite(doc.days_overdue) ? plural(doc.days_overdue, 'day', 'days') : '',
     ]);
     box.append(table('Documents overdue for review, most overdue first', ['Title', 'Agency', 'Review due', 'Overdue by'], rows));
-  }
-
-  function renderTranslations(translations) {
-    const box = document.getElementById('translations');
-    box.textContent = '';
-    if (!translations.length) {
-      box.append(el('p', 'empty-state', 'Every translation was reviewed after the page it translates.'));
-      return;
-    }
-    const rows = translations.map((doc) => [
-      docLink(doc),
-      doc.last_reviewed ? timeNode(doc.last_reviewed, formatDate) : '',
-      doc.original_title
-        ? docLink({ doc_id: doc.translation_of, title: doc.original_title })
-        : `${doc.translation_of} (no longer published)`,
-      doc.original_last_reviewed ? timeNode(doc.original_last_reviewed, formatDate) : '',
-    ]);
-    box.append(table('Translations older than their page, oldest first', ['Translation', 'Reviewed', 'Translates', 'Page reviewed'], rows));
   }
 
   function renderCited(documents) {
