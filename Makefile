@@ -98,8 +98,8 @@ clean:
 # N_ in assistant/canned.py and hours.py, _() in the pages' catalogue), merge them into
 # each language's .po, and compile the .mo files that are committed beside them.
 messages: $(VENV)/.dev
-	$(BIN)/pybabel extract --no-default-keywords -k N_ -k _ --no-location --omit-header \
+	$(BIN)/pybabel extract --no-default-keywords -k N_ --no-location \
 	  -o assistant/locale/citizen_assistant.pot assistant/canned.py assistant/hours.py assistant/settings/answers.py channels/web/page_text.py channels/sms/formatting.py
-	$(BIN)/pybabel update --omit-header -D citizen_assistant \
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -D citizen_assistant \
 	  -i assistant/locale/citizen_assistant.pot -d assistant/locale
 	$(BIN)/pybabel compile -D citizen_assistant -d assistant/locale
