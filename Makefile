@@ -12,7 +12,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test lint typecheck pytest install install-dev chromium bench load eval openapi redteam llm-eval clean help
+.PHONY: run test lint typecheck pytest install install-dev chromium bench load eval openapi redteam llm-eval clean help messages
 
 help:
 	@echo "make run    — set up and serve on http://$(HOST):$(PORT)"
@@ -94,3 +94,13 @@ llm-eval: $(VENV)/.dev $(LLM_VENV)/.ready
 
 clean:
 	rm -rf $(VENV) $(LLM_VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .grimp_cache .import_linter_cache
+
+# The citizen's words in other languages: extract the English source strings (marked
+# N_ in assistant/canned.py and hours.py, _() in the pages' catalogue), merge them into
+# each language's .po, and compile the .mo files that are committed beside them.
+messages: $(VENV)/.dev
+	$(BIN)/pybabel extract --no-default-keywords -k N_ --no-location \
+	  -o assistant/locale/citizen_assistant.pot assistant/canned.py assistant/hours.py assistant/settings/answers.py channels/web/page_text.py channels/sms/formatting.py
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -D citizen_assistant \
+	  -i assistant/locale/citizen_assistant.pot -d assistant/locale
+	$(BIN)/pybabel compile -D citizen_assistant -d assistant/locale

@@ -25,7 +25,7 @@ import numpy as np
 from assistant.answer_types import AnswerType, Situation, expected_types, situation
 from knowledge_base.lexical_index import tokenize
 from knowledge_base.outline import Outline, Section
-from knowledge_base.terms import FILLER_WORDS
+from knowledge_base.terms import filler_words
 
 __all__ = ["Part", "Shaped", "piece_length", "shape_answer"]
 
@@ -315,7 +315,7 @@ def piece_length(doc: Outline, part: Part) -> int:
 
 
 def _terms(text: str) -> frozenset[str]:
-    return frozenset(tokenize([text])[0]) - FILLER_WORDS
+    return frozenset(tokenize([text])[0]) - filler_words()
 
 
 def way_groups(doc: Outline) -> dict[int, list[int]]:

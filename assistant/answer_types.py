@@ -43,7 +43,10 @@ _DAYS_MONTHS = (
 )
 _QUESTION_WORD = re.compile(
     r"^\s*(how|what|when|where|who|which|why|can|could|do|does|did|is|are|was|will|would|"
-    r"should|may|am|i need to know|tell me|explain)\b|\?\s*$",
+    r"should|may|am|i need to know|tell me|explain)\b|\?\s*$"
+    # Spanish (a question may also open with ¿, and accents are often left out)
+    r"|^\s*¿|^\s*(c[oó]mo|qu[eé]|cu[aá]ndo|d[oó]nde|qui[eé]n|cu[aá]l|cu[aá]nto|puedo|"
+    r"necesito|tengo)\b",
     re.I,
 )
 
@@ -53,7 +56,9 @@ _ASKS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
         AnswerType.COST,
         re.compile(
             r"\b(how much|costs?|fees?|price|prices|charges?|pay for|expensive|cheap|"
-            r"dollars?)\b|\b(is|are) (it|this|that|they|there) free\b|\bfor free\b",
+            r"dollars?)\b|\b(is|are) (it|this|that|they|there) free\b|\bfor free\b"
+            r"|\b(cu[aá]nto (cuesta|cuestan|es|pago|hay que pagar)|costos?|precios?|tarifas?|"
+            r"cargos?|multas? (de|por)|gratis|gratuit[oa])\b",
             re.I,
         ),
     ),
@@ -62,17 +67,28 @@ _ASKS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
         re.compile(
             r"\b(how long|when|what time|deadlines?|due|how soon|how early|how late|how far in "
             r"advance|how many (days|weeks|months|years)|hours|open|close|closes|last|expire|"
-            r"expires|until|by what date|how often|what date|what day)\b",
+            r"expires|until|by what date|how often|what date|what day)\b"
+            r"|\b(cu[aá]ndo|cu[aá]nto tiempo|cu[aá]nto tardan?|plazo|fecha l[ií]mite|horario|"
+            r"cada cu[aá]nto|qu[eé] d[ií]a|a qu[eé] hora|vence)\b",
             re.I,
         ),
     ),
-    (AnswerType.PLACE, re.compile(r"\b(where|address|location|which office|go to)\b", re.I)),
+    (
+        AnswerType.PLACE,
+        re.compile(
+            r"\b(where|address|location|which office|go to)\b"
+            r"|\b(d[oó]nde|direcci[oó]n|oficina)\b",
+            re.I,
+        ),
+    ),
     (
         AnswerType.NEEDS,
         re.compile(
             r"\b(what (do|does|will|would|should) (i|we|you|they|he|she) (need|bring)|"
             r"what (documents?|papers?|paperwork|id|proof|information)|documents?|paperwork|"
-            r"requirements?|required|need to bring|what to bring|proof of)\b",
+            r"requirements?|required|need to bring|what to bring|proof of)\b"
+            r"|\b(qu[eé] (documentos|papeles|necesito|tengo que llevar)|documentos|requisitos|"
+            r"prueba de)\b",
             re.I,
         ),
     ),
@@ -81,7 +97,9 @@ _ASKS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
         re.compile(
             r"\b(how (do|can|could|should|would|does|did) (i|we|you|one|my|someone|they|he|she)"
             r"|how to|ways? to|steps?|process|where do i (start|begin|go)|what do i do|"
-            r"what (should|can) i do|what are my options)\b",
+            r"what (should|can) i do|what are my options)\b"
+            r"|\b(c[oó]mo (solicito|pido|pago|renuevo|me inscribo|obtengo|consigo|saco|hago|"
+            r"me comunico|reporto|puedo)|qu[eé] hago|pasos|formas de)\b",
             re.I,
         ),
     ),
@@ -90,14 +108,17 @@ _ASKS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
         re.compile(
             r"\b(who can|who is|who qualifies|eligible|eligibility|qualify|qualifies|allowed|"
             r"can i|am i|do i have to|do i need|must i|income limit|limits?|how old|what age|"
-            r"old enough|minimum age|age limit)\b",
+            r"old enough|minimum age|age limit)\b"
+            r"|\b(qui[eé]n puede|qui[eé]nes pueden|califico|calificar|l[ií]mites? de ingresos|"
+            r"puedo|a qu[eé] edad|requisitos)\b",
             re.I,
         ),
     ),
     (
         AnswerType.CONTACT,
         re.compile(
-            r"\b(phone|number|call|talk to|speak to|contact|email|reach|someone)\b",
+            r"\b(phone|number|call|talk to|speak to|contact|email|reach|someone)\b"
+            r"|\b(tel[eé]fono|n[uú]mero|llamar|comunic\w+|correo)\b",
             re.I,
         ),
     ),
@@ -107,75 +128,113 @@ _ASKS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
 _GIVES: dict[AnswerType, re.Pattern[str]] = {
     AnswerType.COST: re.compile(
         r"\$\s?\d|\b(free|no (charge|fee|cost)|costs? nothing|nothing extra|at no cost|gratis|"
-        r"fee|fees)\b",
+        r"fee|fees)\b"
+        r"|\b(gratis|gratuit[oa]s?|cuesta|cuestan|no cuesta nada|cargo|costo)\b",
         re.I,
     ),
     AnswerType.TIME: re.compile(
         rf"\b\d+\s*(business |working |calendar )?(days?|weeks?|months?|years?|hours?|minutes?)\b"
         rf"|\b\d{{1,2}}(:\d{{2}})?\s*(a\.m\.|p\.m\.|am|pm)\b|\b({_DAYS_MONTHS})\b|\b24/7\b"
-        r"|\b(same day|deadline|within|by the|before|after|every year|each year|annually)\b",
+        r"|\b(same day|deadline|within|by the|before|after|every year|each year|annually)\b"
+        r"|\b\d+\s*(d[ií]as?|semanas?|meses|mes|a[nñ]os?|horas?|minutos?)\b"
+        r"|\b(lunes|martes|mi[eé]rcoles|jueves|viernes|s[aá]bados?|domingos?|enero|febrero|marzo|"
+        r"abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre|mismo d[ií]a|"
+        r"fecha l[ií]mite|en un plazo|antes de|despu[eé]s de|cada a[nñ]o)\b",
         re.I,
     ),
     AnswerType.PLACE: re.compile(
         r"\b\d+ [A-Z][a-z]+ (Street|Avenue|Road|Parkway|Boulevard|Way|Plaza|Lane|Square)\b"
         r"|\b(online at|at [a-z0-9.-]+\.[a-z]{2,}|office|branch|city hall|room \d+|center|"
-        r"centre|location|visit)\b|\.example\b",
+        r"centre|location|visit)\b|\.example\b"
+        r"|\b(por internet en|oficina|sucursal|alcald[ií]a|sala \d+|centro|visite)\b",
         re.I,
     ),
     AnswerType.NEEDS: re.compile(
         r"\b(bring|need|proof|documents?|certificate|card|form|copy|identification|id|"
-        r"statement|letter|must (show|have|provide))\b",
+        r"statement|letter|must (show|have|provide))\b"
+        r"|\b(traiga|necesita|prueba|documentos?|acta|tarjeta|formulario|copia|"
+        r"identificaci[oó]n|carta|debe (mostrar|tener|presentar))\b",
         re.I,
     ),
     AnswerType.STEPS: re.compile(
         r"^(apply|call|visit|go|book|fill|send|mail|submit|bring|pay|sign|choose|use|complete|"
         r"contact|log|create|upload|ask|report|request|schedule|register|text|email|file|"
         r"print|take|wait|check|find|open|enter|select|click|get|make|return)\b"
-        r"|\b(you can|online|in person|by mail|by phone|step \d|first|then|next)\b",
+        r"|\b(you can|online|in person|by mail|by phone|step \d|first|then|next)\b"
+        r"|^(solicite|llame|visite|vaya|pida|llene|env[ií]e|presente|traiga|pague|"
+        r"inscr[ií]base|elija|use|complete|reporte|haga)\b"
+        r"|\b(puede|por internet|en persona|por correo|por tel[eé]fono|primero|despu[eé]s)\b",
         re.I,
     ),
     AnswerType.ELIGIBILITY: re.compile(
         r"\b(if you|you must|you can|you qualify|eligible|aged? \d+|\d+ (or|and) (over|older)|"
-        r"under \d+|at least|income|resident|only|must be|all of these)\b",
+        r"under \d+|at least|income|resident|only|must be|all of these)\b"
+        r"|\b(si usted|debe|puede calificar|califica|\d+ a[nñ]os|por lo menos|ingresos?|"
+        r"residentes?|solo|debe ser)\b",
         re.I,
     ),
     AnswerType.PROBLEM: re.compile(
         r"^(call|report|contact|visit|go|text|use|ask|apply|file|email|request|check)\b"
-        r"|\b(you can|report it|call 311|we will|what to do|if you)\b",
+        r"|\b(you can|report it|call 311|we will|what to do|if you)\b"
+        r"|^(llame|reporte|comun[ií]quese|visite|vaya|use|pida|solicite|presente)\b"
+        r"|\b(puede|rep[oó]rtelo|llame al 311|si usted)\b",
         re.I,
     ),
-    AnswerType.CONTACT: re.compile(r"\(\d{3}\) \d{3}-\d{4}|\b311\b|\bcall\b|@|\bemail\b", re.I),
+    AnswerType.CONTACT: re.compile(
+        r"\(\d{3}\) \d{3}-\d{4}|\b311\b|\bcall\b|@|\bemail\b|\b(llame|correo)\b", re.I
+    ),
 }
 
 # What a section heading that holds the answer tends to say.
 _HEADINGS: dict[AnswerType, re.Pattern[str]] = {
-    AnswerType.COST: re.compile(r"\b(fees?|costs?|prices?|charges?|pay|payment|rates?)\b", re.I),
-    AnswerType.TIME: re.compile(
-        r"\b(when|how long|deadlines?|due|hours|dates?|timeline|processing|after you|wait|"
-        r"schedule|days?)\b",
+    AnswerType.COST: re.compile(
+        r"\b(fees?|costs?|prices?|charges?|pay|payment|rates?)\b"
+        r"|\b(costos?|cu[aá]nto (cuesta|paga|puede recibir)|multas|tarifas|pagar)\b",
         re.I,
     ),
-    AnswerType.PLACE: re.compile(r"\b(where|locations?|offices?|in person|visit|address)\b", re.I),
+    AnswerType.TIME: re.compile(
+        r"\b(when|how long|deadlines?|due|hours|dates?|timeline|processing|after you|wait|"
+        r"schedule|days?)\b"
+        r"|\b(cu[aá]ndo|fechas?|plazos?|despu[eé]s de|horario|d[ií]as?)\b",
+        re.I,
+    ),
+    AnswerType.PLACE: re.compile(
+        r"\b(where|locations?|offices?|in person|visit|address)\b"
+        r"|\b(d[oó]nde|oficinas?|en persona|direcci[oó]n)\b",
+        re.I,
+    ),
     AnswerType.NEEDS: re.compile(
-        r"\b(documents?|what you need|what to bring|bring|requirements?|proof|need)\b", re.I
+        r"\b(documents?|what you need|what to bring|bring|requirements?|proof|need)\b"
+        r"|\b(documentos|qu[eé] necesita|qu[eé] traer|qu[eé] incluir|requisitos)\b",
+        re.I,
     ),
     AnswerType.STEPS: re.compile(
         r"\b(how to|how do|apply|applying|ways? to|steps?|online|by mail|in person|renew|"
-        r"request|order|report|register|sign up|get|file|start)\b",
+        r"request|order|report|register|sign up|get|file|start)\b"
+        r"|\b(c[oó]mo|solicitar|formas de|por internet|por correo|en persona|renovar|"
+        r"pedir|inscribirse|obtener)\b",
         re.I,
     ),
     AnswerType.ELIGIBILITY: re.compile(
-        r"\b(who can|who qualifies|eligib\w*|qualify|do you need|can you|limits?|rules)\b", re.I
+        r"\b(who can|who qualifies|eligib\w*|qualify|do you need|can you|limits?|rules)\b"
+        r"|\b(qui[eé]n puede|qui[eé]nes pueden|califica\w*|l[ií]mites?|reglas)\b",
+        re.I,
     ),
     AnswerType.PROBLEM: re.compile(
         r"\b(report|what to do|if you|problems?|help|leaks?|complaints?|appeal|disput\w*|"
-        r"contest|repair|fix)\b",
+        r"contest|repair|fix)\b"
+        r"|\b(si no|problemas?|ayuda|apelar|impugnar|reportar)\b",
         re.I,
     ),
-    AnswerType.CONTACT: re.compile(r"\b(get help|contact|help|call|questions)\b", re.I),
+    AnswerType.CONTACT: re.compile(
+        r"\b(get help|contact|help|call|questions)\b|\b(obtener ayuda|comunicarse|llame)\b",
+        re.I,
+    ),
 }
 
-_AFTER_THE_STEPS = re.compile(r"^\s*(after|once|what happens|what to expect)\b", re.I)
+_AFTER_THE_STEPS = re.compile(
+    r"^\s*(after|once|what happens|what to expect|despu[eé]s|qu[eé] pasa)\b", re.I
+)
 
 
 @lru_cache(maxsize=4096)

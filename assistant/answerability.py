@@ -33,7 +33,7 @@ import numpy as np
 
 from assistant.answer_types import AnswerType, expected_types, gives, without_street_names
 from knowledge_base.lexical_index import tokenize
-from knowledge_base.terms import FILLER_WORDS, Rarity, content_terms
+from knowledge_base.terms import Rarity, content_terms, filler_words
 
 if TYPE_CHECKING:
     from assistant.turns import TurnContext
@@ -217,8 +217,8 @@ def answer_signals(ctx: TurnContext) -> dict[str, float]:
         question_cosine = float(np.max(retrieval.hit_vectors[own] @ retrieval.question_vector))
     context = follow_up_context(ctx)
     words = tokenize([f"{without_street_names(ctx.text)} {context}"])[0]
-    terms = frozenset(snapshot.speller.correct([w for w in words if w not in FILLER_WORDS]))
-    rarity = Rarity(snapshot.term_document_frequency, len(snapshot))
+    terms = frozenset(snapshot.speller.correct([w for w in words if w not in filler_words()]))
+    rarity = Rarity(snapshot.term_document_frequency, snapshot.term_passages)
     page = snapshot.document_terms(doc_id)
     title = hits[own[0]].chunk.title if own else ""
     headings = frozenset(tokenize([" ".join([title, *answer.section[1:]])])[0])

@@ -19,6 +19,7 @@ from assistant.composer import ExtractiveComposer
 from assistant.events import EventBus, InProcessEventBus
 from assistant.handoffs import Delivery, HandoffQueue
 from assistant.intents import OFF_TOPIC_EXAMPLES
+from assistant.language import LanguageDetector
 from assistant.people import BringInAPerson, People
 from assistant.pipeline import TurnPipeline
 from assistant.service import AssistantService
@@ -26,6 +27,7 @@ from assistant.settings import Settings
 from assistant.staff import Staff, password_check_pool
 from assistant.stages import (
     Answerability,
+    ChooseLanguage,
     Compose,
     Contextualise,
     Escalate,
@@ -126,8 +128,13 @@ class Container:
                 history_turns=s.history_turns,
                 rrf_k=s.rrf_k,
                 candidates=s.retrieval_candidates,
+                spanish_dense=s.spanish_dense_weight,
             ),
         )
+
+    @cached_property
+    def language_detector(self) -> LanguageDetector:
+        return LanguageDetector(min_confidence=self.settings.language_min_confidence)
 
     @cached_property
     def replies(self) -> Replies:
@@ -149,6 +156,7 @@ class Container:
         replies = self.replies
         return TurnPipeline(
             [
+                ChooseLanguage(self.language_detector, replies),
                 InputGuardrails(replies),
                 Contextualise(turns=s.history_turns, vector_model=self.embedder.name),
                 *([self.rephrase] if self.rephrase is not None else []),
@@ -247,6 +255,7 @@ class Container:
             min_confidence=self.min_confidence,
             caveat_below=self.settings.answer_caveat_below,
             replies=self.replies,
+            spanish_min_confidence=self.settings.spanish_min_confidence,
         )
 
     def pipeline_over(self, store: IndexStore) -> TurnPipeline:
@@ -435,7 +444,9 @@ class Container:
         snapshot = self.index_store.snapshot()
         if snapshot is not None:  # built on first use otherwise, inside a citizen's turn
             snapshot.rows_by_doc  # noqa: B018
-            snapshot.term_document_frequency  # noqa: B018
+            snapshot.english_term_document_frequency  # noqa: B018
+            snapshot.language_mask("es")  # English questions skip the Spanish pages
         for stage in self.pipeline.stages:
             if isinstance(stage, ScopeCheck):
                 stage.warm_up()
+        self.language_detector.warm_up()

@@ -6,12 +6,24 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
+from assistant.canned import N_
+
 _DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+# Translated in the catalog (assistant/locale), with "at any time" and " to ".
+_NAMES = [
+    N_("Monday"),
+    N_("Tuesday"),
+    N_("Wednesday"),
+    N_("Thursday"),
+    N_("Friday"),
+    N_("Saturday"),
+    N_("Sunday"),
+]
 _RULE = re.compile(
     r"^\s*(?P<first>[a-z]{3})(?:\s*-\s*(?P<last>[a-z]{3}))?\s+"
     r"(?P<start>\d{1,2}:\d{2})\s*-\s*(?P<end>\d{1,2}:\d{2})\s*$",
@@ -54,19 +66,18 @@ class OpeningHours:
             raise ValueError("opening hours are empty")
         return cls(text=text, zone=zone, rules=tuple(rules))
 
-    def describe(self) -> str:
-        """The hours as a notice would say them: "Monday to Friday, 8 am to 6 pm"."""
+    def describe(self, translate: Callable[[str], str] = str) -> str:
+        """The hours as a notice would say them: "Monday to Friday, 8 am to 6 pm";
+        ``translate`` gives the words in the citizen's language (``canned.translate``)."""
         if self.always:
-            return "at any time"
+            return translate(N_("at any time"))
         parts = []
+        to = translate(N_(" to "))
         for days, start, end in self.rules:
             ordered = sorted(days)
-            names = (
-                _NAMES[ordered[0]]
-                if len(ordered) == 1
-                else f"{_NAMES[ordered[0]]} to {_NAMES[ordered[-1]]}"
-            )
-            parts.append(f"{names}, {_clock(start)} to {_clock(end)}")
+            first, last = translate(_NAMES[ordered[0]]), translate(_NAMES[ordered[-1]])
+            names = first if len(ordered) == 1 else f"{first}{to}{last}"
+            parts.append(f"{names}, {_clock(start)}{to}{_clock(end)}")
         return "; ".join(parts)
 
     def is_open(self, moment: datetime) -> bool:

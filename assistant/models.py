@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -48,7 +49,11 @@ class Conversation(Base):
     # The sequence number of the conversation's latest message: a message takes the next one
     # in the transaction that stores it (see ``assistant.store.take_seq``).
     last_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    # Indexed for the analytics' conversations started per day (migration 0012).
+    # The language of the conversation's last turn ("en", "es"; None before migration 0014)
+    # and whether the citizen chose it rather than the detector reading it.
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    language_chosen: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Indexed for the analytics' conversations started per day (migration 0013).
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, index=True
     )
@@ -96,7 +101,7 @@ class Message(Base):
     __table_args__ = (
         UniqueConstraint("channel", "external_id", name="uq_messages_channel_external_id"),
         Index("uq_messages_conversation_seq", "conversation_id", "seq", unique=True),
-        # The analytics read turns by time (migration 0012).
+        # The analytics read turns by time (migration 0013).
         Index("ix_messages_role_created_at", "role", "created_at"),
     )
 
@@ -173,6 +178,8 @@ class Handoff(Base):
     priority: Mapped[int] = mapped_column(Integer, default=0)
     team: Mapped[str | None] = mapped_column(String(64), nullable=True)
     channel: Mapped[str] = mapped_column(String(32))
+    # The citizen's language when queued ("en", "es"; None before migration 0014: English).
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
     claimed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     summary: Mapped[str] = mapped_column(Text, default="")
     callback_contact: Mapped[str | None] = mapped_column(String(255), nullable=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from assistant import canned
@@ -78,23 +79,28 @@ class BringInAPerson:
         first = Reason(reasons[0])
         crisis = first is Reason.CRISIS
         replies = self.people.replies
+        lang = ctx.language
         if not crisis and not self.people.available():
             ctx.status = Status.HANDOFF_CALLBACK_OFFERED
             ctx.citations = []
             hours = self.people.hours
             when = (
-                "" if hours.always else canned.render(canned.CALLBACK_HOURS, hours=hours.describe())
+                ""
+                if hours.always
+                else canned.render(
+                    canned.CALLBACK_HOURS,
+                    language=lang,
+                    hours=hours.describe(partial(canned.translate, language=lang)),
+                )
             )
-            ctx.reply_text = canned.render(
-                canned.CALLBACK_OFFER, hours=when, contact=replies.contact
-            )
+            ctx.reply_text = replies(canned.CALLBACK_OFFER, language=lang, hours=when)
             return
         if not crisis and not ctx.message.may_open_handoff:
             # One address asking again and again (a script filling the queue): no new place
             # in line, but the way to a person is still given. Crisis is never refused.
             ctx.status = Status.HANDOFF_LIMITED
             ctx.citations = []
-            ctx.reply_text = canned.render(canned.HANDOFF_LIMITED, contact=replies.contact)
+            ctx.reply_text = replies(canned.HANDOFF_LIMITED, language=lang)
             return
         handoff = self.people.queue.open(
             conversation_id=session_id,
@@ -103,15 +109,19 @@ class BringInAPerson:
             priority=max(PRIORITY[Reason(r)] for r in reasons),
             summary=summarise(ctx.history, ctx.said or ctx.text, reasons),
             team=self.people.team_for(ctx.history),
+            language=ctx.language,
         )
         minutes = self.people.queue.minutes_per_case
         if crisis:
-            ctx.reply_text = ctx.reply_text + canned.HANDOFF_CRISIS_OPENED
+            ctx.reply_text += canned.translate(canned.HANDOFF_CRISIS_OPENED, lang)
         else:
             ctx.status = _HANDOFF_STATUS[first]
             ctx.citations = []
-            ctx.reply_text = canned.HANDOFF_LEAD_IN[str(first)] + canned.render(
+            ctx.reply_text = canned.translate(
+                canned.HANDOFF_LEAD_IN[str(first)], lang
+            ) + canned.render(
                 canned.HANDOFF_OPENED,
+                language=lang,
                 position=handoff.position or 1,
                 wait=max(1, round((handoff.position or 1) * minutes)),
             )

@@ -12,6 +12,7 @@ from datetime import timedelta
 from assistant import canned
 from assistant.escalation import PRIORITY, Reason
 from assistant.handoffs import HandoffView
+from assistant.language import LanguageChoice
 from assistant.metrics import record_turn
 from assistant.models import utcnow
 from assistant.people import People, summarise
@@ -30,6 +31,9 @@ from assistant.turns import (
 )
 
 log = logging.getLogger(__name__)
+
+# What a conversation with no language stored is read as: nothing to write for it.
+_ENGLISH_GUESSED = LanguageChoice(canned.DEFAULT_LANGUAGE, chosen=False)
 
 
 class AssistantService:
@@ -95,14 +99,19 @@ class AssistantService:
                 else []
             )
         stored: int | None = None
+        remembered = self.store.language_of(conversation_id) if self.store and not new else None
         ctx = TurnContext(
             message=message,
             text=message.text.strip(),
             history=history,
             conversation_id=conversation_id,
+            remembered_language=remembered,
         )
         self.pipeline.run(ctx)
         assert ctx.status is not None
+        choice = LanguageChoice(ctx.language, chosen=ctx.language_chosen)
+        if self.store is not None and choice != (remembered or _ENGLISH_GUESSED):
+            self.store.set_language(conversation_id, choice)
         if self.store is not None:
             stored = self.store.add_turn(
                 conversation_id,
@@ -163,6 +172,7 @@ class AssistantService:
             fallback_reason=ctx.fallback_reason,
             seq=stored,
             said=ctx.said or ctx.text,
+            language=ctx.language,
         )
 
     def leave_callback(self, session_id: str, *, message: str, contact: str) -> HandoffView:
@@ -178,7 +188,10 @@ class AssistantService:
                 conversation_id,
                 text=text,
                 channel="web",
-                reply=(str(Status.HANDOFF_WAITING), canned.CALLBACK_RECEIVED),
+                reply=(
+                    str(Status.HANDOFF_WAITING),
+                    canned.translate(canned.CALLBACK_RECEIVED, self.language_of(conversation_id)),
+                ),
             )
             history = self.store.recent(conversation_id, limit=self.history_turns * 2)
             return self.people.queue.open(
@@ -191,7 +204,14 @@ class AssistantService:
                 state="callback_requested",
                 # Kept as given: a caseworker needs it to call back. Never logged.
                 callback_contact=contact.strip()[:255],
+                language=self.language_of(conversation_id),
             )
+
+    def language_of(self, conversation_id: str) -> str:
+        """The language the conversation stored as ``conversation_id`` is in (English when
+        not known)."""
+        choice = self.store.language_of(conversation_id) if self.store is not None else None
+        return choice.language if choice is not None else canned.DEFAULT_LANGUAGE
 
     # ---- internals -----------------------------------------------------------------
     def _conversation(self, message: InboundMessage, session_id: str | None) -> _Conversation:
@@ -236,7 +256,11 @@ class AssistantService:
             status, text = Status.HANDOFF_ACTIVE, ""
         else:
             status = Status.HANDOFF_WAITING
-            text = canned.render(canned.HANDOFF_STILL_WAITING, position=handoff.position or 1)
+            text = canned.render(
+                canned.HANDOFF_STILL_WAITING,
+                language=self.language_of(conversation_id),
+                position=handoff.position or 1,
+            )
         stored = self.store.add_citizen_message(
             conversation_id,
             text=redaction.text,

@@ -13,13 +13,14 @@ from typing import Protocol
 
 import numpy as np
 
-from assistant import canned, escalation, guardrails, intents
+from assistant import canned, escalation, guardrails, intents, language
 from assistant.answer import Composer
 from assistant.answerability import (
     Estimator,
     answer_signals,
     follow_up_context,
 )
+from assistant.language import LanguageDetector
 from assistant.llm import SYSTEM_PROMPT
 from assistant.redaction import question_part, redact
 from assistant.turns import Route, Status, TurnContext
@@ -45,10 +46,44 @@ class Replies:
     contact: str
     emergency: str
 
-    def __call__(self, template: str, **values: object) -> str:
+    def __call__(
+        self, template: str, *, language: str = canned.DEFAULT_LANGUAGE, **values: object
+    ) -> str:
         return canned.render(
-            template, agency=self.agency, contact=self.contact, emergency=self.emergency, **values
+            template,
+            language=language,
+            agency=canned.translate(self.agency, language),
+            contact=canned.translate(self.contact, language),
+            emergency=canned.translate(self.emergency, language),
+            **values,
         )
+
+
+class ChooseLanguage:
+    """This turn's language, before anything is said: a crisis reply, too, is given in the
+    language the citizen wrote in. A message that only names a language ("ESPAÑOL") is
+    answered in it and ends the turn."""
+
+    name = "choose_language"
+
+    def __init__(self, detector: LanguageDetector, replies: Replies) -> None:
+        self.detector = detector
+        self.replies = replies
+
+    def __call__(self, ctx: TurnContext) -> None:
+        choice = language.choose(
+            ctx.text,
+            requested=ctx.message.language,
+            remembered=ctx.remembered_language,
+            detector=self.detector,
+        )
+        ctx.language, ctx.language_chosen = choice.language, choice.chosen
+        if language.keyword_language(ctx.text) is not None:
+            ctx.finish(
+                Status.SMALLTALK_LANGUAGE,
+                self.replies(canned.LANGUAGE_CHOSEN, language=ctx.language),
+                confidence=1.0,
+            )
 
 
 class InputGuardrails:
@@ -65,17 +100,33 @@ class InputGuardrails:
         ctx.text = question_part(redaction.text)
         ctx.redactions = list(redaction.kinds)
         if intents.is_crisis(ctx.text):
-            ctx.finish(Status.GUARDRAIL_CRISIS, self.replies(canned.CRISIS), confidence=1.0)
+            ctx.finish(
+                Status.GUARDRAIL_CRISIS,
+                self.replies(canned.CRISIS, language=ctx.language),
+                confidence=1.0,
+            )
         elif intents.is_abusive(ctx.text):
-            ctx.finish(Status.GUARDRAIL_ABUSE, self.replies(canned.ABUSE), confidence=1.0)
+            ctx.finish(
+                Status.GUARDRAIL_ABUSE,
+                self.replies(canned.ABUSE, language=ctx.language),
+                confidence=1.0,
+            )
         elif (attack := guardrails.attack_kind(ctx.said)) is not None:
             # The whole message is read (not only its question part): an injection may
             # ride after a real question. Nothing of it is looked up or put to a model.
             ctx.scores[f"attack_{attack}"] = 1.0
             if attack == "harmful":
-                ctx.finish(Status.GUARDRAIL_HARMFUL, self.replies(canned.HARMFUL), confidence=1.0)
+                ctx.finish(
+                    Status.GUARDRAIL_HARMFUL,
+                    self.replies(canned.HARMFUL, language=ctx.language),
+                    confidence=1.0,
+                )
             else:
-                ctx.finish(Status.GUARDRAIL_ATTACK, self.replies(canned.ATTACK), confidence=1.0)
+                ctx.finish(
+                    Status.GUARDRAIL_ATTACK,
+                    self.replies(canned.ATTACK, language=ctx.language),
+                    confidence=1.0,
+                )
 
 
 class Contextualise:
@@ -115,6 +166,7 @@ class Contextualise:
                 for t in turns
             ),
             focus_docs=answered[-1].cited_docs[:1] if answered and self.turns else (),
+            language=ctx.language,
         )
 
 
@@ -129,12 +181,22 @@ class RouteMessage:
     def __call__(self, ctx: TurnContext) -> None:
         ctx.route = intents.route(ctx.text)
         if ctx.route is Route.GREETING:
-            ctx.finish(Status.SMALLTALK_GREETING, self.replies(canned.GREETING), confidence=1.0)
+            ctx.finish(
+                Status.SMALLTALK_GREETING,
+                self.replies(canned.GREETING, language=ctx.language),
+                confidence=1.0,
+            )
         elif ctx.route is Route.THANKS:
-            ctx.finish(Status.SMALLTALK_THANKS, self.replies(canned.THANKS), confidence=1.0)
+            ctx.finish(
+                Status.SMALLTALK_THANKS,
+                self.replies(canned.THANKS, language=ctx.language),
+                confidence=1.0,
+            )
         elif ctx.route is Route.HUMAN:
             ctx.finish(
-                Status.HANDOFF_REQUESTED, self.replies(canned.HUMAN_REQUESTED), confidence=1.0
+                Status.HANDOFF_REQUESTED,
+                self.replies(canned.HUMAN_REQUESTED, language=ctx.language),
+                confidence=1.0,
             )
 
 
@@ -149,7 +211,10 @@ class Retrieve:
         assert ctx.retrieval_query is not None
         ctx.retrieval = self.retriever.retrieve(ctx.retrieval_query)
         if not ctx.retrieval.hits:
-            ctx.finish(Status.UNANSWERABLE_NO_CONTENT, self.replies(canned.NO_CONTENT))
+            ctx.finish(
+                Status.UNANSWERABLE_NO_CONTENT,
+                self.replies(canned.NO_CONTENT, language=ctx.language),
+            )
             return
         ctx.scores["top_cosine"] = ctx.retrieval.hits[0].cosine
         ctx.scores["top_fused"] = ctx.retrieval.hits[0].score
@@ -184,6 +249,12 @@ class ScopeCheck:
         assert ctx.retrieval is not None and ctx.retrieval.hit_vectors is not None
         if ctx.history and len(content_terms(ctx.text)) < 2:
             return  # "where do I go?" has no topic of its own: the conversation gives it one
+        if ctx.retrieval_query is not None and ctx.retrieval_query.language != "en":
+            # The off-topic examples and the embedding model are English: a Spanish
+            # question about licences sat nearer to "capital of France" than to the
+            # Spanish pages. A Spanish question about nothing we publish finds no Spanish
+            # page (BM25) and no English one the answer checks accept.
+            return
         self.warm_up()
         assert self._vectors is not None
         question = self.embedder.embed_query(ctx.text)
@@ -194,7 +265,7 @@ class ScopeCheck:
         if off_topic > on_topic + self.margin:
             ctx.finish(
                 Status.UNANSWERABLE_OUT_OF_SCOPE,
-                self.replies(canned.OUT_OF_SCOPE),
+                self.replies(canned.OUT_OF_SCOPE, language=ctx.language),
                 confidence=max(0.0, 1.0 - off_topic),
             )
 
@@ -216,7 +287,10 @@ class Compose:
             context=follow_up_context(ctx),
         )
         if answer is None:
-            ctx.finish(Status.UNANSWERABLE_NO_CONTENT, self.replies(canned.NO_CONTENT))
+            ctx.finish(
+                Status.UNANSWERABLE_NO_CONTENT,
+                self.replies(canned.NO_CONTENT, language=ctx.language),
+            )
             return
         ctx.answer = answer
         ctx.reply_text = answer.text
@@ -243,9 +317,13 @@ class Answerability:
         min_confidence: float,
         caveat_below: float,
         replies: Replies,
+        spanish_min_confidence: float | None = None,
     ) -> None:
         self.model = model
         self.min_confidence = min_confidence
+        self.spanish_min_confidence = (
+            min_confidence if spanish_min_confidence is None else spanish_min_confidence
+        )
         self.caveat_below = caveat_below
         self.replies = replies
 
@@ -256,17 +334,25 @@ class Answerability:
         ctx.scores.update(signals)
         ctx.scores["confidence"] = confidence
         ctx.confidence = confidence
-        if confidence < self.min_confidence:
+        spanish = ctx.retrieval_query is not None and ctx.retrieval_query.language == "es"
+        if confidence < (self.spanish_min_confidence if spanish else self.min_confidence):
             ctx.declined, ctx.answer = ctx.answer, None
             ctx.citations = []
-            ctx.finish(Status.UNANSWERABLE_LOW_CONFIDENCE, self.replies(canned.LOW_CONFIDENCE))
+            ctx.finish(
+                Status.UNANSWERABLE_LOW_CONFIDENCE,
+                self.replies(canned.LOW_CONFIDENCE, language=ctx.language),
+            )
             return
         missing = ctx.answer.uncovered
         if missing:
             asked = " and ".join(f"“{part}”" for part in missing)
-            ctx.reply_text += "\n\n" + self.replies(canned.PART_NOT_COVERED, asked=asked)
+            ctx.reply_text += "\n\n" + self.replies(
+                canned.PART_NOT_COVERED, language=ctx.language, asked=asked
+            )
         elif confidence < self.caveat_below:
-            ctx.reply_text += "\n\n" + self.replies(canned.MAYBE_NOT_COMPLETE)
+            ctx.reply_text += "\n\n" + self.replies(
+                canned.MAYBE_NOT_COMPLETE, language=ctx.language
+            )
 
 
 class OutputGuardrails:
@@ -299,7 +385,7 @@ class OutputGuardrails:
             ctx.citations = []
             ctx.finish(
                 Status.GUARDRAIL_FORBIDDEN_OUTPUT,
-                self.replies(canned.LOW_CONFIDENCE),
+                self.replies(canned.LOW_CONFIDENCE, language=ctx.language),
                 confidence=0.0,
             )
         elif _supported(ctx):
@@ -313,7 +399,7 @@ class OutputGuardrails:
             ctx.citations = []
             ctx.finish(
                 Status.GUARDRAIL_UNSUPPORTED_ANSWER,
-                self.replies(canned.LOW_CONFIDENCE),
+                self.replies(canned.LOW_CONFIDENCE, language=ctx.language),
                 confidence=0.0,
             )
 
@@ -391,4 +477,5 @@ class NotePrivacy:
 
     def __call__(self, ctx: TurnContext) -> None:
         if ctx.redactions and ctx.status is not Status.GUARDRAIL_CRISIS:
-            ctx.reply_text = canned.privacy_note(ctx.redactions) + "\n\n" + ctx.reply_text
+            note = canned.privacy_note(ctx.redactions, ctx.language)
+            ctx.reply_text = note + "\n\n" + ctx.reply_text

@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from assistant.language import LanguageChoice
 from assistant.models import AnswerFeedback, Conversation, Message, aware, utcnow
 from assistant.turns import PastTurn
 
@@ -39,6 +40,14 @@ _CONVERSATION_EXISTS = select(_conversations.c.id).where(
     _conversations.c.id == bindparam("conversation_id")
 )
 _CREATE_CONVERSATION = insert(_conversations)
+_CONVERSATION_LANGUAGE = select(_conversations.c.language, _conversations.c.language_chosen).where(
+    _conversations.c.id == bindparam("conversation_id")
+)
+_SET_LANGUAGE = (
+    update(_conversations)
+    .where(_conversations.c.id == bindparam("conversation_id"))
+    .values(language=bindparam("language"), language_chosen=bindparam("chosen"))
+)
 # Touches the conversation and takes ``n`` sequence numbers for its new messages. The row
 # stays locked (PostgreSQL) or the database does (SQLite) until the messages are stored,
 # so numbers become visible in order: a reader who has seen n never misses n - 1 later.
@@ -280,6 +289,27 @@ class ConversationStore:
         with self._sessions() as session:
             conversation = session.get(Conversation, conversation_id)
             return conversation.channel if conversation else None
+
+    def language_of(self, conversation_id: str) -> LanguageChoice | None:
+        """The conversation's language (None: not known, as before migration 0014)."""
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                _CONVERSATION_LANGUAGE, {"conversation_id": conversation_id}
+            ).first()
+        if row is None or row.language is None:
+            return None
+        return LanguageChoice(row.language, chosen=bool(row.language_chosen))
+
+    def set_language(self, conversation_id: str, choice: LanguageChoice) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(
+                _SET_LANGUAGE,
+                {
+                    "conversation_id": conversation_id,
+                    "language": choice.language,
+                    "chosen": choice.chosen,
+                },
+            )
 
     def create(
         self,

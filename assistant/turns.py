@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from assistant.answer import Citation, ComposedAnswer
+from assistant.canned import DEFAULT_LANGUAGE
+from assistant.language import LanguageChoice
 from knowledge_base.retriever import RetrievalQuery, RetrievalResult
 
 if TYPE_CHECKING:
@@ -24,6 +26,7 @@ class Status(StrEnum):
     UNANSWERABLE_OUT_OF_SCOPE = "unanswerable_out_of_scope"
     SMALLTALK_GREETING = "smalltalk_greeting"
     SMALLTALK_THANKS = "smalltalk_thanks"
+    SMALLTALK_LANGUAGE = "smalltalk_language"  # the citizen chose a language ("ESPAÑOL")
     GUARDRAIL_CRISIS = "guardrail_crisis"
     GUARDRAIL_ABUSE = "guardrail_abuse"
     GUARDRAIL_UNSUPPORTED_ANSWER = "guardrail_unsupported_answer"
@@ -75,6 +78,8 @@ class InboundMessage:
     external_id: str | None = None
     # False when the channel's limit on new handoffs from this sender is used up.
     may_open_handoff: bool = True
+    # The language the citizen chose on the page's switch ("en", "es"); None: not chosen.
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +109,11 @@ class TurnContext:
     history: list[PastTurn] = field(default_factory=list)
     # The stored conversation the turn belongs to (None: nothing is stored, as for `ask`).
     conversation_id: str | None = None
+    # The language the conversation was in before this turn (None: new, or not stored).
+    remembered_language: LanguageChoice | None = None
+    # This turn's language: what the citizen reads back, and which pages are searched.
+    language: str = DEFAULT_LANGUAGE
+    language_chosen: bool = False
     route: Route | None = None
     retrieval_query: RetrievalQuery | None = None
     retrieval: RetrievalResult | None = None
@@ -215,6 +225,7 @@ class OutboundReply:
     # The id the conversation is stored under. For a web citizen it is a hash of
     # ``session_id`` (their key, which only they hold); not part of the JSON body.
     conversation_id: str = ""
+    language: str = DEFAULT_LANGUAGE  # the language the reply is in ("en", "es")
 
     def to_json(self) -> dict[str, Any]:
         """The ``POST /api/chat`` response body (and ``ask --json``).
@@ -236,4 +247,5 @@ class OutboundReply:
             "composer": self.composer,
             "fallback_reason": self.fallback_reason,
             "message": self.said,
+            "language": self.language,
         }

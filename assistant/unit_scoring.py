@@ -41,10 +41,10 @@ from assistant.answer_types import (
 )
 from knowledge_base.documents import Chunk
 from knowledge_base.index_store import IndexSnapshot
-from knowledge_base.lexical_index import tokenize
+from knowledge_base.lexical_index import reading, tokenize
 from knowledge_base.outline import Outline, document_from_chunks, outline
 from knowledge_base.retriever import RetrievalResult
-from knowledge_base.terms import FILLER_WORDS, Rarity, word_pairs_of
+from knowledge_base.terms import Rarity, filler_words, word_pairs_of
 
 __all__ = [
     "SECTION_FEATURES",
@@ -159,6 +159,13 @@ class Page:
 
     @classmethod
     def build(cls, chunks: list[Chunk], rows: list[int]) -> Page:
+        # A page is cached across turns: its terms are made in its own language, whatever
+        # the turn that first read it.
+        with reading(chunks[0].language if chunks else "en"):
+            return cls._build(chunks, rows)
+
+    @classmethod
+    def _build(cls, chunks: list[Chunk], rows: list[int]) -> Page:
         doc = outline(document_from_chunks(chunks))
         starts = [c.start for c in chunks]
         tokens = tokenize([doc.unit_text(i) for i in range(len(doc.units))])
@@ -252,7 +259,7 @@ def score_units(
         if vector is not None
         else np.zeros(len(page.rows), dtype=np.float32)
     )
-    rarity = Rarity(snapshot.term_document_frequency, len(snapshot))
+    rarity = Rarity(snapshot.term_document_frequency, snapshot.term_passages)
     asked = frozenset(snapshot.speller.correct(sorted(_terms(question))))
     around = frozenset(snapshot.speller.correct(sorted(_terms(context)))) - asked
     kinds = expected_types(question)
@@ -327,7 +334,7 @@ def _last_at_or_before(starts: list[int], position: int) -> int:
 
 
 def _terms(text: str) -> frozenset[str]:
-    return frozenset(tokenize([text])[0]) - FILLER_WORDS if text else frozenset()
+    return frozenset(tokenize([text])[0]) - filler_words() if text else frozenset()
 
 
 def _local_rarity(terms: frozenset[str], units: list[frozenset[str]]) -> dict[str, float]:

@@ -233,12 +233,15 @@ def answers(
     markdown = write_markdown(report)
     summary = data["summary"]
     if corpus is None:
-        for split, part in data["splits"].items():
-            typer.echo(
-                f"{split}: useful {part['useful']:.3f} of {part['answerable']} answerable "
-                f"(answered {part['answered']:.3f}), refused {part['refused_unanswerable']:.3f} "
-                f"of {part['unanswerable']} it should not answer"
-            )
+        spanish = data.get("spanish", {}).get("splits", {})
+        for name, splits in (("", data["splits"]), ("es ", spanish)):
+            for split, part in splits.items():
+                typer.echo(
+                    f"{name}{split}: useful {part['useful']:.3f} of {part['answerable']} "
+                    f"answerable (answered {part['answered']:.3f}), refused "
+                    f"{part['refused_unanswerable']:.3f} of {part['unanswerable']} it should "
+                    "not answer"
+                )
     else:
         typer.echo(
             f"answered {summary['answered_share']:.3f}  recall(answered) "
@@ -255,7 +258,7 @@ def _bundled(questions: Path | None, cache_dir: Path | None) -> dict[str, Any]:
     from assistant.settings import Settings
     from eval.answers import bundled_report
     from eval.embedding_cache import CachingEmbedder
-    from eval.sample_kb import QUESTIONS, load_questions
+    from eval.sample_kb import QUESTIONS, QUESTIONS_ES, load_questions
 
     with tempfile.TemporaryDirectory(prefix="ca-eval-") as data_dir:
         container = Container(Settings(data_dir=Path(data_dir), sample_kb_on_empty=False))
@@ -265,6 +268,10 @@ def _bundled(questions: Path | None, cache_dir: Path | None) -> dict[str, Any]:
         container.ingest_paths([SAMPLE_KB])
         ingest = time.perf_counter() - started
         data = bundled_report(container, load_questions(questions or QUESTIONS))
+        if questions is None:
+            # The Spanish set, on the same knowledge base (its own figures, in the README).
+            spanish = bundled_report(container, load_questions(QUESTIONS_ES))
+            data["spanish"] = {k: spanish[k] for k in ("questions", "summary", "splits")}
         data["seconds"]["ingest"] = round(ingest, 2)
         cache.save()
     return data

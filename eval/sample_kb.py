@@ -29,6 +29,9 @@ from assistant.pipeline import TurnPipeline
 from assistant.turns import InboundMessage, PastTurn, Status, TurnContext
 
 QUESTIONS = Path(__file__).resolve().parent / "datasets" / "sample_kb_answers.jsonl"
+# The same kinds of question, asked in Spanish, about the bundled Spanish pages (and
+# services that have none); answered from the right page means from the Spanish page.
+QUESTIONS_ES = Path(__file__).resolve().parent / "datasets" / "sample_kb_answers_es.jsonl"
 KINDS = ("answerable", "unanswerable", "off_topic")
 _SPACES = re.compile(r"\s+")
 _CITATION = re.compile(r"\s*\[\d+\]")

@@ -36,7 +36,12 @@ import numpy as np
 import orjson
 
 from knowledge_base.documents import Chunk, Document
-from knowledge_base.lexical_index import LexicalIndex, tokenize
+from knowledge_base.lexical_index import (
+    LexicalIndex,
+    reading_language,
+    tokenize_english,
+    tokenize_spanish,
+)
 from knowledge_base.terms import Speller
 from knowledge_base.vector_index import VectorIndex
 
@@ -98,6 +103,31 @@ class Manifest:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class _LanguagePart:
+    """The passages of one language other than English, indexed on their own."""
+
+    rows: np.ndarray
+    lexical_index: LexicalIndex
+    frequency: dict[str, int]
+    speller: Speller
+
+    @classmethod
+    def build(cls, snapshot: IndexSnapshot, language: str) -> _LanguagePart:
+        rows = np.flatnonzero(snapshot.language_mask(language))
+        texts = [f"{snapshot.chunks[r].title} {snapshot.chunks[r].text}" for r in rows]
+        frequency: dict[str, int] = {}
+        for tokens in tokenize_spanish(texts):
+            for term in set(tokens):
+                frequency[term] = frequency.get(term, 0) + 1
+        return cls(
+            rows=rows,
+            lexical_index=LexicalIndex.build_spanish(texts),
+            frequency=frequency,
+            speller=Speller(frequency),
+        )
+
+
 class IndexSnapshot:
     """One immutable index version, loaded for reading."""
 
@@ -122,6 +152,7 @@ class IndexSnapshot:
         self.path = path
         self._documents = documents
         self._doc_terms: dict[str, frozenset[str]] = {}
+        self._language_masks: dict[str, np.ndarray] = {}
 
     @property
     def documents(self) -> dict[str, Document]:
@@ -143,22 +174,77 @@ class IndexSnapshot:
     def __len__(self) -> int:
         return len(self.chunks)
 
-    @cached_property
+    @property
     def term_document_frequency(self) -> dict[str, int]:
+        """How many passages each (stemmed) term occurs in, for the language being read
+        (``knowledge_base.lexical_index.reading``): English terms over every passage,
+        Spanish terms over the Spanish passages."""
+        if reading_language() == "es":
+            return self._spanish.frequency
+        return self.english_term_document_frequency
+
+    @property
+    def term_passages(self) -> int:
+        """How many passages ``term_document_frequency`` counts (rarity's N)."""
+        if reading_language() == "es":
+            return len(self._spanish.rows)
+        return self._english_passages
+
+    @cached_property
+    def _english_passages(self) -> int:
+        return len(self) - int(self.language_mask("es").sum())
+
+    @cached_property
+    def english_term_document_frequency(self) -> dict[str, int]:
         """How many passages each (stemmed) term occurs in; saved with the version."""
         if self.path is not None and (self.path / "terms.json").is_file():
             loaded: dict[str, int] = json.loads((self.path / "terms.json").read_text("utf-8"))
             return loaded
         counts: dict[str, int] = {}
-        for tokens in tokenize([f"{c.title} {c.text}" for c in self.chunks]):
+        english = [c for c in self.chunks if c.language != "es"]  # see spanish_lexical_index
+        for tokens in tokenize_english([f"{c.title} {c.text}" for c in english]):
             for term in set(tokens):
                 counts[term] = counts.get(term, 0) + 1
         return counts
 
-    @cached_property
+    @property
     def speller(self) -> Speller:
-        """Corrects a question's misspelt terms to this version's vocabulary."""
-        return Speller(self.term_document_frequency)
+        """Corrects a question's misspelt terms to this version's vocabulary (in the
+        language being read)."""
+        if reading_language() == "es":
+            return self._spanish.speller
+        return self._english_speller
+
+    @cached_property
+    def _english_speller(self) -> Speller:
+        return Speller(self.english_term_document_frequency)
+
+    def language_rows(self, language: str) -> np.ndarray:
+        """The rows of the passages in ``language`` (documents say theirs in front matter)."""
+        if language == "es":
+            return self._spanish.rows
+        return np.flatnonzero(self.language_mask(language))
+
+    def language_mask(self, language: str) -> np.ndarray:
+        found = self._language_masks.get(language)
+        if found is None:
+            found = np.fromiter(
+                (c.language == language for c in self.chunks), dtype=bool, count=len(self)
+            )
+            self._language_masks[language] = found
+        return found
+
+    @property
+    def spanish_lexical_index(self) -> LexicalIndex:
+        """BM25 over the Spanish passages only, with the Spanish stemmer: its row ``i`` is
+        the snapshot's row ``language_rows("es")[i]``."""
+        return self._spanish.lexical_index
+
+    @cached_property
+    def _spanish(self) -> _LanguagePart:
+        # Built on the first Spanish question of this version, not saved: the Spanish
+        # pages are a small part of a knowledge base (13 of 62 bundled pages; ~10 ms).
+        return _LanguagePart.build(self, "es")
 
     def document_terms(self, doc_id: str) -> frozenset[str]:
         """The terms of one document (title and all its passages)."""
@@ -167,7 +253,7 @@ class IndexSnapshot:
             rows = self.rows_by_doc.get(doc_id, np.empty(0, dtype=np.int64))
             text = " ".join(self.chunks[r].text for r in rows)
             title = self.chunks[rows[0]].title if len(rows) else ""
-            cached = frozenset(tokenize([f"{title} {text}"])[0])
+            cached = frozenset(tokenize_english([f"{title} {text}"])[0])
             self._doc_terms[doc_id] = cached
         return cached
 
@@ -185,7 +271,9 @@ class IndexSnapshot:
         allowed = np.ones(len(self.chunks), dtype=bool)
         for key, wanted in filters.items():
             values = {wanted} if isinstance(wanted, str) else set(wanted)
-            if key == "doc_id":
+            if key == "language" and isinstance(wanted, str):
+                column = self.language_mask(wanted)  # kept: a Spanish turn's fallback asks
+            elif key == "doc_id":
                 # A follow-up's focus on the page last answered from: its rows are known,
                 # and reading every passage's doc_id took ~13 ms a turn at 100k passages.
                 column = np.zeros(len(self.chunks), dtype=bool)
@@ -237,7 +325,7 @@ class IndexSnapshot:
         np.save(path / "vectors.npy", np.ascontiguousarray(self.vectors, dtype=np.float32))
         self.vector_index.save(path / "dense.faiss")
         self.lexical_index.save(path / "bm25")
-        (path / "terms.json").write_text(json.dumps(self.term_document_frequency), "utf-8")
+        (path / "terms.json").write_text(json.dumps(self.english_term_document_frequency), "utf-8")
         # The manifest goes last: a version folder without one is incomplete and ignored.
         _write_atomic(path / "manifest.json", json.dumps(self.manifest.to_json(), indent=1))
 

@@ -298,6 +298,11 @@ class Ingestor:
                 ef_construction=self.options.ef_construction,
                 ef_search=self.options.ef_search,
             ),
-            lexical_index=LexicalIndex.build([indexed_text(c) for c in chunks]),
+            # Spanish passages are in the index as empty rows: they have their own index,
+            # built with the Spanish stemmer on first use (IndexSnapshot.spanish_lexical_index),
+            # and their words must not change how rare an English word is.
+            lexical_index=LexicalIndex.build(
+                ["" if c.language == "es" else indexed_text(c) for c in chunks]
+            ),
             documents=documents,
         )

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Sequence
+import unicodedata
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 import bm25s
 import numpy as np
 import Stemmer
-from bm25s.stopwords import STOPWORDS_EN
+from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_SPANISH
 
 # bm25s.tokenize's own rules (its default token pattern, its English stop words, then
 # the stemmer), applied without its per-call vocabulary and progress-bar set-up: the
@@ -18,9 +21,40 @@ from bm25s.stopwords import STOPWORDS_EN
 # short texts a turn tokenises.
 _WORDS = re.compile(r"(?u)\b\w\w+\b")
 _STOPWORDS = frozenset(STOPWORDS_EN)
+_ACCENTS = re.compile(r"[\u0300-\u036f]")
+
+
+def _unaccented(text: str) -> str:
+    """ "solicitud de inscripción" -> "solicitud de inscripcion": citizens texting from a
+    phone often leave accents out, and pages keep them; both sides drop them."""
+    return _ACCENTS.sub("", unicodedata.normalize("NFKD", text))
+
+
+#: The languages with a lexical index of their own (besides English, the main index).
+SPANISH_STOPWORDS = frozenset(_unaccented(w) for w in STOPWORDS_SPANISH)
 
 
 _local = threading.local()
+
+# The language the text being read is in. A Spanish turn reads its question and its
+# (Spanish) pages with the Spanish stemmer and stop words, everywhere tokens are made
+# (retrieval, the composer, the answerability signals), without passing a language
+# through every call; an English turn never sets it and runs exactly as before.
+_READING: ContextVar[str] = ContextVar("reading", default="en")
+
+
+@contextmanager
+def reading(language: str) -> Iterator[None]:
+    """Tokens made inside this block are made for ``language`` ("en" or "es")."""
+    token = _READING.set(language)
+    try:
+        yield
+    finally:
+        _READING.reset(token)
+
+
+def reading_language() -> str:
+    return _READING.get()
 
 
 def _stemmer() -> Stemmer.Stemmer:
@@ -31,7 +65,33 @@ def _stemmer() -> Stemmer.Stemmer:
     return stemmer
 
 
+def _spanish_stemmer() -> Stemmer.Stemmer:
+    stemmer: Stemmer.Stemmer | None = getattr(_local, "spanish_stemmer", None)
+    if stemmer is None:
+        stemmer = _local.spanish_stemmer = Stemmer.Stemmer("spanish")
+    return stemmer
+
+
+def tokenize_spanish(texts: Sequence[str]) -> list[list[str]]:
+    """Lower-cased, unaccented, Spanish-stemmed word tokens without Spanish stop words."""
+    stem_words = _spanish_stemmer().stemWords
+    return [
+        stem_words(
+            [w for w in _WORDS.findall(_unaccented(text.lower())) if w not in SPANISH_STOPWORDS]
+        )
+        for text in texts
+    ]
+
+
 def tokenize(texts: Sequence[str]) -> list[list[str]]:
+    """Lower-cased, stemmed word tokens without stop words, in the language being read
+    (English unless inside ``reading("es")``)."""
+    if _READING.get() == "es":
+        return tokenize_spanish(texts)
+    return tokenize_english(texts)
+
+
+def tokenize_english(texts: Sequence[str]) -> list[list[str]]:
     """Lower-cased, English-stemmed word tokens without stop words."""
     stem_words = _stemmer().stemWords
     return [
@@ -46,6 +106,14 @@ class LexicalIndex:
     def __init__(self, retriever: bm25s.BM25, size: int) -> None:
         self._retriever = retriever
         self._size = size
+
+    @classmethod
+    def build_spanish(cls, texts: Sequence[str]) -> LexicalIndex:
+        """An index of Spanish passages (kept in memory; built when first asked for)."""
+        retriever = bm25s.BM25()
+        if texts:
+            retriever.index(tokenize_spanish(texts), show_progress=False)
+        return cls(retriever, len(texts))
 
     @classmethod
     def build(cls, texts: Sequence[str]) -> LexicalIndex:

@@ -16,7 +16,7 @@ import numpy as np
 from knowledge_base.documents import Chunk
 from knowledge_base.embeddings import Embedder
 from knowledge_base.index_store import IndexSnapshot, IndexStore
-from knowledge_base.lexical_index import tokenize
+from knowledge_base.lexical_index import reading, tokenize
 from knowledge_base.terms import FUNCTION_WORDS, content_terms
 
 
@@ -28,6 +28,9 @@ class RetrievalQuery:
     history: Sequence[str] = ()
     filters: dict[str, str | list[str]] | None = None
     focus_docs: Sequence[str] = ()  # documents the conversation was last answered from
+    # The citizen's language: "es" searches the Spanish pages with the Spanish stemmer
+    # (see ``HybridRetriever.retrieve_from``); "en" is the search it always was.
+    language: str = "en"
     # Known vectors of the ``history`` entries, one per entry (None: embed the text).
     history_vectors: Sequence[np.ndarray | None] = field(default=(), compare=False)
 
@@ -76,9 +79,12 @@ class FusionWeights:
     history_turns: int = 12
     rrf_k: int = 20
     candidates: int = 50
+    # The dense ranking's weight for a Spanish question: the default embedding model is
+    # English-only, so its say is measured on the Spanish question set, not assumed.
+    spanish_dense: float = 0.0
 
     def __post_init__(self) -> None:
-        if min(self.dense, self.lexical, self.history, self.focus) < 0:
+        if min(self.dense, self.lexical, self.history, self.focus, self.spanish_dense) < 0:
             raise ValueError("fusion weights cannot be negative")
         if self.rrf_k < 1 or self.candidates < 1:
             raise ValueError("rrf_k and candidates must be positive")
@@ -169,10 +175,23 @@ class HybridRetriever:
     def retrieve_from(
         self, snapshot: IndexSnapshot, query: RetrievalQuery, *, k: int | None = None
     ) -> RetrievalResult:
+        if query.language == "es":
+            return self._retrieve_spanish(snapshot, query, k=k or self.top_k)
         w = self.weights
         k = k or self.top_k
         allowed = snapshot.mask(query.filters)
         fused: dict[int, float] = {}
+        # Spanish pages answer Spanish questions (``_retrieve_spanish``); an English question
+        # drops them from each ranking, after the search, rather than through a filter in
+        # it: a filter of every row would slow every English search (FAISS's ID selector
+        # at 100k rows). Dropped before ranks are counted, so the English pages rank as if
+        # no Spanish page were there.
+        spanish = snapshot.language_mask("es")
+        some_spanish = bool(spanish.any())
+
+        def english(found: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+            rows = found[0]
+            return rows[~spanish[rows]] if some_spanish and len(rows) else rows
 
         def add(rows: np.ndarray, weight: float) -> None:
             if weight <= 0:
@@ -184,9 +203,9 @@ class HybridRetriever:
         history = list(query.history)[-w.history_turns :] if w.history_turns else []
         # The question alone, in both rankings: what it would find without the conversation.
         alone = self.embedder.embed_query(query.text).astype(np.float32)
-        alone_rows, _ = snapshot.vector_index.search(alone, w.candidates, allowed=allowed)
-        lexical_rows, _ = snapshot.lexical_index.search(
-            question_tokens, w.candidates, allowed=allowed
+        alone_rows = english(snapshot.vector_index.search(alone, w.candidates, allowed=allowed))
+        lexical_rows = english(
+            snapshot.lexical_index.search(question_tokens, w.candidates, allowed=allowed)
         )
         elsewhere = len(content_terms(query.text)) >= w.standalone_terms and _names_another_page(
             snapshot, query, question_tokens, alone_rows, lexical_rows
@@ -195,7 +214,9 @@ class HybridRetriever:
         vector = self.query_vector(query, snapshot, weight=history_weight)
         dense_rows = alone_rows
         if history and history_weight > 0:
-            dense_rows, _ = snapshot.vector_index.search(vector, w.candidates, allowed=allowed)
+            dense_rows = english(
+                snapshot.vector_index.search(vector, w.candidates, allowed=allowed)
+            )
         if history and history_weight > 0 and w.dense_question > 0:
             # The question alone gets its own dense ranking, so a change of topic is heard.
             add(alone_rows, w.dense * w.dense_question * (1 - history_weight))
@@ -206,7 +227,9 @@ class HybridRetriever:
             context_tokens = snapshot.speller.correct(
                 tokenize([" ".join([*history, query.text])])[0]
             )
-            rows, _ = snapshot.lexical_index.search(context_tokens, w.candidates, allowed=allowed)
+            rows = english(
+                snapshot.lexical_index.search(context_tokens, w.candidates, allowed=allowed)
+            )
             add(rows, w.lexical * history_weight)
             lexical_weight = w.lexical * (1 - history_weight)
         else:
@@ -217,7 +240,7 @@ class HybridRetriever:
             focus = snapshot.mask({"doc_id": list(query.focus_docs)})
             if focus is not None and allowed is not None:
                 focus &= allowed
-            rows, _ = snapshot.vector_index.search(vector, w.candidates, allowed=focus)
+            rows = english(snapshot.vector_index.search(vector, w.candidates, allowed=focus))
             add(rows, w.focus)
 
         best = sorted(fused.items(), key=lambda item: item[1], reverse=True)[:k]
@@ -242,6 +265,91 @@ class HybridRetriever:
             hits=hits,
             version=snapshot.version,
             query_vector=vector,
+            query_tokens=question_tokens,
+            hit_vectors=hit_vectors,
+            snapshot=snapshot,
+            question_vector=alone,
+        )
+
+    def _retrieve_spanish(
+        self, snapshot: IndexSnapshot, query: RetrievalQuery, *, k: int
+    ) -> RetrievalResult:
+        """A Spanish question, over the Spanish pages only: BM25 with the Spanish stemmer
+        (the question alone, and with the conversation), the page the conversation is on,
+        and the dense ranking at ``spanish_dense``. No Spanish page at all: no hits (the
+        turn then says so, or falls back to English pages; ``assistant.stages.Retrieve``)."""
+        w = self.weights
+        rows_es = snapshot.language_rows("es")
+        if not len(rows_es):
+            return RetrievalResult(hits=[], version=snapshot.version, snapshot=snapshot)
+        allowed = snapshot.language_mask("es")
+        filtered = snapshot.mask(query.filters)
+        if filtered is not None:
+            allowed = allowed & filtered
+        local_allowed = allowed[rows_es]
+        lexical = snapshot.spanish_lexical_index
+        fused: dict[int, float] = {}
+
+        def add(rows: np.ndarray, weight: float) -> None:
+            if weight <= 0:
+                return
+            for rank, row in enumerate(rows.tolist()):
+                fused[row] = fused.get(row, 0.0) + weight / (w.rrf_k + rank + 1)
+
+        def search(tokens: list[str], mask: np.ndarray) -> np.ndarray:
+            local, _ = lexical.search(tokens, w.candidates, allowed=mask)
+            return rows_es[local]
+
+        with reading("es"):
+            question_tokens = snapshot.speller.correct(tokenize([query.text])[0])
+            terms = content_terms(query.text)
+            history = list(query.history)[-w.history_turns :] if w.history_turns else []
+            context_tokens = (
+                snapshot.speller.correct(tokenize([" ".join([*history, query.text])])[0])
+                if history
+                else []
+            )
+        history_weight = (
+            (w.history if len(terms) < w.standalone_terms else w.standalone_history)
+            if history
+            else 0.0
+        )
+        lexical_rows = search(question_tokens, local_allowed)
+        add(lexical_rows, w.lexical * (1 - history_weight))
+        if history_weight > 0:
+            add(search(context_tokens, local_allowed), w.lexical * history_weight)
+        alone = self.embedder.embed_query(query.text).astype(np.float32)
+        alone_rows, _ = snapshot.vector_index.search(alone, w.candidates, allowed=allowed)
+        add(alone_rows, w.spanish_dense)
+        if query.focus_docs and w.focus > 0 and history:
+            focus = snapshot.mask({"doc_id": list(query.focus_docs)})
+            if focus is not None:
+                add(search(context_tokens, (focus & allowed)[rows_es]), w.focus)
+
+        best = sorted(fused.items(), key=lambda item: item[1], reverse=True)[:k]
+        if not best:  # no Spanish passage shares a word with the question
+            return RetrievalResult(hits=[], version=snapshot.version, snapshot=snapshot)
+        hit_vectors = np.asarray(
+            snapshot.vectors[[row for row, _ in best]], dtype=np.float32
+        ).reshape(len(best), -1)
+        cosines = hit_vectors @ alone
+        dense_rank = {row: rank for rank, row in enumerate(alone_rows.tolist())}
+        lexical_rank = {row: rank for rank, row in enumerate(lexical_rows.tolist())}
+        hits = [
+            ScoredChunk(
+                chunk=snapshot.chunks[row],
+                score=score,
+                cosine=float(cos),
+                row=row,
+                dense_rank=dense_rank.get(row),
+                lexical_rank=lexical_rank.get(row),
+            )
+            for (row, score), cos in zip(best, cosines, strict=True)
+        ]
+        return RetrievalResult(
+            hits=hits,
+            version=snapshot.version,
+            query_vector=alone,
             query_tokens=question_tokens,
             hit_vectors=hit_vectors,
             snapshot=snapshot,

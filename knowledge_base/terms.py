@@ -11,7 +11,7 @@ from pathlib import Path
 
 import Stemmer
 
-from knowledge_base.lexical_index import tokenize
+from knowledge_base.lexical_index import reading_language, tokenize, tokenize_spanish
 
 
 def _english_stop_words() -> frozenset[str]:
@@ -64,14 +64,40 @@ FILLER_WORDS = frozenset(
 )
 
 
+# The same for Spanish (the Spanish stop words already leave out articles, pronouns and
+# the like): words that only make a message a request.
+SPANISH_FILLER_WORDS = frozenset(
+    tokenize_spanish(
+        [
+            "hola gracias favor quiero quisiera necesito necesita puedo puede pueden podria "
+            "saber decir ayuda ayudar ayudeme dime digame informacion pregunta tengo tiene "
+            "hacer hago cual cuales donde cuando como quien"
+        ]
+    )[0]
+)
+
+
+def filler_words() -> frozenset[str]:
+    """The filler words of the language being read (``lexical_index.reading``)."""
+    return SPANISH_FILLER_WORDS if reading_language() == "es" else FILLER_WORDS
+
+
 def question_terms(text: str) -> frozenset[str]:
     """Stemmed terms of a question or a sentence, without filler (see FILLER_WORDS)."""
-    return frozenset(tokenize([text])[0]) - FILLER_WORDS
+    return frozenset(tokenize([text])[0]) - filler_words()
+
+
+def content_terms(text: str) -> frozenset[str]:
+    """Stemmed, lower-cased terms of ``text`` without stop or function words."""
+    return _content_terms(text, reading_language())
 
 
 @lru_cache(maxsize=4096)
-def content_terms(text: str) -> frozenset[str]:
-    """Stemmed, lower-cased terms of ``text`` without stop or function words."""
+def _content_terms(text: str, language: str) -> frozenset[str]:
+    # The language is part of the key: "como" is a content word to nobody, but the
+    # stems of one text differ between the two stemmers.
+    if language == "es":
+        return frozenset(tokenize([text])[0]) - SPANISH_FILLER_WORDS
     return frozenset(tokenize([text])[0]) - FUNCTION_WORDS
 
 

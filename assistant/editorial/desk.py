@@ -27,6 +27,7 @@ from assistant.editorial.views import (
     PreviewOut,
     RestoreOut,
     StaleDocumentOut,
+    TranslationOut,
     VersionsOut,
 )
 from assistant.pipeline import TurnPipeline
@@ -208,6 +209,10 @@ class EditorDesk:
     def stale(self) -> list[StaleDocumentOut]:
         """Documents past their review date, most overdue first."""
         return self.reports.stale()
+
+    def stale_translations(self) -> list[TranslationOut]:
+        """Translations older than the page they translate (or whose page is gone)."""
+        return self.reports.stale_translations()
 
     def most_cited(self, *, days: int = 30, limit: int = 50) -> list[CitedDocumentOut]:
         return self.reports.most_cited(days=days, limit=limit)

@@ -23,6 +23,7 @@ from assistant.editorial.views import (
     GapsOut,
     GapTrendOut,
     StaleDocumentOut,
+    TranslationOut,
 )
 from assistant.models import AnswerFeedback, Message, aware, utcnow
 from assistant.redaction import redact
@@ -148,6 +149,36 @@ class Reports:
         overdue.sort(key=lambda pair: -pair[0])
         rows = [{**r, "days_overdue": days} for days, r in overdue]
         return _STALE.validate_python(rows)  # one validation for all (see SummaryRow)
+
+    def stale_translations(self) -> list[TranslationOut]:
+        """Live translations (front matter ``translation_of: <doc_id>``) reviewed before
+        their original page was, or whose original is gone: an editor should bring them
+        up to date. Oldest first."""
+        snapshot = self.catalogue.index_store.snapshot()
+        if snapshot is None:
+            return []
+        documents = snapshot.documents
+        stale = []
+        for doc in documents.values():
+            original_id = doc.metadata.get("translation_of")
+            if not original_id:
+                continue
+            original = documents.get(original_id)
+            if original is not None and (original.last_reviewed or "") <= (doc.last_reviewed or ""):
+                continue  # ISO dates: reviewed on or after the original, so up to date
+            stale.append(
+                TranslationOut(
+                    doc_id=doc.doc_id,
+                    title=doc.title,
+                    language=doc.language,
+                    last_reviewed=doc.last_reviewed,
+                    translation_of=original_id,
+                    original_title=original.title if original is not None else None,
+                    original_last_reviewed=original.last_reviewed if original else None,
+                )
+            )
+        stale.sort(key=lambda t: (t.last_reviewed or "", t.doc_id))
+        return stale
 
     def most_cited(self, *, days: int = 30, limit: int = 50) -> list[CitedDocumentOut]:
         since = utcnow() - timedelta(days=days)

@@ -194,6 +194,22 @@ class StaleOut(Out):
     documents: list[StaleDocumentOut]
 
 
+class TranslationOut(Out):
+    """A translated page whose original changed after it (or went away)."""
+
+    doc_id: str
+    title: str
+    language: str
+    last_reviewed: str | None
+    translation_of: str = Field(description="The doc_id of the page it translates.")
+    original_title: str | None = Field(description="None: the original is no longer live.")
+    original_last_reviewed: str | None
+
+
+class StaleTranslationsOut(Out):
+    translations: list[TranslationOut]
+
+
 class CitedDocumentOut(Out):
     doc_id: str
     title: str

@@ -58,6 +58,7 @@ class CitizenSide(QueueBase):
         team: str | None,
         state: str = "waiting",
         callback_contact: str | None = None,
+        language: str | None = None,
     ) -> HandoffView:
         """Queue a conversation for a caseworker (or return the one already open)."""
         existing = self.open_for(conversation_id)
@@ -73,6 +74,7 @@ class CitizenSide(QueueBase):
             priority=priority,
             team=team,
             channel=channel,
+            language=language,
             summary=summary,
             callback_contact=callback_contact,
             created_at=now,

@@ -37,6 +37,9 @@ class HandoffSummaryOut(_Out):
     priority: int = Field(description="Higher is served first (crisis 100).")
     team: str | None
     channel: str
+    language: str = Field(
+        "en", description="The language the citizen writes in (en, es): reply in it."
+    )
     claimed_by: StaffUserOut | None
     position: int | None
     created_at: str
@@ -78,6 +81,7 @@ class HandoffView:
     priority: int
     team: str | None
     channel: str
+    language: str
     claimed_by: StaffUser | None
     position: int | None
     created_at: datetime
@@ -98,6 +102,7 @@ class HandoffView:
             priority=self.priority,
             team=self.team,
             channel=self.channel,
+            language=self.language,
             claimed_by=StaffUserOut.model_validate(self.claimed_by) if self.claimed_by else None,
             position=self.position,
             created_at=self.created_at.isoformat(),
@@ -140,6 +145,7 @@ def view_of(
         priority=row.priority,
         team=row.team,
         channel=row.channel,
+        language=row.language or "en",
         claimed_by=StaffUser(
             id=holder.id,
             username=holder.username,

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from assistant.canned import N_
+
 
 class AnswerSettings(BaseModel):
     """Answer length, the answer model and its thresholds, and the messages a turn reads."""
@@ -37,6 +39,15 @@ class AnswerSettings(BaseModel):
         "does not know; empty: the threshold chosen with the answer model "
         "(`python -m eval.answer_model`).",
     )
+    spanish_min_confidence: float = Field(
+        0.115,
+        ge=0,
+        le=1,
+        description="The same threshold for an answer from a Spanish page. The answer model "
+        "was fitted on English turns, and its similarity signals come from an English-only "
+        "embedder, so it scores Spanish answers low: this one is chosen on the Spanish "
+        "question set's dev half (every unanswerable question refused).",
+    )
     answer_caveat_below: float = Field(
         0.5,
         ge=0,
@@ -61,17 +72,23 @@ class AnswerSettings(BaseModel):
 class CannedReplySettings(BaseModel):
     """Who the citizen is talking to, used in canned replies, and when a question is off topic."""
 
+    # The defaults are marked N_ so the catalog translates them; an agency's own text is
+    # said as written until it adds a translation to the catalog (make messages).
     agency_name: str = Field(
-        "the City of Fairhaven", description="How canned replies name the service."
+        N_("the City of Fairhaven"), description="How canned replies name the service."
     )
     human_contact: str = Field(
-        "call 311 (or (555) 010-0311 from outside the city), Monday to Friday 8 am to 6 pm, "
-        "or visit City Hall, 100 Main Street",
+        N_(
+            "call 311 (or (555) 010-0311 from outside the city), Monday to Friday 8 am to "
+            "6 pm, or visit City Hall, 100 Main Street"
+        ),
         description="How a citizen reaches a person, quoted in canned replies.",
     )
     emergency_contact: str = Field(
-        "If you are in danger right now, call 911. For a mental health crisis, call or "
-        "text 988. For domestic violence, call the hotline at 1-800-799-7233.",
+        N_(
+            "If you are in danger right now, call 911. For a mental health crisis, call or "
+            "text 988. For domestic violence, call the hotline at 1-800-799-7233."
+        ),
         description="Emergency numbers given at once when a message suggests a crisis.",
     )
     out_of_scope_margin: float = Field(
@@ -80,4 +97,12 @@ class CannedReplySettings(BaseModel):
         le=1,
         description="How much closer to an off-topic example than to any passage a question "
         "must be to be treated as out of scope.",
+    )
+    language_min_confidence: float = Field(
+        0.75,
+        ge=0.5,
+        le=1,
+        description="How sure the language detector must be (English or Spanish) before a "
+        "message changes the conversation's language; below it, short or mixed messages "
+        "keep the language the conversation is in.",
     )

@@ -47,6 +47,13 @@ class RetrievalSettings(BaseModel):
         description="Share of the dense weight given to the question alone (times one minus "
         "the history weight) in a conversation.",
     )
+    spanish_dense_weight: float = Field(
+        0.0,
+        ge=0,
+        description="Weight of the dense ranking for a Spanish question (the default "
+        "embedding model is English-only; 0 measured best on the Spanish question set, see the "
+        "README).",
+    )
     focus_weight: float = Field(
         0.5,
         ge=0,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from assistant.canned import N_, translate
 from assistant.turns import OutboundReply
 from channels.sms.segments import fits
 from channels.text import plain_text
@@ -54,13 +55,14 @@ def format_sms(
     message = _join(body, first)
     further = links[1:]
     if not fits(message, max_segments):
+        more = translate(MORE, reply.language)
         if first:
-            message = _shortened(body, first, max_segments)
+            message = _shortened(body, first, max_segments, more=more)
             further = [full_answer_url, *further] if full_answer_url else further
         elif full_answer_url:
-            message = _shortened(body, [full_answer_url], max_segments)
+            message = _shortened(body, [full_answer_url], max_segments, more=more)
         else:
-            message = _shortened(body, [], max_segments)
+            message = _shortened(body, [], max_segments, more=more)
     # Further sources ride along only when they cost nothing extra.
     for link in further:
         candidate = _join(message, [link])
@@ -69,7 +71,11 @@ def format_sms(
     return message
 
 
-def _shortened(body: str, links: list[str], max_segments: int) -> str:
+# Before the source link of a shortened answer ("More: https://..."), in the reply's language.
+MORE: Final = N_("More: {link}")
+
+
+def _shortened(body: str, links: list[str], max_segments: int, *, more: str = MORE) -> str:
     """The longest cut of the answer that fits with "More: <link>"; never inside a word.
 
     A cut at the end of a line keeps whole paragraphs and whole list items, and a label
@@ -78,7 +84,7 @@ def _shortened(body: str, links: list[str], max_segments: int) -> str:
     (marked with "...") would keep. A URL has no spaces, so it is one word and is never
     cut either.
     """
-    tail = [f"More: {links[0]}"] if links else []
+    tail = [more.format(link=links[0])] if links else []
     if tail and not fits(tail[0], max_segments):
         tail = []  # a link too long for the whole budget is dropped rather than cut
 

@@ -32,7 +32,7 @@ from channels.sms.answers import AnswerLinks, answer_url
 from channels.sms.contacts import Contact
 from channels.sms.delivery import TextDelivery
 from channels.sms.formatting import format_sms, format_whatsapp, needs_cut
-from channels.sms.keywords import Keyword, keyword_of
+from channels.sms.keywords import Keyword, keyword_language, keyword_of
 from channels.sms.opt_outs import OptOutStore
 from channels.sms.segments import count_segments
 from channels.sms.sender import SmsSender, TwilioSender
@@ -124,11 +124,8 @@ class SmsChannel:
             full_answer_url = answer_url(base_url, token) if token else None
         return Answer(reply, self.render(reply, inbound.channel, full_answer_url=full_answer_url))
 
-    def replies(self, template: str) -> str:
-        s = self.settings
-        return canned.render(
-            template, agency=s.agency_name, contact=s.human_contact, emergency=s.emergency_contact
-        )
+    def replies(self, template: str, language: str = canned.DEFAULT_LANGUAGE) -> str:
+        return self.container.replies(template, language=language)
 
     async def send_later(
         self, turn: asyncio.Future[Answer], *, to: Address, from_: Address | None
@@ -299,9 +296,9 @@ async def twilio_message(
         return twiml()  # Twilio's Advanced Opt-Out sends the confirmation
     if keyword is Keyword.OPT_IN:
         await run_in_threadpool(store.opt_in, channel=citizen.channel, phone_hash=phone_hash)
-        return twiml(sms.replies(canned.SMS_OPTED_IN))
+        return twiml(sms.replies(canned.SMS_OPTED_IN, keyword_language(text)))
     if keyword is Keyword.HELP:  # answered even when opted out, as carriers require
-        return twiml(sms.replies(canned.SMS_HELP))
+        return twiml(sms.replies(canned.SMS_HELP, keyword_language(text)))
     if await run_in_threadpool(store.is_opted_out, channel=citizen.channel, phone_hash=phone_hash):
         return twiml()
     if not text.strip():

@@ -7,7 +7,7 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import asdict
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, WebSocket
 from fastapi.concurrency import run_in_threadpool
@@ -54,6 +54,11 @@ class ChatRequest(BaseModel):
     message: StrictStr = Field(description="The citizen's message, in their own words.")
     session_id: StrictStr | None = Field(
         None, description="The id returned by an earlier reply; unknown ids start a new session."
+    )
+    language: Literal["en", "es"] | None = Field(
+        None,
+        description="The language the citizen chose on the page (`en` or `es`): replies are "
+        "in it until they choose another. Unset, the assistant reads each message's language.",
     )
 
 
@@ -108,13 +113,20 @@ async def chat(
 
 async def _inbound(body: ChatRequest, request: Request, settings: Settings) -> InboundMessage:
     limit = settings.message_max_chars
+    language = body.language or canned.DEFAULT_LANGUAGE  # nothing to read a language from
     if not body.message.strip():
-        raise _invalid(canned.EMPTY_MESSAGE, body.message)
+        raise _invalid(canned.translate(canned.EMPTY_MESSAGE, language), body.message)
     if len(body.message) > limit:
-        raise _invalid(canned.render(canned.MESSAGE_TOO_LONG, limit=limit), len(body.message))
+        too_long = canned.render(canned.MESSAGE_TOO_LONG, language=language, limit=limit)
+        raise _invalid(too_long, len(body.message))
     throttle, address = throttle_of(request), client_address(request)
     may_open_handoff = await throttle.refused("handoff_address", address) is None
-    return InboundMessage(channel="web", text=body.message, may_open_handoff=may_open_handoff)
+    return InboundMessage(
+        channel="web",
+        text=body.message,
+        may_open_handoff=may_open_handoff,
+        language=body.language,
+    )
 
 
 async def _count_handoff(request: Request, reply: OutboundReply) -> None:
@@ -256,7 +268,9 @@ async def leave_callback(
     handoff = CitizenHandoff.from_json(
         view.citizen_json(minutes_per_case=handoffs.minutes_per_case)
     )
-    return CallbackOut.model_validate({"handoff": handoff, "text": canned.CALLBACK_RECEIVED})
+    language = await run_in_threadpool(assistant.language_of, body.session_id)
+    text = canned.translate(canned.CALLBACK_RECEIVED, language)
+    return CallbackOut.model_validate({"handoff": handoff, "text": text})
 
 
 @router.post(

@@ -24,6 +24,7 @@ from assistant.editorial.views import (  # the desk's answers are the API's mode
     PreviewOut,
     RestoreOut,
     StaleOut,
+    StaleTranslationsOut,
     VersionsOut,
 )
 from channels.web.deps import EditorDep, EditorDeskDep
@@ -254,6 +255,13 @@ async def gaps(
 async def stale(_: EditorDep, desk: EditorDeskDep) -> StaleOut:
     """Live documents past their review date, most overdue first."""
     return StaleOut(documents=await _call(desk.stale))
+
+
+@router.get("/reports/translations", response_model=StaleTranslationsOut)
+async def stale_translations(_: EditorDep, desk: EditorDeskDep) -> StaleTranslationsOut:
+    """Translated pages reviewed before the page they translate was (or whose page is gone),
+    oldest first: the Spanish page may no longer say what the English page says."""
+    return StaleTranslationsOut(translations=await _call(desk.stale_translations))
 
 
 @router.get("/reports/cited", response_model=CitedOut)

@@ -104,6 +104,11 @@ class ChatResponse(Out):
         description="The citizen's message as it was stored, personal data replaced "
         "(e.g. [CARD NUMBER]): what a page keeps instead of what was typed.",
     )
+    language: Literal["en", "es"] = Field(
+        "en",
+        description="The language the message was read in and the reply is written in "
+        "(`en`, `es`): a page marks the exchange with it (`lang`).",
+    )
 
 
 class CitizenHandoffOut(HandoffOut):

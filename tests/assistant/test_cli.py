@@ -47,6 +47,7 @@ def test_ask_json_does_not_invent_an_answer(env: dict[str, str]) -> None:
         "composer",
         "fallback_reason",
         "message",
+        "language",
     }
     assert body["status"] != "answered" and body["reply"]["citations"] == []
     assert body["composer"] == "extractive" and body["fallback_reason"] is None

@@ -25,8 +25,9 @@
   const REQUEST_TIMEOUT_MS = 45000;
   const COUNT_ANNOUNCE_DELAY_MS = 1000;
   const COUNT_WARNING_FRACTION = 0.1; // announce the count when 10% or less is left
-  // The server recognises this sentence and replies with how to reach a person.
-  const HANDOFF_MESSAGE = 'I want to talk to a person';
+  // The language the citizen chose with the page's switch (?lang=es), sent with every
+  // message so the assistant answers in it; null: the assistant reads their language.
+  const CHOSEN_LANGUAGE = new URLSearchParams(window.location.search).get('lang');
   const CITATION_MARKER = /\[(\d{1,3})\]/g;
 
   const TEXT = {
@@ -55,7 +56,6 @@
     caseworker: 'Caseworker',
     system: 'Update',
     handoffWait: 'Expected wait: about ',
-    minutes: (n) => (n === 1 ? '1 minute' : `${n} minutes`),
     handoffJoined: 'A caseworker has joined the conversation. Your messages go to them.',
     handoffResolved: 'The caseworker has finished this conversation.',
     handoffReturned: 'You are talking to the automated assistant again.',
@@ -80,6 +80,14 @@
     feedbackFailed: 'Sorry, we could not send your feedback. Please try again.',
     feedbackGone: 'Sorry, we could not save your feedback because this conversation has ended.',
     feedbackKept: ' Your comment is still in the box.',
+    charactersLeft: 'You have {n} characters remaining',
+    characterLeft: 'You have 1 character remaining',
+    charactersOver: 'You have {n} characters too many',
+    characterOver: 'You have 1 character too many',
+    minuteOne: '1 minute',
+    minutesMany: '{n} minutes',
+    // The server recognises this sentence and replies with how to reach a person.
+    handoffMessage: 'I want to talk to a person',
   };
 
   // Friendly words for handoff states the server may report; unknown ones are shown as-is.
@@ -98,7 +106,27 @@
     cancelled: 'cancelled',
   };
 
+  // A page in another language carries its words as a JSON block (channels/web/page_text.py,
+  // from the same catalog as the assistant's replies): they replace the English ones above.
+  const pageText = document.getElementById('page-text');
+  if (pageText) {
+    const words = JSON.parse(pageText.textContent);
+    for (const [key, value] of Object.entries(words)) {
+      if (key.startsWith('state_')) {
+        const name = key.slice('state_'.length);
+        HANDOFF_STATES[name] = value;
+        if (name === 'waiting') HANDOFF_STATES.queued = value;
+        if (name === 'connected') HANDOFF_STATES.active = value;
+        if (name === 'closed') HANDOFF_STATES.resolved = value;
+      } else if (typeof TEXT[key] === 'string') {
+        TEXT[key] = value;
+      }
+    }
+  }
+  TEXT.minutes = (n) => (n === 1 ? TEXT.minuteOne : TEXT.minutesMany.replace('{n}', n));
+
   const ROLES = ['user', 'assistant', 'caseworker', 'system'];
+  const LANGUAGES = ['en', 'es'];
 
   const reduceMotion = window.matchMedia('(prefers-reduced-motion: reduce)');
 
@@ -198,6 +226,7 @@
     const role = ROLES.includes(message.role) ? message.role : 'assistant';
     const item = el('li', `message message--${role}`);
     item.id = `message-${index}`;
+    if (LANGUAGES.includes(message.lang)) item.lang = message.lang;
 
     // "You said:" / "Assistant said:" for screen readers; the short name is also visible.
     const who = el('p', 'message__who', speakerName(message));
@@ -569,8 +598,8 @@
     const max = Number(ui.input.getAttribute('maxlength')) || 1000;
     const remaining = max - ui.input.value.length;
     const text = remaining >= 0
-      ? `You have ${remaining} ${remaining === 1 ? 'character' : 'characters'} remaining`
-      : `You have ${-remaining} ${remaining === -1 ? 'character' : 'characters'} too many`;
+      ? (remaining === 1 ? TEXT.characterLeft : TEXT.charactersLeft.replace('{n}', remaining))
+      : (remaining === -1 ? TEXT.characterOver : TEXT.charactersOver.replace('{n}', -remaining));
     ui.count.textContent = text;
     ui.count.classList.toggle('count--over', remaining < 0);
 
@@ -584,6 +613,12 @@
 
   // ---------------------------------------------------------------- talking to the server
 
+  function chatBody(message, sessionId) {
+    const body = { message, session_id: sessionId };
+    if (CHOSEN_LANGUAGE) body.language = CHOSEN_LANGUAGE;
+    return body;
+  }
+
   // Resolves to {ok: true, data} or {ok: false, kind: 'invalid'|'server'|'network', message?}.
   async function postChat(message, sessionId) {
     const controller = new AbortController();
@@ -592,7 +627,7 @@
       const response = await fetch(API_URL, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-        body: JSON.stringify({ message, session_id: sessionId }),
+        body: JSON.stringify(chatBody(message, sessionId)),
         credentials: 'same-origin',
         cache: 'no-store',
         signal: controller.signal,
@@ -624,7 +659,7 @@
       const response = await fetch(STREAM_URL, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream' },
-        body: JSON.stringify({ message, session_id: sessionId }),
+        body: JSON.stringify(chatBody(message, sessionId)),
         credentials: 'same-origin',
         cache: 'no-store',
         signal: controller.signal,
@@ -795,6 +830,14 @@
       status: typeof data.status === 'string' ? data.status : null,
       handoff: data.handoff || null,
     };
+    // The language the turn was read and answered in: each message says it (lang), so a
+    // screen reader reads a Spanish exchange on the English page with Spanish voices.
+    if (LANGUAGES.includes(data.language)) {
+      userMessage.lang = data.language;
+      reply.lang = data.language;
+      const shown = ui.messages.lastElementChild;
+      if (shown && shown.id === `message-${state.messages.length}`) shown.lang = data.language;
+    }
     if (seq) {
       userMessage.seq = seq - 1;
       reply.seq = seq;
@@ -1085,7 +1128,7 @@
   // One listener for every "Talk to a person" button, including those inside replies.
   function onClick(event) {
     const button = event.target.closest('.js-handoff');
-    if (button && !button.disabled) send(HANDOFF_MESSAGE, { fromBox: false });
+    if (button && !button.disabled) send(TEXT.handoffMessage, { fromBox: false });
   }
 
   function restore() {

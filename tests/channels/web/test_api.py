@@ -19,6 +19,7 @@ KEYS = {
     "composer",
     "fallback_reason",
     "message",
+    "language",
 }
 
 

@@ -85,6 +85,8 @@
   };
 
   const CHANNELS = { web: 'Web chat', sms: 'SMS', rasa: 'Rasa', api: 'API', voice: 'Phone' };
+  // The citizen's language (the assistant's replies were in it): reply in it too.
+  const LANGUAGES = { en: 'English', es: 'Spanish' };
 
   const ROLES = { citizen: 'Citizen', assistant: 'Assistant', caseworker: 'Caseworker', system: 'System' };
 
@@ -296,6 +298,9 @@
     if (state.fresh.has(handoff.id)) badges.append(el('strong', 'badge badge--new', 'New'));
     badges.append(el('span', 'badge', readable(STATES, handoff.state)));
     badges.append(el('span', 'badge badge--plain', readable(CHANNELS, handoff.channel)));
+    if (handoff.language && handoff.language !== 'en') {
+      badges.append(el('span', 'badge badge--plain', readable(LANGUAGES, handoff.language)));
+    }
     item.append(badges);
 
     if (handoff.summary) item.append(el('p', 'handoff-card__summary', handoff.summary));
@@ -454,6 +459,7 @@
     add(reasons.length > 1 ? 'Reasons' : 'Reason', reasons.join(', '));
     add('What they need', handoff.summary);
     add('Channel', readable(CHANNELS, handoff.channel));
+    add('Language', readable(LANGUAGES, handoff.language || 'en'));
     add('Team', handoff.team || 'None');
     add('Held by', handoff.claimed_by ? (isMine(handoff) ? TEXT.heldByYou : displayName(handoff.claimed_by)) : TEXT.nobody);
     if (isActive(handoff)) add('Waiting', formatDuration(handoff.waiting_seconds || 0));
