@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import DateTime, bindparam, inspect, text
+from sqlalchemy import DateTime, bindparam, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -195,10 +195,8 @@ class Analytics:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._dialect = _Dialect(engine.dialect.name)
-        # The conversation's language arrives with the Spanish work (its own migration adds
-        # ``conversations.language``); until then every conversation counts as English.
-        columns = {c["name"] for c in inspect(engine).get_columns("conversations")}
-        self._language = "COALESCE(c.language, 'en')" if "language" in columns else "'en'"
+        # A conversation from before languages were kept (migration 0014) counts as English.
+        self._language = "COALESCE(c.language, 'en')"
 
     # ------------------------------------------------------------------ the day rows
 

@@ -268,7 +268,7 @@ async def leave_callback(
     handoff = CitizenHandoff.from_json(
         view.citizen_json(minutes_per_case=handoffs.minutes_per_case)
     )
-    language = await run_in_threadpool(assistant.language_of, body.session_id)
+    language = await run_in_threadpool(assistant.language_of, conversation_id_for(body.session_id))
     text = canned.translate(canned.CALLBACK_RECEIVED, language)
     return CallbackOut.model_validate({"handoff": handoff, "text": text})
 

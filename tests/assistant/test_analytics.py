@@ -202,9 +202,6 @@ def test_a_channel_filter_and_languages(engine: Engine) -> None:
 
 
 def test_languages_once_conversations_record_one(engine: Engine) -> None:
-    # The Spanish work adds this column in its own migration; the figures use it when present.
-    with engine.begin() as connection:
-        connection.execute(text("ALTER TABLE conversations ADD COLUMN language VARCHAR(8)"))
     h = History(engine)
     h.conversation(DAY1)
     spanish = h.conversation(DAY1, statuses=("unanswerable_no_content",))

@@ -166,7 +166,7 @@ def test_asking_for_a_person_in_spanish_brings_one_in_spanish(settings: Settings
     assert reply.handoff is not None and reply.handoff.position == 1
     assert reply.text.startswith("Le pedí a un trabajador social que se una a esta conversación.")
     # The caseworker's console shows the conversation's language.
-    view = container.handoffs.open_for(reply.session_id)
+    view = container.handoffs.open_for(reply.conversation_id)
     assert view is not None and view.language == "es"
 
 
