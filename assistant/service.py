@@ -13,7 +13,7 @@ from assistant.escalation import PRIORITY, Reason
 from assistant.handoffs import HandoffView
 from assistant.metrics import record_turn
 from assistant.models import utcnow
-from assistant.people import People, summarise
+from assistant.people import People
 from assistant.pipeline import TurnPipeline
 from assistant.redaction import redact
 from assistant.store import ConversationStore, StoredReply, new_session_id
@@ -178,7 +178,7 @@ class AssistantService:
                 channel=self._channel_of(session_id),
                 reasons=[str(Reason.REQUESTED)],
                 priority=PRIORITY[Reason.REQUESTED],
-                summary=summarise(history, text, [str(Reason.REQUESTED)]),
+                summary=self.people.summary(history, text, [str(Reason.REQUESTED)]),
                 team=self.people.team_for(history),
                 state="callback_requested",
                 # Kept as given: a caseworker needs it to call back. Never logged.

@@ -54,7 +54,7 @@ def test_replicas_starting_together_take_turns_on_the_migrations(postgres: Engin
     assert failures == []
     with postgres.connect() as connection:
         version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    assert version == "0011_text_outbox"
+    assert version == "0012_saved_replies"
 
 
 def _upgrade(engine: Engine, revision: str) -> None:
