@@ -56,7 +56,7 @@ def test_search_the_text_see_a_drafts_changes_and_wait_for_reports(pages: Pages)
     page = pages.new(DESKTOP)
     # The slow report is held back until the page has been looked at while it waits.
     held: list[Route] = []
-    page.route("**/api/editor/reports/gaps*", held.append)
+    page.route("**/api/editor/reports/gaps*", lambda route: held.append(route))
     sign_in(page)
     rows = page.locator("#documents-table-wrap tbody tr")
 
