@@ -48,6 +48,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if container.settings.sms_enabled:
             sms.start_outbox(container)  # texts queued before a restart, or elsewhere
         yield
+        if container.settings.sms_enabled:
+            # Its workers would go on reading a database the process is done with.
+            await run_in_threadpool(sms.stop_outbox, container)
         await container.events.close()
 
     app = FastAPI(

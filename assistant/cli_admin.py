@@ -105,12 +105,24 @@ def retention_run(
 
 @retention_app.command("erase")
 def retention_erase(
-    conversation_id: Annotated[str, typer.Argument(help="The conversation (session) id.")],
+    conversation_id: Annotated[
+        str,
+        typer.Argument(
+            help="The conversation id (as the console shows it), or the citizen's session id."
+        ),
+    ],
 ) -> None:
     """Erase one conversation on the citizen's request."""
+    from assistant.store import conversation_id_for
+
     container = _container()
-    if not container.conversation_store.delete(conversation_id):
-        typer.echo("No conversation with that id.", err=True)
-        raise typer.Exit(1)
+    store = container.conversation_store
+    # A citizen asking for erasure may quote the session id their browser keeps; the
+    # conversation is stored under its hash.
+    if not store.delete(conversation_id):
+        conversation_id = conversation_id_for(conversation_id)
+        if not store.delete(conversation_id):
+            typer.echo("No conversation with that id.", err=True)
+            raise typer.Exit(1)
     container.staff.audit(actor="cli", action="retention.erase", target=conversation_id[:8])
     typer.echo("Erased the conversation and everything in it.")

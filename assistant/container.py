@@ -52,6 +52,8 @@ if TYPE_CHECKING:
 
     from assistant.editorial import EditorDesk
     from assistant.generative import GenerateAnswer
+    from assistant.llm import ModelCall
+    from assistant.rephrase import RephraseFollowUp
     from assistant.saved_replies import SavedReplies
 
 log = logging.getLogger(__name__)
@@ -149,6 +151,7 @@ class Container:
             [
                 InputGuardrails(replies),
                 Contextualise(turns=s.history_turns, vector_model=self.embedder.name),
+                *([self.rephrase] if self.rephrase is not None else []),
                 RouteMessage(replies),
                 Retrieve(self.retriever, replies),
                 ScopeCheck(
@@ -201,14 +204,11 @@ class Container:
         if s.llm_provider == "none":
             return None
         from assistant.generative import GenerateAnswer, GenerativeComposer
-        from assistant.llm import ModelCall, make_chat_model
 
-        call = ModelCall(
-            make_chat_model(s), provider=s.llm_provider, timeout_seconds=s.llm_timeout_seconds
-        )
+        assert self.model_call is not None
         return GenerateAnswer(
             GenerativeComposer(
-                call=call,
+                call=self.model_call,
                 embedder=self.embedder,
                 agency=s.agency_name,
                 sources=s.llm_sources,
@@ -218,6 +218,27 @@ class Container:
                 forbidden_terms=s.forbidden_terms,
             )
         )
+
+    @cached_property
+    def model_call(self) -> ModelCall | None:
+        """The agency's language model (None by default: no client is imported)."""
+        s = self.settings
+        if s.llm_provider == "none":
+            return None
+        from assistant.llm import ModelCall, make_chat_model
+
+        return ModelCall(
+            make_chat_model(s), provider=s.llm_provider, timeout_seconds=s.llm_timeout_seconds
+        )
+
+    @cached_property
+    def rephrase(self) -> RephraseFollowUp | None:
+        """The follow-up rewriting stage, when a model is configured and it is switched on."""
+        if self.model_call is None:
+            return None
+        from assistant.rephrase import make_rephraser
+
+        return make_rephraser(self.settings, self.model_call)
 
     @cached_property
     def answerability(self) -> Answerability:

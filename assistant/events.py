@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
@@ -17,6 +17,9 @@ Event = dict[str, Any]
 
 class EventBus(Protocol):
     def publish(self, topic: str, event: Event) -> None: ...
+
+    def publish_many(self, events: Iterable[tuple[str, Event]]) -> None:
+        """Publish each ``(topic, event)`` in order (through Redis: in one round trip)."""
 
     def subscribe(self, topic: str) -> Any:  # an async context manager yielding a Queue
         ...
@@ -52,6 +55,10 @@ class InProcessEventBus:
             targets = list(self._subscribers.get(topic, ()))
         for loop, queue in targets:
             loop.call_soon_threadsafe(_offer, queue, event)
+
+    def publish_many(self, events: Iterable[tuple[str, Event]]) -> None:
+        for topic, event in events:
+            self.publish(topic, event)
 
     @asynccontextmanager
     async def subscribe(self, topic: str) -> AsyncIterator[asyncio.Queue[Event]]:

@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -81,6 +81,27 @@ class RedisEventBus:
                 listener.local.publish(topic, event)
             return
         EVENTS_PUBLISHED.labels(outcome="published").inc()
+
+    def publish_many(self, events: Iterable[tuple[str, Event]]) -> None:
+        """One pipeline, one round trip: a change to the queue tells everyone behind it
+        (800 waiting: 800 PUBLISHes took 70-140 ms one by one)."""
+        batch = list(events)
+        if not batch:
+            return
+        pipeline = self._publisher.pipeline(transaction=False)
+        for topic, event in batch:
+            pipeline.publish(
+                self._prefix + topic, json.dumps(event, separators=(",", ":"), default=str)
+            )
+        try:
+            pipeline.execute()
+        except RedisError as error:
+            EVENTS_PUBLISHED.labels(outcome="failed").inc(len(batch))
+            log.warning("events not published to Redis (%s): delivered locally only", error)
+            for listener in list(self._listeners.values()):
+                listener.local.publish_many(batch)
+            return
+        EVENTS_PUBLISHED.labels(outcome="published").inc(len(batch))
 
     @asynccontextmanager
     async def subscribe(self, topic: str) -> AsyncIterator[asyncio.Queue[Event]]:

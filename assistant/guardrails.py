@@ -19,6 +19,7 @@ on doc2dial's and the bundled set's questions what they wrongly catch.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -170,6 +171,10 @@ def attack_kind(text: str) -> str | None:
     return None
 
 
+# Memoised: the output check reads the same passages' sentences turn after turn (a
+# quarter of an answered turn's time went to these patterns); the caches are bounded,
+# so text a model or an attacker writes cannot grow them.
+@functools.lru_cache(maxsize=16384)
 def instruction_like(sentence: str) -> bool:
     """A sentence of a page that addresses an AI rather than a citizen."""
     return any(_INJECTION.search(r) or _DOC_REVEAL.search(r) for r in _readings(sentence))
@@ -184,6 +189,7 @@ _DOC_REVEAL = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=4096)
 def without_instructions(text: str) -> str:
     """``text`` without its sentences that speak to an AI (unchanged when it has none)."""
     lines = []
@@ -202,9 +208,15 @@ def without_instructions(text: str) -> str:
 def leaks_prompt(text: str, prompt: str, *, words: int = 6) -> bool:
     """Whether ``text`` repeats ``words`` consecutive words of ``prompt``."""
     said = re.findall(r"\w+", text.lower())
-    secret = re.findall(r"\w+", prompt.lower())
-    windows = {tuple(secret[i : i + words]) for i in range(len(secret) - words + 1)}
+    windows = _windows(prompt, words)
     return any(tuple(said[i : i + words]) in windows for i in range(len(said) - words + 1))
+
+
+@functools.lru_cache(maxsize=8)
+def _windows(prompt: str, words: int) -> frozenset[tuple[str, ...]]:
+    """Every run of ``words`` consecutive words of ``prompt`` (a handful of prompts)."""
+    secret = re.findall(r"\w+", prompt.lower())
+    return frozenset(tuple(secret[i : i + words]) for i in range(len(secret) - words + 1))
 
 
 def forbidden_in(text: str, *, prompt: str, terms: Iterable[str] = ()) -> str | None:

@@ -72,8 +72,6 @@ class Message(Base):
     delivery_sid: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     delivery_status: Mapped[str | None] = mapped_column(String(24), nullable=True)
     delivery_error: Mapped[str | None] = mapped_column(String(255), nullable=True)
-    # An answer's public page is /a/{answer_token} (random, set when first linked).
-    answer_token: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
     # An answer's vector (float16, see ComposedAnswer.vector): the next turn folds it in
     # instead of embedding the answer text again.
     vector: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
@@ -96,6 +94,23 @@ class Message(Base):
         UniqueConstraint("channel", "external_id", name="uq_messages_channel_external_id"),
         Index("uq_messages_conversation_seq", "conversation_id", "seq", unique=True),
     )
+
+
+class AnswerLink(Base):
+    """A link to one answer's public page, ``/a/{token}`` (``channels/sms/answers.py``).
+
+    Only the token's SHA-256 is kept: the token opens the answer, so a copy of the database
+    must not (migration 0012). An answer may have several links, one per text that carried
+    one (a retried delivery makes its own): each keeps working until the answer goes.
+    """
+
+    __tablename__ = "answer_links"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class TextOutbox(Base):

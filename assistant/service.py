@@ -6,6 +6,7 @@ import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 
 from assistant import canned
@@ -16,7 +17,7 @@ from assistant.models import utcnow
 from assistant.people import People
 from assistant.pipeline import TurnPipeline
 from assistant.redaction import redact
-from assistant.store import ConversationStore, StoredReply, new_session_id
+from assistant.store import ConversationStore, StoredReply, conversation_id_for, new_session_id
 from assistant.turns import (
     Citation,
     CitizenHandoff,
@@ -62,31 +63,34 @@ class AssistantService:
         history: list[PastTurn] | None = None,
     ) -> OutboundReply:
         """One turn. ``history``, when given, replaces the stored recent turns as context
-        (a channel that keeps its own conversation state, such as a Rasa tracker)."""
+        (a channel that keeps its own conversation state, such as a Rasa tracker).
+
+        ``session_id`` is a web citizen's key to their conversation, as an earlier reply
+        gave it; the conversation itself is stored under ``conversation_id_for`` it."""
         if self.store is not None and message.external_id:
             earlier = self.store.reply_to(channel=message.channel, external_id=message.external_id)
             if earlier is not None:
                 return _replay(earlier)
-        session_id, new = self._conversation(message, session_id)
-        with self._conversation_locks.hold(session_id):
-            return self._turn(message, session_id, history, new=new)
+        conversation = self._conversation(message, session_id)
+        with self._conversation_locks.hold(conversation.id):
+            return self._turn(message, conversation, history)
 
     def _turn(
         self,
         message: InboundMessage,
-        session_id: str,
+        conversation: _Conversation,
         history: list[PastTurn] | None,
-        *,
-        new: bool = False,
     ) -> OutboundReply:
+        session_id, new = conversation.session_id, conversation.new
+        conversation_id = conversation.id
         # A conversation created for this turn has no handoff and no history to read yet.
         if self.people is not None and not new:
-            handoff = self.people.queue.open_for(session_id)
+            handoff = self.people.queue.open_for(conversation_id)
             if handoff is not None:
-                return self._to_caseworker(message, session_id, handoff)
+                return self._to_caseworker(message, conversation, handoff)
         if history is None:
             history = (
-                self.store.recent(session_id, limit=self.history_turns * 2)
+                self.store.recent(conversation_id, limit=self.history_turns * 2)
                 if self.store and not new
                 else []
             )
@@ -95,13 +99,13 @@ class AssistantService:
             message=message,
             text=message.text.strip(),
             history=history,
-            conversation_id=session_id,
+            conversation_id=conversation_id,
         )
         self.pipeline.run(ctx)
         assert ctx.status is not None
         if self.store is not None:
             stored = self.store.add_turn(
-                session_id,
+                conversation_id,
                 citizen_text=ctx.said or ctx.text,
                 reply_text=ctx.reply_text,
                 status=str(ctx.status),
@@ -145,6 +149,7 @@ class AssistantService:
         answer = ctx.answer if ctx.status is Status.ANSWERED else None
         return OutboundReply(
             session_id=session_id,
+            conversation_id=conversation_id,
             text=ctx.reply_text,
             citations=ctx.citations,
             status=ctx.status,
@@ -161,21 +166,24 @@ class AssistantService:
         )
 
     def leave_callback(self, session_id: str, *, message: str, contact: str) -> HandoffView:
-        """Out of hours: the citizen's message and how to reach them go in the queue."""
-        if self.people is None or self.store is None or not self.store.exists(session_id):
+        """Out of hours: the citizen's message and how to reach them go in the queue.
+
+        ``session_id`` is the web citizen's key, as for ``handle``."""
+        conversation_id = conversation_id_for(session_id)
+        if self.people is None or self.store is None or not self.store.exists(conversation_id):
             raise LookupError("unknown conversation")
         text = redact(message.strip()).text
-        with self._conversation_locks.hold(session_id):
+        with self._conversation_locks.hold(conversation_id):
             self.store.add_citizen_message(
-                session_id,
+                conversation_id,
                 text=text,
                 channel="web",
                 reply=(str(Status.HANDOFF_WAITING), canned.CALLBACK_RECEIVED),
             )
-            history = self.store.recent(session_id, limit=self.history_turns * 2)
+            history = self.store.recent(conversation_id, limit=self.history_turns * 2)
             return self.people.queue.open(
-                conversation_id=session_id,
-                channel=self._channel_of(session_id),
+                conversation_id=conversation_id,
+                channel=self._channel_of(conversation_id),
                 reasons=[str(Reason.REQUESTED)],
                 priority=PRIORITY[Reason.REQUESTED],
                 summary=self.people.summary(history, text, [str(Reason.REQUESTED)]),
@@ -186,34 +194,43 @@ class AssistantService:
             )
 
     # ---- internals -----------------------------------------------------------------
-    def _conversation(self, message: InboundMessage, session_id: str | None) -> tuple[str, bool]:
-        """The conversation this message belongs to, and whether it was created for it."""
-        if self.store is None:
-            return session_id or new_session_id(), session_id is None
-        if session_id and self.store.exists(session_id):
-            return session_id, False
-        if message.conversation_key:
+    def _conversation(self, message: InboundMessage, session_id: str | None) -> _Conversation:
+        """The conversation this message belongs to (created for it if need be)."""
+        if session_id and (
+            self.store is None or self.store.exists(conversation_id_for(session_id))
+        ):
+            return _Conversation(conversation_id_for(session_id), session_id, new=False)
+        if self.store is not None and message.conversation_key:
             found = self.store.find_by_key(
                 channel=message.channel,
                 conversation_key=message.conversation_key,
                 idle=self.idle_timeout,
             )
             if found is not None:
-                return found, False
-        created = self.store.create(
-            channel=message.channel, conversation_key=message.conversation_key
-        )
-        return created, True
+                # Found by its key (a hash of a phone number): no session id to give back,
+                # the channel addresses it by that key again.
+                return _Conversation(found, found, new=False)
+            created = self.store.create(
+                channel=message.channel, conversation_key=message.conversation_key
+            )
+            return _Conversation(created, created, new=True)
+        # A citizen without a key (the web page): a fresh session id for them, the
+        # conversation under its hash.
+        fresh = new_session_id()
+        if self.store is not None:
+            self.store.create(channel=message.channel, conversation_id=conversation_id_for(fresh))
+        return _Conversation(conversation_id_for(fresh), fresh, new=True)
 
-    def _channel_of(self, session_id: str) -> str:
+    def _channel_of(self, conversation_id: str) -> str:
         assert self.store is not None
-        return self.store.channel_of(session_id) or "web"
+        return self.store.channel_of(conversation_id) or "web"
 
     def _to_caseworker(
-        self, message: InboundMessage, session_id: str, handoff: HandoffView
+        self, message: InboundMessage, conversation: _Conversation, handoff: HandoffView
     ) -> OutboundReply:
         """A person has (or will take) this conversation: the assistant stays silent."""
         assert self.store is not None and self.people is not None
+        session_id, conversation_id = conversation.session_id, conversation.id
         redaction = redact(message.text.strip())
         if handoff.state == "claimed":
             status, text = Status.HANDOFF_ACTIVE, ""
@@ -221,7 +238,7 @@ class AssistantService:
             status = Status.HANDOFF_WAITING
             text = canned.render(canned.HANDOFF_STILL_WAITING, position=handoff.position or 1)
         stored = self.store.add_citizen_message(
-            session_id,
+            conversation_id,
             text=redaction.text,
             channel=message.channel,
             external_id=message.external_id,
@@ -230,6 +247,7 @@ class AssistantService:
         if stored is None:
             return OutboundReply(
                 session_id=session_id,
+                conversation_id=conversation_id,
                 text="",
                 citations=[],
                 status=status,
@@ -252,6 +270,7 @@ class AssistantService:
         log.info("turn channel=%s status=%s handoff=%s", message.channel, status, handoff.id)
         return OutboundReply(
             session_id=session_id,
+            conversation_id=conversation_id,
             text=text,
             citations=[],
             status=status,
@@ -262,6 +281,17 @@ class AssistantService:
             seq=stored,
             said=redaction.text,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class _Conversation:
+    """A turn's conversation: its stored id, what the citizen's channel gives back to
+    address it (a web citizen's session id; a conversation found by key, its id), and
+    whether it was created for this turn (so has no history and no handoff yet)."""
+
+    id: str
+    session_id: str
+    new: bool
 
 
 class ConversationLocks:
@@ -302,6 +332,7 @@ def _replay(earlier: StoredReply) -> OutboundReply:
     """The reply already given to a message delivered again (e.g. a Twilio retry)."""
     return OutboundReply(
         session_id=earlier.conversation_id,
+        conversation_id=earlier.conversation_id,
         text=earlier.text,
         citations=[Citation(**c) for c in earlier.citations],
         status=Status.parse(earlier.status) or Status.ERROR_INTERNAL,

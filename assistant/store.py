@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import secrets
@@ -87,6 +88,25 @@ def take_seq(connection: Connection | Session, conversation_id: str, *, n: int =
 def new_session_id() -> str:
     """Unguessable: 192 random bits."""
     return secrets.token_urlsafe(24)
+
+
+# Domain separation: the same session id hashed for another purpose gives another value.
+_CONVERSATION_ID_PREFIX = b"citizen-assistant conversation id v1\x00"
+
+
+def conversation_id_for(session_id: str) -> str:
+    """The id a web citizen's conversation is stored and shown to staff under.
+
+    The session id is the citizen's key to their conversation (it reads the transcript and
+    writes into it), so it is never stored and never shown: the database, the console and
+    staff events carry this one-way hash of it instead, from which the key cannot be
+    recovered. A plain SHA-256 rather than a keyed hash: session ids are 192 server-made
+    random bits (an unknown one starts a new conversation), so there is nothing to guess,
+    and a key would be one more secret every replica must share forever — losing it would
+    cut every citizen off from their conversation.
+    """
+    digest = hashlib.sha256(_CONVERSATION_ID_PREFIX + session_id.encode("utf-8", "replace"))
+    return digest.hexdigest()[:32]  # 128 bits: no two conversations share one
 
 
 def make_engine(url: str) -> Engine:
@@ -243,7 +263,7 @@ class ConversationStore:
 
     @staticmethod
     def _delete_rows(session: Session, ids: list[str]) -> None:
-        from assistant.models import Handoff, HandoffNote
+        from assistant.models import AnswerLink, Handoff, HandoffNote
 
         if not ids:
             return
@@ -252,6 +272,7 @@ class ConversationStore:
         session.execute(sa_delete(Handoff).where(Handoff.conversation_id.in_(ids)))
         messages = select(Message.id).where(Message.conversation_id.in_(ids))
         session.execute(sa_delete(AnswerFeedback).where(AnswerFeedback.message_id.in_(messages)))
+        session.execute(sa_delete(AnswerLink).where(AnswerLink.message_id.in_(messages)))
         session.execute(sa_delete(Message).where(Message.conversation_id.in_(ids)))
         session.execute(sa_delete(Conversation).where(Conversation.id.in_(ids)))
 
@@ -260,8 +281,16 @@ class ConversationStore:
             conversation = session.get(Conversation, conversation_id)
             return conversation.channel if conversation else None
 
-    def create(self, *, channel: str, conversation_key: str | None = None) -> str:
-        conversation_id = new_session_id()
+    def create(
+        self,
+        *,
+        channel: str,
+        conversation_key: str | None = None,
+        conversation_id: str | None = None,
+    ) -> str:
+        """A new conversation: under ``conversation_id`` when given (a web citizen's, see
+        ``conversation_id_for``), else under a random id (one found by its key)."""
+        conversation_id = conversation_id or new_session_id()
         now = utcnow()
         with self.engine.begin() as connection:
             connection.execute(

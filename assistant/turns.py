@@ -212,6 +212,9 @@ class OutboundReply:
     seq: int | None = None
     # The citizen's message as stored (personal data replaced): what a page may keep.
     said: str | None = None
+    # The id the conversation is stored under. For a web citizen it is a hash of
+    # ``session_id`` (their key, which only they hold); not part of the JSON body.
+    conversation_id: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """The ``POST /api/chat`` response body (and ``ask --json``).

@@ -1,6 +1,7 @@
 """Secrets kept out of the logs: a citizen's session id (the key to their conversation,
-carried in ``/ws/chat/{session_id}``) and the token of a full-answer link (``/a/{token}``)
-appear in request paths, which uvicorn's access and error logs print as they are.
+carried in ``/ws/chat/{session_id}`` and ``/api/chat/{session_id}/messages``) and the
+token of a full-answer link (``/a/{token}``) appear in request paths, which uvicorn's
+access and error logs print as they are.
 
 :class:`SecretPaths` is a logging filter that rewrites them to a short keyed hash
 (``/ws/chat/#3f9a1c0b2d``): lines about one conversation still match each other, and
@@ -17,8 +18,11 @@ import re
 import secrets
 from typing import Final
 
-# A path segment that is a secret, after the route that carries it.
-_SECRET_SEGMENT: Final = re.compile(r"(/ws/chat/|/a/)([^/?#\s\"']+)")
+# A path segment that is a secret, after the route that carries it: the session id in
+# ``/ws/chat/{id}`` and ``/api/chat/{id}/messages`` (the page's catch-up), an answer token.
+_SECRET_SEGMENT: Final = re.compile(
+    r"(/ws/chat/|/a/|/api/chat/(?=[^/?#\s\"']+/messages))([^/?#\s\"']+)"
+)
 #: The loggers that print request paths: uvicorn's access log and its error log (which
 #: reports WebSocket connections), and the app's own.
 LOGGERS: Final = ("uvicorn.access", "uvicorn.error", "citizen_assistant")

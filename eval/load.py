@@ -43,6 +43,8 @@ from typing import Any
 
 import httpx
 
+from assistant.store import conversation_id_for
+
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "a long enough password"
 TWILIO_TOKEN = "load-run-auth-token"
@@ -66,7 +68,8 @@ QUESTIONS = [
 
 @dataclass
 class Tally:
-    acknowledged: list[tuple[str, str]] = field(default_factory=list)  # (session, text)
+    # (conversation id, text): the database keeps a citizen's session id only as its hash.
+    acknowledged: list[tuple[str, str]] = field(default_factory=list)
     replies: list[tuple[str, str]] = field(default_factory=list)  # caseworker (session, text)
     latencies: list[float] = field(default_factory=list)
     retried: int = 0  # requests that failed on one replica and were sent to the other
@@ -247,7 +250,7 @@ async def citizen(n: int, turns: int, balancer: Balancer, tally: Tally, done: li
             )
             for answer in answers:
                 if answer.status_code == 200:
-                    tally.acknowledged.append((session, ASK_FOR_PERSON))
+                    tally.acknowledged.append((conversation_id_for(session), ASK_FOR_PERSON))
                     handoff = answer.json().get("handoff")
                     if handoff:
                         tally.handoffs_given.setdefault(session, set()).add(handoff["id"])
@@ -260,7 +263,7 @@ async def citizen(n: int, turns: int, balancer: Balancer, tally: Tally, done: li
         if answer.status_code == 200:
             body = answer.json()
             session = body["session_id"]
-            tally.acknowledged.append((session, text))
+            tally.acknowledged.append((conversation_id_for(session), text))
             tally.statuses[body["status"]] += 1
         done[0] += 1
 

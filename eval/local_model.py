@@ -4,7 +4,8 @@ Gemma 3 270M instruct (Q4_K_M GGUF, assembled from its PyPI packages) served by
 llama.cpp's OpenAI-compatible server (``llama-cpp-python[server]``), both installed in
 their own venv (``.venv-llm``: llama-cpp-python builds from source), on 127.0.0.1 at a
 free port. Through it, as ``CA_LLM_PROVIDER=openai``: the doc2dial answer evaluation
-(``eval.generated``) and the red-team set (``eval.redteam``); then the server is stopped.
+(``eval.generated``), follow-up rewriting against history folding (``eval.rephrase``)
+and the red-team set (``eval.redteam``); then the server is stopped.
 
     python -m eval.local_model --llm-python .venv-llm/bin/python [--limit 40] [--report DIR]
 """
@@ -84,6 +85,7 @@ def main(argv: list[str] | None = None) -> None:  # pragma: no cover - needs the
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--llm-python", type=Path, default=Path(".venv-llm/bin/python"))
     parser.add_argument("--limit", type=int, default=40)
+    parser.add_argument("--rephrase-limit", type=int, default=200)
     parser.add_argument("--timeout", type=float, default=60.0, help="CA_LLM_TIMEOUT_SECONDS")
     parser.add_argument("--report", type=Path, default=Path("reports"))
     parser.add_argument("--cache", type=Path, default=None)
@@ -103,6 +105,7 @@ def main(argv: list[str] | None = None) -> None:  # pragma: no cover - needs the
             cache = ["--cache", str(args.cache)] if args.cache else []
             for module, extra in (
                 ("eval.generated", ["--limit", str(args.limit), *cache]),
+                ("eval.rephrase", ["--limit", str(args.rephrase_limit), *cache]),
                 ("eval.redteam", []),
             ):
                 subprocess.run(
@@ -113,7 +116,7 @@ def main(argv: list[str] | None = None) -> None:  # pragma: no cover - needs the
         finally:
             server.terminate()
             server.wait(timeout=30)
-    for name in ("generated-openai.json", "redteam-generative.json"):
+    for name in ("generated-openai.json", "rephrase.json", "redteam-generative.json"):
         path = args.report / name
         if path.exists():
             data = json.loads(path.read_text())

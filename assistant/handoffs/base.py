@@ -12,9 +12,9 @@ from sqlalchemy.orm import sessionmaker
 
 from assistant.events import STAFF_TOPIC, EventBus, chat_topic
 from assistant.handoffs.delivery import Delivery
-from assistant.handoffs.states import OPEN_STATES, WAITING_STATES, NotFoundError
+from assistant.handoffs.states import WAITING_STATES, NotFoundError
 from assistant.handoffs.views import HandoffView, SentMessageOut, view_of
-from assistant.handoffs.wait import expected_wait_minutes, line
+from assistant.handoffs.wait import expected_wait_minutes, line_from
 from assistant.models import Handoff, Message, utcnow
 from assistant.staff import Staff
 from assistant.store import take_seq
@@ -91,7 +91,12 @@ class QueueBase:
             {"type": "message", "handoff_id": view.id, "message": message.model_dump(mode="json")},
         )
 
-    def _announce(self, view: HandoffView, *, created: bool = False) -> None:
+    def _announce(
+        self, view: HandoffView, *, created: bool = False, was_waiting: bool = False
+    ) -> None:
+        """Tell staff of the change, and the citizens whose place in line it may move:
+        those behind ``view`` when it joined or left the line (``was_waiting`` says whether
+        it was in line before), else only its own citizen."""
         self.events.publish(
             STAFF_TOPIC,
             {
@@ -99,26 +104,36 @@ class QueueBase:
                 "handoff": view.to_json(),
             },
         )
-        # Everyone waiting may have moved up the queue: one query for the whole line.
-        with self._sessions() as session:
-            open_handoffs = line(session)
-        position = 0
-        for handoff_id, conversation_id, state in open_handoffs:
-            waiting = state in WAITING_STATES
-            position += waiting
-            place = position if waiting else None
-            self.events.publish(
-                chat_topic(conversation_id),
-                {
-                    "type": "handoff",
-                    "id": handoff_id,
-                    "state": state,
-                    "position": place,
-                    "expected_wait_minutes": expected_wait_minutes(place, self.minutes_per_case),
-                },
+        waiting = view.state in WAITING_STATES
+        events: list[tuple[str, dict[str, object]]] = []
+        if waiting != was_waiting:
+            with self._sessions() as session:
+                ahead, behind = line_from(
+                    session, priority=view.priority, created_at=view.created_at
+                )
+            for place, (handoff_id, conversation_id, state) in enumerate(behind, start=ahead + 1):
+                events.append(
+                    (
+                        chat_topic(conversation_id),
+                        {
+                            "type": "handoff",
+                            "id": handoff_id,
+                            "state": state,
+                            "position": place,
+                            "expected_wait_minutes": expected_wait_minutes(
+                                place, self.minutes_per_case
+                            ),
+                        },
+                    )
+                )
+        if not waiting or waiting == was_waiting:  # its own state, when not told above
+            events.append(
+                (
+                    chat_topic(view.conversation_id),
+                    {
+                        "type": "handoff",
+                        **view.citizen_json(minutes_per_case=self.minutes_per_case),
+                    },
+                )
             )
-        if view.state not in OPEN_STATES:
-            self.events.publish(
-                chat_topic(view.conversation_id),
-                {"type": "handoff", **view.citizen_json(minutes_per_case=self.minutes_per_case)},
-            )
+        self.events.publish_many(events)  # one round trip to Redis, however many

@@ -25,6 +25,7 @@ from assistant.handoffs.states import (
     NotHolderError,
 )
 from assistant.handoffs.views import HandoffView, NoteOut, SentMessageOut, view_of
+from assistant.handoffs.wait import waiting_places
 from assistant.models import (
     Conversation,
     Handoff,
@@ -64,7 +65,8 @@ class Casework(QueueBase):
             else:
                 query = query.where(Handoff.state.in_(("resolved", "returned")))
                 query = query.order_by(Handoff.updated_at.desc()).limit(200)
-            return [view_of(session, row) for row in session.scalars(query)]
+            places = waiting_places(session) if view in ("waiting", "active") else {}
+            return [view_of(session, row, places=places) for row in session.scalars(query)]
 
     def search(
         self,
@@ -184,7 +186,7 @@ class Casework(QueueBase):
             raise AlreadyClaimedError(f"Already taken by {holder}.")
         self.staff.audit(actor=user.username, action="handoff.claim", target=handoff_id)
         self._system_message(view, f"{user.display_name} has joined the conversation.")
-        self._announce(view)
+        self._announce(view, was_waiting=True)  # the UPDATE took it from the line
         return view
 
     def claim_next(self, user: StaffUser) -> HandoffView | None:
@@ -276,9 +278,10 @@ class Casework(QueueBase):
             target=handoff_id,
             detail={"team": team, "to": to_username},
         )
+        was_waiting = view.state in WAITING_STATES
         view = self.get(handoff_id)
         self._system_message(view, note)
-        self._announce(view)
+        self._announce(view, was_waiting=was_waiting)
         return view
 
     def resolve(self, handoff_id: str, user: StaffUser) -> HandoffView:
@@ -309,9 +312,10 @@ class Casework(QueueBase):
                 .values(state=state, updated_at=now, resolved_at=now)
             )
         self.staff.audit(actor=user.username, action=f"handoff.{state}", target=handoff_id)
+        was_waiting = view.state in WAITING_STATES
         view = self.get(handoff_id)
         self._system_message(view, note)
-        self._announce(view)
+        self._announce(view, was_waiting=was_waiting)
         if state == "resolved":
             self.events.publish(
                 chat_topic(view.conversation_id), {"type": "resolved", "id": view.id}

@@ -10,6 +10,7 @@ description in the OpenAPI schema.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -124,7 +125,11 @@ class HandoffView:
         }
 
 
-def view_of(session: Session, row: Handoff) -> HandoffView:
+def view_of(
+    session: Session, row: Handoff, *, places: Mapping[str, int] | None = None
+) -> HandoffView:
+    """The handoff as staff see it; ``places`` (``waiting_places``), when a list of them is
+    built, saves a query per handoff for its place in line."""
     holder = session.get(User, row.claimed_by) if row.claimed_by else None
     return HandoffView(
         id=row.id,
@@ -144,7 +149,7 @@ def view_of(session: Session, row: Handoff) -> HandoffView:
         )
         if holder
         else None,
-        position=queue_position(session, row),
+        position=queue_position(session, row) if places is None else places.get(row.id),
         created_at=aware(row.created_at),
         updated_at=aware(row.updated_at),
         summary=row.summary,

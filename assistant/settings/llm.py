@@ -67,6 +67,14 @@ class LlmSettings(BaseModel):
         "check; below it the quoted answer is sent instead.",
     )
 
+    llm_rephrase: Literal["off", "alone", "folded"] = Field(
+        "off",
+        description="Whether the model rewrites a follow-up as a standalone question for "
+        "retrieval: `alone` searches with the rewrite instead of the folded-in "
+        "conversation, `folded` with both. Off by default: on doc2dial, with a small local "
+        "model, neither beat history folding (`python -m eval.rephrase`).",
+    )
+
     @model_validator(mode="after")
     def _a_model_is_named(self) -> LlmSettings:
         if self.llm_provider == "none":

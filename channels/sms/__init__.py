@@ -27,6 +27,15 @@ def start_outbox(container: Container) -> None:
         delivery.outbox.start()
 
 
+def stop_outbox(container: Container) -> None:
+    """Stop this replica's outbox workers (at shutdown), if they were started."""
+    from channels.sms.delivery import TextDelivery
+
+    delivery = container.delivery(CHANNELS[0])
+    if isinstance(delivery, TextDelivery):
+        delivery.outbox.stop()
+
+
 def _text_delivery(container: Container) -> Delivery:
     from channels.sms.delivery import TextDelivery
 

@@ -1,14 +1,20 @@
 """``GET /a/{token}``: the full answer behind a shortened text message, with its sources.
 
 An SMS answer that does not fit its segment budget is cut and ends with
-``More: <public url>/a/<token>``. The token is 128 random bits stored on that one
-assistant message (set the first time it is linked), so a link shows that answer and
-nothing else: not the citizen's question, not the rest of the conversation, and no
-other answer can be found by changing it. It disappears with its conversation.
+``More: <public url>/a/<token>``. The token is 128 random bits tied to that one
+assistant message, so a link shows that answer and nothing else: not the citizen's
+question, not the rest of the conversation, and no other answer can be found by changing
+it. It disappears with its conversation.
+
+Only the token's SHA-256 is stored (``answer_links``): whoever reads a copy of the
+database cannot open the answers. So a token cannot be looked up again once given out,
+and each text that links an answer (a retried delivery included) gets a token of its own;
+all of them open it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 import secrets
@@ -20,11 +26,11 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
-from assistant.models import Message, aware
+from assistant.models import AnswerLink, Message, aware
 from assistant.store import reply_message
 from assistant.turns import Status
 from channels.deps import ConversationStoreDep, SettingsDep
@@ -57,34 +63,32 @@ class AnswerLinks:
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     def token_for_reply(self, *, channel: str, external_id: str) -> str | None:
-        """The token of the answer given to an inbound message (made now if it has none)."""
+        """A new token for the answer given to an inbound message (None: it was no answer)."""
         with self._sessions.begin() as session:
             reply = reply_message(session, channel=channel, external_id=external_id)
             if reply is None or reply.status != str(Status.ANSWERED):
                 return None
-            if reply.answer_token:
-                return reply.answer_token
             token = secrets.token_urlsafe(16)
-            # Conditional: two deliveries racing to link the same answer agree on one token.
-            session.execute(
-                update(Message)
-                .where(Message.id == reply.id, Message.answer_token.is_(None))
-                .values(answer_token=token)
-            )
-            reply_id = reply.id
-        with self._sessions() as session:
-            return session.scalar(select(Message.answer_token).where(Message.id == reply_id))
+            session.add(AnswerLink(token_hash=token_hash(token), message_id=reply.id))
+        return token
 
     def answer(self, token: str) -> LinkedAnswer | None:
         if not token or len(token) > 64:
             return None
         with self._sessions() as session:
             row = session.scalars(
-                select(Message).where(Message.answer_token == token, Message.role == "assistant")
+                select(Message)
+                .join(AnswerLink, AnswerLink.message_id == Message.id)
+                .where(AnswerLink.token_hash == token_hash(token), Message.role == "assistant")
             ).first()
         if row is None:
             return None
         return LinkedAnswer(text=row.text, citations=row.citations or [], at=aware(row.created_at))
+
+
+def token_hash(token: str) -> str:
+    """What is stored of a token: a plain SHA-256, since the token is 128 random bits."""
+    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
 
 
 def answer_url(base_url: str, token: str) -> str:

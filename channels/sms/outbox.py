@@ -52,16 +52,31 @@ class Outbox:
         self._wake = threading.Event()
         self._started = threading.Lock()
         self._threads: list[threading.Thread] = []
+        self._stop = threading.Event()
 
     def start(self) -> None:
         """Start this replica's workers (once); they also pick up rows left by others."""
         with self._started:
             if self._threads:
                 return
+            self._stop = stop = threading.Event()  # this start's own: a later one is fresh
             for n in range(self._workers):
-                thread = threading.Thread(target=self._loop, name=f"text-outbox-{n}", daemon=True)
+                thread = threading.Thread(
+                    target=self._loop, args=(stop,), name=f"text-outbox-{n}", daemon=True
+                )
                 thread.start()
                 self._threads.append(thread)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Let the workers finish what they are sending and end (at shutdown): rows left
+        are another replica's, or this one's after a restart. ``start`` starts them again.
+        """
+        with self._started:
+            threads, self._threads = self._threads, []
+            self._stop.set()
+            self._wake.set()
+        for thread in threads:
+            thread.join(timeout)
 
     def add(self, *, message_id: int, conversation_id: str, handoff_id: str) -> None:
         with self._engine.begin() as connection:
@@ -96,8 +111,8 @@ class Outbox:
         with self._sessions() as session:
             return len(session.scalars(select(TextOutbox.message_id)).all())
 
-    def _loop(self) -> None:
-        while True:
+    def _loop(self, stop: threading.Event) -> None:
+        while not stop.is_set():
             try:
                 job = self._take()
             except Exception:  # the database away for a moment: try again after a pause

@@ -111,7 +111,7 @@ class SmsChannel:
         if reply.duplicate:
             return Answer(reply, "")
         try:
-            self.deliveries.remember_contact(reply.session_id, contact)
+            self.deliveries.remember_contact(reply.conversation_id, contact)
         except Exception as error:  # the citizen still gets the answer
             log.error("sms contact not stored channel=%s error=%s", *_ids(inbound), error)
         full_answer_url = None

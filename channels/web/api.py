@@ -21,7 +21,7 @@ from assistant.generative import draft_listener
 from assistant.handoffs import NotFoundError
 from assistant.redaction import redact
 from assistant.settings import Settings
-from assistant.store import TranscriptMessage
+from assistant.store import TranscriptMessage, conversation_id_for
 from assistant.throttle import secret_key
 from assistant.turns import CitizenHandoff, InboundMessage, OutboundReply, Status
 from channels.limits import client_address, throttle_of, too_many
@@ -270,7 +270,10 @@ async def rate(body: RatingRequest, request: Request, handoffs: HandoffsDep) -> 
     await _throttle(request, body.session_id)
     try:
         await run_in_threadpool(
-            handoffs.rate, body.session_id, rating=body.rating, comment=body.comment
+            handoffs.rate,
+            conversation_id_for(body.session_id),
+            rating=body.rating,
+            comment=body.comment,
         )
     except NotFoundError as error:
         raise HTTPException(409, str(error)) from error
@@ -295,7 +298,7 @@ async def feedback(body: FeedbackRequest, request: Request, store: ConversationS
     comment = redact(body.comment).text.strip() if body.comment else None
     saved = await run_in_threadpool(
         store.add_feedback,
-        body.session_id,
+        conversation_id_for(body.session_id),
         helpful=body.helpful,
         comment=comment or None,
     )
@@ -325,11 +328,13 @@ async def chat_messages(
     sent while the page was closed, reloading or on another replica is not lost.
     """
 
+    conversation_id = conversation_id_for(session_id)
+
     def load() -> tuple[int | None, list[TranscriptMessage]]:
-        last = store.last_seq(session_id)
+        last = store.last_seq(conversation_id)
         if last is None:
             return None, []
-        return last, store.transcript(session_id, after=after, roles=CITIZEN_ROLES)
+        return last, store.transcript(conversation_id, after=after, roles=CITIZEN_ROLES)
 
     last, messages = await run_in_threadpool(load)
     if last is None:
@@ -347,22 +352,23 @@ async def chat_socket(websocket: WebSocket, session_id: str) -> None:
     """
     container = container_of(websocket)
     store = container.conversation_store
-    if not await run_in_threadpool(store.exists, session_id):
+    conversation_id = conversation_id_for(session_id)
+    if not await run_in_threadpool(store.exists, conversation_id):
         await websocket.close(code=4404)
         return
     after = _after(websocket.query_params.get("after"))
     # Subscribed before reading the database: a message stored in between arrives live.
-    async with container.events.subscribe(chat_topic(session_id)) as events:
+    async with container.events.subscribe(chat_topic(conversation_id)) as events:
         await websocket.accept()
         sent_up_to = 0
         if after is not None:
             missed = await run_in_threadpool(
-                store.transcript, session_id, after=after, roles=("caseworker",)
+                store.transcript, conversation_id, after=after, roles=("caseworker",)
             )
             for message in missed:
                 await websocket.send_json({"type": "message", **asdict(message)})
                 sent_up_to = message.seq
-        handoff = await run_in_threadpool(container.handoffs.open_for, session_id)
+        handoff = await run_in_threadpool(container.handoffs.open_for, conversation_id)
         if handoff is not None:
             await websocket.send_json(
                 {
@@ -378,9 +384,9 @@ async def chat_socket(websocket: WebSocket, session_id: str) -> None:
 
         async def on_text(text: str) -> None:
             # The citizen is typing: the caseworker holding the conversation is told.
-            if typing_signal(text) is None or not throttle.due(session_id):
+            if typing_signal(text) is None or not throttle.due(conversation_id):
                 return
-            held = await run_in_threadpool(container.handoffs.open_for, session_id)
+            held = await run_in_threadpool(container.handoffs.open_for, conversation_id)
             if held is not None and held.state == "claimed":
                 container.events.publish(
                     STAFF_TOPIC, {"type": "typing", "handoff_id": held.id, "who": "citizen"}

@@ -27,10 +27,26 @@ _TOO_LARGE = {
 }
 
 
+_HEADERS_TOO_LARGE = {
+    "description": "The request's head (path, query and headers together) is over the limit "
+    "(CA_REQUEST_HEADER_MAX_KB). `serve` stops reading it and answers 400 with no body; "
+    "behind another server the app answers 431.",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}},
+}
+_NOT_UNICODE = "The body is not valid Unicode: not UTF-8, or a lone surrogate (\\ud800) in JSON."
+_NOT_UNICODE_RESPONSE = {
+    "description": _NOT_UNICODE,
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/InvalidOut"}}},
+}
+# Bodies ``RequestLimits`` leaves to the route to decode (forms, uploads).
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 def document_parse_errors(app: FastAPI) -> None:
-    """Every operation that takes a body also lists the 400 FastAPI sends for a body it
-    cannot parse and the 413 ``channels.limits.RequestLimits`` sends for one too large
-    (both before any handler runs), so the schema names every status a client can get.
+    """Every operation lists the statuses ``channels.limits.RequestLimits`` and FastAPI
+    answer before any handler runs, so the schema names every status a client can get:
+    431 for a head over the limit (any request); for a body, 400 when it cannot be parsed,
+    413 when it is too large, and 422 when a JSON or text body is not valid Unicode.
     """
     generate = app.openapi
 
@@ -40,9 +56,20 @@ def document_parse_errors(app: FastAPI) -> None:
         schema = generate()  # FastAPI caches this very dict on the app: completed once
         for operations in schema["paths"].values():
             for operation in operations.values():
-                if "requestBody" in operation:
-                    operation["responses"].setdefault("400", _UNPARSABLE)
-                    operation["responses"].setdefault("413", _TOO_LARGE)
+                responses = operation["responses"]
+                responses.setdefault("431", _HEADERS_TOO_LARGE)
+                if "requestBody" not in operation:
+                    continue
+                responses.setdefault("400", _UNPARSABLE)
+                responses.setdefault("413", _TOO_LARGE)
+                kinds = operation["requestBody"].get("content", {})
+                if all(kind in _FORMS for kind in kinds):
+                    continue
+                if "422" in responses:
+                    said = responses["422"].get("description", "").rstrip(".")
+                    responses["422"]["description"] = f"{said}. Or: {_NOT_UNICODE}"
+                else:
+                    responses["422"] = _NOT_UNICODE_RESPONSE
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]

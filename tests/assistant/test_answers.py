@@ -190,7 +190,7 @@ def test_a_follow_up_after_a_caseworker_resolved_the_conversation_is_read_with_i
     first = say("How do I renew my driver's license?", None)
     session = first.session_id
     assert say("I want to talk to a person", session).status is Status.HANDOFF_REQUESTED
-    handoff = people.handoffs.open_for(session)
+    handoff = people.handoffs.open_for(first.conversation_id)
     assert handoff is not None
     people.handoffs.claim(handoff.id, sam)
     people.handoffs.reply(handoff.id, sam, "Hi, this is Sam. How can I help?")

@@ -111,17 +111,21 @@ def test_retention_deletes_old_conversations_and_erases_one_on_request(
     with container.engine.begin() as connection:
         connection.execute(
             text("UPDATE conversations SET updated_at = :at WHERE id = :id"),
-            {"at": datetime.now(UTC) - timedelta(days=400), "id": old.session_id},
+            {"at": datetime.now(UTC) - timedelta(days=400), "id": old.conversation_id},
         )
     ran = runner.invoke(app, ["retention", "run"])
     assert ran.exit_code == 0 and "Deleted 1 conversation" in ran.output
-    assert not container.conversation_store.exists(old.session_id)
-    assert container.conversation_store.transcript(old.session_id) == []
-    assert container.conversation_store.exists(recent.session_id)
+    assert not container.conversation_store.exists(old.conversation_id)
+    assert container.conversation_store.transcript(old.conversation_id) == []
+    assert container.conversation_store.exists(recent.conversation_id)
 
+    # The citizen may quote the session id their page keeps; staff, the conversation id.
     erased = runner.invoke(app, ["retention", "erase", recent.session_id])
     assert erased.exit_code == 0
-    assert not container.conversation_store.exists(recent.session_id)
+    assert not container.conversation_store.exists(recent.conversation_id)
+    again = container.assistant.handle(InboundMessage("web", "How do I get a library card?"))
+    assert runner.invoke(app, ["retention", "erase", again.conversation_id]).exit_code == 0
+    assert not container.conversation_store.exists(again.conversation_id)
     assert runner.invoke(app, ["retention", "erase", "no-such-id"]).exit_code == 1
     actions = [entry.action for entry in container.staff.audit_log()]
     assert {"retention.run", "retention.erase"} <= set(actions)

@@ -11,6 +11,7 @@ from assistant.container import Container
 from assistant.pipeline import TurnPipeline
 from assistant.service import AssistantService, ConversationLocks
 from assistant.stages import Stage
+from assistant.store import conversation_id_for, new_session_id
 from assistant.turns import InboundMessage, OutboundReply, Status, TurnContext
 
 
@@ -82,7 +83,8 @@ def test_one_conversations_messages_take_turns_and_the_second_sees_the_first(
 ) -> None:
     recorder = Recorder(dwell_s=0.3)
     service = _service(container, recorder)
-    session = container.conversation_store.create(channel="web", conversation_key=None)
+    session = new_session_id()  # a citizen's key; the conversation is under its hash
+    container.conversation_store.create(channel="web", conversation_id=conversation_id_for(session))
     replies: list[OutboundReply] = _at_once(
         service,
         [("How do I renew my driver's license?", session), ("how much does it cost?", session)],
@@ -93,7 +95,7 @@ def test_one_conversations_messages_take_turns_and_the_second_sees_the_first(
     )
     assert second_in >= first_out  # never both inside at once
     assert (first_history, second_history) == (0, 2)  # the second turn read the first
-    transcript = container.conversation_store.recent(session, limit=10)
+    transcript = container.conversation_store.recent(conversation_id_for(session), limit=10)
     assert [t.role for t in transcript] == ["citizen", "assistant", "citizen", "assistant"]
     assert transcript[2].text == second_text
 

@@ -311,18 +311,20 @@ def test_most_cited_and_feedback_per_document(container: Container) -> None:
     service.handle(InboundMessage(channel="web", text="How do I renew my driver's license?"))
     cited = container.editor_desk.most_cited(days=1)
     assert cited[0].doc_id == first.citations[0].doc_id and cited[0].citations == 2
-    assert store.add_feedback(first.session_id, helpful=False, comment="Call me on 555-123-4567")
+    assert store.add_feedback(
+        first.conversation_id, helpful=False, comment="Call me on 555-123-4567"
+    )
     report = container.editor_desk.feedback(days=1)
     entry = next(r for r in report if r.doc_id == first.citations[0].doc_id)
     assert entry.not_helpful == 1 and entry.helpful == 0
     assert "555" not in " ".join(entry.comments)
-    assert store.add_feedback(first.session_id, helpful=True, comment=None)  # replaces it
+    assert store.add_feedback(first.conversation_id, helpful=True, comment=None)  # replaces it
     entry = next(r for r in container.editor_desk.feedback(days=1) if r.doc_id == entry.doc_id)
     assert (entry.helpful, entry.not_helpful) == (1, 0)
     unanswered = service.handle(
         InboundMessage(channel="web", text="What is the capital of France?")
     )
-    assert not store.add_feedback(unanswered.session_id, helpful=True, comment=None)
+    assert not store.add_feedback(unanswered.conversation_id, helpful=True, comment=None)
 
 
 def test_cli_drafts_publishes_and_restores(settings: Settings, tmp_path: Path) -> None:

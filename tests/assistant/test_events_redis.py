@@ -43,6 +43,24 @@ def test_events_cross_between_replicas_both_ways_and_stay_in_order(redis_url: st
     asyncio.run(run())
 
 
+def test_a_batch_crosses_in_one_go_and_in_order(redis_url: str) -> None:
+    # How a change to the queue tells everyone behind it their new place.
+    a, b = RedisEventBus(redis_url), RedisEventBus(redis_url)
+
+    async def run() -> None:
+        async with b.subscribe("chat:c1") as first, b.subscribe("chat:c2") as second:
+            batch = [(f"chat:c{1 + n % 2}", {"type": "handoff", "position": n}) for n in range(6)]
+            thread = threading.Thread(target=a.publish_many, args=(batch,))
+            thread.start()
+            thread.join()
+            assert [(await _next(first))["position"] for _ in range(3)] == [0, 2, 4]
+            assert [(await _next(second))["position"] for _ in range(3)] == [1, 3, 5]
+        await a.close()
+        await b.close()
+
+    asyncio.run(run())
+
+
 def test_another_database_number_is_another_deployment(redis_url: str) -> None:
     base, _, number = redis_url.rpartition("/")
     other = f"{base}/{(int(number or 0) + 1) % 16}"

@@ -201,7 +201,7 @@ def test_the_stored_turn_records_the_composer_and_the_fallback(
                 "SELECT composer, fallback_reason FROM messages "
                 "WHERE conversation_id = :c AND role = 'assistant' ORDER BY id"
             ),
-            {"c": first.session_id},
+            {"c": first.conversation_id},
         ).all()
     assert second.status == "answered"
     assert [tuple(r) for r in rows] == [("generative", None), ("extractive", "error")]

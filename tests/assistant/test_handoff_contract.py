@@ -286,14 +286,18 @@ def test_concurrent_writers_get_gapless_distinct_numbers(parts) -> None:  # type
 
 
 class RecordingBus(InProcessEventBus):
-    """The in-process bus, keeping the last event published on each topic."""
+    """The in-process bus, keeping the last event published on each topic, and every
+    citizen's event (in order)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.last: dict[str, dict] = {}  # type: ignore[type-arg]
+        self.told: list[tuple[str, dict]] = []  # type: ignore[type-arg]
 
     def publish(self, topic: str, event: dict) -> None:  # type: ignore[type-arg]
         self.last[topic] = event
+        if topic.startswith("chat:"):
+            self.told.append((topic, event))
         super().publish(topic, event)
 
 
@@ -315,3 +319,37 @@ def test_every_citizen_is_told_the_place_the_queue_gives_them(engine: Engine) ->
             view.position,
         )
     assert [queue.get(h).position for h in opened] == [2, None, 3, 1, 4]
+
+
+def test_a_change_tells_only_the_citizens_it_moves(engine: Engine) -> None:
+    """Queue positions without a cost per waiting citizen for every change: one joining at
+    the back or a claimed conversation closing tells one citizen; the head being claimed
+    tells each one behind it their new place (the ones a change can move)."""
+    store, staff = ConversationStore(engine), Staff(engine)
+    bus = RecordingBus()
+    queue = HandoffQueue(engine, staff=staff, events=bus)
+    caseworker = staff.create(username="cw", password=PASSWORD, role=Role.CASEWORKER)
+    waiting = [_open(store, queue) for _ in range(30)]
+    bus.told.clear()
+    last = _open(store, queue)
+    assert [(e["id"], e["position"]) for _, e in bus.told] == [(last, 31)]
+    bus.told.clear()
+    queue.claim(waiting[0], caseworker)
+    told = {e["id"]: e["position"] for _, e in bus.told}
+    assert told == {h: n for n, h in enumerate([*waiting[1:], last], start=1)} | {waiting[0]: None}
+    assert all(queue.get(h).position == p for h, p in told.items())
+    bus.told.clear()
+    queue.resolve(waiting[0], caseworker)
+    assert [(e["id"], e["state"]) for _, e in bus.told if e["type"] == "handoff"] == [
+        (waiting[0], "resolved")
+    ]
+    bus.told.clear()
+    queue.claim(waiting[10], caseworker)  # from the middle: those behind move up
+    moved = {e["id"] for _, e in bus.told} - {waiting[10]}
+    assert moved == {*waiting[11:], last}
+    # The caseworkers' list gives each the place its own view does (read in one query).
+    listed = queue.in_view("waiting", caseworker)
+    assert [v.position for v in listed] == list(range(1, len(listed) + 1))
+    assert [v.position for v in listed] == [queue.get(v.id).position for v in listed]
+    active = queue.in_view("active", caseworker)
+    assert {v.id: v.position for v in active} == {v.id: queue.get(v.id).position for v in active}

@@ -42,8 +42,8 @@ def test_asking_for_a_person_opens_a_handoff_in_the_turn(settings: Settings) -> 
     reply = container.assistant.handle(InboundMessage("web", "I want to talk to a real person"))
     assert reply.status is Status.HANDOFF_REQUESTED
     assert reply.handoff is not None and reply.handoff.position == 1
-    assert container.handoffs.open_for(reply.session_id) is not None
-    (stored,) = replies(container, reply.session_id)
+    assert container.handoffs.open_for(reply.conversation_id) is not None
+    (stored,) = replies(container, reply.conversation_id)
     assert stored.timings_ms is not None and "bring_in_a_person" in stored.timings_ms
 
 
@@ -54,7 +54,7 @@ def test_with_nobody_on_duty_a_call_back_is_offered_and_nothing_queued(
     reply = container.assistant.handle(InboundMessage("web", "I want to talk to a real person"))
     assert reply.status is Status.HANDOFF_CALLBACK_OFFERED
     assert reply.handoff is None
-    assert container.handoffs.open_for(reply.session_id) is None
+    assert container.handoffs.open_for(reply.conversation_id) is None
 
 
 def test_a_turn_outside_a_stored_conversation_brings_in_nobody(settings: Settings) -> None:
@@ -72,7 +72,7 @@ def test_a_stored_reply_records_its_stage_timings_and_decision_signals(
 ) -> None:
     reply = container.assistant.handle(InboundMessage("web", "How do I renew my driver's license?"))
     assert reply.status is Status.ANSWERED
-    (stored,) = replies(container, reply.session_id)
+    (stored,) = replies(container, reply.conversation_id)
     assert stored.timings_ms is not None
     assert {"retrieve", "compose", "answerability", "escalate"} <= set(stored.timings_ms)
     assert all(v >= 0 for v in stored.timings_ms.values())

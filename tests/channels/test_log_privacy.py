@@ -4,9 +4,7 @@ hashes of them, so lines about one conversation still match each other."""
 from __future__ import annotations
 
 import io
-import logging
 import re
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -16,28 +14,9 @@ from websockets.sync.client import connect
 from assistant.container import Container
 from assistant.settings import Settings
 from assistant.turns import InboundMessage
-from channels.log_privacy import LOGGERS, SecretPaths
+from channels.log_privacy import SecretPaths
 from channels.sms.answers import AnswerLinks
 from tests.conftest import LiveServer
-
-
-@pytest.fixture
-def captured() -> Iterator[io.StringIO]:
-    """Everything the app and uvicorn log, at INFO, as a deployment would keep it."""
-    sink = io.StringIO()
-    handler = logging.StreamHandler(sink)
-    handler.setFormatter(logging.Formatter("%(name)s %(message)s"))
-    # The test's own HTTP client logs the URLs it asks for; the server is what is checked.
-    handler.addFilter(lambda record: not record.name.startswith("httpx"))
-    loggers = [logging.getLogger(name) for name in (*LOGGERS, "")]
-    levels = [logger.level for logger in loggers]
-    for logger in loggers:
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
-    yield sink
-    for logger, level in zip(loggers, levels, strict=True):
-        logger.removeHandler(handler)
-        logger.setLevel(level)
 
 
 def test_a_run_logs_no_session_id_and_no_answer_token(

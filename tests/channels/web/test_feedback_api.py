@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from assistant.container import Container
 from assistant.models import AnswerFeedback, Message
+from assistant.store import conversation_id_for
 from tests.conftest import LiveServer
 
 LICENSE = "How do I renew my driver's license?"
@@ -45,7 +46,7 @@ def stored_feedback(container: Container, session_id: str) -> list[tuple[AnswerF
         rows = session.execute(
             select(AnswerFeedback, Message.text)
             .join(Message, AnswerFeedback.message_id == Message.id)
-            .where(Message.conversation_id == session_id)
+            .where(Message.conversation_id == conversation_id_for(session_id))
             .order_by(AnswerFeedback.id)
         ).all()
         return [(feedback, text) for feedback, text in rows]

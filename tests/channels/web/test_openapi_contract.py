@@ -129,3 +129,50 @@ def test_every_operation_answers_as_its_schema_says(
         cookies={"ca_staff": cookie},
         checks=CHECKS,
     )
+
+
+OPENAPI_OPERATIONS = [
+    (method, path) for path, operations in OPENAPI["paths"].items() for method in operations
+]
+# A lone surrogate, escaped as JSON allows: valid UTF-8 on the wire, not Unicode text.
+SURROGATE = b'{"message": "\\ud800", "text": "\\ud800", "session_id": "\\ud800"}'
+
+
+def test_refusals_made_before_any_route_are_documented_where_they_happen(
+    contract_server: ContractServer, session: tuple[str, str]
+) -> None:
+    """The 422 for a body that is not Unicode and the 431 for an oversized head come from
+    the middleware, which schemathesis' generated requests hardly reach: each operation
+    is sent both, and the answer is checked against what its schema declares."""
+    cookie, csrf = session
+    client = httpx.Client(
+        base_url=contract_server.url,
+        cookies={"ca_staff": cookie},
+        headers={"X-CSRF-Token": csrf},
+        timeout=30,
+    )
+    refused: dict[int, int] = defaultdict(int)
+    for method, schema_path in OPENAPI_OPERATIONS:
+        operation = schema[schema_path][method]
+        path = operation.path
+        for name in operation.path_parameters:
+            path = path.replace(f"{{{name.name}}}", "x")
+        if operation.path == "/api/staff/logout":
+            continue  # would end the session the other requests ride on
+        big = client.request(operation.method.upper(), path, headers={"X-Padding": "x" * 20 * 1024})
+        cases = [(big, 431)]
+        kinds = (operation.definition.raw.get("requestBody") or {}).get("content", {})
+        if any(kind == "application/json" for kind in kinds):
+            bad = client.request(
+                operation.method.upper(),
+                path,
+                content=SURROGATE,
+                headers={"Content-Type": "application/json"},
+            )
+            cases.append((bad, 422))
+        for response, status in cases:
+            assert response.status_code == status, (operation.label, response.text)
+            case = operation.Case(path_parameters={p.name: "x" for p in operation.path_parameters})
+            case.validate_response(response, checks=CHECKS)  # declared, with this body
+            refused[status] += 1
+    assert refused[431] == len(OPENAPI_OPERATIONS) - 1 and refused[422] >= 9, refused

@@ -10,6 +10,7 @@ pytest.importorskip("playwright.sync_api", reason="the browser tests need playwr
 
 from playwright.sync_api import Browser, expect
 
+from assistant.store import conversation_id_for
 from tests.channels.web.browser import Pages
 from tests.channels.web.replicas import ASK_FOR_PERSON, Caseworker, Deployment
 
@@ -39,7 +40,9 @@ def test_a_reopened_page_catches_up_a_reply_sent_on_the_other_replica(
             cookies={"ca_staff": sam.cookie},
             timeout=30,
         ).json()
-        handoff_id = next(h["id"] for h in waiting if h["conversation_id"] == session_id)
+        handoff_id = next(
+            h["id"] for h in waiting if h["conversation_id"] == conversation_id_for(session_id)
+        )
 
         # Claimed on B: the page on A hears it live, over Redis.
         sam.post(b, f"{handoff_id}/claim")

@@ -32,6 +32,7 @@ from assistant import canned
 from assistant.container import Container
 from assistant.models import AnswerFeedback, Message
 from assistant.settings import Settings
+from assistant.store import conversation_id_for
 from tests.channels.web.browser import (
     PageProblems,
     axe_violations,
@@ -600,7 +601,7 @@ def feedback_rows(container: Container, session_id: str) -> list[AnswerFeedback]
             session.scalars(
                 select(AnswerFeedback)
                 .join(Message, AnswerFeedback.message_id == Message.id)
-                .where(Message.conversation_id == session_id)
+                .where(Message.conversation_id == conversation_id_for(session_id))
             )
         )
 
@@ -802,7 +803,7 @@ def test_feedback_errors_are_kind_and_keep_the_comment(page: Page, container: Co
     page.unroute("**/api/chat/feedback")
 
     # The conversation is gone from the server (as after the retention period): a real 404.
-    assert container.conversation_store.delete(session_id)
+    assert container.conversation_store.delete(conversation_id_for(session_id))
     with page.expect_response("**/api/chat/feedback") as said:
         answer.get_by_role("button", name="Send comment").click()
     assert said.value.status == 404

@@ -1,7 +1,7 @@
 """Saved replies: a team's or one caseworker's own, inserted into a reply (issue #19).
 
-Revision ID: 0012_saved_replies
-Revises: 0011_text_outbox
+Revision ID: 0013_saved_replies
+Revises: 0012_no_keys_stored
 Create Date: 2026-12-06
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012_saved_replies"
-down_revision = "0011_text_outbox"
+revision = "0013_saved_replies"
+down_revision = "0012_no_keys_stored"
 branch_labels = None
 depends_on = None
 
