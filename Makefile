@@ -38,8 +38,11 @@ $(VENV)/.dev: $(VENV)/.runtime
 install: $(VENV)/.runtime
 install-dev: $(VENV)/.dev
 
+# The bundled knowledge base's agencies routed to example teams (deploy/team-routes.example.json),
+# unless CA_TEAM_ROUTES is set: a handoff after a licence question lands in DMV's queue.
 run: $(VENV)/.runtime
-	$(BIN)/citizen-assistant serve --host $(HOST) --port $(PORT)
+	CA_TEAM_ROUTES="$${CA_TEAM_ROUTES:-$$(cat deploy/team-routes.example.json)}" \
+	  $(BIN)/citizen-assistant serve --host $(HOST) --port $(PORT)
 
 # Debian's chromium drives the browser tests (Playwright's own download cannot work offline).
 chromium:

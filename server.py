@@ -28,7 +28,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from channels import log_privacy, sms
     from channels.limits import BodyLimit, RequestLimits
     from channels.sms import answers as sms_answers
-    from channels.web import analytics, api, editor, metrics, pages, staff
+    from channels.web import analytics, api, desk, editor, metrics, pages, staff
     from channels.web.openapi import document_parse_errors
 
     settings = settings or get_settings()
@@ -78,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(staff.router)
+    app.include_router(desk.router)
     app.include_router(editor.router)
     app.include_router(editor.page_router)
     app.include_router(metrics.router)

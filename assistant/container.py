@@ -57,6 +57,7 @@ if TYPE_CHECKING:
     from assistant.generative import GenerateAnswer
     from assistant.llm import ModelCall
     from assistant.rephrase import RephraseFollowUp
+    from assistant.saved_replies import SavedReplies
 
 log = logging.getLogger(__name__)
 
@@ -291,6 +292,12 @@ class Container:
         )
 
     @cached_property
+    def saved_replies(self) -> SavedReplies:
+        from assistant.saved_replies import SavedReplies
+
+        return SavedReplies(self.engine, staff=self.staff)
+
+    @cached_property
     def editor_desk(self) -> EditorDesk:
         from assistant.editorial import EditorDesk
         from knowledge_base.uploads import MB
@@ -387,12 +394,18 @@ class Container:
             default_team=s.default_team,
             team_routes=s.team_routes,
             topic_of=self._topic_of,
+            title_of=self._title_of,
         )
 
     def _topic_of(self, doc_id: str) -> tuple[str | None, str | None]:
         snapshot = self.index_store.snapshot()
         record = snapshot.manifest.documents.get(doc_id) if snapshot else None
         return (record.topic, record.agency) if record else (None, None)
+
+    def _title_of(self, doc_id: str) -> str | None:
+        snapshot = self.index_store.snapshot()
+        record = snapshot.manifest.documents.get(doc_id) if snapshot else None
+        return record.title if record else None
 
     def teams(self) -> list[str]:
         return sorted(

@@ -298,3 +298,21 @@ class AnalyticsRollup(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     through_day: Mapped[str] = mapped_column(String(10))
+
+
+class SavedReply(Base):
+    """A reply a caseworker inserts instead of typing it again: a team's (``team`` set) or
+    one person's own (``owner_id`` set), never both."""
+
+    __tablename__ = "saved_replies"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    title: Mapped[str] = mapped_column(String(80))
+    body: Mapped[str] = mapped_column(Text)
+    team: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    created_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

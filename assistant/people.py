@@ -8,6 +8,7 @@ and before the privacy note, on conversations that are stored: the editors' prev
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -17,10 +18,11 @@ from assistant import canned
 from assistant.escalation import PRIORITY, Reason
 from assistant.handoffs import HandoffQueue
 from assistant.hours import OpeningHours
+from assistant.intents import route
 from assistant.models import utcnow
 from assistant.staff import Staff
 from assistant.stages import Replies
-from assistant.turns import CitizenHandoff, PastTurn, Status, TurnContext
+from assistant.turns import CitizenHandoff, PastTurn, Route, Status, TurnContext
 
 __all__ = ["BringInAPerson", "People", "summarise"]
 
@@ -45,6 +47,8 @@ class People:
     default_team: str
     team_routes: dict[str, str]
     topic_of: Any  # Callable[[str], tuple[str | None, str | None]]: doc_id -> (topic, agency)
+    # Callable[[str], str | None]: a live document's title by its id (None: gone since).
+    title_of: Any = None
 
     def available(self) -> bool:
         return self.hours.is_open(utcnow()) and (
@@ -59,6 +63,10 @@ class People:
                     if key and key in self.team_routes:
                         return self.team_routes[key]
         return self.default_team
+
+    def summary(self, history: list[PastTurn], text: str, reasons: list[str]) -> str:
+        """The handoff's summary, naming the pages discussed by their titles."""
+        return summarise(history, text, reasons, title_of=self.title_of)
 
 
 class BringInAPerson:
@@ -107,7 +115,7 @@ class BringInAPerson:
             channel=ctx.message.channel,
             reasons=reasons,
             priority=max(PRIORITY[Reason(r)] for r in reasons),
-            summary=summarise(ctx.history, ctx.said or ctx.text, reasons),
+            summary=self.people.summary(ctx.history, ctx.said or ctx.text, reasons),
             team=self.people.team_for(ctx.history),
             language=ctx.language,
         )
@@ -137,13 +145,37 @@ _REASON_WORDS = {
 }
 
 
-def summarise(history: list[PastTurn], text: str, reasons: list[str]) -> str:
-    """A short, redacted account of what the citizen needs, for the caseworker's list."""
-    asked = [t.text for t in history if t.role == "citizen"][-2:]
-    topics = list(dict.fromkeys(d for t in history for d in t.cited_docs))[-2:]
+def summarise(
+    history: list[PastTurn],
+    text: str,
+    reasons: list[str],
+    *,
+    title_of: Callable[[str], str | None] | None = None,
+) -> str:
+    """A short, redacted account of what the citizen needs, for the caseworker's list.
+
+    Each message is quoted once (the message that brought the person in may already be
+    in the history, as a left call-back is), bare requests for a person are left to the
+    reason that says so, and pages are named by title, as the caseworker knows them.
+    """
+    said = [t.text for t in history if t.role == "citizen"] + [text]
+    quoted: dict[str, str] = {}
+    for message in said:
+        message = message.strip()
+        if message:
+            quoted.pop(_same(message), None)  # a repeat counts where it was last said
+            quoted[_same(message)] = message
+    asked = [q for q in quoted.values() if route(q) is not Route.HUMAN] or list(quoted.values())
+    doc_ids = list(dict.fromkeys(d for t in history for d in t.cited_docs))[-2:]
+    titles = list(dict.fromkeys((title_of(d) if title_of else None) or d for d in doc_ids))
     parts = [f"The citizen {', and '.join(_REASON_WORDS[r] for r in reasons)}."]
-    if topics:
-        parts.append("Pages discussed: " + ", ".join(topics) + ".")
-    quoted = [q for q in [*asked, text] if q][-3:]
-    parts.append("They wrote: " + " / ".join(f"“{q[:140]}”" for q in quoted))
+    if titles:
+        parts.append("Pages discussed: " + "; ".join(titles) + ".")
+    if asked:
+        parts.append("They wrote: " + " / ".join(f"“{q[:140]}”" for q in asked[-3:]))
     return " ".join(parts)[:600]
+
+
+def _same(message: str) -> str:
+    """A message as compared for repeats: case, spacing and end punctuation aside."""
+    return " ".join(message.casefold().split()).rstrip(" .!?")

@@ -15,7 +15,7 @@ from assistant.handoffs import HandoffView
 from assistant.language import LanguageChoice
 from assistant.metrics import record_turn
 from assistant.models import utcnow
-from assistant.people import People, summarise
+from assistant.people import People
 from assistant.pipeline import TurnPipeline
 from assistant.redaction import redact
 from assistant.store import ConversationStore, StoredReply, conversation_id_for, new_session_id
@@ -199,7 +199,7 @@ class AssistantService:
                 channel=self._channel_of(conversation_id),
                 reasons=[str(Reason.REQUESTED)],
                 priority=PRIORITY[Reason.REQUESTED],
-                summary=summarise(history, text, [str(Reason.REQUESTED)]),
+                summary=self.people.summary(history, text, [str(Reason.REQUESTED)]),
                 team=self.people.team_for(history),
                 state="callback_requested",
                 # Kept as given: a caseworker needs it to call back. Never logged.

@@ -15,6 +15,7 @@ from starlette.requests import HTTPConnection
 from assistant.container import Container
 from assistant.editorial import EditorDesk
 from assistant.handoffs import HandoffQueue
+from assistant.saved_replies import SavedReplies
 from assistant.service import AssistantService
 from assistant.settings import Settings
 from assistant.staff import Staff
@@ -50,6 +51,10 @@ async def get_editor_desk(request: Request) -> EditorDesk:
     return container_of(request).editor_desk
 
 
+async def get_saved_replies(request: Request) -> SavedReplies:
+    return container_of(request).saved_replies
+
+
 async def get_conversation_store(request: Request) -> ConversationStore:
     return container_of(request).conversation_store
 
@@ -71,3 +76,4 @@ EditorDeskDep = Annotated[EditorDesk, Depends(get_editor_desk)]
 ConversationStoreDep = Annotated[ConversationStore, Depends(get_conversation_store)]
 IndexStoreDep = Annotated[IndexStore, Depends(get_index_store)]
 TeamsDep = Annotated[list[str], Depends(get_teams)]
+SavedRepliesDep = Annotated[SavedReplies, Depends(get_saved_replies)]

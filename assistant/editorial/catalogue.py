@@ -13,7 +13,8 @@ from assistant.editorial.errors import NotFound
 from assistant.editorial.fields import _parse_date, _record_fields
 from assistant.editorial.views import DocumentListOut, DocumentOut, DraftBadgeOut
 from assistant.models import Draft, aware
-from knowledge_base.index_store import DocumentRecord, IndexStore
+from knowledge_base.index_store import DocumentRecord, IndexSnapshot, IndexStore
+from knowledge_base.lexical_index import tokenize
 from knowledge_base.loaders import document_to_markdown
 from knowledge_base.uploads import DRAFT_FIELDS
 
@@ -86,15 +87,35 @@ class Catalogue:
         agencies = sorted({r["agency"] for r in rows if r["agency"]})
         topics = sorted({r["topic"] for r in rows if r["topic"]})
         needle = (query or "").strip().casefold()
+        in_body = _body_matches(snapshot, needle) if needle else {}
         rows = [
             r
             for r in rows
-            if (not needle or needle in r["title"].casefold() or needle in r["doc_id"].casefold())
+            if (
+                not needle
+                or needle in r["title"].casefold()
+                or needle in r["doc_id"].casefold()
+                or r["doc_id"] in in_body
+            )
             and (not agency or r["agency"] == agency)
             and (not topic or r["topic"] == topic)
             and (not overdue_only or r["overdue"])
         ]
-        rows.sort(key=lambda r: (r["title"].casefold(), r["doc_id"]))
+        if needle:
+            # Title matches first (what an editor typing a title expects), then documents
+            # that only say it in their text, the best BM25 passage first.
+            rows.sort(
+                key=lambda r: (
+                    r["doc_id"] in in_body
+                    and needle not in r["title"].casefold()
+                    and needle not in r["doc_id"].casefold(),
+                    -in_body.get(r["doc_id"], 0.0),
+                    r["title"].casefold(),
+                    r["doc_id"],
+                )
+            )
+        else:
+            rows.sort(key=lambda r: (r["title"].casefold(), r["doc_id"]))
         return rows, agencies, topics, snapshot.version if snapshot else None
 
     def document(self, doc_id: str) -> DocumentOut:
@@ -166,6 +187,36 @@ class Catalogue:
             return own
         reviewed = _parse_date(last_reviewed)
         return reviewed + self.review_interval if reviewed else None
+
+
+def _body_matches(snapshot: IndexSnapshot | None, needle: str) -> dict[str, float]:
+    """Live documents with a passage that holds every word of ``needle``, with the best
+    such passage's score.
+
+    Read from the version's own BM25 index (the words stemmed as citizens' questions
+    are, so "vision tests" finds "vision test"), one sparse lookup a word, not a scan of
+    the text. Every word must be in one passage: an editor's words are a conjunction
+    (BM25 alone would rank any one of them), and a page that says "vision insurance" in
+    one section and "skills test" in another is not about a vision test.
+    """
+    if snapshot is None or not len(snapshot):
+        return {}
+    words = tokenize([needle])[0]
+    if not words:
+        return {}
+    size = len(snapshot)
+    found: dict[int, float] | None = None
+    for word in dict.fromkeys(words):
+        rows, scores = snapshot.lexical_index.search([word], size)
+        hits = dict(zip(rows.tolist(), scores.tolist(), strict=True))
+        found = hits if found is None else {r: found[r] + s for r, s in hits.items() if r in found}
+        if not found:
+            return {}
+    best: dict[str, float] = {}
+    for row, score in (found or {}).items():
+        doc_id = snapshot.chunks[row].doc_id
+        best[doc_id] = max(best.get(doc_id, 0.0), score)
+    return best
 
 
 def _draft_badge(draft: Draft | None) -> DraftBadgeOut | None:

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
 from assistant.editorial.catalogue import Catalogue
+from assistant.editorial.diffs import text_changes
 from assistant.editorial.drafts import Drafts
 from assistant.editorial.preview import Preview
 from assistant.editorial.publishing import Publishing, PublishResult
@@ -21,6 +22,7 @@ from assistant.editorial.views import (
     CitedDocumentOut,
     DocumentListOut,
     DocumentOut,
+    DraftDiffOut,
     DraftOut,
     FeedbackDocumentOut,
     GapsOut,
@@ -35,6 +37,7 @@ from assistant.staff import AuditEntryOut, Staff
 from knowledge_base.embeddings import Embedder
 from knowledge_base.index_store import IndexStore
 from knowledge_base.ingest import Ingestor
+from knowledge_base.loaders import document_to_markdown
 
 
 class EditorDesk:
@@ -130,6 +133,27 @@ class EditorDesk:
 
     def draft(self, draft_id: str) -> DraftOut:
         return self.drafting.detail(draft_id)
+
+    def draft_diff(self, draft_id: str) -> DraftDiffOut:
+        """What publishing the draft changes in the live text (all of it, for a new one)."""
+        draft = self.drafting.detail(draft_id)
+        snapshot = self.index_store.snapshot()
+        record = snapshot.manifest.documents.get(draft.doc_id) if snapshot else None
+        live = snapshot.documents.get(draft.doc_id) if snapshot and record else None
+        before = document_to_markdown(live) if live else ""
+        after = "" if draft.action == "retire" else draft.markdown
+        changes = text_changes(before, after)
+        return DraftDiffOut(
+            draft_id=draft.id,
+            doc_id=draft.doc_id,
+            action=draft.action,
+            live=record is not None,
+            title_before=record.title if record else None,
+            title_after=None if draft.action == "retire" else draft.title,
+            changes=changes,
+            inserted=sum(len(c.text) for c in changes if c.op == "insert"),
+            deleted=sum(len(c.text) for c in changes if c.op == "delete"),
+        )
 
     def upload(
         self,

@@ -25,17 +25,19 @@ from assistant.editorial.views import (
     StaleDocumentOut,
     TranslationOut,
 )
+from assistant.intents import route
 from assistant.models import AnswerFeedback, Message, aware, utcnow
 from assistant.redaction import redact
-from assistant.turns import Status
+from assistant.turns import Route, Status
 from knowledge_base.embeddings import Embedder
 
-#: Statuses that mean the citizen did not get an answer from the knowledge base.
+#: Statuses that mean the citizen did not get an answer from the knowledge base. A
+#: citizen who asked for a person (``handoff_requested``) was not missing any content.
 GAP_STATUSES = frozenset(
     s
     for s in Status
     if (s.value.startswith("unanswerable_") or s.value.startswith("handoff_"))
-    and s not in (Status.HANDOFF_ACTIVE, Status.HANDOFF_WAITING)
+    and s not in (Status.HANDOFF_ACTIVE, Status.HANDOFF_WAITING, Status.HANDOFF_REQUESTED)
 )
 #: Questions closer than this (cosine distance, average linkage) form one content gap.
 #: Measured with `python -m eval.gaps` on doc2dial opening questions, where "same page" is
@@ -43,6 +45,17 @@ GAP_STATUSES = frozenset(
 #: broader than a page, and at 0.25-0.30 rephrasings ("llama registration?" / "where do I
 #: register a pet llama") still split, so the cut sits a little above the peak.
 GAP_DISTANCE = 0.35
+
+
+def _asks_about_content(text: str) -> bool:
+    """False for a greeting, thanks or a request for a person: no page would answer those.
+
+    The status alone cannot tell: "I want to talk to a person" out of hours ends as
+    ``handoff_callback_offered``, and "hi there!" after two unanswered questions as
+    ``handoff_unanswered_twice``, both statuses that a real gap can end with too.
+    """
+    return route(text) is Route.QUESTION
+
 
 _STALE = TypeAdapter(list[StaleDocumentOut])
 
@@ -93,7 +106,8 @@ class Reports:
         questions: list[tuple[str, str, datetime]] = [
             (redact(text).text, str(status), aware(at))  # status: one of GAP_STATUSES
             for text, status, at in rows
-            if text.strip()  # stored text is redacted already; redact() is a second net
+            # stored text is redacted already; redact() is a second net
+            if text.strip() and _asks_about_content(text)
         ]
         groups = self._group([q for q, _, _ in questions])
         out: list[GapGroupOut] = []

@@ -230,3 +230,23 @@ class FeedbackDocumentOut(Out):
 
 class FeedbackReportOut(Out):
     documents: list[FeedbackDocumentOut]
+
+
+class DiffPieceOut(Out):
+    op: str = Field(description="equal, insert (only in the draft) or delete (only live).")
+    text: str
+
+
+class DraftDiffOut(Out):
+    draft_id: str
+    doc_id: str
+    action: str = Field(description="upsert or retire.")
+    live: bool = Field(description="False: a new document, so all of the draft is inserted.")
+    title_before: str | None = Field(description="The live title (null when not live).")
+    title_after: str | None = Field(description="The draft's title (null when retiring).")
+    changes: list[DiffPieceOut] = Field(
+        description="The live text turned into the draft's, in order (diff-match-patch, "
+        "cleaned up to whole words and phrases)."
+    )
+    inserted: int = Field(description="Characters only in the draft.")
+    deleted: int = Field(description="Characters only in the live text.")

@@ -8,6 +8,7 @@ the next waiting conversation uses ``SELECT … FOR UPDATE SKIP LOCKED`` on Post
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
@@ -20,11 +21,20 @@ from assistant.handoffs.states import (
     WAITING_STATES,
     AlreadyClaimedError,
     HandoffError,
+    NotFoundError,
     NotHolderError,
 )
 from assistant.handoffs.views import HandoffView, NoteOut, SentMessageOut, view_of
 from assistant.handoffs.wait import waiting_places
-from assistant.models import Handoff, HandoffNote, User, aware, utcnow
+from assistant.models import (
+    Conversation,
+    Handoff,
+    HandoffNote,
+    Message,
+    User,
+    aware,
+    utcnow,
+)
 from assistant.redaction import redact
 from assistant.staff import Role, StaffUser
 
@@ -57,6 +67,78 @@ class Casework(QueueBase):
                 query = query.order_by(Handoff.updated_at.desc()).limit(200)
             places = waiting_places(session) if view in ("waiting", "active") else {}
             return [view_of(session, row, places=places) for row in session.scalars(query)]
+
+    def search(
+        self,
+        *,
+        text: str | None = None,
+        reference: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        team: str | None = None,
+        state: str | None = None,
+        limit: int = 50,
+    ) -> list[HandoffView]:
+        """Handoffs, newest first, matching every criterion given.
+
+        ``text`` is looked for in what was said (stored redacted, so a search never finds
+        personal data the citizen typed) and in the summary, case aside; ``reference`` is
+        the handoff id the citizen was shown, or its start; dates bound when it opened.
+        """
+        query = select(Handoff)
+        if text and text.strip():
+            pattern = f"%{_like_escaped(text.strip())}%"
+            said = (
+                select(Message.id)
+                .where(
+                    Message.conversation_id == Handoff.conversation_id,
+                    Message.role.in_(("citizen", "caseworker")),
+                    Message.text.ilike(pattern, escape="\\"),
+                )
+                .exists()
+            )
+            query = query.where(or_(said, Handoff.summary.ilike(pattern, escape="\\")))
+        if reference and reference.strip():
+            query = query.where(
+                Handoff.id.like(f"{_like_escaped(reference.strip().lower())}%", escape="\\")
+            )
+        if since is not None:
+            query = query.where(Handoff.created_at >= since)
+        if until is not None:
+            query = query.where(Handoff.created_at < until)
+        if team:
+            query = query.where(Handoff.team == team)
+        if state:
+            query = query.where(Handoff.state == state)
+        query = query.order_by(Handoff.created_at.desc(), Handoff.id).limit(limit)
+        with self._sessions() as session:
+            return [view_of(session, row) for row in session.scalars(query)]
+
+    def earlier(self, handoff_id: str, *, limit: int = 20) -> list[HandoffView]:
+        """The same citizen's other handoffs, newest first: in the same web conversation, or
+        from the same texted number (its keyed hash; the number itself is not stored)."""
+        with self._sessions() as session:
+            row = session.get(Handoff, handoff_id)
+            if row is None:
+                raise NotFoundError("That conversation does not exist.")
+            conversation = session.get(Conversation, row.conversation_id)
+            same = [Handoff.conversation_id == row.conversation_id]
+            if conversation is not None and conversation.conversation_key:
+                same.append(
+                    Handoff.conversation_id.in_(
+                        select(Conversation.id).where(
+                            Conversation.channel == conversation.channel,
+                            Conversation.conversation_key == conversation.conversation_key,
+                        )
+                    )
+                )
+            rows = session.scalars(
+                select(Handoff)
+                .where(or_(*same), Handoff.id != row.id)
+                .order_by(Handoff.created_at.desc(), Handoff.id)
+                .limit(limit)
+            )
+            return [view_of(session, other) for other in rows]
 
     def queue_figures(self) -> tuple[dict[str, int], float]:
         """Open handoffs by state, and how long the longest-waiting citizen has waited (s)."""
@@ -263,3 +345,8 @@ class Casework(QueueBase):
         if view.state != "claimed" or view.claimed_by is None or view.claimed_by.id != user.id:
             raise NotHolderError("Claim this conversation before replying.")
         return view
+
+
+def _like_escaped(text: str) -> str:
+    """``text`` for a LIKE pattern, its own % and _ matched literally."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

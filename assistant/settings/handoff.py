@@ -30,6 +30,13 @@ class HandoffSettings(BaseModel):
     handoff_minutes_per_case: float = Field(
         6.0, gt=0, description="Minutes of expected wait per conversation ahead in the queue."
     )
+    typing_interval_seconds: float = Field(
+        3.0,
+        gt=0,
+        le=60,
+        description="A typing indicator is passed on at most this often per conversation "
+        "(citizen to caseworker and back); nothing of it is stored.",
+    )
     repeat_similarity: float = Field(
         0.92,
         ge=0,

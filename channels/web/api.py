@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 from assistant import canned
-from assistant.events import Event, chat_topic
+from assistant.events import STAFF_TOPIC, Event, chat_topic
 from assistant.generative import draft_listener
 from assistant.handoffs import NotFoundError
 from assistant.redaction import redact
@@ -33,7 +33,7 @@ from channels.web.deps import (
     SettingsDep,
     container_of,
 )
-from channels.web.live import relay
+from channels.web.live import TypingThrottle, relay, typing_signal
 from channels.web.schemas import (
     CallbackOut,
     ChatResponse,
@@ -394,7 +394,19 @@ async def chat_socket(websocket: WebSocket, session_id: str) -> None:
         def already_sent(event: Event) -> bool:
             return event.get("type") == "message" and int(event.get("seq") or 0) <= sent_up_to
 
-        await relay(websocket, events, idle_seconds=25, already_sent=already_sent)
+        throttle = TypingThrottle(container.settings.typing_interval_seconds)
+
+        async def on_text(text: str) -> None:
+            # The citizen is typing: the caseworker holding the conversation is told.
+            if typing_signal(text) is None or not throttle.due(conversation_id):
+                return
+            held = await run_in_threadpool(container.handoffs.open_for, conversation_id)
+            if held is not None and held.state == "claimed":
+                container.events.publish(
+                    STAFF_TOPIC, {"type": "typing", "handoff_id": held.id, "who": "citizen"}
+                )
+
+        await relay(websocket, events, idle_seconds=25, already_sent=already_sent, on_text=on_text)
 
 
 def _after(value: str | None) -> int | None:

@@ -17,6 +17,7 @@ from assistant.editorial.views import (  # the desk's answers are the API's mode
     CitedOut,
     DocumentListOut,
     DocumentOut,
+    DraftDiffOut,
     DraftListOut,
     DraftOut,
     FeedbackReportOut,
@@ -145,6 +146,12 @@ async def list_drafts(_: EditorDep, desk: EditorDeskDep) -> DraftListOut:
 @router.get("/drafts/{draft_id}", response_model=DraftOut, responses=_NOT_FOUND)
 async def get_draft(draft_id: str, _: EditorDep, desk: EditorDeskDep) -> DraftOut:
     return await _call(desk.draft, draft_id)
+
+
+@router.get("/drafts/{draft_id}/diff", response_model=DraftDiffOut, responses=_NOT_FOUND)
+async def get_draft_diff(draft_id: str, _: EditorDep, desk: EditorDeskDep) -> DraftDiffOut:
+    """The draft's text against the live text: what publishing it would change."""
+    return await _call(desk.draft_diff, draft_id)
 
 
 @router.post("/drafts/upload", status_code=201, response_model=DraftOut, responses=_UNREADABLE)

@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel, Field, StrictStr
 
 from assistant import canned
-from assistant.events import STAFF_TOPIC, Event
+from assistant.events import STAFF_TOPIC, Event, chat_topic
 from assistant.handoffs import (
     AlreadyClaimedError,
     HandoffError,
@@ -47,7 +47,7 @@ from channels.web.deps import (
     TeamsDep,
     container_of,
 )
-from channels.web.live import relay
+from channels.web.live import TypingThrottle, relay, typing_signal
 from channels.web.pages import STATIC_DIR
 from channels.web.schemas import (
     SIGNED_IN_ERRORS,
@@ -421,9 +421,29 @@ async def staff_socket(websocket: WebSocket) -> None:
             return
         await websocket.accept()
         ended = asyncio.create_task(_until_ended(endings, session))
+        throttle = TypingThrottle(container.settings.typing_interval_seconds)
+
+        async def on_text(text: str) -> None:
+            # The caseworker is typing a reply: the citizen is told, if they hold it.
+            signal = typing_signal(text)
+            handoff_id = signal.get("handoff_id") if signal else None
+            if not isinstance(handoff_id, str) or not throttle.due(handoff_id):
+                return
+            with contextlib.suppress(HandoffError):
+                view = await run_in_threadpool(container.handoffs.get, handoff_id)
+                if view.claimed_by is not None and view.claimed_by.id == session.user.id:
+                    container.events.publish(
+                        chat_topic(view.conversation_id), {"type": "typing", "who": "caseworker"}
+                    )
+
         try:
             await relay(
-                websocket, events, idle_seconds=20, still_allowed=still_signed_in, ended=ended
+                websocket,
+                events,
+                idle_seconds=20,
+                still_allowed=still_signed_in,
+                ended=ended,
+                on_text=on_text,
             )
         finally:
             ended.cancel()

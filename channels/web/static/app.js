@@ -20,6 +20,10 @@
   const SOCKET_PATH = 'ws/chat/';
   const RECONNECT_MIN_MS = 1000;
   const RECONNECT_MAX_MS = 30000;
+  // The typing indicator (as in the caseworker console): a signal at most every 3 s while
+  // the citizen types to a caseworker; "typing…" from the caseworker shows for 7 s at most.
+  const TYPING_SEND_MS = 3000;
+  const TYPING_SHOW_MS = 7000;
   const STORAGE_KEY = 'fairhaven-assistant/conversation/v1';
   const MAX_STORED_MESSAGES = 200; // keeps localStorage well under its quota
   const REQUEST_TIMEOUT_MS = 45000;
@@ -52,6 +56,7 @@
     handoffState: 'Status: ',
     handoffPosition: 'Your place in the queue: ',
     handoffReference: 'Reference: ',
+    caseworkerTyping: 'The caseworker is typing…',
     restarted: 'You started a new conversation.',
     caseworker: 'Caseworker',
     system: 'Update',
@@ -148,7 +153,7 @@
   };
 
   // The live line to a caseworker (WS /ws/chat/{session_id}).
-  const live = { socket: null, delay: RECONNECT_MIN_MS, timer: null };
+  const live = { socket: null, delay: RECONNECT_MIN_MS, timer: null, typingSentAt: 0, typingTimer: null };
 
   let ui = null; // element references, filled in by start()
   let countTimer = null;
@@ -978,8 +983,30 @@
     if (socket) socket.close();
   }
 
+  function onTyping() {
+    const socket = live.socket;
+    if (!socket || socket.readyState !== WebSocket.OPEN || !state.handoff || state.handoff.state !== 'claimed') return;
+    const now = Date.now();
+    if (now - live.typingSentAt < TYPING_SEND_MS) return;
+    live.typingSentAt = now;
+    socket.send(JSON.stringify({ type: 'typing' }));
+  }
+
+  function showCaseworkerTyping(show) {
+    window.clearTimeout(live.typingTimer);
+    ui.typing.textContent = show ? TEXT.caseworkerTyping : '';
+    if (show) live.typingTimer = window.setTimeout(() => { ui.typing.textContent = ''; }, TYPING_SHOW_MS);
+  }
+
   function onLiveEvent(data) {
     if (!data || typeof data !== 'object') return;
+    if (data.type === 'typing') {
+      if (data.who === 'caseworker') showCaseworkerTyping(true);
+      return;
+    }
+    if (data.type === 'message' && typeof data.text === 'string' && data.role === 'caseworker') {
+      showCaseworkerTyping(false);
+    }
     if (data.type === 'message' && typeof data.text === 'string') {
       const role = data.role === 'caseworker' || data.role === 'system' ? data.role : null;
       if (!role) return;
@@ -1227,6 +1254,7 @@
       restart: byId('restart'),
       restartButton: byId('restart-button'),
       handoffLive: byId('handoff-live'),
+      typing: byId('typing'),
       ratingForm: byId('rating-form'),
       ratingError: byId('rating-error'),
       ratingComment: byId('rating-comment'),
@@ -1249,6 +1277,7 @@
     ui.form.addEventListener('submit', onSubmit);
     ui.input.addEventListener('keydown', onKeyDown);
     ui.input.addEventListener('input', updateCount);
+    ui.input.addEventListener('input', onTyping);
     ui.restartButton.addEventListener('click', startNewConversation);
     document.addEventListener('click', onClick);
     ui.form.hidden = false; // the form is only useful once this script is running

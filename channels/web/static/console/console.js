@@ -32,6 +32,15 @@
       resolved: 'No conversations have been resolved yet.',
     },
     noneOpen: 'No conversation open',
+    noneInTeams: 'None for the teams shown. Choose “All teams, mine first” to see every one.',
+    citizenTyping: 'The citizen is typing…',
+    searchNone: 'No conversations match.',
+    searchFound: (n) => `${n} ${n === 1 ? 'conversation matches' : 'conversations match'}${n >= 50 ? ' (the newest 50)' : ''}.`,
+    savedNone: 'No saved replies yet. Save one below.',
+    savedNoMatch: 'No saved reply matches.',
+    savedInserted: (title) => `Saved reply “${title}” inserted. Edit it, then send it.`,
+    savedSaved: 'Reply saved.',
+    savedMissing: 'Enter a title and the text of the reply.',
     reconnecting: 'Live updates paused: reconnecting…',
     claimed: 'You have claimed this conversation. You can reply now.',
     takenBy: (name) => `Already taken by ${name}. The list has been refreshed.`,
@@ -106,7 +115,17 @@
     reconnectDelay: RECONNECT_MIN_MS,
     reconnectTimer: null,
     refreshTimer: null,
+    earlierSeq: 0,
+    savedReplies: [],
+    typingSentAt: 0,
+    typingTimer: null,
   };
+
+  // The typing indicator: at most one signal every TYPING_SEND_MS while typing (the server
+  // passes on at most one every CA_TYPING_INTERVAL_SECONDS, 3 s by default), and the
+  // citizen's "typing…" goes away TYPING_SHOW_MS after the last signal or with their message.
+  const TYPING_SEND_MS = 3000;
+  const TYPING_SHOW_MS = 7000;
 
   // Signing in and out, and every request to the server (staff.js).
   const session = window.FairhavenStaff.session({
@@ -191,6 +210,10 @@
     closeDetail();
     for (const panel of ui.panels) panel.textContent = '';
     ui.waitingCount.hidden = true;
+    state.savedReplies = [];
+    ui.searchResults.textContent = '';
+    ui.searchStatus.textContent = '';
+    closeSaved({ focusReply: false });
   }
 
   // Called by the tabs (staff.js) when one is chosen.
@@ -261,14 +284,15 @@
       ? document.activeElement.dataset.id
       : null;
     panel.textContent = '';
-    if (!entry.items.length) {
-      panel.append(el('p', 'empty-state', TEXT.emptyList[view]));
+    const items = byTeam(entry.items);
+    if (!items.length) {
+      panel.append(el('p', 'empty-state', entry.items.length ? TEXT.noneInTeams : TEXT.emptyList[view]));
       panel.tabIndex = 0;
       return;
     }
     panel.removeAttribute('tabindex');
     const list = el('ul', 'handoff-list');
-    for (const item of entry.items) list.append(renderListItem(item, entry.fetchedAt));
+    for (const item of items) list.append(renderListItem(item, entry.fetchedAt));
     panel.append(list);
     if (focused) {
       const again = panel.querySelector(`button[data-id="${CSS.escape(focused)}"]`);
@@ -320,6 +344,200 @@
     return item;
   }
 
+  // ---------------------------------------------------------------- teams shown
+
+  function myTeams() {
+    return session.user && Array.isArray(session.user.teams) ? session.user.teams : [];
+  }
+
+  // The team filter: every team with the caseworker's own first (the order otherwise kept),
+  // only theirs, or one team.
+  function byTeam(items) {
+    const choice = ui.teamFilter.value;
+    const mine = myTeams();
+    if (choice === 'mine') return items.filter((item) => mine.includes(item.team));
+    if (choice.startsWith('team:')) return items.filter((item) => item.team === choice.slice(5));
+    const first = items.filter((item) => mine.includes(item.team));
+    return [...first, ...items.filter((item) => !mine.includes(item.team))];
+  }
+
+  function fillTeamChoices() {
+    for (const select of [ui.teamFilter, ui.searchTeam, ui.savedFor]) {
+      const keep = select.value;
+      const fixed = select === ui.teamFilter ? 2 : 1;
+      while (select.options.length > fixed) select.remove(fixed);
+      const teams = select === ui.savedFor ? myTeams() : state.teams;
+      for (const team of teams) {
+        const label = select === ui.savedFor ? `Everyone in ${team}` : (select === ui.teamFilter ? `Only ${team}` : team);
+        select.append(new Option(label, select === ui.teamFilter ? `team:${team}` : team));
+      }
+      select.value = Array.from(select.options).some((o) => o.value === keep) ? keep : '';
+    }
+  }
+
+  // ---------------------------------------------------------------- search
+
+  async function onSearch(event) {
+    event.preventDefault();
+    const params = new URLSearchParams();
+    const fields = { q: ui.searchQ, reference: ui.searchReference, from: ui.searchFrom, to: ui.searchTo, team: ui.searchTeam, state: ui.searchState };
+    for (const [name, input] of Object.entries(fields)) if (input.value.trim()) params.set(name, input.value.trim());
+    ui.searchStatus.textContent = 'Searching…';
+    ui.searchButton.disabled = true;
+    const result = await request('GET', `search?${params}`);
+    ui.searchButton.disabled = false;
+    if (!session.signedIn) return;
+    ui.searchResults.textContent = '';
+    ui.searchClear.hidden = false;
+    if (!result.ok || !Array.isArray(result.data)) {
+      ui.searchStatus.textContent = problemText(result);
+      return;
+    }
+    ui.searchStatus.textContent = result.data.length ? TEXT.searchFound(result.data.length) : TEXT.searchNone;
+    if (!result.data.length) return;
+    const list = el('ul', 'handoff-list');
+    const now = Date.now();
+    for (const item of result.data) list.append(renderListItem(item, now));
+    ui.searchResults.append(list);
+  }
+
+  function clearSearch() {
+    ui.searchForm.reset();
+    ui.searchResults.textContent = '';
+    ui.searchStatus.textContent = '';
+    ui.searchClear.hidden = true;
+    ui.searchQ.focus();
+  }
+
+  // ---------------------------------------------------------------- earlier conversations
+
+  async function loadEarlier(id) {
+    const seq = ++state.earlierSeq;
+    const result = await request('GET', `handoffs/${encodeURIComponent(id)}/earlier`);
+    if (!session.signedIn || seq !== state.earlierSeq || state.openId !== id) return;
+    ui.earlierList.textContent = '';
+    const items = result.ok && Array.isArray(result.data) ? result.data : [];
+    ui.earlier.hidden = !items.length;
+    const now = Date.now();
+    for (const item of items) ui.earlierList.append(renderListItem(item, now));
+  }
+
+  // ---------------------------------------------------------------- typing, both ways
+
+  function onReplyInput() {
+    if (!state.socket || state.socket.readyState !== WebSocket.OPEN || !state.openId) return;
+    const now = Date.now();
+    if (now - state.typingSentAt < TYPING_SEND_MS) return;
+    state.typingSentAt = now;
+    state.socket.send(JSON.stringify({ type: 'typing', handoff_id: state.openId }));
+  }
+
+  function showCitizenTyping(show) {
+    window.clearTimeout(state.typingTimer);
+    ui.typing.textContent = show ? TEXT.citizenTyping : '';
+    if (show) state.typingTimer = window.setTimeout(() => { ui.typing.textContent = ''; }, TYPING_SHOW_MS);
+  }
+
+  // ---------------------------------------------------------------- saved replies
+
+  async function loadSavedReplies() {
+    const result = await request('GET', 'saved-replies');
+    if (result.ok && result.data && Array.isArray(result.data.replies)) state.savedReplies = result.data.replies;
+    renderSavedReplies();
+  }
+
+  function savedMatches() {
+    const needle = ui.savedFilter.value.trim().toLowerCase();
+    return state.savedReplies.filter((r) => !needle ||
+      String(r.title).toLowerCase().includes(needle) || String(r.body).toLowerCase().includes(needle));
+  }
+
+  function renderSavedReplies() {
+    ui.savedList.textContent = '';
+    const matches = savedMatches();
+    if (!matches.length) {
+      ui.savedList.append(el('li', 'hint', state.savedReplies.length ? TEXT.savedNoMatch : TEXT.savedNone));
+      return;
+    }
+    for (const reply of matches) {
+      const item = el('li', 'saved-item');
+      const use = el('button', 'saved-item__use', reply.title);
+      use.type = 'button';
+      use.dataset.id = reply.id;
+      use.append(el('span', 'saved-item__who', reply.team ? ` · ${reply.team}` : ' · Mine'));
+      use.addEventListener('click', () => insertSaved(reply));
+      item.append(use, el('p', 'saved-item__body', reply.body));
+      ui.savedList.append(item);
+    }
+  }
+
+  function openSaved() {
+    ui.savedPanel.hidden = false;
+    ui.savedOpen.setAttribute('aria-expanded', 'true');
+    ui.savedFilter.value = '';
+    renderSavedReplies();
+    ui.savedFilter.focus();
+    loadSavedReplies();
+  }
+
+  function closeSaved({ focusReply }) {
+    ui.savedPanel.hidden = true;
+    ui.savedOpen.setAttribute('aria-expanded', 'false');
+    if (focusReply) ui.replyText.focus();
+  }
+
+  // Placeholders are filled in here, where the caseworker sees the result before sending.
+  function fillPlaceholders(text) {
+    const open = state.open || {};
+    const values = { reference: open.id || '', caseworker: displayName(session.user), team: open.team || '' };
+    return text.replace(/\{(reference|caseworker|team)\}/g, (_, name) => values[name]);
+  }
+
+  function insertSaved(reply) {
+    const text = fillPlaceholders(String(reply.body));
+    const box = ui.replyText;
+    const start = box.selectionStart ?? box.value.length;
+    const end = box.selectionEnd ?? box.value.length;
+    box.value = box.value.slice(0, start) + text + box.value.slice(end);
+    closeSaved({ focusReply: true });
+    box.setSelectionRange(start + text.length, start + text.length);
+    announce(TEXT.savedInserted(reply.title));
+  }
+
+  function onSavedFilterKeyDown(event) {
+    if (event.key === 'Enter') {
+      event.preventDefault(); // not the reply form's submit
+      const first = savedMatches()[0];
+      if (first) insertSaved(first);
+    } else if (event.key === 'ArrowDown') {
+      const first = ui.savedList.querySelector('button');
+      if (first) {
+        event.preventDefault();
+        first.focus();
+      }
+    }
+  }
+
+  async function onSaveNewReply() {
+    const title = ui.savedTitle.value.trim();
+    const body = ui.savedBody.value.trim();
+    if (!title || !body) {
+      showActionError(TEXT.savedMissing);
+      (title ? ui.savedBody : ui.savedTitle).focus();
+      return;
+    }
+    const result = await request('POST', 'saved-replies', { title, body, team: ui.savedFor.value || null });
+    if (!result.ok) {
+      showActionError(problemText(result));
+      return;
+    }
+    ui.savedTitle.value = '';
+    ui.savedBody.value = '';
+    showActionStatus(TEXT.savedSaved);
+    await loadSavedReplies();
+    ui.savedFilter.focus();
+  }
+
   function refreshSoon() {
     window.clearTimeout(state.refreshTimer);
     state.refreshTimer = window.setTimeout(() => {
@@ -355,6 +573,9 @@
       state.suggestion = null;
       renderSuggestion();
       loadSuggestion(id);
+      ui.earlier.hidden = true;
+      loadEarlier(id);
+      showCitizenTyping(false);
     } else {
       renderSuggestion();
     }
@@ -426,6 +647,8 @@
     ui.detailBody.hidden = true;
     ui.transcript.textContent = '';
     ui.notes.textContent = '';
+    ui.earlier.hidden = true;
+    showCitizenTyping(false);
   }
 
   function renderDetail({ fresh }) {
@@ -636,6 +859,7 @@
     const [teams, users] = await Promise.all([request('GET', 'teams'), request('GET', 'users')]);
     if (teams.ok && Array.isArray(teams.data)) state.teams = teams.data.filter((t) => typeof t === 'string');
     if (users.ok && Array.isArray(users.data)) state.users = users.data.filter((u) => u && u.username);
+    fillTeamChoices();
     if (state.open) fillTransferTargets();
   }
 
@@ -719,6 +943,12 @@
   }
 
   function onReplyKeyDown(event) {
+    // Alt+S, or "/" in an empty box (as in Chatwoot), opens the saved replies.
+    if ((event.altKey && event.code === 'KeyS') || (event.key === '/' && !ui.replyText.value)) {
+      event.preventDefault();
+      openSaved();
+      return;
+    }
     // Ctrl/Cmd+Enter sends; plain Enter is a new line, as in most staff tools.
     if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
       event.preventDefault();
@@ -881,10 +1111,15 @@
       if (data.handoff_id === state.openId) showDelivery(data);
       return;
     }
+    if (data.type === 'typing') {
+      if (data.handoff_id === state.openId && data.who === 'citizen') showCitizenTyping(true);
+      return;
+    }
     if (data.type === 'message') {
       const message = data.message;
       if (!message || typeof message !== 'object') return;
       if (data.handoff_id === state.openId) {
+        if (message.role === 'citizen') showCitizenTyping(false);
         appendTranscriptItem(message);
       } else if (message.role === 'citizen') {
         announce(TEXT.newMessage);
@@ -935,6 +1170,29 @@
       noteForm: byId('note-form'),
       noteText: byId('note-text'),
       noteButton: byId('note-button'),
+      teamFilter: byId('team-filter'),
+      searchForm: byId('search-form'),
+      searchQ: byId('search-q'),
+      searchReference: byId('search-reference'),
+      searchFrom: byId('search-from'),
+      searchTo: byId('search-to'),
+      searchTeam: byId('search-team'),
+      searchState: byId('search-state'),
+      searchButton: byId('search-button'),
+      searchClear: byId('search-clear'),
+      searchStatus: byId('search-status'),
+      searchResults: byId('search-results'),
+      earlier: byId('earlier'),
+      earlierList: byId('earlier-list'),
+      typing: byId('typing'),
+      savedOpen: byId('saved-open'),
+      savedPanel: byId('saved-panel'),
+      savedFilter: byId('saved-filter'),
+      savedList: byId('saved-list'),
+      savedTitle: byId('saved-title'),
+      savedBody: byId('saved-body'),
+      savedFor: byId('saved-for'),
+      savedSave: byId('saved-save'),
     };
     ui.detailHeading.tabIndex = -1;
     ui.connection.hidden = true;
@@ -948,6 +1206,21 @@
     ui.suggestionUse.addEventListener('click', onUseSuggestion);
     ui.replyText.addEventListener('keydown', onReplyKeyDown);
     ui.noteForm.addEventListener('submit', onNote);
+    ui.replyText.addEventListener('input', onReplyInput);
+    ui.teamFilter.addEventListener('change', () => renderList(state.view));
+    ui.searchForm.addEventListener('submit', onSearch);
+    ui.searchClear.addEventListener('click', clearSearch);
+    ui.savedOpen.addEventListener('click', () => (ui.savedPanel.hidden ? openSaved() : closeSaved({ focusReply: true })));
+    ui.savedFilter.addEventListener('input', renderSavedReplies);
+    ui.savedFilter.addEventListener('keydown', onSavedFilterKeyDown);
+    ui.savedPanel.addEventListener('keydown', (event) => {
+      if (event.key === 'Escape') {
+        event.preventDefault();
+        closeSaved({ focusReply: true });
+      }
+    });
+    ui.savedTitle.addEventListener('keydown', (event) => { if (event.key === 'Enter') event.preventDefault(); });
+    ui.savedSave.addEventListener('click', onSaveNewReply);
     window.setInterval(tick, CLOCK_TICK_MS);
 
     await session.start();

@@ -64,6 +64,8 @@
     warnings: new Map(),
     filterTimer: null,
     listSeq: 0,
+    reportsSeq: 0,
+    diffSeq: 0,
   };
 
   // Signing in and out, and every request to the server (staff.js).
@@ -282,6 +284,10 @@
     }
     ui.draftsCount.hidden = true;
     ui.noAccess.hidden = true;
+    state.reportsSeq += 1; // a report still on its way is for the account that left
+    ui.reportsProgress.hidden = true;
+    ui.reportsRefresh.disabled = false;
+    ui.documentDiff.hidden = true;
   }
 
   // Called by the tabs (staff.js) when one is chosen.
@@ -528,12 +534,89 @@
     ui.docReviewDue.value = isoDate(fields.review_due);
     ui.docMarkdown.value = (editing ? editing.markdown : doc.markdown) || '';
 
+    showDocumentDiff(draft);
+
     const retiring = Boolean(draft && draft.action === 'retire');
     ui.saveDraftButton.hidden = retiring;
     ui.documentForm.classList.toggle('document-form--retiring', retiring);
     for (const input of ui.documentInputs) input.disabled = retiring;
     ui.discardDraftButton.hidden = !draft;
     ui.retireButton.hidden = !doc.live || retiring;
+  }
+
+  // ---------------------------------------------------------------- a draft against the live text
+
+  // Unchanged text longer than this is cut to its ends: what changed stays in view, with
+  // enough around it to find the place.
+  const DIFF_CONTEXT = 160;
+
+  async function fetchDiff(draftId) {
+    const response = await request('GET', `editor/drafts/${encodeURIComponent(draftId)}/diff`);
+    return response.ok && response.data ? response.data : null;
+  }
+
+  function diffSummary(diff) {
+    if (diff.action === 'retire') return 'Publishing removes this document: all of its text goes.';
+    if (!diff.live) return 'A new document: all of its text is added.';
+    const added = Number(diff.inserted) || 0;
+    const removed = Number(diff.deleted) || 0;
+    if (!added && !removed && diff.title_before === diff.title_after) return 'The text is the same as the live text.';
+    return `${plural(added, 'character', 'characters')} added, ${plural(removed, 'character', 'characters')} removed.`;
+  }
+
+  // Inserted text in <ins>, removed text in <del>; both also say so in words for screen
+  // readers, which do not announce the elements themselves.
+  function renderDiff(box, diff) {
+    box.textContent = '';
+    box.append(el('p', 'diff__summary', diffSummary(diff)));
+    if (diff.live && diff.title_after && diff.title_before !== diff.title_after) {
+      const title = el('p', 'diff__title', 'Title: ');
+      const before = el('del', null);
+      before.append(visuallyHidden('removed: '), diff.title_before || '');
+      const after = el('ins', null);
+      after.append(visuallyHidden('added: '), diff.title_after);
+      title.append(before, ' ', after);
+      box.append(title);
+    }
+    const changes = Array.isArray(diff.changes) ? diff.changes : [];
+    if (!changes.some((c) => c.op !== 'equal')) return;
+    const text = el('div', 'diff');
+    changes.forEach((change, index) => {
+      const value = String(change.text || '');
+      if (change.op === 'insert' || change.op === 'delete') {
+        const node = el(change.op === 'insert' ? 'ins' : 'del', null);
+        node.append(visuallyHidden(change.op === 'insert' ? '[added: ' : '[removed: '), value, visuallyHidden(']'));
+        text.append(node);
+        return;
+      }
+      const first = index === 0;
+      const last = index === changes.length - 1;
+      if (value.length <= DIFF_CONTEXT * 2) {
+        text.append(value);
+      } else {
+        const head = first ? '' : value.slice(0, DIFF_CONTEXT);
+        const tail = last ? '' : value.slice(-DIFF_CONTEXT);
+        text.append(head, el('span', 'diff__gap', ' … '), tail);
+      }
+    });
+    box.append(text);
+  }
+
+  async function showDocumentDiff(draft) {
+    const seq = ++state.diffSeq;
+    if (!draft) {
+      ui.documentDiff.hidden = true;
+      return;
+    }
+    ui.documentDiffBody.textContent = TEXT.loading;
+    ui.documentDiff.hidden = false;
+    const diff = await fetchDiff(draft.id);
+    if (seq !== state.diffSeq) return;
+    if (!diff) {
+      ui.documentDiffBody.textContent = 'The changes could not be shown. Reload the page to try again.';
+      return;
+    }
+    renderDiff(ui.documentDiffBody, diff);
   }
 
   // Every field on the form is sent; an emptied one as "" (cleared), a field the form does
@@ -839,8 +922,29 @@
       node.dataset.role = role;
       node.append(visuallyHidden(`: ${title}`));
     }
-    actions.append(open, publishOne, discard);
-    item.append(actions);
+    const changesId = `draft-changes-${draft.id}`;
+    const changes = button('Show changes', 'button button--secondary');
+    changes.setAttribute('aria-expanded', 'false');
+    changes.setAttribute('aria-controls', changesId);
+    const changesBox = el('div', 'diff-box');
+    changesBox.id = changesId;
+    changesBox.hidden = true;
+    changes.addEventListener('click', async () => {
+      const opening = changes.getAttribute('aria-expanded') !== 'true';
+      changes.setAttribute('aria-expanded', String(opening));
+      changes.firstChild.textContent = opening ? 'Hide changes' : 'Show changes';
+      changesBox.hidden = !opening;
+      if (!opening) return;
+      changesBox.textContent = TEXT.loading;
+      const diff = await fetchDiff(draft.id);
+      if (diff) renderDiff(changesBox, diff);
+      else changesBox.textContent = 'The changes could not be shown. Reload the page to try again.';
+    });
+    changes.dataset.draftId = draft.id;
+    changes.dataset.role = 'changes';
+    changes.append(visuallyHidden(`: ${title}`));
+    actions.append(open, changes, publishOne, discard);
+    item.append(actions, changesBox);
     return item;
   }
 
@@ -1144,19 +1248,47 @@
 
   // ---------------------------------------------------------------- reports
 
+  // Each report fills in as its answer arrives (the gaps report groups questions by meaning
+  // and is the slow one), each box says it is loading until then, and a progress bar says
+  // how many are still to come: the tab is never blank while it waits.
+  const REPORTS = [
+    { id: 'gaps', path: 'editor/reports/gaps?days=30', render: (data) => renderGaps(data) },
+    { id: 'stale', path: 'editor/reports/stale', render: (data) => renderStale(data.documents || []) },
+    { id: 'cited', path: 'editor/reports/cited?days=30', render: (data) => renderCited(data.documents || []) },
+    { id: 'feedback', path: 'editor/reports/feedback?days=90', render: (data) => renderFeedback(data.documents || []) },
+  ];
+
   async function loadReports() {
-    const [gaps, stale, cited, feedback] = await Promise.all([
-      request('GET', 'editor/reports/gaps?days=30'),
-      request('GET', 'editor/reports/stale'),
-      request('GET', 'editor/reports/cited?days=30'),
-      request('GET', 'editor/reports/feedback?days=90'),
-    ]);
-    if (!session.signedIn) return;
+    const seq = ++state.reportsSeq;
+    const current = () => seq === state.reportsSeq && session.signedIn;
+    let left = REPORTS.length;
+    const progress = () => {
+      ui.reportsProgressBar.max = REPORTS.length;
+      ui.reportsProgressBar.value = REPORTS.length - left;
+      ui.reportsProgressLabel.textContent = `Loading reports… ${REPORTS.length - left} of ${REPORTS.length} ready.`;
+    };
+    ui.reportsProgress.hidden = false;
+    ui.reportsRefresh.disabled = true;
+    progress();
     const problems = [];
-    if (gaps.ok && gaps.data) renderGaps(gaps.data); else problems.push(problemText(gaps));
-    if (stale.ok && stale.data) renderStale(stale.data.documents || []); else problems.push(problemText(stale));
-    if (cited.ok && cited.data) renderCited(cited.data.documents || []); else problems.push(problemText(cited));
-    if (feedback.ok && feedback.data) renderFeedback(feedback.data.documents || []); else problems.push(problemText(feedback));
+    await Promise.all(REPORTS.map(async (report) => {
+      const box = document.getElementById(report.id);
+      const section = box.closest('section');
+      section.setAttribute('aria-busy', 'true');
+      box.textContent = '';
+      box.append(el('p', 'loading-note', TEXT.loading));
+      const response = await request('GET', report.path);
+      if (!current()) return;
+      section.removeAttribute('aria-busy');
+      box.textContent = '';
+      if (response.ok && response.data) report.render(response.data);
+      else problems.push(problemText(response));
+      left -= 1;
+      progress();
+    }));
+    if (!current()) return;
+    ui.reportsProgress.hidden = true;
+    ui.reportsRefresh.disabled = false;
     if (problems.length) fail('reports', [...new Set(problems)].join(' '));
   }
 
@@ -1337,6 +1469,11 @@
       undoButton: byId('undo-button'),
       historyStatus: byId('history-status'),
       reportsRefresh: byId('reports-refresh'),
+      reportsProgress: byId('reports-progress'),
+      reportsProgressBar: byId('reports-progress-bar'),
+      reportsProgressLabel: byId('reports-progress-label'),
+      documentDiff: byId('document-diff'),
+      documentDiffBody: byId('document-diff-body'),
     };
     ui.documentInputs = [ui.docTitle, ui.docAgency, ui.docTopic, ui.docUrl, ui.docLanguage,
       ui.docLastReviewed, ui.docReviewDue, ui.docMarkdown];
