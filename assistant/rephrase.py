@@ -10,8 +10,7 @@ rewrite can cost a retrieval but can never put words in the citizen's mouth.
 
 Off by default (``CA_LLM_REPHRASE=off``; ``alone`` searches with the rewrite instead of
 the folded-in conversation, ``folded`` with both), until measured to beat history
-folding on doc2dial with the agency's model (``python -m eval.rephrase``; the README has
-the figures for a small local model).
+folding on doc2dial with the agency's model (``python -m eval.rephrase``).
 Whatever goes wrong — a timeout, an error, an empty or rambling reply — the turn goes
 on with history folding, as without a model.
 """

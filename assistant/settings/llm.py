@@ -71,8 +71,8 @@ class LlmSettings(BaseModel):
         "off",
         description="Whether the model rewrites a follow-up as a standalone question for "
         "retrieval: `alone` searches with the rewrite instead of the folded-in "
-        "conversation, `folded` with both. Off by default: on doc2dial, with a small local "
-        "model, neither beat history folding (`python -m eval.rephrase`).",
+        "conversation, `folded` with both. Off until `python -m eval.rephrase` shows, for "
+        "the agency's model, that it beats history folding on doc2dial.",
     )
 
     @model_validator(mode="after")
