@@ -244,31 +244,14 @@ class HybridRetriever:
             add(rows, w.focus)
 
         best = sorted(fused.items(), key=lambda item: item[1], reverse=True)[:k]
-        hit_vectors = np.asarray(
-            snapshot.vectors[[row for row, _ in best]], dtype=np.float32
-        ).reshape(len(best), -1)
-        cosines = hit_vectors @ vector if best else np.empty(0)
-        dense_rank = {row: rank for rank, row in enumerate(alone_rows.tolist())}
-        lexical_rank = {row: rank for rank, row in enumerate(lexical_rows.tolist())}
-        hits = [
-            ScoredChunk(
-                chunk=snapshot.chunks[row],
-                score=score,
-                cosine=float(cos),
-                row=row,
-                dense_rank=dense_rank.get(row),
-                lexical_rank=lexical_rank.get(row),
-            )
-            for (row, score), cos in zip(best, cosines, strict=True)
-        ]
-        return RetrievalResult(
-            hits=hits,
-            version=snapshot.version,
-            query_vector=vector,
-            query_tokens=question_tokens,
-            hit_vectors=hit_vectors,
-            snapshot=snapshot,
-            question_vector=alone,
+        return _result(
+            snapshot,
+            best,
+            vector=vector,
+            alone=alone,
+            dense_rows=alone_rows,
+            lexical_rows=lexical_rows,
+            tokens=question_tokens,
         )
 
     def _retrieve_spanish(
@@ -329,32 +312,55 @@ class HybridRetriever:
         best = sorted(fused.items(), key=lambda item: item[1], reverse=True)[:k]
         if not best:  # no Spanish passage shares a word with the question
             return RetrievalResult(hits=[], version=snapshot.version, snapshot=snapshot)
-        hit_vectors = np.asarray(
-            snapshot.vectors[[row for row, _ in best]], dtype=np.float32
-        ).reshape(len(best), -1)
-        cosines = hit_vectors @ alone
-        dense_rank = {row: rank for rank, row in enumerate(alone_rows.tolist())}
-        lexical_rank = {row: rank for rank, row in enumerate(lexical_rows.tolist())}
-        hits = [
-            ScoredChunk(
-                chunk=snapshot.chunks[row],
-                score=score,
-                cosine=float(cos),
-                row=row,
-                dense_rank=dense_rank.get(row),
-                lexical_rank=lexical_rank.get(row),
-            )
-            for (row, score), cos in zip(best, cosines, strict=True)
-        ]
-        return RetrievalResult(
-            hits=hits,
-            version=snapshot.version,
-            query_vector=alone,
-            query_tokens=question_tokens,
-            hit_vectors=hit_vectors,
-            snapshot=snapshot,
-            question_vector=alone,
+        return _result(
+            snapshot,
+            best,
+            vector=alone,
+            alone=alone,
+            dense_rows=alone_rows,
+            lexical_rows=lexical_rows,
+            tokens=question_tokens,
         )
+
+
+def _result(
+    snapshot: IndexSnapshot,
+    best: list[tuple[int, float]],
+    *,
+    vector: np.ndarray,
+    alone: np.ndarray,
+    dense_rows: np.ndarray,
+    lexical_rows: np.ndarray,
+    tokens: list[str],
+) -> RetrievalResult:
+    """The fused top rows as hits: each with its cosine to ``vector`` (the query as
+    searched) and where it stood in the dense and lexical rankings of the question alone."""
+    hit_vectors = np.asarray(snapshot.vectors[[row for row, _ in best]], dtype=np.float32).reshape(
+        len(best), -1
+    )
+    cosines = hit_vectors @ vector if best else np.empty(0)
+    dense_rank = {row: rank for rank, row in enumerate(dense_rows.tolist())}
+    lexical_rank = {row: rank for rank, row in enumerate(lexical_rows.tolist())}
+    hits = [
+        ScoredChunk(
+            chunk=snapshot.chunks[row],
+            score=score,
+            cosine=float(cos),
+            row=row,
+            dense_rank=dense_rank.get(row),
+            lexical_rank=lexical_rank.get(row),
+        )
+        for (row, score), cos in zip(best, cosines, strict=True)
+    ]
+    return RetrievalResult(
+        hits=hits,
+        version=snapshot.version,
+        query_vector=vector,
+        query_tokens=tokens,
+        hit_vectors=hit_vectors,
+        snapshot=snapshot,
+        question_vector=alone,
+    )
 
 
 def _names_another_page(
