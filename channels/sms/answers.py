@@ -112,7 +112,7 @@ def _safe_href(url: Any) -> str | None:
     return url if urlsplit(url).scheme in ("http", "https") else None
 
 
-def answer_html(text: str, *, cited: set[str]) -> str:
+def answer_html(text: str, *, cited: set[str], language: str = DEFAULT_LANGUAGE) -> str:
     """The answer's lines as paragraphs and lists, each line escaped.
 
     A line starting with "- " is a list item and a run of them is one list; any other line
@@ -133,23 +133,24 @@ def answer_html(text: str, *, cited: set[str]) -> str:
     for block, after in zip(blocks, [*blocks[1:], None], strict=True):
         if isinstance(block, list):
             items = "".join(
-                f'<li class="answer-lines__item">{_inline(i, cited)}</li>' for i in block
+                f'<li class="answer-lines__item">{_inline(i, cited, language)}</li>' for i in block
             )
             html_blocks.append(f'<ul class="answer-lines__list">{items}</ul>')
         else:
             label = isinstance(after, list) and _LABEL_END.search(block) is not None
             kind = "answer-lines__p answer-lines__label" if label else "answer-lines__p"
-            html_blocks.append(f'<p class="{kind}">{_inline(block, cited)}</p>')
+            html_blocks.append(f'<p class="{kind}">{_inline(block, cited, language)}</p>')
     return "\n".join(html_blocks)
 
 
-def _inline(line: str, cited: set[str]) -> str:
+def _inline(line: str, cited: set[str], language: str) -> str:
     # Escaping leaves "[", digits and "]" alone, so markers are found in the escaped text.
     def link(match: re.Match[str]) -> str:
         n = match[1]
         if n not in cited:
             return match[0]
-        hidden = '<span class="visually-hidden">source </span>'
+        word = html.escape(translate(_SOURCE_PREFIX, language))
+        hidden = f'<span class="visually-hidden">{word}</span>'
         return f'<a class="cite-ref" href="#source-{n}">[{hidden}{n}]</a>'
 
     return _CITATION_MARK.sub(link, html.escape(line))
@@ -175,6 +176,7 @@ _MONTHS: Final = (
 )
 _SOURCES: Final = N_("Sources")
 _SOURCE: Final = N_("Source")
+_SOURCE_PREFIX: Final = N_("source ")  # read before a [n] marker's number
 _PERSON_HEADING: Final = N_("Talk to a person")
 _PERSON_BY_TEXT: Final = N_(
     "Reply to our text message with “talk to a person” and a caseworker will answer you by text."
@@ -230,7 +232,7 @@ def render_page(
         return e(translate(text, lang).format(**values))
 
     cited = {str(c.get("n")) for c in answer.citations if isinstance(c.get("n"), int)}
-    body = answer_html(answer.text, cited=cited)
+    body = answer_html(answer.text, cited=cited, language=lang)
     sources = []
     for citation in answer.citations:
         title = e(str(citation.get("title") or citation.get("doc_id") or t(_SOURCE)))

@@ -267,6 +267,9 @@ def test_the_answer_behind_a_texted_link_fits_a_phone_and_offers_a_person(
     # In Spanish when the conversation was; an unknown link says so in the same frame.
     phone.goto(answer_link(container, language="es"))
     expect(phone.locator("html")).to_have_attribute("lang", "es")
+    expect(phone.get_by_role("heading", level=1)).to_have_text(
+        "Respuesta de la Ciudad de Fairhaven"
+    )
     expect(phone.get_by_role("region", name="Hablar con una persona")).to_be_visible()
     phone.goto("/a/no-such-answer")
     expect(phone.get_by_role("heading", level=1)).to_have_text("Answer not found")
