@@ -193,6 +193,15 @@ class Container:
         configured = self.settings.min_confidence
         return float(self.answer_model["min_confidence"] if configured is None else configured)
 
+    @property
+    def spanish_min_confidence(self) -> float:
+        """The configured Spanish threshold, or the one fitted with the Spanish trees (a
+        model file without them: the English threshold)."""
+        configured = self.settings.spanish_min_confidence
+        if configured is not None:
+            return float(configured)
+        return float(self.answer_model.get("spanish_min_confidence", self.min_confidence))
+
     @cached_property
     def composer(self) -> ExtractiveComposer:
         s = self.settings
@@ -256,7 +265,12 @@ class Container:
             min_confidence=self.min_confidence,
             caveat_below=self.settings.answer_caveat_below,
             replies=self.replies,
-            spanish_min_confidence=self.settings.spanish_min_confidence,
+            spanish_model=(
+                AnswerabilityModel.from_json(self.answer_model["answerability_es"])
+                if "answerability_es" in self.answer_model
+                else None
+            ),
+            spanish_min_confidence=self.spanish_min_confidence,
         )
 
     def pipeline_over(self, store: IndexStore) -> TurnPipeline:

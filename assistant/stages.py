@@ -317,9 +317,13 @@ class Answerability:
         min_confidence: float,
         caveat_below: float,
         replies: Replies,
+        spanish_model: Estimator | None = None,
         spanish_min_confidence: float | None = None,
     ) -> None:
         self.model = model
+        # Spanish turns have trees of their own: the English ones, fitted on signals from
+        # an English-only embedder, score right Spanish answers low.
+        self.spanish_model = model if spanish_model is None else spanish_model
         self.min_confidence = min_confidence
         self.spanish_min_confidence = (
             min_confidence if spanish_min_confidence is None else spanish_min_confidence
@@ -330,11 +334,11 @@ class Answerability:
     def __call__(self, ctx: TurnContext) -> None:
         assert ctx.retrieval is not None and ctx.answer is not None
         signals = answer_signals(ctx)
-        confidence = self.model.probability(signals)
+        spanish = ctx.retrieval_query is not None and ctx.retrieval_query.language == "es"
+        confidence = (self.spanish_model if spanish else self.model).probability(signals)
         ctx.scores.update(signals)
         ctx.scores["confidence"] = confidence
         ctx.confidence = confidence
-        spanish = ctx.retrieval_query is not None and ctx.retrieval_query.language == "es"
         if confidence < (self.spanish_min_confidence if spanish else self.min_confidence):
             ctx.declined, ctx.answer = ctx.answer, None
             ctx.citations = []

@@ -15,6 +15,8 @@ they never see (``heldout``):
 - **sample-kb, page removed**: its answerable questions asked of half the bundled
   pages, the half without their page(s): services close to ones still covered (the
   licence renewal question with only the REAL ID and registration pages left).
+- **sample-kb-es**: the Spanish question set (``eval.sample_kb.QUESTIONS_ES``), asked of
+  the whole bundled knowledge base, for the Spanish answer model.
 
 Every turn runs through the product's own pipeline with ``min_confidence = 0`` (every
 composed answer survives, with its signals), and a recorder around the composer keeps
@@ -46,7 +48,7 @@ from eval.doc2dial import OffsetMap, Question, dialogue_half, load_questions, lo
 from eval.embedding_cache import CachingEmbedder
 from eval.knowledge import build_knowledge_base
 from eval.metrics import answer_tokens, strip_citations, token_f1, token_recall
-from eval.sample_kb import KbQuestion, converse, has_facts
+from eval.sample_kb import QUESTIONS_ES, KbQuestion, converse, has_facts
 from eval.sample_kb import load_questions as load_kb_questions
 from knowledge_base.outline import Outline
 from knowledge_base.retriever import RetrievalResult
@@ -68,7 +70,7 @@ class UnitExamples:
 
 @dataclass(slots=True)
 class Turn:
-    source: str  # "doc2dial" | "doc2dial-removed" | "sample-kb"
+    source: str  # "doc2dial" | "doc2dial-removed" | "sample-kb" | ... | "sample-kb-es"
     split: str  # "dev" | "heldout"
     answerable: bool
     style: str
@@ -136,7 +138,13 @@ def collect(
     *,
     answer_model: Path | None = None,
     cache_dir: Path | None = None,
-    sources: Sequence[str] = ("doc2dial", "doc2dial-removed", "sample-kb", "sample-kb-removed"),
+    sources: Sequence[str] = (
+        "doc2dial",
+        "doc2dial-removed",
+        "sample-kb",
+        "sample-kb-removed",
+        "sample-kb-es",
+    ),
     kb_questions: Path | None = None,
 ) -> Iterator[list[Turn]]:
     """Every labelled turn of ``sources`` (knowledge bases built in temporary dirs)."""
@@ -159,9 +167,15 @@ def collect(
                 turns += _doc2dial_turns(kb.container, asked, corpus, answer_model, removed=True)
                 kb.save_cache()
         asked_kb = load_kb_questions(kb_questions) if kb_questions else load_kb_questions()
-        if "sample-kb" in sources:
+        if "sample-kb" in sources or "sample-kb-es" in sources:
             container = _sample_container(tmp / "sample", cache_dir, sorted(SAMPLE_KB.glob("*.md")))
-            turns += _sample_turns(container, asked_kb, answer_model)
+            if "sample-kb" in sources:
+                turns += _sample_turns(container, asked_kb, answer_model)
+            if "sample-kb-es" in sources:
+                spanish = _sample_turns(container, load_kb_questions(QUESTIONS_ES), answer_model)
+                for turn in spanish:
+                    turn.source = "sample-kb-es"
+                turns += spanish
             container.embedder.save()  # type: ignore[attr-defined]
         if "sample-kb-removed" in sources:
             pages = sorted(SAMPLE_KB.glob("*.md"))

@@ -247,13 +247,17 @@ class IndexSnapshot:
         return _LanguagePart.build(self, "es")
 
     def document_terms(self, doc_id: str) -> frozenset[str]:
-        """The terms of one document (title and all its passages)."""
+        """The terms of one document (title and all its passages), made in the document's
+        own language: a Spanish page's terms with the Spanish stemmer, as a Spanish
+        question's are (English stems of "solicitar" match no Spanish question's)."""
         cached = self._doc_terms.get(doc_id)
         if cached is None:
             rows = self.rows_by_doc.get(doc_id, np.empty(0, dtype=np.int64))
             text = " ".join(self.chunks[r].text for r in rows)
             title = self.chunks[rows[0]].title if len(rows) else ""
-            cached = frozenset(tokenize_english([f"{title} {text}"])[0])
+            spanish = bool(len(rows)) and self.chunks[rows[0]].language == "es"
+            tokenizer = tokenize_spanish if spanish else tokenize_english
+            cached = frozenset(tokenizer([f"{title} {text}"])[0])
             self._doc_terms[doc_id] = cached
         return cached
 

@@ -309,7 +309,14 @@ class HybridRetriever:
             if focus is not None:
                 add(search(context_tokens, (focus & allowed)[rows_es]), w.focus)
 
-        best = sorted(fused.items(), key=lambda item: item[1], reverse=True)[:k]
+        # Scores on the English fusion's scale: the weight the dense ranking has in an
+        # English search is carried here by the lexical rankings, so a Spanish top hit
+        # reads to the answerability model as an English one does (rankings unchanged).
+        scale = (w.dense + w.lexical) / (w.spanish_dense + w.lexical)
+        best = [
+            (row, score * scale)
+            for row, score in sorted(fused.items(), key=lambda item: item[1], reverse=True)[:k]
+        ]
         if not best:  # no Spanish passage shares a word with the question
             return RetrievalResult(hits=[], version=snapshot.version, snapshot=snapshot)
         return _result(

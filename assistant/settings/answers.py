@@ -39,14 +39,13 @@ class AnswerSettings(BaseModel):
         "does not know; empty: the threshold chosen with the answer model "
         "(`python -m eval.answer_model`).",
     )
-    spanish_min_confidence: float = Field(
-        0.115,
+    spanish_min_confidence: float | None = Field(
+        None,
         ge=0,
         le=1,
-        description="The same threshold for an answer from a Spanish page. The answer model "
-        "was fitted on English turns, and its similarity signals come from an English-only "
-        "embedder, so it scores Spanish answers low: this one is chosen on the Spanish "
-        "question set's dev half (every unanswerable question refused).",
+        description="The same threshold for an answer from a Spanish page; empty: the one "
+        "chosen with the Spanish answer model (`python -m eval.answer_model`), the lowest "
+        "at which 90% of the Spanish question set's dev unanswerable questions are refused.",
     )
     answer_caveat_below: float = Field(
         0.5,

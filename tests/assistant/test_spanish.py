@@ -191,3 +191,58 @@ def test_english_questions_are_never_answered_from_spanish_pages(container: Cont
         assert ctx_reply.language == "en"
         assert ctx_reply.citations, question
         assert all(not c.url or "/es/" not in c.url for c in ctx_reply.citations), question
+
+
+# ---- the Spanish answer decision --------------------------------------------------------
+def test_a_spanish_pages_words_are_read_with_the_spanish_stemmer(container: Container) -> None:
+    """The answer decision compares a Spanish question's stems with its page's: the page's
+    terms must be made the same way (English stems of "solicitar" match no question)."""
+    container.ensure_knowledge_base()
+    snapshot = container.index_store.snapshot()
+    assert snapshot is not None
+    from knowledge_base.lexical_index import tokenize_english, tokenize_spanish
+
+    terms = snapshot.document_terms("solicitar-asistencia-alimentaria-snap")
+    [spanish] = tokenize_spanish(["cupones de alimentos"])
+    [english] = tokenize_english(["cupones de alimentos"])
+    assert set(spanish) <= terms
+    assert set(english) != set(spanish) and not set(english) <= terms
+    # An English page keeps its English terms.
+    assert set(tokenize_english(["renewal fee"])[0]) <= snapshot.document_terms(
+        "renew-drivers-license"
+    )
+
+
+def test_a_spanish_top_hit_scores_on_the_english_fusions_scale(container: Container) -> None:
+    """A Spanish search has no dense ranking in its fusion; its scores carry the weight the
+    dense ranking has in English, so the first lexical hit scores as an English first hit
+    found by both rankings would."""
+    from knowledge_base.retriever import RetrievalQuery
+
+    container.ensure_knowledge_base()
+    w = container.retriever.weights
+    found = container.retriever.retrieve(
+        RetrievalQuery(text="¿Cómo solicito cupones de alimentos?", language="es")
+    )
+    assert found.hits[0].chunk.language == "es"
+    assert found.hits[0].lexical_rank == 0
+    assert found.hits[0].score == pytest.approx((w.dense + w.lexical) / (w.rrf_k + 1))
+
+
+def test_spanish_turns_are_decided_by_the_spanish_trees(container: Container) -> None:
+    """The issue's first example: answered in Spanish from the Spanish SNAP page, decided by
+    the trees fitted with the Spanish questions (the English ones scored it 0.08)."""
+    model = container.answer_model
+    assert "answerability_es" in model and model["spanish_min_confidence"] > 0
+    reply = container.assistant.handle(
+        InboundMessage("web", "¿Cómo solicito cupones de alimentos?")
+    )
+    assert reply.language == "es"
+    assert reply.status is Status.ANSWERED
+    assert reply.citations[0].doc_id == "solicitar-asistencia-alimentaria-snap"
+    stage = container.answerability
+    assert stage.spanish_model is not stage.model
+    assert stage.spanish_min_confidence == model["spanish_min_confidence"]
+    # A service no page covers is still refused in Spanish.
+    passport = container.assistant.handle(InboundMessage("web", "¿Cómo saco un pasaporte?"))
+    assert passport.status is Status.UNANSWERABLE_LOW_CONFIDENCE
