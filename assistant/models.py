@@ -316,3 +316,30 @@ class SavedReply(Base):
     created_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AnswerProposal(Base):
+    """A caseworker's answer, marked when resolving, offered to editors as a draft (issue #18).
+
+    ``question`` and ``answer`` are redacted before they are stored, like every stored text;
+    nothing reaches citizens until an editor makes a draft of it and publishes the draft.
+    """
+
+    __tablename__ = "kb_proposals"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    handoff_id: Mapped[str] = mapped_column(
+        ForeignKey("handoffs.id", ondelete="CASCADE"), unique=True
+    )
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    # How the assistant's reply to the question ended (its content gap): a status value.
+    gap_status: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    proposed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    state: Mapped[str] = mapped_column(String(16), default="open")  # open|drafted|dismissed
+    draft_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (Index("ix_kb_proposals_state", "state"),)
