@@ -30,7 +30,7 @@ from assistant.editorial.errors import Conflict, EditorialError, NotFound
 from assistant.editorial.reports import GAP_STATUSES, asks_about_content, group_by_meaning
 from assistant.editorial.views import DraftOut, ProposalGroupOut, ProposalOut, ProposalsOut
 from assistant.models import AnswerProposal, Handoff, Message, aware, utcnow
-from assistant.redaction import redact
+from assistant.redaction import question_part, redact
 from assistant.staff import Staff
 from knowledge_base.embeddings import Embedder
 from knowledge_base.loaders import slugify
@@ -190,7 +190,7 @@ class Proposals:
             raise Conflict("Some of those answers were already made into a draft or dismissed.")
         order = {proposal_id: n for n, proposal_id in enumerate(ids)}
         rows.sort(key=lambda r: order[r.id])
-        heading = (title or rows[0].question).strip()[:255]
+        heading = (title or _title_of(rows[0].question)).strip()[:255]
         answers = list(dict.fromkeys(r.answer for r in rows))
         warnings = []
         if len(answers) > 1:
@@ -247,6 +247,13 @@ class Proposals:
             n += 1
             candidate = f"{wanted}-{n}"
         return candidate
+
+
+def _title_of(question: str) -> str:
+    """The page's title: the question without clauses that only handed over personal data
+    ("my email is [EMAIL], how do I ..." -> "How do I ...")."""
+    asked = question_part(question).strip()
+    return asked[:1].upper() + asked[1:]
 
 
 def _out(row: AnswerProposal) -> ProposalOut:
