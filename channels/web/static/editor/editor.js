@@ -13,7 +13,7 @@
 
   // Relative, so the editor also works behind a path prefix (it is served at /editor).
   const API = 'api/';
-  const VIEWS = ['documents', 'drafts', 'answers', 'preview', 'history', 'reports'];
+  const VIEWS = ['documents', 'drafts', 'preview', 'history', 'answers', 'reports'];
   const EDITOR_ROLES = ['editor', 'admin'];
   const FILTER_DEBOUNCE_MS = 250;
   const LIST_LIMIT = 6; // ids shown in an audit or publication summary before "and N more"
