@@ -26,7 +26,7 @@ from assistant.editorial.views import (
     TranslationOut,
 )
 from assistant.intents import route
-from assistant.models import AnswerFeedback, Message, aware, utcnow
+from assistant.models import AnswerFeedback, AnswerProposal, Message, aware, utcnow
 from assistant.redaction import redact
 from assistant.turns import Route, Status
 from knowledge_base.embeddings import Embedder
@@ -131,6 +131,12 @@ class Reports:
             # stored text is redacted already; redact() is a second net
             if text.strip() and asks_about_content(text)
         ]
+        with self._sessions() as session:
+            offered = set(
+                session.scalars(
+                    select(AnswerProposal.question).where(AnswerProposal.state == "open")
+                )
+            )
         groups = group_by_meaning(self.embedder, [q for q, _, _ in questions])
         out: list[GapGroupOut] = []
         week = now - timedelta(days=7)
@@ -149,6 +155,8 @@ class Reports:
                     ),
                     examples=examples[:5],
                     last_asked=max(at for *_, at in items).isoformat(),
+                    # The link to caseworkers' answers: the same (redacted) question.
+                    answers_offered=sum(1 for q, _, _ in items if q in offered),
                 )
             )
         out.sort(key=lambda g: (-g.count, g.label))

@@ -180,6 +180,10 @@ class GapGroupOut(Out):
     trend: GapTrendOut
     examples: list[str] = Field(description="Redacted questions, at most five.")
     last_asked: str
+    answers_offered: int = Field(
+        description="Its questions a caseworker answered and offered for the knowledge base "
+        "(open offers: GET /api/editor/proposals)."
+    )
 
 
 class GapsOut(Out):

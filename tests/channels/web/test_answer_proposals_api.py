@@ -137,6 +137,13 @@ def test_a_marked_answer_becomes_a_grouped_draft_with_nothing_personal_and_then_
     assert "[PHONE]" in first["answer"] and "[SSN]" in first["answer"]
     assert first["proposed_by"] == "sam"
 
+    # The content gaps say which of their questions have an answer waiting.
+    def offered_in_gaps() -> int:
+        gaps = eve.get("/api/editor/reports/gaps").json()["groups"]
+        return sum(g["answers_offered"] for g in gaps)
+
+    assert offered_in_gaps() == 3
+
     ids = [p["id"] for p in llama["proposals"]]
     made = eve.post("/api/editor/proposals/draft", json={"proposal_ids": ids})
     assert made.status_code == 201, made.text
@@ -158,6 +165,7 @@ def test_a_marked_answer_becomes_a_grouped_draft_with_nothing_personal_and_then_
     assert [g["label"] for g in eve.get("/api/editor/proposals").json()["groups"]] == [LIGHTHOUSE]
     twice = eve.post("/api/editor/proposals/draft", json={"proposal_ids": ids})
     assert twice.status_code == 409
+    assert offered_in_gaps() == 1  # the lighthouse's
 
     # The editor keeps the right answer, and publishing makes the assistant answer.
     before = chat(server, "How do I register a pet llama?")

@@ -105,9 +105,14 @@ def test_an_offered_answer_is_drafted_published_and_answers_citizens(
     # The editor finds it, with nothing personal left, and makes a draft of it.
     editor = pages.new()
     sign_in(editor, "/editor", "eve")
+    # The content gap it answers says so, and leads to it.
+    editor.get_by_role("tab", name="Reports").click()
+    gap = editor.locator("#gaps .gap").filter(has_text="register a pet llama")
+    expect(gap).to_contain_text("1 caseworker answer offered for this", timeout=60_000)
+    gap.get_by_role("button", name="From caseworkers").click()
     tab = editor.get_by_role("tab", name="From caseworkers")
-    tab.click()
     expect(tab).to_have_attribute("aria-selected", "true")
+    expect(tab).to_be_focused()
     group = editor.locator("#answers .answer-group")
     expect(group).to_have_count(1)
     expect(group).to_contain_text("how do I register a pet llama?")

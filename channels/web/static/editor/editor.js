@@ -1334,6 +1334,14 @@
         for (const example of examples) exampleList.append(el('li', null, example));
         item.append(exampleList);
       }
+      const offered = Number(group.answers_offered) || 0;
+      if (offered) {
+        const note = el('p', 'gap__offered');
+        note.append(`${plural(offered, 'caseworker answer', 'caseworker answers')} offered for this: see `);
+        const go = button('From caseworkers', 'button button--secondary gap__offered-link', () => tabs.select('answers', { focus: true }));
+        note.append(go);
+        item.append(note);
+      }
       if (group.last_asked) {
         const last = el('p', 'gap__meta', 'Last asked ');
         last.append(timeNode(group.last_asked, formatTime));
