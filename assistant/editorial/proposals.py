@@ -47,9 +47,12 @@ _INTRODUCTION = re.compile(
     r"^\s*(?:this\s+is|my\s+name\s+is|i\s+am|i'm|me\s+llamo|soy)\b[^\n.!?]*[.!?\n]\s*",
     re.IGNORECASE,
 )
+# A closing line: the word, then nothing, or a comma or line break and up to three short
+# lines (a name, a title, an office). "Thanks for waiting. You can ..." is not one.
 _SIGN_OFF = re.compile(
     r"(?:^|\n|(?<=[.!?])\s+)(?:thanks|thank\s+you|kind\s+regards|regards|best(?:\s+wishes)?|"
-    r"sincerely|cheers|take\s+care|gracias|saludos|atentamente)\b[^\n]*$",
+    r"sincerely|cheers|take\s+care|gracias|saludos|atentamente)(?:\s+again)?"
+    r"(?:[.!]|[ \t]*[,\n](?:[^\n]{0,60}\n?){0,3})?\s*$",
     re.IGNORECASE,
 )
 _PLACEHOLDER = re.compile(r"\[[A-Z ]+\]")

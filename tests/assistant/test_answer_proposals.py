@@ -54,6 +54,10 @@ def test_the_answer_itself_is_kept() -> None:
         "You can renew online for $25."
     )
     assert clean_answer("Hello Jane, thanks!") == ""
+    # A closing line goes, with the lines under it; a reply that starts with thanks stays.
+    assert clean_answer("Apply online.\nThanks,\nSam\nCity of Fairhaven") == "Apply online."
+    assert clean_answer("Thanks! Ask Animal Services.") == "Thanks! Ask Animal Services."
+    assert clean_answer("Thanks for waiting. Apply online.") == "Thanks for waiting. Apply online."
 
 
 # ---------------------------------------------------------------- offered on resolving
