@@ -38,13 +38,16 @@ from knowledge_base.loaders import slugify
 #: Most open proposals grouped at once (newest first): grouping embeds every question.
 MAX_GROUPED = 2000
 
+# "Hi Maria," / "Good morning Mr Smith!": the greeting and up to three words (a name).
 _GREETING = re.compile(
     r"^\s*(?:hi|hello|hey|dear|hola|good\s+(?:morning|afternoon|evening)|buenos\s+d[ií]as|"
-    r"buenas\s+tardes)\b[^\n.!?]{0,60}?[,.!:\n]\s*",
+    r"buenas\s+tardes)\b(?:[ \t]+[^\s,.!?:]+){0,3}[ \t]*[,.!:\n]\s*",
     re.IGNORECASE,
 )
+# "This is [NAME] from the city." once the caseworker's name is replaced; "This is done at
+# the DMV." is an answer and stays.
 _INTRODUCTION = re.compile(
-    r"^\s*(?:this\s+is|my\s+name\s+is|i\s+am|i'm|me\s+llamo|soy)\b[^\n.!?]*[.!?\n]\s*",
+    r"^\s*(?:this\s+is|my\s+name\s+is|i\s+am|i'm|me\s+llamo|soy)\s+\[NAME\][^\n.!?]*[.!?\n]\s*",
     re.IGNORECASE,
 )
 # A closing line: the word, then nothing, or a comma or line break and up to three short
@@ -69,10 +72,10 @@ def clean_answer(text: str, *, known: Sequence[str] = ()) -> str:
     name and its parts, the citizen's callback contact): each is replaced by a placeholder.
     """
     text = _GREETING.sub("", text.strip(), count=1)
-    text = _INTRODUCTION.sub("", text, count=1)
     text = _SIGN_OFF.sub("", text).strip()
     for value in sorted({k.strip() for k in known if len(k.strip()) >= 3}, key=len, reverse=True):
         text = re.sub(rf"(?<!\w){re.escape(value)}(?!\w)", "[NAME]", text, flags=re.IGNORECASE)
+    text = _INTRODUCTION.sub("", text, count=1)
     return redact(text).text.strip()
 
 

@@ -58,6 +58,11 @@ def test_the_answer_itself_is_kept() -> None:
     assert clean_answer("Apply online.\nThanks,\nSam\nCity of Fairhaven") == "Apply online."
     assert clean_answer("Thanks! Ask Animal Services.") == "Thanks! Ask Animal Services."
     assert clean_answer("Thanks for waiting. Apply online.") == "Thanks for waiting. Apply online."
+    # An introduction goes only when it names the caseworker; a greeting takes a name along.
+    assert clean_answer("This is done at the DMV.") == "This is done at the DMV."
+    assert clean_answer("Good morning Mr Smith! I am Sam. Apply online.", known=["Sam"]) == (
+        "Apply online."
+    )
 
 
 # ---------------------------------------------------------------- offered on resolving
