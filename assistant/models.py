@@ -291,13 +291,30 @@ class AnalyticsDay(Base):
     n: Mapped[int] = mapped_column(Integer)
 
 
+class AnalyticsWeek(Base):
+    """One finished week's sums of ``analytics_days`` (``week``: its Monday), so that a
+    report over months reads a seventh of the rows (migration 0017, see `make bench`)."""
+
+    __tablename__ = "analytics_weeks"
+
+    week: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD, a Monday
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    language: Mapped[str] = mapped_column(String(8), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    title: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+
 class AnalyticsRollup(Base):
-    """The last day counted into ``analytics_days`` (one row, id 1)."""
+    """The last day counted into ``analytics_days``, and the Monday of the last week summed
+    into ``analytics_weeks`` (one row, id 1)."""
 
     __tablename__ = "analytics_rollup"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     through_day: Mapped[str] = mapped_column(String(10))
+    through_week: Mapped[str | None] = mapped_column(String(10), nullable=True)
 
 
 class SavedReply(Base):
@@ -316,3 +333,30 @@ class SavedReply(Base):
     created_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AnswerProposal(Base):
+    """A caseworker's answer, marked when resolving, offered to editors as a draft (issue #18).
+
+    ``question`` and ``answer`` are redacted before they are stored, like every stored text;
+    nothing reaches citizens until an editor makes a draft of it and publishes the draft.
+    """
+
+    __tablename__ = "kb_proposals"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    handoff_id: Mapped[str] = mapped_column(
+        ForeignKey("handoffs.id", ondelete="CASCADE"), unique=True
+    )
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    # How the assistant's reply to the question ended (its content gap): a status value.
+    gap_status: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    proposed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    state: Mapped[str] = mapped_column(String(16), default="open")  # open|drafted|dismissed
+    draft_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (Index("ix_kb_proposals_state", "state"),)

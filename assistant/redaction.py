@@ -190,7 +190,7 @@ _NAME_CUE = re.compile(
     r"|\b(?i:my\s+name\s+is|my\s+name's|name\s*:|i\s+am|i'm|i’m|im|call\s+me|"
     r"me\s+llamo|mi\s+nombre\s+es|soy|signed|regards,?|sincerely,?|thanks,|thank\s+you,|"
     r"gracias,|mr\.?|mrs\.?|ms\.?|miss|dr\.?|sr\.?|sra\.?|se[nñ]ora?|"
-    r"(?:my|our|his|her)\s+(?:son|daughter|husband|wife|mother|mom|father|dad|partner|"
+    r"(?:my|our|his|her|your)\s+(?:son|daughter|husband|wife|mother|mom|father|dad|partner|"
     r"child|kid|brother|sister|grandson|granddaughter|grandmother|grandma|grandfather|"
     r"grandpa|landlord|neighbou?r|caseworker|case\s+worker|boyfriend|girlfriend|"
     r"fianc[eé]e?|hijo|hija|esposo|esposa|madre|padre)(?:'s\s+name\s+is|\s+is\s+named|"

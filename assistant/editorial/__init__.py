@@ -14,6 +14,7 @@ The package, in the order a change travels through it:
 - :mod:`.preview` — today's answer beside the answer once the drafts are published;
 - :mod:`.publishing` — publishing, the stored versions, and restoring one;
 - :mod:`.reports` — content gaps, stale documents, most cited, citizens' feedback;
+- :mod:`.proposals` — caseworkers' answers, grouped, offered as drafts;
 - :mod:`.desk` — :class:`EditorDesk`, the one object callers use, over all of these;
 - :mod:`.views` — what the desk answers with: frozen models, the editor API's own;
 - :mod:`.errors` and :mod:`.fields` — the desk's errors and document metadata.

@@ -16,6 +16,7 @@ from assistant.editorial.catalogue import Catalogue
 from assistant.editorial.diffs import text_changes
 from assistant.editorial.drafts import Drafts
 from assistant.editorial.preview import Preview
+from assistant.editorial.proposals import Proposals
 from assistant.editorial.publishing import Publishing, PublishResult
 from assistant.editorial.reports import Reports
 from assistant.editorial.views import (
@@ -27,6 +28,7 @@ from assistant.editorial.views import (
     FeedbackDocumentOut,
     GapsOut,
     PreviewOut,
+    ProposalsOut,
     RestoreOut,
     StaleDocumentOut,
     TranslationOut,
@@ -88,6 +90,9 @@ class EditorDesk:
             staff=staff,
         )
         self.reports = Reports(sessions=sessions, embedder=embedder, catalogue=self.catalogue)
+        self.proposals = Proposals(
+            sessions=sessions, embedder=embedder, drafts=self.drafting, staff=staff
+        )
 
     @property
     def upload_max_bytes(self) -> int:
@@ -223,6 +228,21 @@ class EditorDesk:
 
     def audit(self, *, limit: int = 100) -> list[AuditEntryOut]:
         return self.publishing.audit(limit=limit)
+
+    # ------------------------------------------------------------------ caseworkers' answers
+
+    def answer_proposals(self) -> ProposalsOut:
+        """Caseworkers' answers offered for the knowledge base, grouped by similar question."""
+        return self.proposals.listing()
+
+    def draft_from_answers(
+        self, proposal_ids: Sequence[str], *, actor: str, title: str | None = None
+    ) -> DraftOut:
+        """A new draft page from caseworkers' answers, for an editor to edit and publish."""
+        return self.proposals.draft(proposal_ids, actor=actor, title=title)
+
+    def dismiss_answer(self, proposal_id: str, *, actor: str) -> None:
+        self.proposals.dismiss(proposal_id, actor=actor)
 
     # ------------------------------------------------------------------ reports
 

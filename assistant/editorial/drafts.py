@@ -104,6 +104,31 @@ class Drafts:
         pasted = read_pasted(markdown, title=title, max_bytes=self.upload_max_bytes)
         return self._save_uploaded(pasted, actor=actor, doc_id=doc_id, fields=fields)
 
+    def from_caseworkers(
+        self,
+        *,
+        actor: str,
+        doc_id: str,
+        title: str,
+        markdown: str,
+        fields: dict[str, str],
+        source_name: str,
+        warnings: Sequence[str],
+    ) -> tuple[DraftOut, bool]:
+        """A new document's draft made of caseworkers' answers (see :mod:`.proposals`)."""
+        pasted = read_pasted(markdown, title=title, max_bytes=self.upload_max_bytes)
+        return self._upsert(
+            doc_id=slugify(doc_id),
+            action="upsert",
+            title=pasted.title,
+            body=pasted.markdown_body,
+            fields={**_clean_fields(pasted.fields), **_clean_fields(fields)},
+            source_name=source_name,
+            source_kind="caseworkers",
+            actor=actor,
+            warnings=[*pasted.warnings, *warnings],
+        )
+
     def _save_uploaded(
         self,
         uploaded: UploadedDraft,

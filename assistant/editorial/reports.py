@@ -26,7 +26,7 @@ from assistant.editorial.views import (
     TranslationOut,
 )
 from assistant.intents import route
-from assistant.models import AnswerFeedback, Message, aware, utcnow
+from assistant.models import AnswerFeedback, AnswerProposal, Message, aware, utcnow
 from assistant.redaction import redact
 from assistant.turns import Route, Status
 from knowledge_base.embeddings import Embedder
@@ -47,7 +47,7 @@ GAP_STATUSES = frozenset(
 GAP_DISTANCE = 0.35
 
 
-def _asks_about_content(text: str) -> bool:
+def asks_about_content(text: str) -> bool:
     """False for a greeting, thanks or a request for a person: no page would answer those.
 
     The status alone cannot tell: "I want to talk to a person" out of hours ends as
@@ -58,6 +58,28 @@ def _asks_about_content(text: str) -> bool:
 
 
 _STALE = TypeAdapter(list[StaleDocumentOut])
+
+
+def group_by_meaning(embedder: Embedder, texts: list[str]) -> list[list[int]]:
+    """Indices of ``texts`` grouped by meaning (cut at :data:`GAP_DISTANCE`); the first
+    index of each group is its most typical member."""
+    if not texts:
+        return []
+    if len(texts) == 1:
+        return [[0]]
+    from sklearn.cluster import AgglomerativeClustering
+
+    vectors = embedder.embed_documents(texts)
+    labels = AgglomerativeClustering(
+        n_clusters=None, metric="cosine", linkage="average", distance_threshold=GAP_DISTANCE
+    ).fit_predict(vectors)
+    groups: list[list[int]] = []
+    for label in sorted(set(labels.tolist())):
+        members = [i for i, lab in enumerate(labels) if lab == label]
+        centre = np.asarray(vectors[members]).mean(axis=0)
+        members.sort(key=lambda i: -float(np.dot(vectors[i], centre)))
+        groups.append(members)
+    return groups
 
 
 class Reports:
@@ -107,9 +129,15 @@ class Reports:
             (redact(text).text, str(status), aware(at))  # status: one of GAP_STATUSES
             for text, status, at in rows
             # stored text is redacted already; redact() is a second net
-            if text.strip() and _asks_about_content(text)
+            if text.strip() and asks_about_content(text)
         ]
-        groups = self._group([q for q, _, _ in questions])
+        with self._sessions() as session:
+            offered = set(
+                session.scalars(
+                    select(AnswerProposal.question).where(AnswerProposal.state == "open")
+                )
+            )
+        groups = group_by_meaning(self.embedder, [q for q, _, _ in questions])
         out: list[GapGroupOut] = []
         week = now - timedelta(days=7)
         fortnight = now - timedelta(days=14)
@@ -127,30 +155,12 @@ class Reports:
                     ),
                     examples=examples[:5],
                     last_asked=max(at for *_, at in items).isoformat(),
+                    # The link to caseworkers' answers: the same (redacted) question.
+                    answers_offered=sum(1 for q, _, _ in items if q in offered),
                 )
             )
         out.sort(key=lambda g: (-g.count, g.label))
         return GapsOut(days=days, total=len(questions), groups=out)
-
-    def _group(self, texts: list[str]) -> list[list[int]]:
-        """Indices of ``texts`` grouped by meaning; the first index of each is its centre."""
-        if not texts:
-            return []
-        if len(texts) == 1:
-            return [[0]]
-        from sklearn.cluster import AgglomerativeClustering
-
-        vectors = self.embedder.embed_documents(texts)
-        labels = AgglomerativeClustering(
-            n_clusters=None, metric="cosine", linkage="average", distance_threshold=GAP_DISTANCE
-        ).fit_predict(vectors)
-        groups: list[list[int]] = []
-        for label in sorted(set(labels.tolist())):
-            members = [i for i, lab in enumerate(labels) if lab == label]
-            centre = np.asarray(vectors[members]).mean(axis=0)
-            members.sort(key=lambda i: -float(np.dot(vectors[i], centre)))
-            groups.append(members)
-        return groups
 
     def stale(self) -> list[StaleDocumentOut]:
         """Documents past their review date, most overdue first."""

@@ -91,7 +91,9 @@ class DraftOut(Out):
     markdown: str
     fields: DraftFieldsOut
     source_name: str | None = Field(description="The uploaded file's name, shown only.")
-    source_kind: str | None = Field(description="markdown, html, pdf, docx, text, paste, edit.")
+    source_kind: str | None = Field(
+        description="markdown, html, pdf, docx, text, paste, edit, caseworkers."
+    )
     state: str = Field(description="draft, published or discarded.")
     created_by: str | None
     updated_by: str | None
@@ -178,6 +180,10 @@ class GapGroupOut(Out):
     trend: GapTrendOut
     examples: list[str] = Field(description="Redacted questions, at most five.")
     last_asked: str
+    answers_offered: int = Field(
+        description="Its questions a caseworker answered and offered for the knowledge base "
+        "(open offers: GET /api/editor/proposals)."
+    )
 
 
 class GapsOut(Out):
@@ -250,3 +256,27 @@ class DraftDiffOut(Out):
     )
     inserted: int = Field(description="Characters only in the draft.")
     deleted: int = Field(description="Characters only in the live text.")
+
+
+class ProposalOut(Out):
+    """A caseworker's answer to a question the assistant could not answer (redacted)."""
+
+    id: str
+    question: str = Field(description="The citizen's question, personal data removed.")
+    answer: str = Field(description="The caseworker's answer, personal data removed.")
+    gap_status: str | None = Field(description="How the assistant's reply to it ended.")
+    language: str | None
+    proposed_by: str | None
+    proposed_at: str
+
+
+class ProposalGroupOut(Out):
+    label: str = Field(description="The group's most typical question.")
+    count: int
+    statuses: dict[str, int] = Field(description="The content gaps' statuses, by count.")
+    proposals: list[ProposalOut]
+
+
+class ProposalsOut(Out):
+    total: int
+    groups: list[ProposalGroupOut]

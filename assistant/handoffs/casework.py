@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import func, or_, select, update
 
+from assistant.editorial.proposals import NothingToPropose, proposal_of
 from assistant.events import STAFF_TOPIC, chat_topic
 from assistant.handoffs.base import QueueBase
 from assistant.handoffs.states import (
@@ -28,6 +29,7 @@ from assistant.handoffs.states import (
 from assistant.handoffs.views import HandoffView, NoteOut, SentMessageOut, view_of
 from assistant.handoffs.wait import TAKE_ORDER, waiting_places
 from assistant.models import (
+    AnswerProposal,
     Conversation,
     Handoff,
     HandoffNote,
@@ -300,13 +302,39 @@ class Casework(QueueBase):
         self._announce(view, was_waiting=was_waiting, change=change)
         return view
 
-    def resolve(self, handoff_id: str, user: StaffUser) -> HandoffView:
-        return self._close(
+    def resolve(
+        self, handoff_id: str, user: StaffUser, *, propose_answer: bool = False
+    ) -> HandoffView:
+        """Close it as resolved; with ``propose_answer``, offer the caseworker's answer to
+        editors as a draft for the knowledge base (redacted; see ``editorial.proposals``)."""
+        proposal = self._proposal(handoff_id, user) if propose_answer else None
+        view = self._close(
             handoff_id,
             user,
             state="resolved",
             note=f"{user.display_name} marked this conversation as resolved.",
         )
+        if proposal is not None:
+            with self._sessions.begin() as session:
+                session.add(proposal)
+            self.staff.audit(actor=user.username, action="handoff.propose", target=handoff_id)
+        return view
+
+    def _proposal(self, handoff_id: str, user: StaffUser) -> AnswerProposal:
+        """Checked before closing, so a refusal leaves the conversation open."""
+        self._open_for_action(
+            handoff_id, user, closed="This conversation is already closed.", verb="close"
+        )
+        with self._sessions() as session:
+            handoff = session.get(Handoff, handoff_id)
+            if handoff is None:
+                raise NotFoundError("That conversation does not exist.")
+            try:
+                proposal = proposal_of(session, handoff, caseworker=user.display_name)
+            except NothingToPropose as error:
+                raise HandoffError(str(error)) from None
+        proposal.proposed_by = user.username
+        return proposal
 
     def return_to_assistant(self, handoff_id: str, user: StaffUser) -> HandoffView:
         return self._close(

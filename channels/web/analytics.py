@@ -210,6 +210,47 @@ async def forecast(
     )
 
 
+@router.get(
+    "/api/staff/forecast.csv",
+    response_class=Response,
+    tags=["staff"],
+    responses={
+        **_QUERY_ERRORS,
+        200: {
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+            "description": "One row per hour (UTC): conversations, handoffs, caseworkers; "
+            "only the header row when there is too little history.",
+        },
+    },
+)
+async def forecast_csv(
+    session: ManagerDep,
+    request: Request,
+    target_wait_minutes: Annotated[
+        float, Query(gt=0, le=240, description="Keep the median wait for a person under this.")
+    ] = 2.0,
+) -> Response:
+    """The staffing forecast as CSV, with the figures the page's table shows."""
+    result = await forecast(session, request, target_wait_minutes)
+    return Response(
+        forecast_csv_text(result),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="forecast.csv"'},
+    )
+
+
+def forecast_csv_text(result: ForecastOut) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(
+        ["Hour (UTC)", "Conversations expected", "Handoffs expected", "Caseworkers needed"]
+    )
+    for h in result.hours:
+        hour = h.hour[:16].replace("T", " ")  # as the page's table shows it
+        writer.writerow([hour, _fixed(h.conversations), _fixed(h.handoffs), h.caseworkers])
+    return out.getvalue()
+
+
 # ---------------------------------------------------------------- public figures
 
 

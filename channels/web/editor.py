@@ -23,6 +23,7 @@ from assistant.editorial.views import (  # the desk's answers are the API's mode
     FeedbackReportOut,
     GapsOut,
     PreviewOut,
+    ProposalsOut,
     RestoreOut,
     StaleOut,
     StaleTranslationsOut,
@@ -79,6 +80,13 @@ class PreviewRequest(BaseModel):
 
 class PublishRequest(BaseModel):
     draft_ids: list[StrictStr] | None = Field(None, max_length=500)
+
+
+class DraftFromAnswersRequest(BaseModel):
+    proposal_ids: list[StrictStr] = Field(min_length=1, max_length=200)
+    title: StrictStr | None = Field(
+        None, max_length=255, description="The page's title; the group's question if left out."
+    )
 
 
 class RestoreRequest(BaseModel):
@@ -248,6 +256,35 @@ async def audit(
 ) -> AuditOut:
     """What editors did (kb.* actions), newest first."""
     return AuditOut(entries=await _call(desk.audit, limit=limit))
+
+
+@router.get("/proposals", response_model=ProposalsOut)
+async def answer_proposals(_: EditorDep, desk: EditorDeskDep) -> ProposalsOut:
+    """Caseworkers' answers to questions the assistant could not answer, offered for the
+    knowledge base: grouped by similar question, largest group first, personal data removed."""
+    return await _call(desk.answer_proposals)
+
+
+@router.post(
+    "/proposals/draft",
+    status_code=201,
+    response_model=DraftOut,
+    responses={**_NOT_FOUND, **_CONFLICT},
+)
+async def draft_from_answers(
+    body: DraftFromAnswersRequest, session: EditorDep, desk: EditorDeskDep
+) -> DraftOut:
+    """A new draft page made of these answers, to edit and publish like any other draft."""
+    return await _call(
+        desk.draft_from_answers, body.proposal_ids, actor=session.user.username, title=body.title
+    )
+
+
+@router.delete("/proposals/{proposal_id}", response_model=Ok, responses={**_NOT_FOUND, **_CONFLICT})
+async def dismiss_answer(proposal_id: str, session: EditorDep, desk: EditorDeskDep) -> Ok:
+    """Leave this answer out of the knowledge base (kept for the audit log)."""
+    await _call(desk.dismiss_answer, proposal_id, actor=session.user.username)
+    return Ok(ok=True)
 
 
 @router.get("/reports/gaps", response_model=GapsOut)

@@ -71,6 +71,12 @@ class TextRequest(BaseModel):
     text: StrictStr = Field(min_length=1, max_length=4000)
 
 
+class ResolveRequest(BaseModel):
+    propose_answer: bool = Field(
+        False, description="Offer your answer to editors as a draft for the knowledge base."
+    )
+
+
 class TransferRequest(BaseModel):
     team: StrictStr | None = Field(None, max_length=64)
     username: StrictStr | None = Field(None, max_length=64)
@@ -327,9 +333,17 @@ async def transfer(
     responses=_HANDOFF_ERRORS,
 )
 async def resolve(
-    handoff_id: str, session: CaseworkerDep, handoffs: HandoffsDep
+    handoff_id: str,
+    session: CaseworkerDep,
+    handoffs: HandoffsDep,
+    body: ResolveRequest | None = None,
 ) -> HandoffSummaryOut:
-    return (await _act(handoffs.resolve, handoff_id, session.user)).out()
+    """Close the conversation as resolved. With ``propose_answer``, your replies and the
+    citizen's question, personal data removed, are offered to editors as a draft; a
+    conversation with no question or no reply to offer gets 422 and stays open."""
+    propose = body is not None and body.propose_answer
+    view = await _act(handoffs.resolve, handoff_id, session.user, propose_answer=propose)
+    return view.out()
 
 
 @router.post(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -278,3 +279,67 @@ def test_settled_days_are_counted_once_and_the_last_days_as_they_happen(engine: 
     assert report.periods[-1].unknown_share == 0.5
     # Waits are kept to 30 seconds (a histogram): 95 s reads as 90.
     assert report.total.wait_median_seconds == 90.0 and report.total.handoffs == 1
+
+
+def test_whole_weeks_are_read_from_the_weekly_sums_and_the_days_around_them(
+    engine: Engine,
+) -> None:
+    h = History(engine)
+    today = datetime.now(UTC).date()
+    first = today - timedelta(days=45)
+    days = [first + timedelta(days=n) for n in range(42)]  # the last settles 3 days ago
+    for day in days:
+        noon = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
+        h.conversation(noon)
+        h.conversation(noon + timedelta(minutes=30))
+        h.conversation(
+            noon,
+            channel="sms",
+            statuses=("handoff_requested",),
+            handoff="requested",
+            wait=timedelta(seconds=95),
+        )
+    analytics = Analytics(engine)
+    analytics.refresh()
+    with engine.connect() as connection:
+        through_day, through_week = connection.execute(
+            text("SELECT through_day, through_week FROM analytics_rollup")
+        ).one()
+    # The last whole week counted: its Sunday is the last day counted or before it.
+    last_week = datetime.fromisoformat(through_week).date()
+    assert last_week.weekday() == 0
+    assert 0 <= (datetime.fromisoformat(through_day).date() - last_week).days - 6 < 7
+
+    # From a Wednesday to the Wednesday three weeks on: days, whole weeks, days again.
+    since = first + timedelta(days=(2 - first.weekday()) % 7 + 7)
+    until = since + timedelta(days=22)  # exclusive: the Thursday
+    counted = 22
+
+    def report(bucket: str = "day") -> Any:
+        return analytics.report(
+            since=datetime(since.year, since.month, since.day, tzinfo=UTC),
+            until=datetime(until.year, until.month, until.day, tzinfo=UTC),
+            bucket=bucket,  # type: ignore[arg-type]
+        )
+
+    for bucket in ("day", "week"):
+        r = report(bucket)
+        assert r.total.conversations == 3 * counted, bucket
+        assert [(f.group, f.conversations) for f in r.by_channel] == [
+            ("sms", counted),
+            ("web", 2 * counted),
+        ]
+        assert [(f.group, f.conversations) for f in r.by_language] == [("en", 3 * counted)]
+        assert r.top_services[0].citations == 2 * counted
+        assert r.total.handoffs == counted and r.total.wait_median_seconds == 90.0
+        assert sum(p.conversations for p in r.periods) == 3 * counted
+    weekly = report("week").periods
+    assert [p.conversations for p in weekly] == [15, 21, 21, 9]  # Wed-Sun, 2 weeks, Mon-Wed
+
+    # The whole weeks come from the weekly sums: changing those changes the figures (and
+    # not the days by day, which are read from the days).
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE analytics_weeks SET n = n * 2 WHERE kind = 'started'"))
+    assert report().total.conversations == 3 * counted + 3 * 14
+    assert [p.conversations for p in report("week").periods] == [15, 42, 42, 9]
+    assert sum(p.conversations for p in report().periods) == 3 * counted

@@ -26,6 +26,7 @@ from tests.channels.web.browser import Pages, axe_violations, serious_violations
 from tests.conftest import LiveServer
 
 PASSWORD = "a long enough password"
+FORECAST_MS = 120_000
 
 
 @pytest.fixture(scope="module")
@@ -147,12 +148,12 @@ def test_a_manager_sees_the_charts_with_tables_that_match_the_csv(
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="How the assistant is serving people")).to_be_focused()
-    expect(page.get_by_role("status")).to_contain_text("Showing the last 30 days")
+    expect(page.locator("#analytics-status")).to_contain_text("Showing the last 30 days")
     # Six charts, each drawn (a canvas), each with its table and a CSV link.
-    figures = page.locator("figure.chart")
+    figures = page.locator("#charts figure.chart")
     expect(figures).to_have_count(6)
-    expect(page.locator("figure.chart canvas")).to_have_count(6)
-    assert page.locator("figure.chart a[download]").count() == 6
+    expect(page.locator("#charts figure.chart canvas")).to_have_count(6)
+    assert page.locator("#charts figure.chart a[download]").count() == 6
     assert serious_violations(page) == []
 
     # The table under the first chart, opened by keyboard, against the CSV it links to.
@@ -222,3 +223,84 @@ def test_the_forecast_over_http(server: LiveServer) -> None:
     assert body["target_wait_minutes"] == 3
     assert {"hour", "conversations", "handoffs", "caseworkers"} == set(body["hours"][0])
     assert body["backtest"]["hours"] == 168
+
+
+def test_the_forecast_is_drawn_with_a_table_matching_its_csv(
+    pages: Pages, server: LiveServer
+) -> None:
+    page = pages.new()
+    page.goto("/analytics")
+    page.get_by_label("Username").fill("maya")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    status = page.locator("#forecast-status")
+    # The forecast fits a model to the history: it can take a while on a busy machine.
+    expect(status).to_contain_text("Forecast for the next 168 hours", timeout=FORECAST_MS)
+    expect(page.locator("#chart-forecast canvas")).to_have_count(1)
+    expect(page.locator("#forecast")).to_contain_text("How good it is")
+    summary = page.get_by_text("Staffing forecast: show as a table")
+    summary.focus()
+    page.keyboard.press("Enter")
+    table = page.get_by_role("region", name="Staffing forecast per hour").locator("table")
+    expect(table).to_be_visible()
+    assert serious_violations(page) == []
+    page.screenshot(path="/tmp/analytics-forecast.png", full_page=True)
+
+    def shown_and_csv() -> tuple[list[list[str]], list[list[str]]]:
+        href = page.locator("#forecast a[download]").get_attribute("href")
+        text = page.evaluate("async (href) => (await fetch(href)).text()", href)
+        rows = [r.locator("th, td").all_text_contents() for r in table.locator("tbody tr").all()]
+        return rows, list(csv.reader(io.StringIO(text)))[1:]
+
+    shown, from_csv = shown_and_csv()
+    assert len(shown) == 168 and shown == from_csv
+    # A longer target needs no more caseworkers in any hour (this small history needs one
+    # or two whatever the target), and the table follows the choice.
+    page.get_by_label("Median wait target").select_option("15")
+    page.get_by_role("button", name="Update forecast").click()
+    expect(page.locator("#forecast a[download]")).to_have_attribute(
+        "href", "api/staff/forecast.csv?target_wait_minutes=15", timeout=FORECAST_MS
+    )
+    page.get_by_text("Staffing forecast: show as a table").click()
+    relaxed, relaxed_csv = shown_and_csv()
+    assert relaxed == relaxed_csv
+    assert all(int(a[3]) <= int(b[3]) for a, b in zip(relaxed, shown, strict=True))
+    expect(page.locator("#chart-forecast")).to_contain_text("target median wait 15 minutes")
+
+
+@pytest.fixture
+def young_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """Three days of history: too little to forecast from."""
+    settings = Settings(data_dir=tmp_path / "data", environment="test")
+    container = Container(settings)
+    container.__dict__["ensure_knowledge_base"] = lambda: None
+    container.__dict__["warm_up"] = lambda: None
+    container.conversation_store  # noqa: B018 - the schema first
+    generate(container.engine, turns=300, end=datetime.now(UTC), days=3, seed=5)
+    container.staff.create(username="maya", password=PASSWORD, role=Role.MANAGER)
+    with LiveServer(settings, container, ready_path="/healthz") as live:
+        yield live
+
+
+def test_with_too_little_history_the_page_says_so(
+    browser: Browser, young_server: LiveServer
+) -> None:
+    pages = Pages(browser, young_server.url)
+    try:
+        page = pages.new()
+        page.goto("/analytics")
+        page.get_by_label("Username").fill("maya")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        notice = page.locator("#forecast .forecast__notice")
+        expect(notice).to_contain_text("too little history", timeout=FORECAST_MS)
+        expect(page.locator("#chart-forecast")).to_have_count(0)
+        assert page.locator("#forecast table").count() == 0
+        assert serious_violations(page) == []
+        csv_text = page.evaluate("async () => (await fetch('api/staff/forecast.csv')).text()")
+        assert (
+            csv_text.strip()
+            == "Hour (UTC),Conversations expected,Handoffs expected,Caseworkers needed"
+        )
+    finally:
+        pages.close()

@@ -646,6 +646,7 @@ def test_keyboard_alone_adds_previews_publishes_and_undoes(
         -1,
         -1,
         -1,
+        -1,
     ]
 
     # New document, pasted.

@@ -82,7 +82,9 @@
 
   let ui = null;
   let plots = [];
+  let forecastPlot = null;
   let loadSeq = 0;
+  let forecastSeq = 0;
 
   function byId(id) { return document.getElementById(id); }
 
@@ -100,12 +102,14 @@
     ui.workspace.hidden = false;
     if (focus) ui.workspaceHeading.focus();
     load();
+    loadForecast();
   }
 
   function leave() {
     ui.workspace.hidden = true;
     ui.noAccess.hidden = true;
     clear();
+    clearForecast();
   }
 
   function clear() {
@@ -311,6 +315,138 @@
     return section;
   }
 
+  // ---------------------------------------------------------------- staffing forecast
+
+  const FORECAST_COLUMNS = [
+    ['Conversations expected', (h) => h.conversations.toFixed(1), (h) => h.conversations],
+    ['Handoffs expected', (h) => h.handoffs.toFixed(1), (h) => h.handoffs],
+    ['Caseworkers needed', (h) => String(h.caseworkers), (h) => h.caseworkers],
+  ];
+
+  function clearForecast() {
+    if (forecastPlot) forecastPlot.destroy();
+    forecastPlot = null;
+    ui.forecastBody.textContent = '';
+  }
+
+  // The hour as the table and the CSV show it: "2026-12-07 09:00" (UTC).
+  function hourLabel(iso) {
+    return String(iso).slice(0, 16).replace('T', ' ');
+  }
+
+  async function loadForecast() {
+    const seq = ++forecastSeq;
+    ui.forecastError.textContent = '';
+    ui.forecastStatus.textContent = 'Working out the forecast…';
+    const params = new URLSearchParams({ target_wait_minutes: ui.forecastTarget.value });
+    const result = await session.request('GET', `forecast?${params}`);
+    if (seq !== forecastSeq) return;
+    if (!result.ok || !result.data) {
+      ui.forecastStatus.textContent = '';
+      ui.forecastError.textContent = session.problemText(result);
+      return;
+    }
+    clearForecast();
+    renderForecast(result.data, params);
+  }
+
+  function renderForecast(forecast, params) {
+    if (!forecast.enough_history) {
+      // Too little history: say so, and show no figures rather than a guess.
+      ui.forecastStatus.textContent = '';
+      ui.forecastBody.append(el('p', 'notice forecast__notice', forecast.message ||
+        'There is not enough history yet to forecast.'));
+      return;
+    }
+    const hours = forecast.hours;
+    const peak = hours.reduce((most, h) => Math.max(most, h.caseworkers), 0);
+    ui.forecastStatus.textContent = `Forecast for the next ${hours.length} hours, up to ${peak} caseworker${peak === 1 ? '' : 's'} an hour.`;
+    const figure = el('figure', 'chart forecast__chart');
+    figure.id = 'chart-forecast';
+    const caption = el('figcaption', null, 'Expected per hour, and caseworkers needed');
+    caption.id = 'chart-forecast-caption';
+    figure.setAttribute('aria-labelledby', caption.id);
+    const plot = el('div', 'chart__plot');
+    plot.setAttribute('aria-hidden', 'true');
+    const facts = el('p', 'hint');
+    const handling = forecast.handling_minutes;
+    facts.textContent = `A caseworker holds a conversation for ${handling === null ? 'an assumed 15' : handling.toFixed(1)} minutes on average; target median wait ${forecast.target_wait_minutes} minutes.`;
+    const details = el('details');
+    details.append(el('summary', null, 'Staffing forecast: show as a table'));
+    details.append(forecastTable(hours));
+    const links = el('p', 'chart__links');
+    const link = el('a', null, 'Download the forecast (CSV)');
+    link.href = `${API}forecast.csv?${params}`;
+    link.setAttribute('download', '');
+    links.append(link);
+    figure.append(caption, plot, facts, details, links);
+    ui.forecastBody.append(figure);
+    if (forecast.backtest) ui.forecastBody.append(backtestNote(forecast.backtest));
+    window.requestAnimationFrame(() => drawForecast(hours, plot));
+  }
+
+  function backtestNote(backtest) {
+    const off = (v) => `${(v * 100).toFixed(0)}%`;
+    return el('p', 'hint forecast__backtest',
+      `How good it is: forecasting the last week of history from the weeks before it, the ` +
+      `hourly counts were off by ${off(backtest.conversations_wape)} for conversations and ` +
+      `${off(backtest.handoffs_wape)} for handoffs (taking the same hour a week earlier: ` +
+      `${off(backtest.conversations_naive_wape)} and ${off(backtest.handoffs_naive_wape)}).`);
+  }
+
+  function forecastTable(hours) {
+    const node = el('table', 'table');
+    node.append(el('caption', 'visually-hidden', 'Staffing forecast per hour (UTC)'));
+    const headRow = el('tr');
+    for (const text of ['Hour (UTC)', ...FORECAST_COLUMNS.map((c) => c[0])]) {
+      const th = el('th', null, text);
+      th.scope = 'col';
+      headRow.append(th);
+    }
+    const head = el('thead');
+    head.append(headRow);
+    const body = el('tbody');
+    for (const h of hours) {
+      const tr = el('tr');
+      const th = el('th', null, hourLabel(h.hour));
+      th.scope = 'row';
+      tr.append(th);
+      for (const column of FORECAST_COLUMNS) tr.append(el('td', null, column[1](h)));
+      body.append(tr);
+    }
+    node.append(head, body);
+    const wrap = el('div', 'table-wrap forecast__table');
+    wrap.tabIndex = 0;
+    wrap.setAttribute('role', 'region');
+    wrap.setAttribute('aria-label', 'Staffing forecast per hour');
+    wrap.append(node);
+    return wrap;
+  }
+
+  function drawForecast(hours, target) {
+    if (!window.uPlot || !target.isConnected) return;
+    const xs = hours.map((h) => Date.parse(h.hour) / 1000);
+    const data = [xs, ...FORECAST_COLUMNS.map((column) => hours.map(column[2]))];
+    const options = {
+      width: Math.max(320, target.clientWidth || 640),
+      height: 240,
+      tzDate: (ts) => window.uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
+      cursor: { show: true, drag: { x: false, y: false } },
+      legend: { show: true, live: false },
+      scales: { y: { range: (u, min, max) => [0, Math.max(1, max)] } },
+      series: [
+        {},
+        ...FORECAST_COLUMNS.map((column, i) => ({
+          label: column[0],
+          stroke: COLOURS[i % COLOURS.length],
+          dash: DASHES[i % DASHES.length],
+          width: 2,
+        })),
+      ],
+    };
+    forecastPlot = new window.uPlot(options, data, target);
+  }
+
   async function start() {
     ui = {
       noAccess: byId('no-access'),
@@ -329,10 +465,19 @@
       headline: byId('headline'),
       charts: byId('charts'),
       tables: byId('tables'),
+      forecastForm: byId('forecast-form'),
+      forecastTarget: byId('forecast-target'),
+      forecastStatus: byId('forecast-status'),
+      forecastError: byId('forecast-error'),
+      forecastBody: byId('forecast-body'),
     };
     ui.filters.addEventListener('submit', (event) => {
       event.preventDefault();
       load();
+    });
+    ui.forecastForm.addEventListener('submit', (event) => {
+      event.preventDefault();
+      loadForecast();
     });
     await session.start();
     document.body.classList.add('analytics--ready');

@@ -52,6 +52,7 @@
     transferPick: 'Choose a team or colleague to transfer to.',
     transferred: (to) => `Transferred to ${to}.`,
     resolved: 'Conversation resolved. The citizen has been asked to rate it.',
+    offered: 'Your answer was offered to the content editors as a draft.',
     returned: 'Conversation handed back to the assistant.',
     newWaiting: (reason) => `New conversation waiting: ${reason}.`,
     newMessage: 'New message from the citizen.',
@@ -698,6 +699,7 @@
     ui.claimButton.hidden = !(active && !mine && (!heldByOther || handoff.state !== 'claimed'));
     const canAct = active && (!heldByOther || admin);
     ui.resolveButton.hidden = !canAct;
+    ui.proposeField.hidden = !canAct;
     ui.returnButton.hidden = !canAct;
     ui.transferForm.hidden = !canAct;
     ui.actions.hidden = ui.claimButton.hidden && ui.resolveButton.hidden && ui.returnButton.hidden;
@@ -1003,14 +1005,16 @@
   }
 
   async function onResolve() {
-    const result = await act('resolve');
+    const offered = ui.proposeAnswer.checked;
+    const result = await act('resolve', { propose_answer: offered });
     if (!result) return;
     if (!result.ok) {
       showActionError(problemText(result));
       return;
     }
+    ui.proposeAnswer.checked = false;
     await openHandoff(state.openId, { focus: false });
-    showActionStatus(TEXT.resolved);
+    showActionStatus(offered ? `${TEXT.resolved} ${TEXT.offered}` : TEXT.resolved);
     refreshSoon();
     ui.detailHeading.focus();
   }
@@ -1151,6 +1155,8 @@
       actions: byId('actions'),
       claimButton: byId('claim-button'),
       resolveButton: byId('resolve-button'),
+      proposeField: byId('propose-field'),
+      proposeAnswer: byId('propose-answer'),
       returnButton: byId('return-button'),
       transferForm: byId('transfer-form'),
       transferTarget: byId('transfer-target'),

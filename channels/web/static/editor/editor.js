@@ -13,7 +13,7 @@
 
   // Relative, so the editor also works behind a path prefix (it is served at /editor).
   const API = 'api/';
-  const VIEWS = ['documents', 'drafts', 'preview', 'history', 'reports'];
+  const VIEWS = ['documents', 'drafts', 'preview', 'history', 'answers', 'reports'];
   const EDITOR_ROLES = ['editor', 'admin'];
   const FILTER_DEBOUNCE_MS = 250;
   const LIST_LIMIT = 6; // ids shown in an audit or publication summary before "and N more"
@@ -65,6 +65,7 @@
     filterTimer: null,
     listSeq: 0,
     reportsSeq: 0,
+    answersSeq: 0,
     diffSeq: 0,
   };
 
@@ -279,7 +280,7 @@
     ui.draftsList.textContent = '';
     ui.publishResult.hidden = true;
     ui.previewResult.hidden = true;
-    for (const id of ['versions', 'publications', 'audit', 'gaps', 'stale', 'cited', 'feedback']) {
+    for (const id of ['versions', 'publications', 'audit', 'gaps', 'stale', 'cited', 'feedback', 'answers']) {
       document.getElementById(id).textContent = '';
     }
     ui.draftsCount.hidden = true;
@@ -298,6 +299,7 @@
       else loadDocuments();
     }
     if (view === 'drafts') loadDrafts();
+    if (view === 'answers') loadAnswers();
     if (view === 'history') loadHistory();
     if (view === 'reports') loadReports();
   }
@@ -1332,6 +1334,14 @@
         for (const example of examples) exampleList.append(el('li', null, example));
         item.append(exampleList);
       }
+      const offered = Number(group.answers_offered) || 0;
+      if (offered) {
+        const note = el('p', 'gap__offered');
+        note.append(`${plural(offered, 'caseworker answer', 'caseworker answers')} offered for this: see `);
+        const go = button('From caseworkers', 'button button--secondary gap__offered-link', () => tabs.select('answers', { focus: true }));
+        note.append(go);
+        item.append(note);
+      }
       if (group.last_asked) {
         const last = el('p', 'gap__meta', 'Last asked ');
         last.append(timeNode(group.last_asked, formatTime));
@@ -1393,11 +1403,114 @@
     box.append(table('Citizen feedback by document', ['Title', 'Helpful', 'Not helpful', 'Comments'], rows));
   }
 
+  // ---------------------------------------------------------------- caseworkers' answers
+
+  async function loadAnswers() {
+    const seq = ++state.answersSeq;
+    const box = ui.answersList;
+    if (!box.hasChildNodes()) box.append(el('p', 'loading-note', TEXT.loading));
+    box.setAttribute('aria-busy', 'true');
+    const result = await request('GET', 'editor/proposals');
+    if (seq !== state.answersSeq || !session.signedIn) return;
+    box.removeAttribute('aria-busy');
+    box.textContent = '';
+    if (!result.ok || !result.data || !Array.isArray(result.data.groups)) {
+      fail('answers', problemText(result));
+      return;
+    }
+    renderAnswers(result.data.groups);
+  }
+
+  function renderAnswers(groups) {
+    const box = ui.answersList;
+    box.textContent = '';
+    if (!groups.length) {
+      box.append(el('p', 'empty-state', 'No answers are waiting. When a caseworker offers one as they resolve a conversation, it appears here.'));
+      return;
+    }
+    const list = el('ul', 'gap-list answer-groups');
+    groups.forEach((group, index) => list.append(renderAnswerGroup(group, index)));
+    box.append(list);
+  }
+
+  function renderAnswerGroup(group, index) {
+    const item = el('li', 'gap answer-group');
+    const headingId = `answer-group-${index}`;
+    const heading = el('h3', 'gap__label', group.label || 'Unlabelled');
+    heading.id = headingId;
+    item.append(heading);
+    const proposals = Array.isArray(group.proposals) ? group.proposals : [];
+    const facts = el('p', 'gap__facts');
+    facts.append(el('strong', 'badge', plural(proposals.length, 'answer', 'answers')));
+    item.append(facts);
+    if (group.statuses && typeof group.statuses === 'object') {
+      const statuses = Object.entries(group.statuses)
+        .map(([status, count]) => `${readable(STATUSES, status)}: ${count}`)
+        .join('; ');
+      if (statuses) item.append(el('p', 'gap__statuses', `The assistant's reply — ${statuses}`));
+    }
+    const answers = el('ol', 'answer-list');
+    for (const proposal of proposals) {
+      const entry = el('li', 'answer-item');
+      entry.append(el('p', 'answer-item__question', `Question: ${proposal.question}`));
+      const quote = el('blockquote', 'answer-item__answer');
+      for (const paragraph of String(proposal.answer || '').split(/\n{2,}/)) {
+        quote.append(el('p', null, paragraph));
+      }
+      entry.append(quote);
+      const meta = el('p', 'gap__meta', `Offered by ${proposal.proposed_by || 'a caseworker'}, `);
+      meta.append(timeNode(proposal.proposed_at, formatTime));
+      entry.append(meta);
+      const dismiss = button('Leave out', 'button button--secondary', () => dismissAnswer(proposal, dismiss));
+      dismiss.setAttribute('aria-label', `Leave out the answer to “${proposal.question}”`);
+      entry.append(dismiss);
+      answers.append(entry);
+    }
+    item.append(answers);
+    const make = button('Make a draft', 'button', () => draftFromAnswers(group, make));
+    make.setAttribute('aria-describedby', headingId);
+    item.append(make);
+    return item;
+  }
+
+  async function draftFromAnswers(group, anchor) {
+    quiet('answers');
+    anchor.disabled = true;
+    const ids = (group.proposals || []).map((proposal) => proposal.id);
+    const result = await request('POST', 'editor/proposals/draft', { proposal_ids: ids });
+    anchor.disabled = false;
+    if (!session.signedIn) return;
+    if (!result.ok || !result.data) {
+      fail('answers', problemText(result));
+      return;
+    }
+    const draft = result.data;
+    tabs.select('documents', { focus: false });
+    await afterNewDraft(draft, `Made a draft from caseworkers' answers: “${draft.title}”. Check and edit it before you publish.`);
+  }
+
+  async function dismissAnswer(proposal, anchor) {
+    const yes = await confirmAction(anchor, {
+      text: `Leave the answer to “${proposal.question}” out of the knowledge base?`,
+      yes: 'Yes, leave it out',
+    });
+    if (!yes) return;
+    const result = await request('DELETE', `editor/proposals/${encodeURIComponent(proposal.id)}`);
+    if (!session.signedIn) return;
+    if (!result.ok) {
+      fail('answers', problemText(result));
+      return;
+    }
+    await loadAnswers();
+    say('answers', 'Answer left out.');
+    ui.answersRefresh.focus();
+  }
+
   // ---------------------------------------------------------------- start
 
   async function start() {
     const byId = (id) => document.getElementById(id);
-    const areas = ['documents', 'drafts', 'preview', 'history', 'reports'];
+    const areas = ['documents', 'drafts', 'answers', 'preview', 'history', 'reports'];
     ui = {
       noAccess: byId('no-access'),
       noAccessHeading: byId('no-access-heading'),
@@ -1467,6 +1580,8 @@
       previewDraft: byId('preview-draft'),
       // history
       undoButton: byId('undo-button'),
+      answersList: byId('answers'),
+      answersRefresh: byId('answers-refresh'),
       historyStatus: byId('history-status'),
       reportsRefresh: byId('reports-refresh'),
       reportsProgress: byId('reports-progress'),
@@ -1506,6 +1621,11 @@
     ui.publishAllButton.addEventListener('click', () => publish(null, ui.publishAllButton));
     ui.previewForm.addEventListener('submit', onPreview);
     ui.undoButton.addEventListener('click', onUndo);
+    ui.answersRefresh.addEventListener('click', async () => {
+      quiet('answers');
+      await loadAnswers();
+      say('answers', 'List refreshed.');
+    });
     ui.reportsRefresh.addEventListener('click', async () => {
       quiet('reports');
       await loadReports();
