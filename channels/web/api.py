@@ -39,6 +39,7 @@ from channels.web.schemas import (
     ChatResponse,
     CitizenTranscriptOut,
     HealthOut,
+    LanguageOut,
     Ok,
     ReadinessOut,
     errors,
@@ -225,6 +226,13 @@ class CallbackRequest(BaseModel):
     )
 
 
+class LanguageRequest(BaseModel):
+    session_id: StrictStr = Field(min_length=1, max_length=64)
+    language: Literal["en", "es"] = Field(
+        description="The language the citizen chose on the page's switch."
+    )
+
+
 class RatingRequest(BaseModel):
     session_id: StrictStr
     rating: StrictInt = Field(ge=1, le=5)
@@ -254,7 +262,10 @@ async def leave_callback(
         contact = container_of(request).replies.contact
         raise too_many(refusal, canned.render(canned.HANDOFF_LIMITED, contact=contact))
     if not body.message.strip() or not body.contact.strip():
-        raise HTTPException(422, "Please write a message and a phone number or email address.")
+        language = await run_in_threadpool(
+            assistant.language_of, conversation_id_for(body.session_id)
+        )
+        raise HTTPException(422, canned.translate(canned.CALLBACK_INCOMPLETE, language))
     try:
         view = await run_in_threadpool(
             assistant.leave_callback,
@@ -263,7 +274,10 @@ async def leave_callback(
             contact=body.contact,
         )
     except LookupError as error:
-        raise HTTPException(404, "This conversation has ended. Please start a new one.") from error
+        language = await run_in_threadpool(
+            assistant.language_of, conversation_id_for(body.session_id)
+        )
+        raise HTTPException(404, canned.translate(canned.CONVERSATION_ENDED, language)) from error
     await throttle.hit("handoff_address", address)
     handoff = CitizenHandoff.from_json(
         view.citizen_json(minutes_per_case=handoffs.minutes_per_case)
@@ -271,6 +285,29 @@ async def leave_callback(
     language = await run_in_threadpool(assistant.language_of, conversation_id_for(body.session_id))
     text = canned.translate(canned.CALLBACK_RECEIVED, language)
     return CallbackOut.model_validate({"handoff": handoff, "text": text})
+
+
+@router.post(
+    "/api/chat/language",
+    response_model=LanguageOut,
+    tags=["chat"],
+    responses=errors({404: "The conversation has ended.", 429: _TOO_MANY}),
+)
+async def choose_language(
+    body: LanguageRequest, request: Request, assistant: AssistantDep
+) -> LanguageOut:
+    """The citizen switched the page's language mid-conversation: the conversation keeps
+    it (the next replies, and the canned ones, are in it) and a caseworker sees it."""
+    await _throttle(request, body.session_id)
+    try:
+        language = await run_in_threadpool(
+            assistant.choose_language, body.session_id, body.language
+        )
+    except LookupError as error:
+        raise HTTPException(
+            404, canned.translate(canned.CONVERSATION_ENDED, body.language)
+        ) from error
+    return LanguageOut(session_id=body.session_id, language=language)
 
 
 @router.post(
