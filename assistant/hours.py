@@ -92,5 +92,5 @@ class OpeningHours:
 
 def _clock(moment: time, translate: Callable[[str], str] = str) -> str:
     hour = moment.hour % 12 or 12
-    suffix = translate(N_("am") if moment.hour < 12 else N_("pm"))  # Spanish: "a. m."
+    suffix = translate(N_("am") if moment.hour < 12 else N_("pm"))  # es: "a.m."
     return f"{hour}:{moment.minute:02d} {suffix}" if moment.minute else f"{hour} {suffix}"

@@ -105,7 +105,7 @@ def test_out_of_hours_a_person_asked_for_in_spanish_gets_the_spanish_hours(
         [offer] = messages(text_to(server, "quiero hablar con una persona", sid(14)))
         [empty] = messages(text_to(server, "", sid(15)))
     assert offer.startswith("No hay un trabajador social disponible en este momento")
-    assert "(atendemos lunes a viernes, 8 a. m. a 6 p. m.)" in offer
+    assert "(atendemos lunes a viernes, 8 a.m. a 6 p.m.)" in offer
     for english in (" am", " pm", "Monday", "Friday", " to "):
         assert english not in offer, english
     assert empty.startswith("Escriba una pregunta")
