@@ -12,7 +12,7 @@ from datetime import timedelta
 from assistant import canned
 from assistant.escalation import PRIORITY, Reason
 from assistant.handoffs import HandoffView
-from assistant.language import LanguageChoice
+from assistant.language import LanguageChoice, keyword_language
 from assistant.metrics import record_turn
 from assistant.models import utcnow
 from assistant.people import People
@@ -268,9 +268,11 @@ class AssistantService:
         """A person has (or will take) this conversation: the assistant stays silent."""
         assert self.store is not None and self.people is not None
         session_id, conversation_id = conversation.session_id, conversation.id
-        if message.language in canned.LANGUAGES:  # the page's switch, while a person helps
-            self.store.set_language(conversation_id, LanguageChoice(message.language, True))
-            handoff = self.people.queue.set_language(handoff, message.language)
+        # The page's switch, or a text such as ENGLISH, while a person has the conversation.
+        chosen = message.language or keyword_language(message.text)
+        if chosen in canned.LANGUAGES:
+            self.store.set_language(conversation_id, LanguageChoice(chosen, chosen=True))
+            handoff = self.people.queue.set_language(handoff, chosen)
         redaction = redact(message.text.strip())
         if handoff.state == "claimed":
             status, text = Status.HANDOFF_ACTIVE, ""

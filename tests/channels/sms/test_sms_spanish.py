@@ -94,6 +94,11 @@ def test_a_person_by_text_in_spanish_is_queued_in_spanish_for_the_caseworker(
     # A picture with no words, in a Spanish conversation, is asked about in Spanish.
     [empty] = messages(text_to(sms_server, "", sid(13)))
     assert empty.startswith("Escriba una pregunta")
+    # ENGLISH while waiting: the citizen is told in English, and the console shows English.
+    [waiting_en] = messages(text_to(sms_server, "ENGLISH", sid(16)))
+    assert waiting_en.startswith("Thank you, a caseworker will see your message.")
+    with container.engine.connect() as connection:
+        assert connection.execute(select(Handoff.language)).scalar_one() == "en"
 
 
 def test_out_of_hours_a_person_asked_for_in_spanish_gets_the_spanish_hours(
