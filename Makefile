@@ -103,7 +103,8 @@ clean:
 # each language's .po, and compile the .mo files that are committed beside them.
 messages: $(VENV)/.dev
 	$(BIN)/pybabel extract --no-default-keywords -k N_ --no-location \
-	  -o assistant/locale/citizen_assistant.pot assistant/canned.py assistant/hours.py assistant/settings/answers.py channels/web/page_text.py channels/sms/formatting.py
+	  -o assistant/locale/citizen_assistant.pot assistant/canned.py assistant/hours.py assistant/settings/answers.py channels/web/page_text.py channels/site.py \
+	  channels/sms/formatting.py channels/sms/answers.py
 	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -D citizen_assistant \
 	  -i assistant/locale/citizen_assistant.pot -d assistant/locale
 	$(BIN)/pybabel compile -D citizen_assistant -d assistant/locale

@@ -16,6 +16,7 @@ The package (how concurrent claims are settled is told in :mod:`.casework`):
 from assistant.handoffs.delivery import Delivery
 from assistant.handoffs.queue import HandoffQueue
 from assistant.handoffs.states import (
+    LIVE_STATE,
     OPEN_STATES,
     VIEWS,
     WAITING_STATES,
@@ -27,6 +28,7 @@ from assistant.handoffs.states import (
 from assistant.handoffs.views import HandoffSummaryOut, HandoffView, NoteOut, SentMessageOut
 
 __all__ = [
+    "LIVE_STATE",
     "OPEN_STATES",
     "VIEWS",
     "WAITING_STATES",

@@ -12,7 +12,7 @@ from sqlalchemy.orm import sessionmaker
 
 from assistant.events import STAFF_TOPIC, EventBus, chat_topic
 from assistant.handoffs.delivery import Delivery
-from assistant.handoffs.states import WAITING_STATES, NotFoundError
+from assistant.handoffs.states import LIVE_STATE, NotFoundError
 from assistant.handoffs.views import HandoffView, SentMessageOut, view_of
 from assistant.handoffs.wait import expected_wait_minutes, line_from
 from assistant.models import Handoff, Message, utcnow
@@ -92,11 +92,21 @@ class QueueBase:
         )
 
     def _announce(
-        self, view: HandoffView, *, created: bool = False, was_waiting: bool = False
+        self,
+        view: HandoffView,
+        *,
+        created: bool = False,
+        was_waiting: bool = False,
+        change: dict[str, object] | None = None,
     ) -> None:
         """Tell staff of the change, and the citizens whose place in line it may move:
-        those behind ``view`` when it joined or left the line (``was_waiting`` says whether
-        it was in line before), else only its own citizen."""
+        the live chats behind ``view`` when it joined or left their line (``was_waiting``
+        says whether it was a live chat in line before), else only its own citizen.
+
+        ``change`` says what a caseworker did, for the citizen's page to tell them in its
+        own words (``{"change": "joined"}``, ``{"change": "transferred", "team": …}``); it
+        goes with the citizen's own event only.
+        """
         self.events.publish(
             STAFF_TOPIC,
             {
@@ -104,7 +114,7 @@ class QueueBase:
                 "handoff": view.to_json(),
             },
         )
-        waiting = view.state in WAITING_STATES
+        waiting = view.state == LIVE_STATE
         events: list[tuple[str, dict[str, object]]] = []
         if waiting != was_waiting:
             with self._sessions() as session:
@@ -123,6 +133,7 @@ class QueueBase:
                             "expected_wait_minutes": expected_wait_minutes(
                                 place, self.minutes_per_case
                             ),
+                            **(change if change and handoff_id == view.id else {}),
                         },
                     )
                 )
@@ -133,6 +144,7 @@ class QueueBase:
                     {
                         "type": "handoff",
                         **view.citizen_json(minutes_per_case=self.minutes_per_case),
+                        **(change or {}),
                     },
                 )
             )

@@ -16,6 +16,7 @@ from sqlalchemy import func, or_, select, update
 from assistant.events import STAFF_TOPIC, chat_topic
 from assistant.handoffs.base import QueueBase
 from assistant.handoffs.states import (
+    LIVE_STATE,
     OPEN_STATES,
     VIEWS,
     WAITING_STATES,
@@ -25,7 +26,7 @@ from assistant.handoffs.states import (
     NotHolderError,
 )
 from assistant.handoffs.views import HandoffView, NoteOut, SentMessageOut, view_of
-from assistant.handoffs.wait import waiting_places
+from assistant.handoffs.wait import TAKE_ORDER, waiting_places
 from assistant.models import (
     Conversation,
     Handoff,
@@ -55,7 +56,7 @@ class Casework(QueueBase):
                             Handoff.team == "General",
                         )
                     )
-                query = query.order_by(Handoff.priority.desc(), Handoff.created_at)
+                query = query.order_by(*TAKE_ORDER)
             elif view == "mine":
                 query = query.where(Handoff.state == "claimed", Handoff.claimed_by == user.id)
                 query = query.order_by(Handoff.updated_at.desc())
@@ -171,6 +172,8 @@ class Casework(QueueBase):
 
     def claim(self, handoff_id: str, user: StaffUser) -> HandoffView:
         with self._sessions.begin() as session:
+            # A live chat leaving the line moves those behind it; a call-back moves nobody.
+            was_live = session.scalar(select(Handoff.state).where(Handoff.id == handoff_id))
             result = session.execute(
                 update(Handoff)
                 .where(Handoff.id == handoff_id, Handoff.state.in_(WAITING_STATES))
@@ -192,7 +195,7 @@ class Casework(QueueBase):
             raise AlreadyClaimedError(f"Already taken by {holder}.")
         self.staff.audit(actor=user.username, action="handoff.claim", target=handoff_id)
         self._system_message(view, f"{user.display_name} has joined the conversation.")
-        self._announce(view, was_waiting=True)  # the UPDATE took it from the line
+        self._announce(view, was_waiting=was_live == LIVE_STATE, change={"change": "joined"})
         return view
 
     def claim_next(self, user: StaffUser) -> HandoffView | None:
@@ -201,7 +204,7 @@ class Casework(QueueBase):
             query = (
                 select(Handoff)
                 .where(Handoff.state.in_(WAITING_STATES))
-                .order_by(Handoff.priority.desc(), Handoff.created_at)
+                .order_by(*TAKE_ORDER)
                 .limit(1)
             )
             if self.engine.dialect.name == "postgresql":
@@ -271,9 +274,16 @@ class Casework(QueueBase):
                 raise HandoffError(f"There is no caseworker called {to_username!r}.")
             values.update(state="claimed", claimed_by=colleague.id)
             note = f"Transferred to {colleague.display_name}."
+            # Handed from one caseworker to another; one still in line has simply been taken.
+            change: dict[str, object] = {
+                "change": "transferred" if view.state == "claimed" else "joined"
+            }
         elif team:
-            values.update(state="waiting", claimed_by=None, team=team)
+            values.update(state=LIVE_STATE, claimed_by=None, team=team)
             note = f"Transferred to the {team} team."
+            # Back in the live line (a caseworker let it go): the citizen is told to which
+            # team, and their new place comes with it.
+            change = {"change": "transferred", "team": team}
         else:
             raise HandoffError("Choose a team or a colleague.")
         with self._sessions.begin() as session:
@@ -284,10 +294,10 @@ class Casework(QueueBase):
             target=handoff_id,
             detail={"team": team, "to": to_username},
         )
-        was_waiting = view.state in WAITING_STATES
+        was_waiting = view.state == LIVE_STATE
         view = self.get(handoff_id)
         self._system_message(view, note)
-        self._announce(view, was_waiting=was_waiting)
+        self._announce(view, was_waiting=was_waiting, change=change)
         return view
 
     def resolve(self, handoff_id: str, user: StaffUser) -> HandoffView:
@@ -318,7 +328,7 @@ class Casework(QueueBase):
                 .values(state=state, updated_at=now, resolved_at=now)
             )
         self.staff.audit(actor=user.username, action=f"handoff.{state}", target=handoff_id)
-        was_waiting = view.state in WAITING_STATES
+        was_waiting = view.state == LIVE_STATE
         view = self.get(handoff_id)
         self._system_message(view, note)
         self._announce(view, was_waiting=was_waiting)

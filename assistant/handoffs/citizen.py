@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from assistant.events import STAFF_TOPIC
 from assistant.handoffs.base import QueueBase
-from assistant.handoffs.states import OPEN_STATES, WAITING_STATES, HandoffError, NotFoundError
+from assistant.handoffs.states import LIVE_STATE, OPEN_STATES, HandoffError, NotFoundError
 from assistant.handoffs.views import HandoffView, view_of
 from assistant.models import Handoff, utcnow
 from assistant.redaction import redact
@@ -112,7 +112,7 @@ class CitizenSide(QueueBase):
             row.language = language
             row.updated_at = utcnow()
         view = self.get(handoff.id)
-        self._announce(view, was_waiting=view.state in WAITING_STATES)  # its place is unchanged
+        self._announce(view, was_waiting=view.state == LIVE_STATE)  # its place is unchanged
         return view
 
     def citizen_wrote(self, handoff: HandoffView, message: dict[str, Any]) -> None:

@@ -30,10 +30,12 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
-from assistant.models import AnswerLink, Message, aware
+from assistant.canned import DEFAULT_LANGUAGE, LANGUAGES, N_, translate
+from assistant.models import AnswerLink, Conversation, Message, aware
 from assistant.store import reply_message
 from assistant.turns import Status
 from channels.deps import ConversationStoreDep, SettingsDep
+from channels.site import framed_page
 
 ANSWER_PATH: Final = "/a"
 _HTML: Final[dict[str, Any]] = {"text/html": {"schema": {"type": "string"}}}
@@ -54,6 +56,8 @@ class LinkedAnswer:
     # is read as the document it is rather than trusted to have a shape.
     citations: list[dict[str, Any]]
     at: datetime
+    #: The conversation's language: the page around the answer speaks it too.
+    language: str = DEFAULT_LANGUAGE
 
 
 class AnswerLinks:
@@ -76,14 +80,21 @@ class AnswerLinks:
         if not token or len(token) > 64:
             return None
         with self._sessions() as session:
-            row = session.scalars(
-                select(Message)
+            found = session.execute(
+                select(Message, Conversation.language)
                 .join(AnswerLink, AnswerLink.message_id == Message.id)
+                .join(Conversation, Conversation.id == Message.conversation_id)
                 .where(AnswerLink.token_hash == token_hash(token), Message.role == "assistant")
             ).first()
-        if row is None:
+        if found is None:
             return None
-        return LinkedAnswer(text=row.text, citations=row.citations or [], at=aware(row.created_at))
+        row, language = found
+        return LinkedAnswer(
+            text=row.text,
+            citations=row.citations or [],
+            at=aware(row.created_at),
+            language=language if language in LANGUAGES else DEFAULT_LANGUAGE,
+        )
 
 
 def token_hash(token: str) -> str:
@@ -101,7 +112,7 @@ def _safe_href(url: Any) -> str | None:
     return url if urlsplit(url).scheme in ("http", "https") else None
 
 
-def answer_html(text: str, *, cited: set[str]) -> str:
+def answer_html(text: str, *, cited: set[str], language: str = DEFAULT_LANGUAGE) -> str:
     """The answer's lines as paragraphs and lists, each line escaped.
 
     A line starting with "- " is a list item and a run of them is one list; any other line
@@ -122,36 +133,109 @@ def answer_html(text: str, *, cited: set[str]) -> str:
     for block, after in zip(blocks, [*blocks[1:], None], strict=True):
         if isinstance(block, list):
             items = "".join(
-                f'<li class="answer-lines__item">{_inline(i, cited)}</li>' for i in block
+                f'<li class="answer-lines__item">{_inline(i, cited, language)}</li>' for i in block
             )
             html_blocks.append(f'<ul class="answer-lines__list">{items}</ul>')
         else:
             label = isinstance(after, list) and _LABEL_END.search(block) is not None
             kind = "answer-lines__p answer-lines__label" if label else "answer-lines__p"
-            html_blocks.append(f'<p class="{kind}">{_inline(block, cited)}</p>')
+            html_blocks.append(f'<p class="{kind}">{_inline(block, cited, language)}</p>')
     return "\n".join(html_blocks)
 
 
-def _inline(line: str, cited: set[str]) -> str:
+def _inline(line: str, cited: set[str], language: str) -> str:
     # Escaping leaves "[", digits and "]" alone, so markers are found in the escaped text.
     def link(match: re.Match[str]) -> str:
         n = match[1]
         if n not in cited:
             return match[0]
-        hidden = '<span class="visually-hidden">source </span>'
+        word = html.escape(translate(_SOURCE_PREFIX, language))
+        hidden = f'<span class="visually-hidden">{word}</span>'
         return f'<a class="cite-ref" href="#source-{n}">[{hidden}{n}]</a>'
 
     return _CITATION_MARK.sub(link, html.escape(line))
 
 
-def render_page(answer: LinkedAnswer, *, agency: str) -> str:
-    """The answer and its numbered sources; every stored value is escaped."""
+# The page's own words (the site's frame has its own, in channels/site.py).
+_ANSWER_FROM: Final = N_("Answer from {agency}")
+_ANSWERED_ON: Final = N_("Answered on {date}. Numbers in brackets refer to the sources.")
+_DATE: Final = N_("{day} {month} {year}")
+_MONTHS: Final = (
+    N_("January"),
+    N_("February"),
+    N_("March"),
+    N_("April"),
+    N_("May"),
+    N_("June"),
+    N_("July"),
+    N_("August"),
+    N_("September"),
+    N_("October"),
+    N_("November"),
+    N_("December"),
+)
+_SOURCES: Final = N_("Sources")
+_SOURCE: Final = N_("Source")
+_SOURCE_PREFIX: Final = N_("source ")  # read before a [n] marker's number
+_PERSON_HEADING: Final = N_("Talk to a person")
+_PERSON_BY_TEXT: Final = N_(
+    "Reply to our text message with “talk to a person” and a caseworker will answer you by text."
+)
+_PERSON_OTHERWISE: Final = N_("Or {contact}.")
+_PERSON_ONLINE: Final = N_("Talk to a person online")
+_ASK_AGAIN: Final = N_("Ask another question")
+_NOT_FOUND: Final = N_("Answer not found")
+_NOT_FOUND_TEXT: Final = N_(
+    "There is no answer at this address. Answers are kept only for a while; you can "
+    "{link_start}ask {agency} your question again{link_end}."
+)
+
+
+def _chat_link(language: str, fragment: str = "") -> str:
+    """The chat page, from ``/a/{token}``, in the answer's language."""
+    query = "" if language == DEFAULT_LANGUAGE else f"?lang={language}"
+    return f"../{query}{fragment}"
+
+
+def _date(when: datetime, language: str) -> str:
+    month = translate(_MONTHS[when.month - 1], language)
+    return translate(_DATE, language).format(day=when.day, month=month, year=when.year)
+
+
+def person_html(*, contact: str, language: str) -> str:
+    """How to reach a person, as the chat page offers it: by replying to the text (the
+    conversation, and what was asked, stay with the caseworker), by the agency's own
+    contact line (``human_contact``), or on the chat page's "Talk to a person" button."""
     e = html.escape
+
+    def t(text: str, **values: str) -> str:
+        return e(translate(text, language).format(**values))
+
+    online = _chat_link(language, "#handoff-button")  # the page's own "Talk to a person"
+    return f"""<section class="person-box" aria-labelledby="person-heading">
+<h2 id="person-heading" class="heading-m">{t(_PERSON_HEADING)}</h2>
+<p>{t(_PERSON_BY_TEXT)}</p>
+<p>{t(_PERSON_OTHERWISE, contact=translate(contact, language))}</p>
+<p><a class="button button--secondary" href="{e(online)}">{t(_PERSON_ONLINE)}</a></p>
+</section>"""
+
+
+def render_page(
+    answer: LinkedAnswer, *, agency: str, contact: str = "", language: str | None = None
+) -> str:
+    """The answer and its numbered sources in the site's frame, with the way to a person;
+    every stored value is escaped."""
+    e = html.escape
+    lang = language or answer.language
+
+    def t(text: str, **values: str) -> str:
+        return e(translate(text, lang).format(**values))
+
     cited = {str(c.get("n")) for c in answer.citations if isinstance(c.get("n"), int)}
-    body = answer_html(answer.text, cited=cited)
+    body = answer_html(answer.text, cited=cited, language=lang)
     sources = []
     for citation in answer.citations:
-        title = e(str(citation.get("title") or citation.get("doc_id") or "Source"))
+        title = e(str(citation.get("title") or citation.get("doc_id") or t(_SOURCE)))
         href = _safe_href(citation.get("url"))
         link = f'<a href="{e(href)}">{title}</a>' if href else title
         section = citation.get("section")
@@ -161,52 +245,41 @@ def render_page(answer: LinkedAnswer, *, agency: str) -> str:
             sources.append(f'<li id="source-{n}" value="{n}">{link}{extra}</li>')
         else:
             sources.append(f"<li>{link}{extra}</li>")
-    listed = f'<h2>Sources</h2>\n<ol class="sources">{"".join(sources)}</ol>' if sources else ""
-    when = answer.at.strftime("%d %B %Y")
-    return f"""<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>Answer from {e(agency)}</title>
-<link rel="stylesheet" href="/static/app.css">
-</head>
-<body>
-<main class="answer-page">
-<h1>Answer from {e(agency)}</h1>
-<p class="answer-date">Answered on {e(when)}. Numbers in brackets refer to the sources.</p>
+    listed = (
+        f'<h2 class="heading-m">{t(_SOURCES)}</h2>\n'
+        f'<ol class="answer-sources">{"".join(sources)}</ol>'
+        if sources
+        else ""
+    )
+    heading = translate(_ANSWER_FROM, lang).format(agency=translate(agency, lang))
+    content = f"""<div class="answer-page">
+<h1 class="heading-xl">{e(heading)}</h1>
+<p class="answer-date">{t(_ANSWERED_ON, date=_date(answer.at, lang))}</p>
 <article class="answer answer-lines">
 {body}
 </article>
 {listed}
-<p><a href="/">Ask another question</a></p>
-</main>
-</body>
-</html>
-"""
+{person_html(contact=contact, language=lang) if contact else ""}
+<p><a href="{e(_chat_link(lang))}">{t(_ASK_AGAIN)}</a></p>
+</div>"""
+    return framed_page(title=heading, content=content, language=lang)
 
 
-def _not_found(agency: str) -> str:
+def _not_found(agency: str, *, contact: str = "") -> str:
     e = html.escape
-    return f"""<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>Answer not found</title>
-<link rel="stylesheet" href="/static/app.css">
-</head>
-<body>
-<main class="answer-page">
-<h1>Answer not found</h1>
-<p>There is no answer at this address. Answers are kept only for a while; you can
-<a href="/">ask {e(agency)} your question again</a>.</p>
-</main>
-</body>
-</html>
-"""
+    lang = DEFAULT_LANGUAGE  # nothing says whose link it was, so nor in which language
+    text = translate(_NOT_FOUND_TEXT, lang).format(
+        agency=e(translate(agency, lang)),
+        link_start=f'<a href="{e(_chat_link(lang))}">',
+        link_end="</a>",
+    )
+    title = translate(_NOT_FOUND, lang)
+    content = f"""<div class="answer-page">
+<h1 class="heading-xl">{e(title)}</h1>
+<p>{text}</p>
+{person_html(contact=contact, language=lang) if contact else ""}
+</div>"""
+    return framed_page(title=title, content=content, language=lang)
 
 
 @router.get(
@@ -222,9 +295,9 @@ async def answer_page(
     """The whole answer an SMS reply linked to, when the text had to be cut."""
     links = AnswerLinks(store.engine)
     answer = await run_in_threadpool(links.answer, token)
-    agency = settings.agency_name
+    agency, contact = settings.agency_name, settings.human_contact
     if answer is None:
-        return HTMLResponse(_not_found(agency), status_code=404)
-    page = render_page(answer, agency=agency)
+        return HTMLResponse(_not_found(agency, contact=contact), status_code=404)
+    page = render_page(answer, agency=agency, contact=contact)
     # Private: the link was sent to one person; proxies and shared caches keep no copy.
     return HTMLResponse(page, headers={"Cache-Control": "private, no-store"})

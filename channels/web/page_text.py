@@ -115,6 +115,14 @@ SCRIPT: Final = {
     "handoffJoined": N_("A caseworker has joined the conversation. Your messages go to them."),
     "handoffResolved": N_("The caseworker has finished this conversation."),
     "handoffReturned": N_("You are talking to the automated assistant again."),
+    "handoffAgain": N_("You can ask the assistant a question, or talk to a person again."),
+    "handoffTransferredPerson": N_(
+        "Your conversation has been passed to another caseworker. Your messages go to them now."
+    ),
+    "handoffTransferredTeam": N_(
+        "Your conversation has been passed to the {team} team. A caseworker from that team "
+        "will join you."
+    ),
     "handoffCallback": N_("Your message is with our caseworkers. Someone will contact you."),
     "sentToCaseworker": N_("Your message was sent to the caseworker."),
     "reconnecting": N_("Reconnecting to the caseworker…"),

@@ -353,3 +353,100 @@ def test_a_change_tells_only_the_citizens_it_moves(engine: Engine) -> None:
     assert [v.position for v in listed] == [queue.get(v.id).position for v in listed]
     active = queue.in_view("active", caseworker)
     assert {v.id: v.position for v in active} == {v.id: queue.get(v.id).position for v in active}
+
+
+def test_call_backs_left_out_of_hours_do_not_count_in_a_live_chats_place(engine: Engine) -> None:
+    """A citizen on the page is told how many live chats are ahead of them: call-backs
+    left out of hours (older, even more urgent) are taken after every live chat, so they
+    neither count in a live chat's place and wait nor move it when they come and go."""
+    store, staff = ConversationStore(engine), Staff(engine)
+    bus = RecordingBus()
+    queue = HandoffQueue(engine, staff=staff, events=bus, minutes_per_case=6.0)
+    caseworker = staff.create(username="cw", password=PASSWORD, role=Role.CASEWORKER)
+
+    def left_out_of_hours(priority: int = 10) -> str:
+        return queue.open(
+            conversation_id=store.create(channel="web"),
+            channel="web",
+            reasons=["requested"],
+            priority=priority,
+            summary="call me back",
+            team="General",
+            state="callback_requested",
+            callback_contact="555-0100",
+        ).id
+
+    callbacks = [left_out_of_hours(priority=20), left_out_of_hours()]
+    live = [_open(store, queue), _open(store, queue)]
+    first = queue.get(live[0])
+    assert [queue.get(h).position for h in live] == [1, 2]
+    assert first.citizen_json(minutes_per_case=6.0) == {
+        "id": first.id,
+        "state": "waiting",
+        "position": 1,
+        "expected_wait_minutes": 6,
+    }
+    # The call-backs wait behind every live chat, and the caseworkers' list says so too.
+    assert [queue.get(h).position for h in callbacks] == [3, 4]
+    listed = queue.in_view("waiting", caseworker)
+    assert [v.id for v in listed] == [*live, *callbacks]
+    assert [v.position for v in listed] == [1, 2, 3, 4]
+
+    # A call-back coming or going moves no live chat: its citizens are not told anything.
+    bus.told.clear()
+    another = left_out_of_hours(priority=100)
+    queue.claim(callbacks[0], caseworker)
+    live_topics = {f"chat:{queue.get(h).conversation_id}" for h in live}
+    assert not [topic for topic, _ in bus.told if topic in live_topics]
+    assert [queue.get(h).position for h in live] == [1, 2]
+    assert queue.get(another).position == 3  # the most urgent call-back, after the live chats
+
+    # "Take the next one" gives the live chat first, whatever the call-backs' urgency.
+    taken = queue.claim_next(caseworker)
+    assert taken is not None and taken.id == live[0]
+    assert queue.get(live[1]).position == 1
+    assert bus.last[f"chat:{queue.get(live[1]).conversation_id}"]["position"] == 1
+
+
+def test_the_citizen_is_told_what_a_caseworker_did(engine: Engine) -> None:
+    """Each event on the citizen's own topic says what happened: a caseworker joined, passed
+    the conversation to a colleague, or let it go to another team's line (with the team
+    and the new place); closing it is said by its state."""
+    store, staff = ConversationStore(engine), Staff(engine)
+    bus = RecordingBus()
+    queue = HandoffQueue(engine, staff=staff, events=bus)
+    sam = staff.create(username="sam", password=PASSWORD, role=Role.CASEWORKER)
+    staff.create(username="ana", password=PASSWORD, role=Role.CASEWORKER)
+    ahead = _open(store, queue)
+    handoff_id = _open(store, queue)
+    topic = f"chat:{queue.get(handoff_id).conversation_id}"
+
+    def last_told() -> dict:  # type: ignore[type-arg]
+        told = [event for to, event in bus.told if to == topic]
+        return told[-1]
+
+    queue.claim(handoff_id, sam)
+    assert last_told() == {
+        "type": "handoff",
+        "id": handoff_id,
+        "state": "claimed",
+        "position": None,
+        "expected_wait_minutes": None,
+        "change": "joined",
+    }
+    ana = queue.transfer(handoff_id, sam, to_username="ana")
+    assert (last_told()["state"], last_told()["change"]) == ("claimed", "transferred")
+    assert "team" not in last_told()
+    assert ana.claimed_by is not None
+    queue.transfer(handoff_id, ana.claimed_by, team="DMV")
+    told = last_told()
+    assert (told["state"], told["change"], told["team"]) == ("waiting", "transferred", "DMV")
+    assert told["position"] == 2 == queue.get(handoff_id).position  # behind the older chat
+    # Only its own citizen hears what was done; the one ahead is not moved, nor told.
+    assert all("change" not in e for to, e in bus.told if to != topic)
+    assert queue.get(ahead).position == 1
+    queue.claim(handoff_id, sam)
+    queue.resolve(handoff_id, sam)
+    assert [e["type"] for to, e in bus.told if to == topic][-2:] == ["handoff", "resolved"]
+    assert [e for to, e in bus.told if to == topic][-2]["state"] == "resolved"
+    assert "change" not in [e for to, e in bus.told if to == topic][-2]

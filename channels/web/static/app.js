@@ -62,6 +62,9 @@
     handoffJoined: 'A caseworker has joined the conversation. Your messages go to them.',
     handoffResolved: 'The caseworker has finished this conversation.',
     handoffReturned: 'You are talking to the automated assistant again.',
+    handoffAgain: 'You can ask the assistant a question, or talk to a person again.',
+    handoffTransferredPerson: 'Your conversation has been passed to another caseworker. Your messages go to them now.',
+    handoffTransferredTeam: 'Your conversation has been passed to the {team} team. A caseworker from that team will join you.',
     handoffCallback: 'Your message is with our caseworkers. Someone will contact you.',
     sentToCaseworker: 'Your message was sent to the caseworker.',
     reconnecting: 'Reconnecting to the caseworker…',
@@ -367,15 +370,12 @@
     return item;
   }
 
+  // The request as it was made, in the reply that made it: only what stays true (its
+  // reference). Where it stands now (place in line, a caseworker joined) changes, so it is
+  // shown once, in the handoff panel below the transcript, never left behind here stale.
   function renderHandoff(handoff) {
     const box = el('div', 'handoff');
     box.append(el('p', 'handoff__title', TEXT.handoffTitle));
-    if (typeof handoff.state === 'string') {
-      box.append(el('p', 'handoff__line', TEXT.handoffState + describeHandoffState(handoff.state)));
-    }
-    if (Number.isInteger(handoff.position)) {
-      box.append(el('p', 'handoff__line', TEXT.handoffPosition + handoff.position));
-    }
     if (typeof handoff.id === 'string' && handoff.id) {
       box.append(el('p', 'handoff__line', TEXT.handoffReference + handoff.id));
     }
@@ -407,7 +407,18 @@
     const item = renderMessage(message, index);
     ui.messages.append(item);
     updateChrome();
+    showPersonButtons();
     return item;
+  }
+
+  // "Talk to a person" (under the box and in replies that suggest it) is offered only while
+  // no person is asked for or talking: hidden (so out of the tab order and the accessibility
+  // tree) from the request until the caseworker resolves it or hands back to the assistant.
+  // The handoff panel says where the request stands meanwhile.
+  function showPersonButtons() {
+    const open = handoffIsOpen();
+    for (const button of document.querySelectorAll('.js-handoff')) button.hidden = open;
+    for (const box of ui.messages.querySelectorAll('.suggestion')) box.hidden = open;
   }
 
   // Shows the start of the new message, and the question box too when both fit on screen.
@@ -886,10 +897,19 @@
   }
 
   // Takes the server's latest word on the handoff and keeps the page (and the socket) in step.
+  // An event may say what a caseworker did (change: 'joined' | 'transferred', with the team
+  // for a transfer back to the line); that is kept, to be told in the panel, until the state
+  // moves on without one (a place in the new team's line keeps it).
   function updateHandoff(handoff) {
     if (!handoff || typeof handoff !== 'object' || typeof handoff.id !== 'string') return;
     const previous = state.handoff;
-    const merged = previous && previous.id === handoff.id ? { ...previous, ...handoff } : { ...handoff };
+    const same = Boolean(previous) && previous.id === handoff.id;
+    const merged = same ? { ...previous, ...handoff } : { ...handoff };
+    if (!('change' in handoff) && !(same && previous.state === handoff.state)) {
+      merged.change = null;
+      merged.team = null;
+    }
+    if (merged.change !== 'transferred' || typeof merged.team !== 'string') merged.team = null;
     // The chat reply carries no estimate: keep the last one the socket gave while still waiting.
     if (!('expected_wait_minutes' in handoff) && merged.state !== 'waiting') {
       merged.expected_wait_minutes = null;
@@ -911,15 +931,18 @@
       box = el('div', 'handoff handoff--current');
       box.append(el('p', 'handoff__title', TEXT.handoffNow));
       const key = String(handoff.state);
+      const transferred = handoff.change === 'transferred';
       if (key === 'claimed' || key === 'active' || key === 'connected') {
-        box.append(el('p', 'handoff__line', TEXT.handoffJoined));
-      } else if (key === 'resolved') {
-        box.append(el('p', 'handoff__line', TEXT.handoffResolved));
-      } else if (key === 'returned') {
-        box.append(el('p', 'handoff__line', TEXT.handoffReturned));
+        box.append(el('p', 'handoff__line', transferred ? TEXT.handoffTransferredPerson : TEXT.handoffJoined));
+      } else if (key === 'resolved' || key === 'returned') {
+        box.append(el('p', 'handoff__line', key === 'resolved' ? TEXT.handoffResolved : TEXT.handoffReturned));
+        box.append(el('p', 'handoff__line', TEXT.handoffAgain));
       } else if (key === 'callback_requested') {
         box.append(el('p', 'handoff__line', TEXT.handoffCallback));
       } else {
+        if (transferred && handoff.team) {
+          box.append(el('p', 'handoff__line', TEXT.handoffTransferredTeam.replace('{team}', handoff.team)));
+        }
         box.append(el('p', 'handoff__line', TEXT.handoffState + describeHandoffState(key)));
         if (Number.isInteger(handoff.position)) {
           box.append(el('p', 'handoff__line', TEXT.handoffPosition + handoff.position));
@@ -942,6 +965,7 @@
     }
     ui.ratingForm.hidden = state.rating !== 'offered';
     ui.callbackForm.hidden = state.callback !== 'offered';
+    showPersonButtons();
   }
 
   // One socket while a handoff is open; it comes back with growing pauses if the line drops.
@@ -1275,6 +1299,7 @@
     ui.messages.textContent = '';
     const items = state.messages.map((message, index) => renderMessage(message, index));
     ui.messages.append(...items);
+    showPersonButtons();
   }
 
   // ---------------------------------------------------------------- catching up from the server
@@ -1386,6 +1411,10 @@
     document.addEventListener('click', onClick);
     if (ui.languageSwitch) ui.languageSwitch.addEventListener('click', switchLanguage);
     ui.form.hidden = false; // the form is only useful once this script is running
+    // The page behind a texted link (/a/{token}) offers the way to a person with a link to
+    // #handoff-button: the button gets the focus (and so comes into view).
+    const button = byId('handoff-button');
+    if (window.location.hash === '#handoff-button' && !button.hidden) button.focus();
   }
 
   if (document.readyState === 'loading') {

@@ -243,10 +243,15 @@ def test_handoff_state_and_position_are_shown(page: Page) -> None:
         ),
     )
     page.locator("#handoff-button").click()
+    # Where the request stands is shown once, in the panel that follows it; the reply
+    # keeps only its reference, so no place in line stays behind in the transcript.
+    live = page.locator("#handoff-live")
+    expect(live).to_contain_text("waiting for a person")
+    expect(live).to_contain_text("Your place in the queue: 3")
     handoff = assistant_messages(page).first.locator(".handoff")
-    expect(handoff).to_contain_text("waiting for a person")
-    expect(handoff).to_contain_text("Your place in the queue: 3")
     expect(handoff).to_contain_text("H-42")
+    expect(handoff).not_to_contain_text("place in the queue")
+    expect(page.locator("#handoff-button")).to_be_hidden()  # a person is already asked for
 
 
 def test_markup_typed_by_the_citizen_is_shown_as_text(page: Page) -> None:
