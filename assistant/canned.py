@@ -114,6 +114,9 @@ SMS_OPTED_IN: Final = N_(
 LANGUAGE_CHOSEN: Final = N_(
     "I will answer in English. Ask me a question, or to talk to a person, {contact}."
 )
+# The web page's conversation is no longer on the server (expired, or the storage reset).
+CONVERSATION_ENDED: Final = N_("This conversation has ended. Please start a new one.")
+CALLBACK_INCOMPLETE: Final = N_("Please write a message and a phone number or email address.")
 # Said before an answer quoted from an English page when no page in the citizen's
 # language covers the question.
 FALLBACK_ENGLISH: Final = N_(

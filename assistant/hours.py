@@ -77,7 +77,7 @@ class OpeningHours:
             ordered = sorted(days)
             first, last = translate(_NAMES[ordered[0]]), translate(_NAMES[ordered[-1]])
             names = first if len(ordered) == 1 else f"{first}{to}{last}"
-            parts.append(f"{names}, {_clock(start)}{to}{_clock(end)}")
+            parts.append(f"{names}, {_clock(start, translate)}{to}{_clock(end, translate)}")
         return "; ".join(parts)
 
     def is_open(self, moment: datetime) -> bool:
@@ -90,7 +90,7 @@ class OpeningHours:
         )
 
 
-def _clock(moment: time) -> str:
+def _clock(moment: time, translate: Callable[[str], str] = str) -> str:
     hour = moment.hour % 12 or 12
-    suffix = "am" if moment.hour < 12 else "pm"
+    suffix = translate(N_("am") if moment.hour < 12 else N_("pm"))  # es: "a.m."
     return f"{hour}:{moment.minute:02d} {suffix}" if moment.minute else f"{hour} {suffix}"

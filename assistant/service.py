@@ -12,7 +12,7 @@ from datetime import timedelta
 from assistant import canned
 from assistant.escalation import PRIORITY, Reason
 from assistant.handoffs import HandoffView
-from assistant.language import LanguageChoice
+from assistant.language import LanguageChoice, keyword_language
 from assistant.metrics import record_turn
 from assistant.models import utcnow
 from assistant.people import People
@@ -207,6 +207,23 @@ class AssistantService:
                 language=self.language_of(conversation_id),
             )
 
+    def choose_language(self, session_id: str, language: str) -> str:
+        """The citizen chose ``language`` on the page's switch: the conversation keeps it
+        (replies and canned text follow it until they choose another), and an open handoff
+        shows it to caseworkers. ``session_id`` is the web citizen's key, as for ``handle``."""
+        if language not in canned.LANGUAGES:
+            raise ValueError(f"not a language the assistant answers in: {language!r}")
+        conversation_id = conversation_id_for(session_id)
+        if self.store is None or not self.store.exists(conversation_id):
+            raise LookupError("unknown conversation")
+        with self._conversation_locks.hold(conversation_id):
+            self.store.set_language(conversation_id, LanguageChoice(language, chosen=True))
+            if self.people is not None:
+                handoff = self.people.queue.open_for(conversation_id)
+                if handoff is not None:
+                    self.people.queue.set_language(handoff, language)
+        return language
+
     def language_of(self, conversation_id: str) -> str:
         """The language the conversation stored as ``conversation_id`` is in (English when
         not known)."""
@@ -251,6 +268,11 @@ class AssistantService:
         """A person has (or will take) this conversation: the assistant stays silent."""
         assert self.store is not None and self.people is not None
         session_id, conversation_id = conversation.session_id, conversation.id
+        # The page's switch, or a text such as ENGLISH, while a person has the conversation.
+        chosen = message.language or keyword_language(message.text)
+        if chosen in canned.LANGUAGES:
+            self.store.set_language(conversation_id, LanguageChoice(chosen, chosen=True))
+            handoff = self.people.queue.set_language(handoff, chosen)
         redaction = redact(message.text.strip())
         if handoff.state == "claimed":
             status, text = Status.HANDOFF_ACTIVE, ""

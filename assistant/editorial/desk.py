@@ -254,9 +254,10 @@ class EditorDesk:
         """Documents past their review date, most overdue first."""
         return self.reports.stale()
 
-    def stale_translations(self) -> list[TranslationOut]:
-        """Translations older than the page they translate (or whose page is gone)."""
-        return self.reports.stale_translations()
+    def stale_translations(self, *, include_current: bool = False) -> list[TranslationOut]:
+        """Translations older than the page they translate (or whose page is gone); with
+        ``include_current``, every translation, the stale ones first."""
+        return self.reports.stale_translations(include_current=include_current)
 
     def most_cited(self, *, days: int = 30, limit: int = 50) -> list[CitedDocumentOut]:
         return self.reports.most_cited(days=days, limit=limit)

@@ -174,23 +174,27 @@ class Reports:
         rows = [{**r, "days_overdue": days} for days, r in overdue]
         return _STALE.validate_python(rows)  # one validation for all (see SummaryRow)
 
-    def stale_translations(self) -> list[TranslationOut]:
+    def stale_translations(self, *, include_current: bool = False) -> list[TranslationOut]:
         """Live translations (front matter ``translation_of: <doc_id>``) reviewed before
         their original page was, or whose original is gone: an editor should bring them
-        up to date. Oldest first."""
+        up to date. Oldest first; with ``include_current``, the up-to-date ones follow,
+        by title, so the report also says which page translates which."""
         snapshot = self.catalogue.index_store.snapshot()
         if snapshot is None:
             return []
         documents = snapshot.documents
-        stale = []
+        stale: list[TranslationOut] = []
+        current: list[TranslationOut] = []
         for doc in documents.values():
             original_id = doc.metadata.get("translation_of")
             if not original_id:
                 continue
             original = documents.get(original_id)
-            if original is not None and (original.last_reviewed or "") <= (doc.last_reviewed or ""):
-                continue  # ISO dates: reviewed on or after the original, so up to date
-            stale.append(
+            # ISO dates: reviewed on or after the original, so up to date
+            behind = original is None or (original.last_reviewed or "") > (doc.last_reviewed or "")
+            if not behind and not include_current:
+                continue
+            (stale if behind else current).append(
                 TranslationOut(
                     doc_id=doc.doc_id,
                     title=doc.title,
@@ -199,10 +203,12 @@ class Reports:
                     translation_of=original_id,
                     original_title=original.title if original is not None else None,
                     original_last_reviewed=original.last_reviewed if original else None,
+                    stale=behind,
                 )
             )
         stale.sort(key=lambda t: (t.last_reviewed or "", t.doc_id))
-        return stale
+        current.sort(key=lambda t: (t.title.casefold(), t.doc_id))
+        return stale + current
 
     def most_cited(self, *, days: int = 30, limit: int = 50) -> list[CitedDocumentOut]:
         since = utcnow() - timedelta(days=days)

@@ -201,7 +201,8 @@ class StaleOut(Out):
 
 
 class TranslationOut(Out):
-    """A translated page whose original changed after it (or went away)."""
+    """A translated page and the page it translates; stale when the original changed
+    after it (or went away)."""
 
     doc_id: str
     title: str
@@ -210,6 +211,10 @@ class TranslationOut(Out):
     translation_of: str = Field(description="The doc_id of the page it translates.")
     original_title: str | None = Field(description="None: the original is no longer live.")
     original_last_reviewed: str | None
+    stale: bool = Field(
+        True,
+        description="True: the original was reviewed after this translation, or is gone.",
+    )
 
 
 class StaleTranslationsOut(Out):

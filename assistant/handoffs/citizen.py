@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from assistant.events import STAFF_TOPIC
 from assistant.handoffs.base import QueueBase
-from assistant.handoffs.states import OPEN_STATES, HandoffError, NotFoundError
+from assistant.handoffs.states import LIVE_STATE, OPEN_STATES, HandoffError, NotFoundError
 from assistant.handoffs.views import HandoffView, view_of
 from assistant.models import Handoff, utcnow
 from assistant.redaction import redact
@@ -98,6 +98,21 @@ class CitizenSide(QueueBase):
         )
         view = self.get(row.id)
         self._announce(view, created=True)
+        return view
+
+    def set_language(self, handoff: HandoffView, language: str) -> HandoffView:
+        """The citizen chose another language while a person has (or will take) the
+        conversation: the console shows it (its badge and facts), so replies follow it."""
+        if handoff.language == language:
+            return handoff
+        with self._sessions.begin() as session:
+            row = session.get(Handoff, handoff.id)
+            if row is None:  # pragma: no cover - handoffs are never deleted while open
+                return handoff
+            row.language = language
+            row.updated_at = utcnow()
+        view = self.get(handoff.id)
+        self._announce(view, was_waiting=view.state == LIVE_STATE)  # its place is unchanged
         return view
 
     def citizen_wrote(self, handoff: HandoffView, message: dict[str, Any]) -> None:

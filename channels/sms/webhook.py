@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cached_property
 from typing import Annotated, Any, Final
 
@@ -126,6 +127,21 @@ class SmsChannel:
 
     def replies(self, template: str, language: str = canned.DEFAULT_LANGUAGE) -> str:
         return self.container.replies(template, language=language)
+
+    def language_for(self, *, channel: str, phone_hash: str, text: str) -> str:
+        """The language to refuse a message in that runs no turn (empty, too long): the
+        message's own, when the detector is sure of it, else the conversation's."""
+        detected, _ = self.container.language_detector.detect(text)
+        if detected in canned.LANGUAGES:
+            return detected
+        store = self.container.conversation_store
+        found = store.find_by_key(
+            channel=channel,
+            conversation_key=phone_hash,
+            idle=timedelta(minutes=self.settings.conversation_idle_minutes),
+        )
+        choice = store.language_of(found) if found is not None else None
+        return choice.language if choice is not None else canned.DEFAULT_LANGUAGE
 
     async def send_later(
         self, turn: asyncio.Future[Answer], *, to: Address, from_: Address | None
@@ -301,11 +317,14 @@ async def twilio_message(
         return twiml(sms.replies(canned.SMS_HELP, keyword_language(text)))
     if await run_in_threadpool(store.is_opted_out, channel=citizen.channel, phone_hash=phone_hash):
         return twiml()
-    if not text.strip():
-        return twiml(canned.EMPTY_MESSAGE)  # e.g. a picture with no words
     limit = sms.settings.message_max_chars
-    if len(text) > limit:
-        return twiml(canned.render(canned.MESSAGE_TOO_LONG, limit=limit))
+    if not text.strip() or len(text) > limit:
+        language = await run_in_threadpool(
+            sms.language_for, channel=citizen.channel, phone_hash=phone_hash, text=text[:limit]
+        )
+        if not text.strip():  # e.g. a picture with no words
+            return twiml(canned.translate(canned.EMPTY_MESSAGE, language))
+        return twiml(canned.render(canned.MESSAGE_TOO_LONG, language=language, limit=limit))
 
     inbound = InboundMessage(
         channel=citizen.channel, text=text, conversation_key=phone_hash, external_id=message_sid

@@ -39,6 +39,7 @@ from channels.web.schemas import (
     ChatResponse,
     CitizenTranscriptOut,
     HealthOut,
+    LanguageOut,
     Ok,
     ReadinessOut,
     errors,
@@ -67,14 +68,26 @@ _TOO_MANY = "Too many requests from this address or conversation: wait Retry-Aft
 _HANDOFF_ALREADY_OPEN = (Status.HANDOFF_WAITING, Status.HANDOFF_ACTIVE)
 
 
-async def _throttle(request: Request, session_id: str | None) -> None:
-    """Count a citizen's request against their address and conversation: 429 past either."""
+async def _throttle(
+    request: Request, session_id: str | None, *, language: str | None = None
+) -> None:
+    """Count a citizen's request against their address and conversation: 429 past either,
+    said in ``language`` (the page's choice) or else the conversation's."""
     throttle = throttle_of(request)
     refusal = await throttle.hit("chat_address", client_address(request))
     if refusal is None and session_id:
         refusal = await throttle.hit("chat_conversation", secret_key(session_id))
     if refusal is not None:
-        raise too_many(refusal)
+        if language is None and session_id:
+            assistant = container_of(request).assistant
+            language = await run_in_threadpool(
+                assistant.language_of, conversation_id_for(session_id)
+            )
+        language = language or canned.DEFAULT_LANGUAGE
+        seconds = refusal.retry_after
+        raise too_many(
+            refusal, canned.render(canned.TOO_MANY_MESSAGES, language=language, seconds=seconds)
+        )
 
 
 def _invalid(message: str, value: Any) -> RequestValidationError:
@@ -101,7 +114,7 @@ async def chat(
     The ``X-Conversation-Seq`` header carries the number of the last message the turn
     stored (the reply's; the question's is one less when a reply was stored): the page
     keeps it to merge what the server holds when it reloads."""
-    await _throttle(request, body.session_id)
+    await _throttle(request, body.session_id, language=body.language)
     inbound = await _inbound(body, request, settings)
     reply = await run_in_threadpool(assistant.handle, inbound, session_id=body.session_id)
     await _count_handoff(request, reply)
@@ -174,7 +187,7 @@ async def chat_stream(
     body: ChatRequest, request: Request, assistant: AssistantDep, settings: SettingsDep
 ) -> StreamingResponse:
     """Ask as with `POST /api/chat`, and see the answer as it is written."""
-    await _throttle(request, body.session_id)
+    await _throttle(request, body.session_id, language=body.language)
     inbound = await _inbound(body, request, settings)
     loop = asyncio.get_running_loop()
     events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
@@ -190,7 +203,8 @@ async def chat_stream(
             await events.put(("reply", (reply.to_json(), reply.seq)))
         except Exception:
             log.exception("streamed turn failed")
-            sorry = container_of(request).replies(canned.INTERNAL_ERROR)
+            language = body.language or canned.DEFAULT_LANGUAGE
+            sorry = container_of(request).replies(canned.INTERNAL_ERROR, language=language)
             await events.put(("error", {"detail": sorry}))
 
     task = asyncio.create_task(turn())
@@ -225,6 +239,13 @@ class CallbackRequest(BaseModel):
     )
 
 
+class LanguageRequest(BaseModel):
+    session_id: StrictStr = Field(min_length=1, max_length=64)
+    language: Literal["en", "es"] = Field(
+        description="The language the citizen chose on the page's switch."
+    )
+
+
 class RatingRequest(BaseModel):
     session_id: StrictStr
     rating: StrictInt = Field(ge=1, le=5)
@@ -250,11 +271,12 @@ async def leave_callback(
     await _throttle(request, body.session_id)
     throttle, address = throttle_of(request), client_address(request)
     refusal = await throttle.refused("handoff_address", address)
+    language = await run_in_threadpool(assistant.language_of, conversation_id_for(body.session_id))
     if refusal is not None:
-        contact = container_of(request).replies.contact
-        raise too_many(refusal, canned.render(canned.HANDOFF_LIMITED, contact=contact))
+        limited = container_of(request).replies(canned.HANDOFF_LIMITED, language=language)
+        raise too_many(refusal, limited)
     if not body.message.strip() or not body.contact.strip():
-        raise HTTPException(422, "Please write a message and a phone number or email address.")
+        raise HTTPException(422, canned.translate(canned.CALLBACK_INCOMPLETE, language))
     try:
         view = await run_in_threadpool(
             assistant.leave_callback,
@@ -263,14 +285,36 @@ async def leave_callback(
             contact=body.contact,
         )
     except LookupError as error:
-        raise HTTPException(404, "This conversation has ended. Please start a new one.") from error
+        raise HTTPException(404, canned.translate(canned.CONVERSATION_ENDED, language)) from error
     await throttle.hit("handoff_address", address)
     handoff = CitizenHandoff.from_json(
         view.citizen_json(minutes_per_case=handoffs.minutes_per_case)
     )
-    language = await run_in_threadpool(assistant.language_of, conversation_id_for(body.session_id))
     text = canned.translate(canned.CALLBACK_RECEIVED, language)
     return CallbackOut.model_validate({"handoff": handoff, "text": text})
+
+
+@router.post(
+    "/api/chat/language",
+    response_model=LanguageOut,
+    tags=["chat"],
+    responses=errors({404: "The conversation has ended.", 429: _TOO_MANY}),
+)
+async def choose_language(
+    body: LanguageRequest, request: Request, assistant: AssistantDep
+) -> LanguageOut:
+    """The citizen switched the page's language mid-conversation: the conversation keeps
+    it (the next replies, and the canned ones, are in it) and a caseworker sees it."""
+    await _throttle(request, body.session_id, language=body.language)
+    try:
+        language = await run_in_threadpool(
+            assistant.choose_language, body.session_id, body.language
+        )
+    except LookupError as error:
+        raise HTTPException(
+            404, canned.translate(canned.CONVERSATION_ENDED, body.language)
+        ) from error
+    return LanguageOut(session_id=body.session_id, language=language)
 
 
 @router.post(

@@ -302,10 +302,23 @@ async def stale(_: EditorDep, desk: EditorDeskDep) -> StaleOut:
 
 
 @router.get("/reports/translations", response_model=StaleTranslationsOut)
-async def stale_translations(_: EditorDep, desk: EditorDeskDep) -> StaleTranslationsOut:
+async def stale_translations(
+    _: EditorDep,
+    desk: EditorDeskDep,
+    include_current: Annotated[
+        bool,
+        Query(
+            alias="all",
+            description="Also list the translations that are up to date (`stale: false`).",
+        ),
+    ] = False,
+) -> StaleTranslationsOut:
     """Translated pages reviewed before the page they translate was (or whose page is gone),
-    oldest first: the Spanish page may no longer say what the English page says."""
-    return StaleTranslationsOut(translations=await _call(desk.stale_translations))
+    oldest first: the Spanish page may no longer say what the English page says. With
+    `all=true`, every translated page follows, so the report says which page translates which."""
+    return StaleTranslationsOut(
+        translations=await _call(desk.stale_translations, include_current=include_current)
+    )
 
 
 @router.get("/reports/cited", response_model=CitedOut)

@@ -105,6 +105,7 @@ SCRIPT: Final = {
     "handoffState": N_("Status: "),
     "handoffPosition": N_("Your place in the queue: "),
     "handoffReference": N_("Reference: "),
+    "caseworkerTyping": N_("The caseworker is typing…"),
     "restarted": N_("You started a new conversation."),
     "caseworker": N_("Caseworker"),
     "system": N_("Update"),
@@ -150,6 +151,11 @@ SCRIPT: Final = {
     "charactersOver": N_("You have {n} characters too many"),
     "characterOver": N_("You have 1 character too many"),
     "handoffMessage": N_("I want to talk to a person"),
+    # Said once, in the language chosen, when the citizen switches the page's language.
+    "languageSwitched": N_(
+        "This page is now in English. The assistant will answer in English from now on."
+    ),
+    "languageSwitchFailed": N_("Sorry, we could not change the language. Please try again."),
     "state_requested": N_("requested"),
     "state_waiting": N_("waiting for a person"),
     "state_assigned": N_("a person will reply soon"),

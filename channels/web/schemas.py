@@ -120,6 +120,11 @@ class CallbackOut(Out):
     text: str = Field(description="What to tell the citizen: the message was received.")
 
 
+class LanguageOut(Out):
+    session_id: str
+    language: str = Field(description="The conversation's language from now on (`en`, `es`).")
+
+
 class CitizenMessageOut(Out):
     seq: int = Field(description="1, 2, 3 … within the conversation.")
     role: str = Field(description="citizen, assistant or caseworker.")

@@ -29,9 +29,7 @@
   const REQUEST_TIMEOUT_MS = 45000;
   const COUNT_ANNOUNCE_DELAY_MS = 1000;
   const COUNT_WARNING_FRACTION = 0.1; // announce the count when 10% or less is left
-  // The language the citizen chose with the page's switch (?lang=es), sent with every
-  // message so the assistant answers in it; null: the assistant reads their language.
-  const CHOSEN_LANGUAGE = new URLSearchParams(window.location.search).get('lang');
+  const LANGUAGE_URL = 'api/chat/language';
   const CITATION_MARKER = /\[(\d{1,3})\]/g;
 
   const TEXT = {
@@ -96,6 +94,8 @@
     minutesMany: '{n} minutes',
     // The server recognises this sentence and replies with how to reach a person.
     handoffMessage: 'I want to talk to a person',
+    languageSwitched: 'This page is now in English. The assistant will answer in English from now on.',
+    languageSwitchFailed: 'Sorry, we could not change the language. Please try again.',
   };
 
   // Friendly words for handoff states the server may report; unknown ones are shown as-is.
@@ -114,11 +114,17 @@
     cancelled: 'cancelled',
   };
 
+  // The English words, kept: switching back to English puts them back.
+  const ENGLISH_TEXT = { ...TEXT };
+  const ENGLISH_STATES = { ...HANDOFF_STATES };
+
   // A page in another language carries its words as a JSON block (channels/web/page_text.py,
   // from the same catalog as the assistant's replies): they replace the English ones above.
-  const pageText = document.getElementById('page-text');
-  if (pageText) {
-    const words = JSON.parse(pageText.textContent);
+  function useWords(block) {
+    Object.assign(TEXT, ENGLISH_TEXT);
+    Object.assign(HANDOFF_STATES, ENGLISH_STATES);
+    if (!block) return;
+    const words = JSON.parse(block.textContent);
     for (const [key, value] of Object.entries(words)) {
       if (key.startsWith('state_')) {
         const name = key.slice('state_'.length);
@@ -131,10 +137,17 @@
       }
     }
   }
+  useWords(document.getElementById('page-text'));
   TEXT.minutes = (n) => (n === 1 ? TEXT.minuteOne : TEXT.minutesMany.replace('{n}', n));
 
   const ROLES = ['user', 'assistant', 'caseworker', 'system'];
   const LANGUAGES = ['en', 'es'];
+
+  // The language the citizen chose with the page's switch (?lang=es, or the switch itself
+  // mid-conversation), sent with every message so the assistant answers in it; null: the
+  // assistant reads their language.
+  const asked = new URLSearchParams(window.location.search).get('lang');
+  let chosenLanguage = LANGUAGES.includes(asked) ? asked : null;
 
   const reduceMotion = window.matchMedia('(prefers-reduced-motion: reduce)');
 
@@ -631,7 +644,7 @@
 
   function chatBody(message, sessionId) {
     const body = { message, session_id: sessionId };
-    if (CHOSEN_LANGUAGE) body.language = CHOSEN_LANGUAGE;
+    if (chosenLanguage) body.language = chosenLanguage;
     return body;
   }
 
@@ -1162,6 +1175,94 @@
     ui.input.focus();
   }
 
+  // ---------------------------------------------------------------- the language switch
+
+  // The switch is a link to the page in the other language (it works without this script);
+  // here it changes the page where it stands, mid-conversation: the server is told first
+  // (the conversation keeps the language, and a caseworker sees it), then the page's words,
+  // labels and lang change in place, and a status line says so once.
+  async function switchLanguage(event) {
+    const link = event.currentTarget;
+    const language = link.getAttribute('hreflang');
+    if (!LANGUAGES.includes(language) || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    event.preventDefault();
+    if (state.inFlight || ui.switching) return;
+    ui.switching = true;
+    try {
+      if (state.sessionId) {
+        const told = await postJson(LANGUAGE_URL, { session_id: state.sessionId, language });
+        // 404: the server no longer has the conversation; the next message starts one.
+        if (!told.ok && told.status !== 404) {
+          ui.status.textContent = told.status === 429 ? limitMessage(told.data) : TEXT.languageSwitchFailed;
+          return;
+        }
+      }
+      let page = null;
+      try {
+        const response = await fetch(`./?lang=${language}`, { headers: { Accept: 'text/html' }, cache: 'no-store' });
+        if (response.ok) page = new DOMParser().parseFromString(await response.text(), 'text/html');
+      } catch (error) {
+        page = null;
+      }
+      if (!page) {
+        ui.status.textContent = TEXT.languageSwitchFailed;
+        return;
+      }
+      chosenLanguage = language;
+      showPageIn(page, language);
+    } finally {
+      ui.switching = false;
+    }
+  }
+
+  function showPageIn(page, language) {
+    const words = new Map();
+    for (const node of page.querySelectorAll('[data-i18n]')) words.set(node.dataset.i18n, node.textContent);
+    for (const node of document.querySelectorAll('[data-i18n]')) {
+      if (words.has(node.dataset.i18n)) node.textContent = words.get(node.dataset.i18n);
+    }
+    const attributes = new Map();
+    for (const node of page.querySelectorAll('*')) {
+      for (const { name } of node.attributes) {
+        if (name.startsWith('data-i18n-')) {
+          const target = name.slice('data-i18n-'.length);
+          attributes.set(`${target}:${node.getAttribute(name)}`, node.getAttribute(target));
+        }
+      }
+    }
+    for (const node of document.querySelectorAll('*')) {
+      for (const { name } of Array.from(node.attributes)) {
+        if (!name.startsWith('data-i18n-')) continue;
+        const target = name.slice('data-i18n-'.length);
+        const value = attributes.get(`${target}:${node.getAttribute(name)}`);
+        if (typeof value === 'string') node.setAttribute(target, value);
+      }
+    }
+    useWords(page.getElementById('page-text'));
+    document.documentElement.lang = language;
+    const other = page.getElementById('language-switch');
+    if (other) {
+      for (const name of ['href', 'lang', 'hreflang']) ui.languageSwitch.setAttribute(name, other.getAttribute(name));
+      ui.languageSwitch.textContent = other.textContent;
+    }
+    const query = new URLSearchParams(window.location.search);
+    query.set('lang', language);
+    window.history.replaceState(window.history.state, '', `?${query}`);
+
+    // What is already on screen says its labels again in the new language, but a screen
+    // reader should hear only that the language changed: the live regions are quiet while
+    // they are redrawn, and speak again once the browser has drawn the change.
+    const regions = [ui.transcript, ui.handoffLive];
+    for (const region of regions) region.setAttribute('aria-live', 'off');
+    renderAll();
+    renderHandoffPanel();
+    updateCount();
+    window.requestAnimationFrame(() => window.requestAnimationFrame(() => {
+      for (const region of regions) region.setAttribute('aria-live', 'polite');
+    }));
+    ui.status.textContent = TEXT.languageSwitched;
+  }
+
   // ---------------------------------------------------------------- wiring
 
   function onKeyDown(event) {
@@ -1289,6 +1390,9 @@
       callbackMessage: byId('callback-message'),
       callbackContact: byId('callback-contact'),
       callbackButton: byId('callback-button'),
+      transcript: byId('transcript'),
+      languageSwitch: byId('language-switch'),
+      switching: false,
     };
     restore();
     updateChrome();
@@ -1305,6 +1409,7 @@
     ui.input.addEventListener('input', onTyping);
     ui.restartButton.addEventListener('click', startNewConversation);
     document.addEventListener('click', onClick);
+    if (ui.languageSwitch) ui.languageSwitch.addEventListener('click', switchLanguage);
     ui.form.hidden = false; // the form is only useful once this script is running
     // The page behind a texted link (/a/{token}) offers the way to a person with a link to
     // #handoff-button: the button gets the focus (and so comes into view).

@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import select
 
 from assistant.container import Container
+from assistant.models import Handoff
 from assistant.settings import Settings
 from assistant.staff import Role
 from tests.channels.sms.twilio import FakeTwilioApi, messages, text_to, with_sms
@@ -77,3 +79,38 @@ def test_a_crisis_in_spanish_by_text_gets_the_emergency_numbers_first(
     [crisis] = messages(text_to(sms_server, "me quiero matar", sid(11)))
     assert crisis.startswith("Si está en peligro ahora mismo, llame al 911.")
     assert "988" in crisis
+
+
+def test_a_person_by_text_in_spanish_is_queued_in_spanish_for_the_caseworker(
+    sms_server: LiveServer, container: Container
+) -> None:
+    [person] = messages(text_to(sms_server, "necesito hablar con alguien", sid(12)))
+    assert person.startswith("Le pedí a un trabajador social que se una a esta conversación.")
+    assert "Usted es el número 1 en la fila" in person
+    # The caseworker's console shows the citizen's language (its badge reads the handoff's).
+    with container.engine.connect() as connection:
+        [(language, channel)] = connection.execute(select(Handoff.language, Handoff.channel)).all()
+    assert (language, channel) == ("es", "sms")
+    # A picture with no words, in a Spanish conversation, is asked about in Spanish.
+    [empty] = messages(text_to(sms_server, "", sid(13)))
+    assert empty.startswith("Escriba una pregunta")
+    # ENGLISH while waiting: the citizen is told in English, and the console shows English.
+    [waiting_en] = messages(text_to(sms_server, "ENGLISH", sid(16)))
+    assert waiting_en.startswith("Thank you, a caseworker will see your message.")
+    with container.engine.connect() as connection:
+        assert connection.execute(select(Handoff.language)).scalar_one() == "en"
+
+
+def test_out_of_hours_a_person_asked_for_in_spanish_gets_the_spanish_hours(
+    settings: Settings, container: Container, twilio_api: FakeTwilioApi
+) -> None:
+    sms_settings = with_sms(settings, twilio_api, staff_hours="Mon-Fri 08:00-18:00")
+    container.settings = sms_settings
+    with LiveServer(sms_settings, container) as server:  # nobody on duty
+        [offer] = messages(text_to(server, "quiero hablar con una persona", sid(14)))
+        [empty] = messages(text_to(server, "", sid(15)))
+    assert offer.startswith("No hay un trabajador social disponible en este momento")
+    assert "(atendemos lunes a viernes, 8 a.m. a 6 p.m.)" in offer
+    for english in (" am", " pm", "Monday", "Friday", " to "):
+        assert english not in offer, english
+    assert empty.startswith("Escriba una pregunta")

@@ -280,7 +280,7 @@
     ui.draftsList.textContent = '';
     ui.publishResult.hidden = true;
     ui.previewResult.hidden = true;
-    for (const id of ['versions', 'publications', 'audit', 'gaps', 'stale', 'cited', 'feedback', 'answers']) {
+    for (const id of ['versions', 'publications', 'audit', ...REPORTS.map((report) => report.id), 'answers']) {
       document.getElementById(id).textContent = '';
     }
     ui.draftsCount.hidden = true;
@@ -1256,6 +1256,7 @@
   const REPORTS = [
     { id: 'gaps', path: 'editor/reports/gaps?days=30', render: (data) => renderGaps(data) },
     { id: 'stale', path: 'editor/reports/stale', render: (data) => renderStale(data.documents || []) },
+    { id: 'translations', path: 'editor/reports/translations?all=true', render: (data) => renderTranslations(data.translations || []) },
     { id: 'cited', path: 'editor/reports/cited?days=30', render: (data) => renderCited(data.documents || []) },
     { id: 'feedback', path: 'editor/reports/feedback?days=90', render: (data) => renderFeedback(data.documents || []) },
   ];
@@ -1372,6 +1373,67 @@
       Number.isFinite(doc.days_overdue) ? plural(doc.days_overdue, 'day', 'days') : '',
     ]);
     box.append(table('Documents overdue for review, most overdue first', ['Title', 'Agency', 'Review due', 'Overdue by'], rows));
+  }
+
+  // Whole days between two calendar dates (YYYY-MM-DD), or null when either is missing.
+  function daysBetween(earlier, later) {
+    const from = isoDate(earlier);
+    const to = isoDate(later);
+    if (!from || !to) return null;
+    return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86400000);
+  }
+
+  function translationState(doc) {
+    if (!doc.stale) return el('span', 'badge badge--plain', 'Up to date');
+    const cell = el('span', 'due');
+    if (!doc.original_title) {
+      cell.append(el('strong', 'badge badge--overdue', 'Out of date'), ' The page it translates is no longer published.');
+      return cell;
+    }
+    const days = daysBetween(doc.last_reviewed, doc.original_last_reviewed);
+    cell.append(el('strong', 'badge badge--overdue', 'Out of date'));
+    cell.append(days !== null && days > 0
+      ? ` The page it translates was reviewed ${plural(days, 'day', 'days')} later.`
+      : ' The page it translates was reviewed after it.');
+    return cell;
+  }
+
+  function renderTranslations(translations) {
+    const box = document.getElementById('translations');
+    box.textContent = '';
+    const stale = translations.filter((doc) => doc.stale).length;
+    box.append(el('p', 'report__total', stale
+      ? `${plural(stale, 'translation is', 'translations are')} out of date, of ${translations.length}.`
+      : `Every translation is up to date (${plural(translations.length, 'translated page', 'translated pages')}).`));
+    if (!translations.length) {
+      box.append(el('p', 'empty-state', 'No page is marked as a translation of another (translation_of in its front matter).'));
+      return;
+    }
+    const rows = translations.map((doc) => {
+      const translation = el('span', 'doc-title');
+      const link = docLink(doc);
+      if (doc.language) link.lang = doc.language;
+      translation.append(link, el('span', 'doc-id', doc.language ? `${doc.doc_id} (${doc.language})` : doc.doc_id));
+      const original = el('span', 'doc-title');
+      if (doc.original_title) {
+        original.append(docLink({ doc_id: doc.translation_of, title: doc.original_title }), el('span', 'doc-id', doc.translation_of));
+      } else {
+        original.append(`${doc.translation_of} (no longer published)`);
+      }
+      return [
+        translation,
+        original,
+        doc.last_reviewed ? timeNode(doc.last_reviewed, formatDate) : 'Never',
+        doc.original_last_reviewed ? timeNode(doc.original_last_reviewed, formatDate) : '',
+        translationState(doc),
+      ];
+    });
+    const node = table('Translated pages and the pages they translate, out of date first',
+      ['Translation', 'Translates', 'Translation reviewed', 'Original reviewed', 'Status'], rows);
+    translations.forEach((doc, index) => {
+      if (doc.stale) node.tBodies[0].rows[index].classList.add('row--overdue');
+    });
+    box.append(node);
   }
 
   function renderCited(documents) {
