@@ -128,7 +128,10 @@ def test_the_translations_table_loads_marks_a_stale_page_and_opens_both(
     expect(page.locator("#document-heading")).to_have_text("Pay your water and sewer bill")
     expect(page.locator("#document-heading")).to_be_focused()
 
-    page.get_by_role("tab", name="Reports").click()  # the reports load again
+    # The reports load again: wait for the table's answer, then for the bar to go, so the
+    # click below lands on the new table rather than the one being replaced.
+    with page.expect_response("**/api/editor/reports/translations*"):
+        page.get_by_role("tab", name="Reports").click()
     expect(progress).to_be_hidden()
     expect(translations).not_to_have_attribute("aria-busy", "true")
     spanish = rows.first.get_by_role("button").first
