@@ -167,7 +167,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             runner.drive_turns(server.url, warmup, 1)
             entry["http_1_client"] = runner.drive_turns(server.url, conversations, 1)
             more = runner.conversations_for(snapshot, args.conversations * 2, seed=202)
-            entry["http_8_clients"] = runner.drive_turns(server.url, more, 8)
+            entry["http_8_clients"] = runner.drive_turns(
+                server.url, more, 8, server_cpu=server.cpu_seconds
+            )
             entry["server_peak_rss_mb"] = round(server.peak_rss_mb(), 1)
         if size == 10_000 and runner.reachable_redis(args.redis):
             # Two uvicorn workers on this machine, events between them over Redis: the
@@ -182,7 +184,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             ) as server:
                 runner.drive_turns(server.url, warmup, 2)
                 more = runner.conversations_for(snapshot, args.conversations * 2, seed=202)
-                entry["http_8_clients_2_workers"] = runner.drive_turns(server.url, more, 8)
+                entry["http_8_clients_2_workers"] = runner.drive_turns(
+                    server.url, more, 8, server_cpu=server.cpu_seconds
+                )
 
         from eval.bench.corpus import generate_questions
 

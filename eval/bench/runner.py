@@ -14,6 +14,7 @@ order the steps run; each step is one function, and the helpers they share sit b
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -25,7 +26,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -385,6 +386,19 @@ class ServerProcess:
         assert self.process is not None
         return proc_status_mb("VmHWM", self.process.pid)
 
+    def cpu_seconds(self) -> float:
+        """CPU time the server has used so far, its workers included (psutil)."""
+        import psutil
+
+        assert self.process is not None
+        main = psutil.Process(self.process.pid)
+        total = 0.0
+        for process in [main, *main.children(recursive=True)]:
+            with contextlib.suppress(psutil.Error):
+                times = process.cpu_times()
+                total += times.user + times.system
+        return total
+
     def __exit__(self, *exc: object) -> None:
         if self.process is not None:
             self.process.terminate()
@@ -404,8 +418,15 @@ def reachable_redis(url: str) -> bool:
         return False
 
 
-def drive_turns(url: str, conversations: list[list[str]], clients: int) -> dict[str, Any]:
-    """Each client posts its share of conversations in turn; latency per turn, turns/s."""
+def drive_turns(
+    url: str,
+    conversations: list[list[str]],
+    clients: int,
+    server_cpu: Callable[[], float] | None = None,
+) -> dict[str, Any]:
+    """Each client posts its share of conversations in turn; latency per turn, turns/s,
+    and, given the server's CPU clock, the CPU each turn cost the server and the clients:
+    on a machine that runs both, their sum bounds turns/s (cores x 1000 / ms per turn)."""
     import httpx
 
     latencies: list[float] = []
@@ -434,12 +455,23 @@ def drive_turns(url: str, conversations: list[list[str]], clients: int) -> dict[
 
     shares = [conversations[i::clients] for i in range(clients)]
     threads = [threading.Thread(target=client, args=(share,)) for share in shares]
+    server_before = server_cpu() if server_cpu else 0.0
+    client_before = time.process_time()
     started = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - started
+    turns = max(len(latencies), 1)
+    cpu: dict[str, float] = {}
+    if server_cpu is not None:
+        cpu = {
+            "server_cpu_ms_per_turn": round(1000 * (server_cpu() - server_before) / turns, 2),
+            "client_cpu_ms_per_turn": round(
+                1000 * (time.process_time() - client_before) / turns, 2
+            ),
+        }
     return {
         "clients": clients,
         "turns": len(latencies),
@@ -447,6 +479,7 @@ def drive_turns(url: str, conversations: list[list[str]], clients: int) -> dict[
         "turns_per_s": round(len(latencies) / wall, 1) if wall else float("nan"),
         "statuses": dict(statuses),
         "errors": errors[:5],
+        **cpu,
     }
 
 

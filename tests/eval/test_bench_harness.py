@@ -53,7 +53,10 @@ def test_bench_runs_end_to_end_at_a_tiny_size(
     assert entry["ingest"]["index_disk_mb"] > 0 and entry["ingest"]["peak_rss_mb"] > 0
     one = entry["http_1_client"]
     assert one["turns"] == 6 and not one["errors"] and one["latency_ms"]["p95"] > 0
-    assert entry["http_8_clients"]["turns"] == 12 and entry["http_8_clients"]["turns_per_s"] > 0
+    eight = entry["http_8_clients"]
+    assert eight["turns"] == 12 and eight["turns_per_s"] > 0
+    # What each turn cost in CPU, the server's and the clients': a turn does real work.
+    assert eight["server_cpu_ms_per_turn"] > 0.5 and eight["client_cpu_ms_per_turn"] > 0
     assert set(entry["stages"]) == {"cold", "warm"}
     retrieval = entry["retrieval"]
     assert retrieval["queries"] == 8 and retrieval["speedup_p50"] > 0
