@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -105,6 +106,25 @@ class LiveServer:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+
+    def sign_in(self, username: str, password: str) -> httpx.Client:
+        """A staff client signed in as ``username``, sending its CSRF token."""
+        client = httpx.Client(base_url=self.url, timeout=120)
+        response = client.post(
+            "/api/staff/login", json={"username": username, "password": password}
+        )
+        assert response.status_code == 200, response.text
+        client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
+        return client
+
+    def chat(self, message: str, session_id: str | None = None) -> dict[str, Any]:
+        """A citizen's message to ``/api/chat``; the reply's JSON."""
+        response = httpx.post(
+            self.url + "/api/chat", json={"message": message, "session_id": session_id}, timeout=60
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
 
 
 @pytest.fixture

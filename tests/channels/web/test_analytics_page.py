@@ -53,11 +53,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 
 
 def sign_in(server: LiveServer, username: str) -> httpx.Client:
-    client = httpx.Client(base_url=server.url, timeout=60)
-    response = client.post("/api/staff/login", json={"username": username, "password": PASSWORD})
-    assert response.status_code == 200, response.text
-    client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
-    return client
+    return server.sign_in(username, PASSWORD)
 
 
 def test_only_managers_and_admins_see_the_analytics(server: LiveServer) -> None:

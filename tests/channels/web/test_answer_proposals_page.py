@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 pytest.importorskip("playwright.sync_api", reason="the browser tests need playwright (dev extra)")
@@ -61,12 +60,7 @@ def pages(browser: Browser, server: LiveServer) -> Iterator[Pages]:
 
 
 def chat(server: LiveServer, message: str, session_id: str | None = None) -> dict[str, Any]:
-    response = httpx.post(
-        server.url + "/api/chat", json={"message": message, "session_id": session_id}, timeout=60
-    )
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
+    return server.chat(message, session_id)
 
 
 def sign_in(page: Page, path: str, username: str) -> None:

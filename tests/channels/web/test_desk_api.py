@@ -30,20 +30,11 @@ def server(settings: Settings, container: Container) -> Iterator[LiveServer]:
 
 
 def sign_in(server: LiveServer, username: str) -> httpx.Client:
-    client = httpx.Client(base_url=server.url, timeout=60)
-    response = client.post("/api/staff/login", json={"username": username, "password": PASSWORD})
-    assert response.status_code == 200, response.text
-    client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
-    return client
+    return server.sign_in(username, PASSWORD)
 
 
 def chat(server: LiveServer, message: str, session_id: str | None = None) -> dict[str, object]:
-    response = httpx.post(
-        server.url + "/api/chat", json={"message": message, "session_id": session_id}, timeout=60
-    )
-    assert response.status_code == 200, response.text
-    body: dict[str, object] = response.json()
-    return body
+    return server.chat(message, session_id)
 
 
 def titles(client: httpx.Client) -> list[str]:

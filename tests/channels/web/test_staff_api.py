@@ -37,11 +37,7 @@ def server(settings: Settings, container: Container) -> Iterator[LiveServer]:
 
 
 def sign_in(server: LiveServer, username: str) -> httpx.Client:
-    client = httpx.Client(base_url=server.url, timeout=30)
-    response = client.post("/api/staff/login", json={"username": username, "password": PASSWORD})
-    assert response.status_code == 200, response.text
-    client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
-    return client
+    return server.sign_in(username, PASSWORD)
 
 
 def staff_routes(server: LiveServer) -> list[tuple[str, str]]:
