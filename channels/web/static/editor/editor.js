@@ -65,6 +65,7 @@
     filterTimer: null,
     listSeq: 0,
     reportsSeq: 0,
+    openSeq: 0, // the latest document asked for: an older answer arriving late is dropped
     answersSeq: 0,
     diffSeq: 0,
   };
@@ -447,9 +448,10 @@
 
   async function openDocument(docId, { focus, keepMessages = false }) {
     if (state.view !== 'documents') tabs.select('documents', { focus: false });
+    const seq = ++state.openSeq;
     if (!keepMessages) quiet('documents');
     const result = await request('GET', `editor/documents/${encodeURIComponent(docId)}`);
-    if (!session.signedIn) return false;
+    if (!session.signedIn || seq !== state.openSeq) return false;
     if (!result.ok || !result.data) {
       fail('documents', problemText(result));
       return false;
@@ -458,6 +460,7 @@
     let draft = null;
     if (doc.draft && doc.draft.id) {
       const loaded = await request('GET', `editor/drafts/${encodeURIComponent(doc.draft.id)}`);
+      if (seq !== state.openSeq) return false;
       if (loaded.ok && loaded.data) draft = loaded.data;
     }
     state.open = { doc, draft };
@@ -473,8 +476,11 @@
   // or the list if it has gone (a new document whose draft was discarded or published away).
   async function refreshOpenDocument() {
     const docId = state.open.doc.doc_id;
+    const seq = state.openSeq;
     const result = await request('GET', `editor/documents/${encodeURIComponent(docId)}`);
+    // Another document asked for meanwhile (from a report, say): that one is shown.
     if (!session.signedIn || !state.open || state.open.doc.doc_id !== docId) return;
+    if (seq !== state.openSeq) return;
     if (result.status === 404) {
       state.open = null;
       showList();
