@@ -7,9 +7,12 @@ section with the dates. Tried in this order:
 1. fees, for a cost question: every fee line of the fee section;
 2. ways, for a how-to (or a question of no particular kind): each way's or step's
    heading and first sentence;
-3. the whole section of the best unit, sub-sections included, when it fits;
-4. the section's lists, item by item, for what the list kinds of question ask;
-5. prose: the best sentence, then the ones after it in its paragraph.
+3. an overview, for a problem stated to the page's opening ("my water bill is way too
+   high"): its first sentence, then the page's best sections as what can be done, each
+   its heading and first sentence;
+4. the whole section of the best unit, sub-sections included, when it fits;
+5. the section's lists, item by item, for what the list kinds of question ask;
+6. prose: the best sentence, then the ones after it in its paragraph.
 
 Each shape picks units of the outline (never rewriting them) within a character budget,
 whole units only: a list is trimmed item by item, never mid-item.
@@ -63,7 +66,7 @@ class Part:
 @dataclass(frozen=True, slots=True)
 class Shaped:
     parts: list[Part]
-    shape: str  # "fees" | "ways" | "section" | "list" | "prose"
+    shape: str  # "fees" | "ways" | "overview" | "section" | "list" | "prose"
     more: bool  # the section holds more than the answer shows
 
 
@@ -92,6 +95,10 @@ class _Shaper:
             ways = self.ways(best, question)
             if ways is not None:
                 return ways
+        if AnswerType.PROBLEM in kinds and len(doc.section_of(best).path) == 1:
+            overview = self.overview(best)
+            if overview is not None:
+                return overview
         whole = self.section(best)
         if whole is not None:
             return whole
@@ -232,6 +239,40 @@ class _Shaper:
         if shown < 2:
             return None
         return Shaped(pieces, "ways", more)
+
+    def overview(self, best: int) -> Shaped | None:
+        """For a problem stated to a page's opening ("my water bill is way higher than
+        usual"): its first sentence, then what can be done about it, each of the page's
+        best-scoring top-level sections as its heading and first sentence, in the page's
+        order."""
+        doc = self.doc
+        opening = doc.section_of(best)
+        lead = first_unit(doc, opening)
+        if lead is None:
+            return None
+        tops = []
+        for i, section in enumerate(doc.sections):
+            if len(section.path) != 2 or not section.heading:
+                continue
+            first = first_sentence(doc, section)
+            units = [u for b in scope_blocks(doc, section) for u in doc.blocks[b].units]
+            if first is None or not units:
+                continue
+            tops.append((max(float(self.scores[u]) for u in units), i, first))
+        length = self.length(lead) + _SENTENCE_COST
+        chosen = []
+        for _, i, first in sorted(tops, reverse=True):
+            extra = len(doc.sections[i].heading) + self.length(first) + 2 + _ITEM_COST
+            if length + extra > self.limit:
+                continue
+            chosen.append((i, first))
+            length += extra
+        if len(chosen) < 2:
+            return None
+        pieces = [Part(lead, "sentence")]
+        for i, first in sorted(chosen):
+            pieces.extend([Part(i, "way"), Part(first, "sentence")])
+        return Shaped(pieces, "overview", True)
 
     def singles_out(self, question: str, way: int, ways: list[int]) -> bool:
         """Whether the question names this way ("autopay") and none of the others."""

@@ -120,7 +120,7 @@ def test_a_spanish_conversation_is_answered_and_remembered_in_spanish(
     container: Container,
 ) -> None:
     first = container.assistant.handle(
-        InboundMessage("web", "¿Hay ayuda para pagar la factura del agua?")
+        InboundMessage("web", "¿Hay un programa de ayuda para pagar la factura del agua?")
     )
     assert first.language == "es"
     assert first.status is Status.ANSWERED
@@ -186,7 +186,7 @@ def test_a_crisis_in_spanish_gets_the_emergency_numbers_and_a_person(settings: S
 
 
 def test_english_questions_are_never_answered_from_spanish_pages(container: Container) -> None:
-    for question in ("How do I apply for SNAP?", "How much is a parking ticket?"):
+    for question in ("How do I apply for food stamps?", "How much is a parking ticket?"):
         ctx_reply = container.assistant.handle(InboundMessage("web", question))
         assert ctx_reply.language == "en"
         assert ctx_reply.citations, question

@@ -39,7 +39,9 @@ def sid(n: int) -> str:
 
 
 def test_a_spanish_text_is_answered_from_the_spanish_page(sms_server: LiveServer) -> None:
-    [reply] = messages(text_to(sms_server, "¿Hay ayuda para pagar la factura del agua?", sid(1)))
+    [reply] = messages(
+        text_to(sms_server, "¿Hay un programa de ayuda para pagar la factura del agua?", sid(1))
+    )
     assert "25%" in reply
     assert "https://www.fairhaven.example/es/agua/pagar" in reply  # the Spanish page's link
     assert "More:" not in reply

@@ -54,7 +54,7 @@ def test_the_spanish_page_speaks_spanish_and_has_no_accessibility_violations(
     expect(switch).to_have_attribute("lang", "en")
     assert axe_violations(page) == []
 
-    ask(page, "¿Hay ayuda para pagar la factura del agua?")
+    ask(page, "¿Hay un programa de ayuda para pagar la factura del agua?")
     answer = assistant_messages(page).first
     expect(answer).to_have_attribute("lang", "es")
     expect(page.locator("#messages .message--user").first).to_have_attribute("lang", "es")
