@@ -144,9 +144,17 @@ _SPACED = re.compile(r"\b(?:\w[ .]){3,}\w\b")
 def normalise(text: str) -> str:
     """The text as a pattern should read it: compatibility forms folded, zero-width and
     control characters removed, line breaks as spaces."""
+    if text.isascii():
+        # The same, without a Python step per character: NFKC leaves ASCII as it is, and
+        # its only Cf/Cc characters are the controls (a page's passage is ~600 of them).
+        return _SPACES.sub(" ", text.translate(_ASCII_CONTROLS))
     folded = unicodedata.normalize("NFKC", text)
     kept = "".join(c for c in folded if unicodedata.category(c) not in ("Cf", "Cc") or c == "\n")
-    return re.sub(r"\s+", " ", kept)
+    return _SPACES.sub(" ", kept)
+
+
+_SPACES = re.compile(r"\s+")
+_ASCII_CONTROLS = {c: None for c in [*range(0x20), 0x7F] if c != ord("\n")}
 
 
 def _readings(text: str) -> Iterable[str]:

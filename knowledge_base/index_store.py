@@ -257,7 +257,10 @@ class IndexSnapshot:
             title = self.chunks[rows[0]].title if len(rows) else ""
             spanish = bool(len(rows)) and self.chunks[rows[0]].language == "es"
             tokenizer = tokenize_spanish if spanish else tokenize_english
-            cached = frozenset(tokenizer([f"{title} {text}"])[0])
+            # Each distinct word stemmed once: a word's stem does not depend on where it
+            # stands, and a page repeats its words (a 10k-passage page: ~3x fewer stems).
+            words = " ".join(dict.fromkeys(f"{title} {text}".split()))
+            cached = frozenset(tokenizer([words])[0])
             self._doc_terms[doc_id] = cached
         return cached
 

@@ -115,8 +115,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "machine": runner.machine(),
         "backend": args.backend,
         "sizes": {},
-        "caches": "Every question is distinct, so the query-vector cache never hits. Follow-ups "
-        "re-use the first message's vector (cached, as in production). A turn embeds only "
+        "caches": "Every first question is distinct and follow-ups seldom repeat (they name "
+        "their service or city), so the query-vector cache seldom hits. Follow-ups re-use "
+        "the first message's vector (cached, as in production). A turn embeds only "
         "its question; 'warm' stage timings repeat the same questions (query vectors "
         "cached, pages read).",
     }

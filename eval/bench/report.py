@@ -113,6 +113,9 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
     return rows
 
 
+_EIGHT_CLIENT_RUNS = (("http_8_clients", "one process"), ("http_8_clients_2_workers", "2 workers"))
+
+
 def markdown(results: dict[str, Any]) -> str:
     """The report: targets first, then every figure per size."""
     m = results.get("machine", {})
@@ -159,6 +162,18 @@ def markdown(results: dict[str, Any]) -> str:
             f"| {r['ours_recall_at_10']} / {r['langchain_recall_at_10']} "
             f"| {r['ours_section_recall_at_10']} / {r['langchain_section_recall_at_10']} |"
         )
+    lines += ["", "## 8 clients: CPU a turn costs, and how busy the machine was", ""]
+    for size, e in results.get("sizes", {}).items():
+        for key, label in _EIGHT_CLIENT_RUNS:
+            run = e.get(key)
+            if run and "server_cpu_ms_per_turn" in run:
+                load = run.get("load_average")
+                lines.append(
+                    f"- {int(size):,}, {label}: {run['turns_per_s']} turns/s, p50 / p95 "
+                    f"{run['latency_ms']['p50']} / {run['latency_ms']['p95']} ms, server "
+                    f"{run['server_cpu_ms_per_turn']} + clients {run['client_cpu_ms_per_turn']} "
+                    "ms CPU a turn" + (f", load average {load[0]} → {load[1]}" if load else "")
+                )
     lines += ["", "## Where a turn's time goes (in-process, mean ms per stage)", ""]
     for size, e in complete.items():
         for label in ("cold", "warm"):
