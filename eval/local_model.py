@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -118,6 +119,8 @@ def main(argv: list[str] | None = None) -> None:  # pragma: no cover - needs the
         "questions without the model, for the figures beside it",
     )
     args = parser.parse_args(argv)
+    # Stopped from outside, still stop the model server (``finally`` below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     parts = args.only or list(PARTS)
     cache = ["--cache", str(args.cache)] if args.cache else []
     report = ["--report", str(args.report)]
