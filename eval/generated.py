@@ -5,7 +5,7 @@ pipeline as configured — with ``CA_LLM_PROVIDER`` set, the generative composer
 reports, on the turns answered: token F1 against the gold span, citation accuracy (the
 first citation's page is the gold page), which composer answered, why generated answers
 were replaced, the supported-sentence rate (the share of the model's sentences that
-passed the support check) and the generate stage's latency.
+passed the support check), the generate stage's latency and the whole turn's.
 
     python -m eval.generated --corpus documents.jsonl --questions dev.jsonl --limit 40
 """
@@ -16,6 +16,7 @@ import argparse
 import json
 import statistics
 import tempfile
+import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,7 +47,9 @@ def generated_report(kb: EvalKnowledgeBase, questions: list[Any]) -> dict[str, A
             text=question.question.strip(),
             history=replayer.past_turns(question.history),
         )
+        started = time.perf_counter()
         container.pipeline.run(ctx)
+        turn_ms = (time.perf_counter() - started) * 1000
         answer = ctx.answer if ctx.status is Status.ANSWERED else None
         reply = strip_citations(answer.text) if answer is not None else ""
         rows.append(
@@ -62,11 +65,13 @@ def generated_report(kb: EvalKnowledgeBase, questions: list[Any]) -> dict[str, A
                 sentences=ctx.scores.get("grounding_sentences"),
                 kept=ctx.scores.get("grounding_kept"),
                 generate_ms=ctx.timings_ms.get("generate"),
+                turn_ms=turn_ms,
             )
         )
     answered = [r for r in rows if r.composer is not None]
     latency = sorted(r.generate_ms for r in rows if r.generate_ms is not None)
     written = sum(r.sentences or 0.0 for r in rows)
+    turns = sorted(r.turn_ms for r in answered)
 
     def mean(values: list[float]) -> float:
         return round(statistics.fmean(values), 4) if values else 0.0
@@ -88,7 +93,13 @@ def generated_report(kb: EvalKnowledgeBase, questions: list[Any]) -> dict[str, A
         "generate_ms": {
             "median": round(statistics.median(latency), 1) if latency else None,
             "p90": round(latency[int(0.9 * (len(latency) - 1))], 1) if latency else None,
+            "p95": round(latency[int(0.95 * (len(latency) - 1))], 1) if latency else None,
             "turns": len(latency),
+        },
+        # The whole turn, answered turns only: what a citizen waits for an answer.
+        "answer_ms": {
+            "median": round(statistics.median(turns), 1) if turns else None,
+            "p95": round(turns[int(0.95 * (len(turns) - 1))], 1) if turns else None,
         },
     }
 
@@ -102,6 +113,7 @@ class Row:
     sentences: float | None  # the model's sentences that reached the support check
     kept: float | None
     generate_ms: float | None
+    turn_ms: float
 
 
 def main(argv: list[str] | None = None) -> None:  # pragma: no cover - a measurement script
