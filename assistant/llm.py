@@ -12,9 +12,12 @@ server that sends a token a second run on for minutes).
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
+import queue
 import re
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -153,26 +156,54 @@ class ModelCall:
         messages = [SystemMessage(prompt.system), HumanMessage(prompt.user)]
         deadline = time.monotonic() + self.timeout_seconds
         pieces: list[str] = []
-        stream = self._with_budget(max_tokens).stream(messages)
+        # The stream is read on a thread of its own, so the deadline holds even while a
+        # read waits: checked only between pieces, a server that stalls just before the
+        # deadline kept the citizen waiting one more read timeout (80 s of a 60 s limit,
+        # seen with a small model on 2 shared cores).
+        arrived: queue.Queue[tuple[str, Any]] = queue.Queue()
+        stop = threading.Event()
+        model = self._with_budget(max_tokens)
+
+        def read() -> None:
+            stream = model.stream(messages)
+            try:
+                for chunk in stream:
+                    arrived.put(("chunk", chunk))
+                    if stop.is_set():
+                        break
+                arrived.put(("end", None))
+            except Exception as error:  # the client's errors differ by provider and version
+                arrived.put(("error", error))
+            finally:
+                close = getattr(stream, "close", None)
+                if close is not None:
+                    close()  # stop reading: the server may still be writing
+
+        reader = threading.Thread(
+            target=contextvars.copy_context().run, args=(read,), name="model-call", daemon=True
+        )
+        reader.start()
         try:
-            for chunk in stream:
-                piece = _text_of(chunk.content)
+            while True:
+                try:
+                    kind, item = arrived.get(timeout=max(deadline - time.monotonic(), 0.0))
+                except queue.Empty:
+                    raise GenerationFailed("timeout") from None
+                if kind == "end":
+                    break
+                if kind == "error":
+                    reason = _reason_for(item)
+                    log.warning("language model call failed: %s (%s)", reason, type(item).__name__)
+                    raise GenerationFailed(reason) from item
+                piece = _text_of(item.content)
                 if piece:
                     pieces.append(piece)
                     if on_token is not None:
                         on_token(piece)
                 if time.monotonic() > deadline:
                     raise GenerationFailed("timeout")
-        except GenerationFailed:
-            raise
-        except Exception as error:  # the client's errors differ by provider and version
-            reason = _reason_for(error)
-            log.warning("language model call failed: %s (%s)", reason, type(error).__name__)
-            raise GenerationFailed(reason) from error
         finally:
-            close = getattr(stream, "close", None)
-            if close is not None:
-                close()  # stop reading: the server may still be writing
+            stop.set()  # a reader still waiting on the server ends at its read timeout
         text = "".join(pieces).strip()
         if not text:
             raise GenerationFailed("empty")

@@ -59,7 +59,13 @@ _TURN_CHARS = 300
 # A rewrite longer than this (or many times the message) is the model answering or
 # rambling, not rephrasing.
 _MAX_CHARS = 300
-_LABEL = re.compile(r"^\s*(?:standalone\s+)?(?:question|rewritten(?:\s+question)?)\s*:\s*", re.I)
+# A label before the rewrite, or the prompt's last line said back ("The latest message as
+# one standalone question:", which a 135M model did for most follow-ups).
+_LABEL = re.compile(
+    r"^\s*(?:(?:the\s+)?latest\s+message\s+as\s+one\s+)?(?:standalone\s+)?"
+    r"(?:question|rewritten(?:\s+question)?)\s*:\s*",
+    re.I,
+)
 
 
 def rephrase_prompt(message: str, history: Sequence[PastTurn], *, turns: int) -> Prompt:
@@ -107,8 +113,8 @@ class Rephraser:
 
 def clean_rewrite(reply: str, message: str) -> str | None:
     """The rewrite's first line without labels or quotes; None if it is not a rewrite."""
-    line = next((ln for ln in reply.strip().splitlines() if ln.strip()), "")
-    line = _LABEL.sub("", line).strip().strip("\"'“”").strip()
+    lines = (_LABEL.sub("", ln).strip().strip("\"'“”").strip() for ln in reply.splitlines())
+    line = next((ln for ln in lines if ln), "")
     if len(line) < 3 or len(line) > max(_MAX_CHARS, 4 * len(message)):
         return None
     return line

@@ -47,6 +47,7 @@ class Behaviour:
     reply: Callable[[str], str] = lambda prompt: ""
     delay: float = 0.0  # seconds before the first byte
     drip: float = 0.0  # seconds between streamed pieces
+    stall: float = 0.0  # seconds of silence after the first streamed piece
     status: int = 200
     garbage: bool = False  # a 200 whose body is not the protocol
 
@@ -97,9 +98,11 @@ class FakeModelServer:
     # ---- what is said, piece by piece -----------------------------------------------
     async def _pieces(self, prompt: str) -> AsyncIterator[str]:
         text = self.behaviour.reply(prompt)
-        for piece in re.findall(r"\S+\s*|\s+", text):
+        for i, piece in enumerate(re.findall(r"\S+\s*|\s+", text)):
             if self.behaviour.drip:
                 await asyncio.sleep(self.behaviour.drip)
+            if i == 1 and self.behaviour.stall:
+                await asyncio.sleep(self.behaviour.stall)
             yield piece
 
     async def _begin(self, request: Request) -> tuple[dict[str, Any], Response | None]:

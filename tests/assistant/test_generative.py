@@ -151,6 +151,7 @@ def test_a_wrong_number_is_not_supported_by_the_source(
         (Behaviour(garbage=True), "malformed"),
         (Behaviour(reply=_from_source(1), delay=30), "timeout"),
         (Behaviour(reply=lambda p: "word " * 200 + "[1].", drip=0.2), "timeout"),
+        (Behaviour(reply=_from_source(1), delay=1.5, stall=30), "timeout"),
     ],
     ids=[
         "invented-citation",
@@ -163,6 +164,7 @@ def test_a_wrong_number_is_not_supported_by_the_source(
         "garbage",
         "slow-to-start",
         "slow-to-finish",
+        "stalls-mid-answer",
     ],
 )
 def test_every_failure_ends_in_the_quoted_answer(

@@ -171,6 +171,13 @@ def test_the_prompt_fences_the_conversation_and_keeps_only_recent_messages() -> 
         ("Question: How much does a renewal cost?", "How much does a renewal cost?"),
         ('"How much does a renewal cost?"\nThe fee is $42.', "How much does a renewal cost?"),
         ("  \n Standalone question: Where is the DMV?", "Where is the DMV?"),
+        # The prompt's last line said back, alone or before the rewrite.
+        (
+            "The latest message as one standalone question: How much is a renewal?",
+            "How much is a renewal?",
+        ),
+        ("The latest message as one standalone question:\nWhere is the DMV?", "Where is the DMV?"),
+        ("The latest message as one standalone question:", None),
         ("ok", None),
         ("x" * 400, None),
     ],
