@@ -165,8 +165,9 @@ class ModelCall:
         model = self._with_budget(max_tokens)
 
         def read() -> None:
-            stream = model.stream(messages)
+            stream: Any = None
             try:
+                stream = model.stream(messages)
                 for chunk in stream:
                     arrived.put(("chunk", chunk))
                     if stop.is_set():
