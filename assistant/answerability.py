@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -37,6 +37,7 @@ from knowledge_base.terms import Rarity, content_terms, filler_words
 
 if TYPE_CHECKING:
     from assistant.turns import TurnContext
+    from knowledge_base.retriever import RetrievalResult
 
 __all__ = [
     "SIGNALS",
@@ -45,6 +46,7 @@ __all__ = [
     "answer_signals",
     "follow_up_context",
     "load_answer_model",
+    "rival_page_first",
 ]
 
 SIGNALS = (
@@ -260,6 +262,23 @@ def answer_signals(ctx: TurnContext) -> dict[str, float]:
         "coverage_margin": page_coverage - rival_coverage,
         "title_coverage": rarity.share(terms, frozenset(tokenize([title])[0])),
     }
+
+
+def rival_page_first(retrieval: RetrievalResult, doc_id: str) -> RetrievalResult | None:
+    """The retrieval with the best other page in ``doc_id``'s language first (its hits
+    ahead of the rest, each list in its own order); None when there is no such page."""
+    hits = retrieval.hits
+    language = next((h.chunk.language for h in hits if h.chunk.doc_id == doc_id), None)
+    rival = next(
+        (h.chunk.doc_id for h in hits if h.chunk.doc_id != doc_id and h.chunk.language == language),
+        None,
+    )
+    if rival is None:
+        return None
+    order = [i for i, h in enumerate(hits) if h.chunk.doc_id == rival]
+    order += [i for i, h in enumerate(hits) if h.chunk.doc_id != rival]
+    vectors = retrieval.hit_vectors[order] if retrieval.hit_vectors is not None else None
+    return replace(retrieval, hits=[hits[i] for i in order], hit_vectors=vectors)
 
 
 def _last_answered_pages(ctx: TurnContext) -> tuple[str, ...]:

@@ -271,6 +271,7 @@ class Container:
                 else None
             ),
             spanish_min_confidence=self.spanish_min_confidence,
+            composer=self.composer,
         )
 
     def pipeline_over(self, store: IndexStore) -> TurnPipeline:

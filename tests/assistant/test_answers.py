@@ -8,10 +8,12 @@ would notice.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 
 from assistant import canned
+from assistant.answerability import answer_signals, rival_page_first
 from assistant.container import Container
 from assistant.turns import InboundMessage, OutboundReply, Status, TurnContext
 
@@ -300,3 +302,54 @@ def test_a_new_question_in_the_same_conversation_is_answered_from_its_own_page(
     _, reply = ask(container, first, then)
     assert reply.status is Status.ANSWERED
     assert reply.citations[0].doc_id == page
+
+
+def _composed(container: Container, question: str) -> TurnContext:
+    """A turn run up to its answer decision: composed from the top page, not yet weighed."""
+    ctx = TurnContext(message=InboundMessage("web", question), text=question)
+    stages = container.pipeline.stages
+    for stage in stages[: [s.name for s in stages].index("answerability")]:
+        stage(ctx)
+    assert not ctx.finished and ctx.answer is not None
+    return ctx
+
+
+def test_of_two_nearly_tied_pages_the_likelier_answer_is_given(container: Container) -> None:
+    # The voter-registration page ranks just below another page's passage; its answer is
+    # weighed too, and it is the one the model trusts (alone, the top page is refused).
+    ctx = _composed(container, "What ID do I need to vote?")
+    top = ctx.answer.doc_id if ctx.answer else ""
+    stage = container.answerability
+    signals = answer_signals(ctx)
+    assert signals["doc_margin"] < stage.rival_margin
+    alone = stage.model.probability(signals)
+    stage(ctx)
+    assert ctx.answer is not None and ctx.answer.doc_id == "register-to-vote" != top
+    assert ctx.citations and ctx.citations[0].doc_id == "register-to-vote"
+    assert ctx.confidence > alone
+    assert ctx.retrieval is not None and ctx.retrieval.hits[0].chunk.doc_id == "register-to-vote"
+
+
+def test_a_clear_top_page_is_not_second_guessed(container: Container) -> None:
+    ctx = _composed(container, "How do I renew my driver's license?")
+    assert answer_signals(ctx)["doc_margin"] >= container.answerability.rival_margin
+    container.answerability(ctx)
+    assert ctx.answer is not None and ctx.answer.doc_id == "renew-drivers-license"
+
+
+def test_the_rival_page_goes_first_and_nothing_else_moves(container: Container) -> None:
+    retrieval = _composed(container, "What day is trash pickup?").retrieval
+    assert retrieval is not None and retrieval.hit_vectors is not None
+    top = retrieval.hits[0].chunk.doc_id
+    moved = rival_page_first(retrieval, top)
+    assert moved is not None
+    rival = moved.hits[0].chunk.doc_id
+    assert rival != top
+    assert rival == next(h.chunk.doc_id for h in retrieval.hits if h.chunk.doc_id != top)
+    theirs = [h for h in retrieval.hits if h.chunk.doc_id == rival]
+    rest = [h for h in retrieval.hits if h.chunk.doc_id != rival]
+    assert moved.hits == theirs + rest
+    for hit, vector in zip(moved.hits, moved.hit_vectors, strict=True):
+        row = retrieval.hits.index(hit)
+        assert (vector == retrieval.hit_vectors[row]).all()
+    assert rival_page_first(replace(retrieval, hits=theirs), rival) is None
