@@ -46,7 +46,8 @@ __all__ = [
     "answer_signals",
     "follow_up_context",
     "load_answer_model",
-    "rival_page_first",
+    "page_first",
+    "rival_pages",
 ]
 
 SIGNALS = (
@@ -264,19 +265,36 @@ def answer_signals(ctx: TurnContext) -> dict[str, float]:
     }
 
 
-def rival_page_first(retrieval: RetrievalResult, doc_id: str) -> RetrievalResult | None:
-    """The retrieval with the best other page in ``doc_id``'s language first (its hits
-    ahead of the rest, each list in its own order); None when there is no such page."""
+def rival_pages(
+    retrieval: RetrievalResult, doc_id: str, *, doc_margin: float, near: float
+) -> dict[str, float]:
+    """The other pages worth weighing against ``doc_id``'s answer, each with the margin
+    (the ``doc_margin`` signal) to weigh it with: the next page when it is within
+    ``near`` of the top one (a near tie: both weighed with the same margin), and the
+    page the dense ranking puts first, when the fusion put another page above it
+    ("certified copy of deed": the property-records page, behind the death-certificate
+    page that shares "certified copy"; weighed as a tie). Only pages in ``doc_id``'s
+    language."""
     hits = retrieval.hits
     language = next((h.chunk.language for h in hits if h.chunk.doc_id == doc_id), None)
-    rival = next(
-        (h.chunk.doc_id for h in hits if h.chunk.doc_id != doc_id and h.chunk.language == language),
-        None,
-    )
-    if rival is None:
-        return None
-    order = [i for i, h in enumerate(hits) if h.chunk.doc_id == rival]
-    order += [i for i, h in enumerate(hits) if h.chunk.doc_id != rival]
+    others = [h for h in hits if h.chunk.doc_id != doc_id and h.chunk.language == language]
+    rivals: dict[str, float] = {}
+    if others and doc_margin < near:
+        rivals[others[0].chunk.doc_id] = abs(doc_margin)
+    ranked = [h for h in hits if h.dense_rank is not None and h.chunk.language == language]
+    if ranked:
+        first = min(ranked, key=lambda h: h.dense_rank or 0).chunk.doc_id
+        if first != doc_id:
+            rivals.setdefault(first, 0.0)
+    return rivals
+
+
+def page_first(retrieval: RetrievalResult, doc_id: str) -> RetrievalResult:
+    """The retrieval with ``doc_id``'s hits first (each list in its own order): what the
+    composer answers from is the first hit's page."""
+    hits = retrieval.hits
+    order = [i for i, h in enumerate(hits) if h.chunk.doc_id == doc_id]
+    order += [i for i, h in enumerate(hits) if h.chunk.doc_id != doc_id]
     vectors = retrieval.hit_vectors[order] if retrieval.hit_vectors is not None else None
     return replace(retrieval, hits=[hits[i] for i in order], hit_vectors=vectors)
 

@@ -8,12 +8,11 @@ would notice.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 import pytest
 
 from assistant import canned
-from assistant.answerability import answer_signals, rival_page_first
+from assistant.answerability import answer_signals, page_first, rival_pages
 from assistant.container import Container
 from assistant.turns import InboundMessage, OutboundReply, Status, TurnContext
 
@@ -332,24 +331,45 @@ def test_of_two_nearly_tied_pages_the_likelier_answer_is_given(container: Contai
 
 def test_a_clear_top_page_is_not_second_guessed(container: Container) -> None:
     ctx = _composed(container, "How do I renew my driver's license?")
-    assert answer_signals(ctx)["doc_margin"] >= container.answerability.rival_margin
-    container.answerability(ctx)
+    assert ctx.retrieval is not None and ctx.answer is not None
+    margin = answer_signals(ctx)["doc_margin"]
+    stage = container.answerability
+    assert (
+        rival_pages(ctx.retrieval, ctx.answer.doc_id, doc_margin=margin, near=stage.rival_margin)
+        == {}
+    )
+    stage(ctx)
     assert ctx.answer is not None and ctx.answer.doc_id == "renew-drivers-license"
 
 
-def test_the_rival_page_goes_first_and_nothing_else_moves(container: Container) -> None:
+def test_the_pages_weighed_are_the_near_tie_and_the_dense_rankings_first(
+    container: Container,
+) -> None:
+    ctx = _composed(container, "What day is trash pickup?")
+    retrieval, top = ctx.retrieval, ctx.answer.doc_id if ctx.answer else ""
+    assert retrieval is not None
+    hits = retrieval.hits
+    following = next(h.chunk.doc_id for h in hits if h.chunk.doc_id != top)
+    dense_first = min(
+        (h for h in hits if h.dense_rank is not None), key=lambda h: h.dense_rank or 0
+    )
+    assert rival_pages(retrieval, top, doc_margin=0.4, near=1.0)[following] == 0.4
+    assert rival_pages(retrieval, top, doc_margin=-0.4, near=1.0)[following] == 0.4
+    far = rival_pages(retrieval, top, doc_margin=5.0, near=1.0)
+    assert following not in far or following == dense_first.chunk.doc_id
+    if dense_first.chunk.doc_id != top:
+        assert far == {dense_first.chunk.doc_id: 0.0}
+
+
+def test_a_page_put_first_keeps_every_hit_and_its_vector(container: Container) -> None:
     retrieval = _composed(container, "What day is trash pickup?").retrieval
     assert retrieval is not None and retrieval.hit_vectors is not None
     top = retrieval.hits[0].chunk.doc_id
-    moved = rival_page_first(retrieval, top)
-    assert moved is not None
-    rival = moved.hits[0].chunk.doc_id
-    assert rival != top
-    assert rival == next(h.chunk.doc_id for h in retrieval.hits if h.chunk.doc_id != top)
+    rival = next(h.chunk.doc_id for h in retrieval.hits if h.chunk.doc_id != top)
+    moved = page_first(retrieval, rival)
     theirs = [h for h in retrieval.hits if h.chunk.doc_id == rival]
     rest = [h for h in retrieval.hits if h.chunk.doc_id != rival]
     assert moved.hits == theirs + rest
     for hit, vector in zip(moved.hits, moved.hit_vectors, strict=True):
-        row = retrieval.hits.index(hit)
-        assert (vector == retrieval.hit_vectors[row]).all()
-    assert rival_page_first(replace(retrieval, hits=theirs), rival) is None
+        assert (vector == retrieval.hit_vectors[retrieval.hits.index(hit)]).all()
+    assert page_first(retrieval, top).hits[0] == retrieval.hits[0]
