@@ -171,6 +171,7 @@ class _Shaper:
         if not lists:
             return None
         pieces: list[Part] = []
+        bearing: list[Part] = []
         opening = first_unit(doc, section)
         if opening is not None and doc.units[opening].block not in lists:
             pieces.append(Part(opening, self.kind(opening)))
@@ -188,7 +189,11 @@ class _Shaper:
                 top = max(units, key=lambda u: float(self.scores[u]))
                 if float(self.scores[top]) >= float(self.scores[best]) - 0.25:
                     pieces.append(Part(top, "sentence"))
+                    bearing.append(pieces[-1])
         parts, more = self.fit(pieces)
+        if bearing and bearing[0] not in parts:
+            parts, _ = self.fit(self.room_for(pieces[: pieces.index(bearing[0]) + 1]))
+            more = True
         if not any(p.kind == "item" for p in parts):
             return None
         return Shaped(parts, "list", more)
@@ -331,6 +336,17 @@ class _Shaper:
             parts.append(piece)
             length += cost
         return parts, False
+
+    def room_for(self, pieces: list[Part]) -> list[Part]:
+        """``pieces`` with the last list items before the final piece left out until it
+        fits (two items at least stay): the sentence after a list that bears on the
+        question ("If you quit your job, you must show good cause") matters more than the
+        list's tail."""
+        pieces = list(pieces)
+        items = [i for i, p in enumerate(pieces[:-1]) if p.kind == "item"]
+        while sum(self.piece_length(p) for p in pieces) > self.limit and len(items) > 2:
+            del pieces[items.pop()]
+        return pieces
 
     def piece_length(self, part: Part) -> int:
         return piece_length(self.doc, part)

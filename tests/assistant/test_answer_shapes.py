@@ -1,0 +1,70 @@
+"""The shape of an answer cut from a section longer than the budget."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from assistant.answer_shapes import shape_answer
+from knowledge_base.loaders import load_bytes
+from knowledge_base.outline import Outline, outline
+
+PAGE = b"""---
+title: Apply for unemployment benefits
+---
+
+# Apply for unemployment benefits
+
+Unemployment Insurance pays you part of your lost wages while you look for a new job.
+
+## Who can get unemployment benefits
+
+You may be eligible if:
+
+- you lost your job through no fault of your own, for example because of a layoff
+- you earned at least $3,000 in wages in your base period, in at least 2 quarters
+- you are able to work, available to work, and looking for work each week
+- you are allowed to work in the US, and you can show it when we ask
+
+If you quit your job, you must show that you had good cause to leave it.
+"""
+
+
+def _page() -> Outline:
+    return outline(load_bytes("markdown", PAGE, "apply-for-unemployment-benefits"))
+
+
+def _unit(doc: Outline, starts: str) -> int:
+    return next(i for i in range(len(doc.units)) if doc.unit_text(i).startswith(starts))
+
+
+def _texts(doc: Outline, parts: list) -> list[str]:
+    return [doc.unit_text(p.index) for p in parts]
+
+
+def test_a_sentence_after_the_list_that_bears_on_the_question_is_kept() -> None:
+    doc = _page()
+    best = _unit(doc, "you lost your job")
+    quit_ = _unit(doc, "If you quit")
+    scores = np.zeros(len(doc.units), dtype=np.float32)
+    scores[best], scores[quit_] = 3.0, 2.9
+    shaped = shape_answer(
+        doc, scores, best, "Can I get unemployment if I quit my job?", limit=300, prose=300
+    )
+    texts = _texts(doc, shaped.parts)
+    assert shaped.shape == "list" and shaped.more
+    assert texts[0] == "You may be eligible if:"
+    assert texts[-1].startswith("If you quit your job")
+    items = [p for p in shaped.parts if p.kind == "item"]
+    assert 2 <= len(items) < 4  # the list's tail gave way, never below two items
+    assert sum(len(t) for t in texts) <= 300
+
+
+def test_without_such_a_sentence_the_list_is_cut_at_its_end() -> None:
+    doc = _page()
+    best = _unit(doc, "you lost your job")
+    scores = np.zeros(len(doc.units), dtype=np.float32)
+    scores[best] = 3.0  # the sentence after the list scores far below the best item
+    shaped = shape_answer(doc, scores, best, "Who can get unemployment?", limit=300, prose=300)
+    texts = _texts(doc, shaped.parts)
+    assert shaped.more and not any(t.startswith("If you quit") for t in texts)
+    assert texts[1].startswith("you lost your job") and texts[2].startswith("you earned")
