@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -115,6 +115,68 @@ class _Tree:
 
 
 @dataclass(frozen=True, slots=True)
+class _Forest:
+    """Every tree's nodes in one set of arrays, walked a level at a time for all trees at
+    once: 300 trees a turn, one by one in Python, took ~0.3 ms of a turn's CPU. A leaf
+    points to itself, so a walk of the deepest tree's depth ends on every tree's leaf."""
+
+    root: np.ndarray
+    feature: np.ndarray
+    threshold: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    value: np.ndarray
+    depth: int
+
+    @classmethod
+    def of(cls, trees: tuple[_Tree, ...]) -> _Forest:
+        root: list[int] = []
+        feature: list[int] = []
+        left: list[int] = []
+        right: list[int] = []
+        threshold: list[float] = []
+        value: list[float] = []
+        depth = 0
+        for tree in trees:
+            base = len(feature)
+            root.append(base)
+            for i, child in enumerate(tree.left):
+                leaf = child == -1
+                feature.append(0 if leaf else tree.feature[i])
+                threshold.append(tree.threshold[i])
+                left.append(base + (i if leaf else child))
+                right.append(base + (i if leaf else tree.right[i]))
+                value.append(tree.value[i])
+            depth = max(depth, _depth(tree))
+        return cls(
+            root=np.asarray(root, dtype=np.int64),
+            feature=np.asarray(feature, dtype=np.int64),
+            threshold=np.asarray(threshold, dtype=np.float64),
+            left=np.asarray(left, dtype=np.int64),
+            right=np.asarray(right, dtype=np.int64),
+            value=np.asarray(value, dtype=np.float64),
+            depth=depth,
+        )
+
+    def leaf_values(self, x: np.ndarray) -> list[float]:
+        """Each tree's leaf value for signals ``x``, in tree order (summed in that order,
+        as one tree after another always was, so a probability is the same to the bit)."""
+        node = self.root
+        for _ in range(self.depth):
+            node = np.where(
+                x[self.feature[node]] <= self.threshold[node], self.left[node], self.right[node]
+            )
+        values: list[float] = self.value[node].tolist()
+        return values
+
+
+def _depth(tree: _Tree, node: int = 0) -> int:
+    if tree.left[node] == -1:
+        return 0
+    return 1 + max(_depth(tree, tree.left[node]), _depth(tree, tree.right[node]))
+
+
+@dataclass(frozen=True, slots=True)
 class AnswerabilityModel:
     """Gradient-boosted trees over named signals (fitted with scikit-learn's
     ``GradientBoostingClassifier`` by ``eval/answer_model.py`` and stored as plain JSON,
@@ -134,6 +196,7 @@ class AnswerabilityModel:
     bias: float
     learning_rate: float
     trees: tuple[_Tree, ...]
+    _forest: _Forest = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.trees:
@@ -156,10 +219,11 @@ class AnswerabilityModel:
             splits = (f for f, child in zip(tree.feature, tree.left, strict=True) if child != -1)
             if any(f >= len(self.signals) for f in splits):
                 raise ValueError("a tree splits on a signal the model does not know")
+        object.__setattr__(self, "_forest", _Forest.of(self.trees))
 
     def probability(self, signals: dict[str, float]) -> float:
-        x = [float(signals.get(name, 0.0)) for name in self.signals]
-        z = self.bias + self.learning_rate * sum(tree(x) for tree in self.trees)
+        x = np.array([float(signals.get(name, 0.0)) for name in self.signals], dtype=np.float64)
+        z = self.bias + self.learning_rate * sum(self._forest.leaf_values(x))
         return float(1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0))))
 
     @classmethod

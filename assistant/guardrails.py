@@ -162,12 +162,17 @@ def _readings(text: str) -> Iterable[str]:
     yield plain
     # "1gn0re", "I g n o r e", "I.G.N.O.R.E": read once more with those undone.
     unspaced = _SPACED.sub(lambda m: re.sub(r"[ .]", "", m.group()), plain)
+    if unspaced == plain and not _LEET_CHARS.search(plain):
+        return  # nothing to undo: the word-by-word reading below would be ``plain`` again
     leet = " ".join(
-        word.translate(_LEET) if re.search(r"[a-z]", word, re.I) else word
-        for word in unspaced.split(" ")
+        word.translate(_LEET) if _LETTER.search(word) else word for word in unspaced.split(" ")
     )
     if leet != plain:
         yield leet
+
+
+_LEET_CHARS = re.compile(r"[013457@]")  # the characters ``_LEET`` changes
+_LETTER = re.compile(r"[a-z]", re.IGNORECASE)
 
 
 def attack_kind(text: str) -> str | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -120,3 +122,21 @@ def test_a_refused_answer_is_kept_aside_and_never_shown(shared_container: Contai
     assert ctx.declined.text not in ctx.reply_text
     assert ctx.confidence == ctx.scores["confidence"] < shared_container.min_confidence
     assert set(SIGNALS) <= set(ctx.scores)
+
+
+def test_the_trees_walked_together_give_each_probability_to_the_bit() -> None:
+    # All trees walked a level at a time (one set of arrays) against one tree after
+    # another, as the model was read before: the same sum in the same order.
+    data = load_answer_model()
+    rng = np.random.default_rng(7)
+    for section in ("answerability", "answerability_es"):
+        model = AnswerabilityModel.from_json(data[section])
+        for _ in range(300):
+            signals = {
+                name: float(rng.choice([rng.normal(), rng.random(), 0.0, 1.0]))
+                for name in model.signals
+            }
+            x = [signals[name] for name in model.signals]
+            z = model.bias + model.learning_rate * sum(tree(x) for tree in model.trees)
+            one_by_one = 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
+            assert model.probability(signals) == one_by_one
