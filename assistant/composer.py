@@ -7,8 +7,9 @@ check can prove it. What the composer decides is *what answers*:
 
 1. The page: the top retrieved one (on the bundled set it is the right page for ~94%
    of the answerable questions; quoting a lower-ranked passage of another page was a
-   common way to be wrong). When the next page nearly ties, the answerability stage
-   asks for its answer too and keeps the likelier one.
+   common way to be wrong). When another page may be the right one (nearly tied with
+   it, or first in the dense ranking), the answerability stage asks for that page's
+   answer too and keeps the likelier one.
 2. The unit: every sentence and list item of the page is scored against the question
    (``assistant.unit_scoring``).
 3. The shape around the best unit (``assistant.answer_shapes``): every fee line, the

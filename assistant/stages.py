@@ -383,9 +383,9 @@ class Answerability:
     def _weigh_rivals(
         self, ctx: TurnContext, model: Estimator, signals: dict[str, float], confidence: float
     ) -> tuple[dict[str, float], float]:
-        """Another page that might be the right one ("What day is trash pickup?": the
-        bulk-item page's one passage just above four of the collection page's) gets its
-        answer composed too, and the answer the model trusts more is the one given."""
+        """Another page that might be the right one ("What ID do I need to vote?": the
+        voter-registration page, just below another page's passage) gets its answer
+        composed too, and the answer the model trusts more is the one given."""
         assert ctx.retrieval is not None and ctx.answer is not None and self.composer
         retrieval = ctx.retrieval
         rivals = rival_pages(
