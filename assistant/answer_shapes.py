@@ -171,7 +171,7 @@ class _Shaper:
         if not lists:
             return None
         pieces: list[Part] = []
-        bearing: list[Part] = []
+        bearing: Part | None = None  # the first such sentence after a list
         opening = first_unit(doc, section)
         if opening is not None and doc.units[opening].block not in lists:
             pieces.append(Part(opening, self.kind(opening)))
@@ -189,10 +189,10 @@ class _Shaper:
                 top = max(units, key=lambda u: float(self.scores[u]))
                 if float(self.scores[top]) >= float(self.scores[best]) - 0.25:
                     pieces.append(Part(top, "sentence"))
-                    bearing.append(pieces[-1])
+                    bearing = bearing or pieces[-1]
         parts, more = self.fit(pieces)
-        if bearing and bearing[0] not in parts:
-            parts, _ = self.fit(self.room_for(pieces[: pieces.index(bearing[0]) + 1]))
+        if bearing is not None and bearing not in parts:
+            parts, _ = self.fit(self.room_for(pieces[: pieces.index(bearing) + 1]))
             more = True
         if not any(p.kind == "item" for p in parts):
             return None

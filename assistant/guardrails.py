@@ -171,7 +171,7 @@ def _readings(text: str) -> Iterable[str]:
         yield leet
 
 
-_LEET_CHARS = re.compile(r"[013457@]")  # the characters ``_LEET`` changes
+_LEET_CHARS = re.compile("[" + re.escape("".join(map(chr, _LEET))) + "]")  # what _LEET changes
 _LETTER = re.compile(r"[a-z]", re.IGNORECASE)
 
 
