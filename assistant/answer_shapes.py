@@ -190,6 +190,13 @@ class _Shaper:
                 if float(self.scores[top]) >= float(self.scores[best]) - 0.25:
                     pieces.append(Part(top, "sentence"))
                     bearing = bearing or pieces[-1]
+        if doc.blocks[own].kind != "list" and all(p.index != best or _heads(p) for p in pieces):
+            # The best sentence itself stands elsewhere in the section ("You do not need a
+            # permit for ... kitchen cabinets" two paragraphs below the list of what does):
+            # it is the answer, the lists its setting.
+            bearing = Part(best, "sentence")
+            at = next((i for i, p in enumerate(pieces) if self.position(p) > best), len(pieces))
+            pieces.insert(at, bearing)
         parts, more = self.fit(pieces)
         if bearing is not None and bearing not in parts:
             parts, _ = self.fit(self.room_for(pieces[: pieces.index(bearing) + 1]))
@@ -351,6 +358,13 @@ class _Shaper:
     def piece_length(self, part: Part) -> int:
         return piece_length(self.doc, part)
 
+    def position(self, part: Part) -> int:
+        """Where a piece stands on the page, as a unit index (a heading: its first unit)."""
+        if _heads(part):
+            unit = first_unit(self.doc, self.doc.sections[part.index])
+            return part.index if unit is None else unit
+        return part.index
+
     def length(self, unit: int) -> int:
         u = self.doc.units[unit]
         return u.end - u.start
@@ -369,6 +383,11 @@ def piece_length(doc: Outline, part: Part) -> int:
     if part.kind == "cut":
         text = min(text, part.limit)
     return text + (_ITEM_COST if part.kind == "item" else _SENTENCE_COST)
+
+
+def _heads(part: Part) -> bool:
+    """A heading or a way's label: its index is a section's, not a unit's."""
+    return part.kind in ("heading", "way")
 
 
 def _terms(text: str) -> frozenset[str]:

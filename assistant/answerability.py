@@ -65,8 +65,8 @@ SIGNALS = (
     "unknown_share",  # share of the question's words that no page has (misspellings aside)
     "standalone_cosine",  # question_cosine, or for a follow-up context_cosine
     "phrase_coverage",  # share of the question's word pairs ("rent control", "death
-    # certificate") that stand together on the page (1 when it has none; the composer
-    # works it out, from the page it read)
+    # certificate") that stand together on the page, side by side or in one sentence, list
+    # item or heading (1 when it has none; the composer works it out, from the page it read)
     "phrase_count",  # log(1 + number of such pairs in the question)
     "same_page",  # the conversation's last answer came from this page too
     "turns",  # log(1 + earlier messages in the conversation)

@@ -126,7 +126,7 @@ class ExtractiveComposer:
         # answerability decision: the page's pairs are worked out once, with its outline.
         phrases = word_pairs(snapshot.speller.correct(tokenize([f"{question} {context}"])[0]))
         answer.signals["phrase_coverage"] = (
-            len(phrases & first.page.pairs) / len(phrases) if phrases else 1.0
+            sum(map(first.page.together, phrases)) / len(phrases) if phrases else 1.0
         )
         answer.signals["phrase_count"] = math.log1p(len(phrases))
         return replace(answer, uncovered=tuple(uncovered)) if uncovered else answer

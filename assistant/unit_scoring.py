@@ -132,6 +132,7 @@ class Page:
     heading_terms: list[frozenset[str]]  # per section, the headings below the title
     leads: frozenset[int]  # the first unit of each section
     pairs: frozenset[tuple[str, str]]  # adjacent terms anywhere on the page, its title too
+    lines: tuple[frozenset[str], ...]  # the terms of each unit and of each heading path
     # Per kind of answer, the units that look like one (worked out on first use).
     _gives: dict[AnswerType, frozenset[int]] = field(default_factory=dict, repr=False)
     _suits: dict[AnswerType, frozenset[int]] = field(default_factory=dict, repr=False)
@@ -170,17 +171,29 @@ class Page:
         starts = [c.start for c in chunks]
         tokens = tokenize([doc.unit_text(i) for i in range(len(doc.units))])
         headings = tokenize([" ".join(s.path) for s in doc.sections])
+        unit_terms = [frozenset(t) for t in tokens]
         return cls(
             outline=doc,
             chunks=chunks,
             rows=rows,
             unit_chunk=[_last_at_or_before(starts, u.start) for u in doc.units],
             section_units=[_units_of(doc, s.blocks) for s in doc.sections],
-            unit_terms=[frozenset(t) for t in tokens],
+            unit_terms=unit_terms,
             heading_terms=[_terms(" ".join(s.path[1:])) for s in doc.sections],
             leads=frozenset(u for u in (first_unit(doc, s) for s in doc.sections) if u is not None),
             pairs=word_pairs_of([*tokens, *headings]),
+            lines=(*unit_terms, *(frozenset(t) for t in headings)),
         )
+
+    def together(self, pair: tuple[str, str]) -> bool:
+        """Whether the two words of a question's phrase stand together on the page: side
+        by side, or in one sentence, list item or heading. "apply for SNAP" is on the SNAP
+        page as "Apply for Westmark Food Assistance (SNAP)"; side by side only, it was not,
+        and the phrase counted as missing."""
+        if pair in self.pairs:
+            return True
+        first, second = pair
+        return any(first in line and second in line for line in self.lines)
 
     def chunk_at(self, position: int) -> int:
         """Index of the passage holding character ``position`` of the page."""

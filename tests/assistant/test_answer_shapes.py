@@ -68,3 +68,59 @@ def test_without_such_a_sentence_the_list_is_cut_at_its_end() -> None:
     texts = _texts(doc, shaped.parts)
     assert shaped.more and not any(t.startswith("If you quit") for t in texts)
     assert texts[1].startswith("you lost your job") and texts[2].startswith("you earned")
+
+
+PERMIT = b"""---
+title: Get a building permit
+---
+
+# Get a building permit
+
+## When you need a permit
+
+You need a building permit for:
+
+- new buildings and additions
+- structural changes, such as removing or moving walls
+- decks attached to a house
+
+Electrical, plumbing and gas work each need a separate trade permit.
+
+You do not need a permit for painting, new flooring, kitchen cabinets or countertops.
+
+## Fees
+
+A building permit costs $50.
+"""
+
+
+def test_the_best_sentence_below_the_lists_is_part_of_a_list_answer() -> None:
+    # "Do I need a permit ..." asks a list kind of question (who or what qualifies), the
+    # section is longer than the budget and has a list; the sentence that answers stands
+    # two paragraphs below it.
+    doc = outline(load_bytes("markdown", PERMIT, "get-a-building-permit"))
+    best = _unit(doc, "You do not need a permit")
+    scores = np.zeros(len(doc.units), dtype=np.float32)
+    scores[best] = 4.0
+    scores[_unit(doc, "You need a building permit")] = 2.2
+    shaped = shape_answer(
+        doc, scores, best, "do i need a permit to redo my kitchen cabinets", limit=260, prose=260
+    )
+    texts = _texts(doc, shaped.parts)
+    assert shaped.shape == "list"
+    assert texts[0] == "You need a building permit for:" and "decks attached to a house" in texts
+    assert texts[-1].startswith("You do not need a permit")
+    assert not any(t.startswith("Electrical") for t in texts)  # not the best, nor bearing
+
+
+def test_a_best_sentence_that_does_not_fit_beside_the_list_takes_the_lists_tail() -> None:
+    doc = outline(load_bytes("markdown", PERMIT, "get-a-building-permit"))
+    best = _unit(doc, "You do not need a permit")
+    scores = np.zeros(len(doc.units), dtype=np.float32)
+    scores[best] = 4.0
+    shaped = shape_answer(
+        doc, scores, best, "do i need a permit for cabinets", limit=230, prose=230
+    )
+    texts = _texts(doc, shaped.parts)
+    assert texts[-1].startswith("You do not need a permit") and shaped.more
+    assert [p.kind for p in shaped.parts].count("item") == 2

@@ -374,3 +374,23 @@ def test_a_page_put_first_keeps_every_hit_and_its_vector(container: Container) -
     for hit, vector in zip(moved.hits, moved.hit_vectors, strict=True):
         assert (vector == retrieval.hit_vectors[retrieval.hits.index(hit)]).all()
     assert page_first(retrieval, top).hits[0] == retrieval.hits[0]
+
+
+def test_a_phrase_counts_as_on_the_page_when_its_words_share_a_line(
+    container: Container,
+) -> None:
+    # "apply for SNAP" is never written side by side on the SNAP page, but its title is
+    # "Apply for Westmark Food Assistance (SNAP)"; "SNAP" and "phone" are both on the page,
+    # never in one sentence, item or heading.
+    snapshot = container.index_store.snapshot()
+    assert snapshot is not None
+    page = container.composer.outlines.get(snapshot, "apply-for-food-assistance-snap")
+    assert ("appli", "snap") not in page.pairs and page.together(("appli", "snap"))
+    words = frozenset().union(*page.lines)
+    assert {"snap", "phone"} <= words and not page.together(("snap", "phone"))
+    ctx = _composed(container, "How do I apply for SNAP?")
+    assert ctx.answer is not None and ctx.answer.doc_id == "apply-for-food-assistance-snap"
+    assert answer_signals(ctx)["phrase_coverage"] == 1.0
+    (reply,) = ask(container, "How do I apply for SNAP?")
+    assert reply.status is Status.ANSWERED
+    assert reply.citations[0].doc_id == "apply-for-food-assistance-snap"
