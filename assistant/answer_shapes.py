@@ -198,6 +198,17 @@ class _Shaper:
             at = next((i for i, p in enumerate(pieces) if self.position(p) > best), len(pieces))
             pieces.insert(at, bearing)
         parts, more = self.fit(pieces)
+        item = Part(best, "item")
+        others = [p for p in pieces if p.kind == "item" and p != item and self.block(p) == own]
+        if item in pieces and item not in parts and others:
+            # The item that answers is below the budget's end ("Dogs barking ...: report
+            # to 311", fifth of six): it goes first among its list's items, as a fee line
+            # for the citizen's situation does, if the list still shows two items.
+            moved = [p for p in pieces if p != item]
+            moved.insert(moved.index(others[0]), item)
+            fitted, cut = self.fit(moved)
+            if sum(p.kind == "item" for p in fitted) >= 2:
+                pieces, parts, more = moved, fitted, cut
         if bearing is not None and bearing not in parts:
             parts, _ = self.fit(self.room_for(pieces[: pieces.index(bearing) + 1]))
             more = True
@@ -357,6 +368,10 @@ class _Shaper:
 
     def piece_length(self, part: Part) -> int:
         return piece_length(self.doc, part)
+
+    def block(self, part: Part) -> int:
+        """The block a unit's piece stands in."""
+        return self.doc.units[part.index].block
 
     def position(self, part: Part) -> int:
         """Where a piece stands on the page, as a unit index (a heading: its first unit)."""

@@ -124,3 +124,39 @@ def test_a_best_sentence_that_does_not_fit_beside_the_list_takes_the_lists_tail(
     texts = _texts(doc, shaped.parts)
     assert texts[-1].startswith("You do not need a permit") and shaped.more
     assert [p.kind for p in shaped.parts].count("item") == 2
+
+
+NOISE = b"""---
+title: Report a noise complaint
+---
+
+# Report a noise complaint
+
+## Who handles which noise
+
+- Loud parties, music, and shouting from homes at night: report to 311. Officers respond.
+- Construction outside permitted hours: report to 311. An inspector is sent.
+- Noisy air conditioners and other building equipment: report to 311. An inspector measures.
+- Dogs barking for 10 minutes or more: report to 311. Animal Services contacts the owner.
+- Noise from highways or aircraft: report it to the Department of Transportation.
+
+## How to report
+
+Call 311.
+"""
+
+
+def test_the_item_that_answers_goes_first_when_the_list_does_not_fit() -> None:
+    doc = outline(load_bytes("markdown", NOISE, "report-a-noise-complaint"))
+    best = _unit(doc, "Dogs barking")
+    scores = np.zeros(len(doc.units), dtype=np.float32)
+    scores[best] = 4.0
+    question = "my neighbor's dog barks all night, who do I call"
+    shaped = shape_answer(doc, scores, best, question, limit=300, prose=300)
+    texts = _texts(doc, shaped.parts)
+    assert shaped.shape == "list" and shaped.more
+    assert texts[0].startswith("Dogs barking") and texts[1].startswith("Loud parties")
+    assert len(texts) >= 2 and sum(len(t) for t in texts) <= 300
+    # With room for the whole list, it keeps the page's order.
+    whole = shape_answer(doc, scores, best, question, limit=600, prose=300)
+    assert _texts(doc, whole.parts)[0].startswith("Loud parties")
