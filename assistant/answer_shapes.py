@@ -12,7 +12,8 @@ section with the dates. Tried in this order:
    its heading and first sentence;
 4. the whole section of the best unit, sub-sections included, when it fits;
 5. the section's lists, item by item, for what the list kinds of question ask;
-6. prose: the best sentence, then the ones after it in its paragraph.
+6. prose: the best sentence, then the ones after it in its paragraph, and the list
+   that paragraph leads to.
 
 Each shape picks units of the outline (never rewriting them) within a character budget,
 whole units only: a list is trimmed item by item, never mid-item.
@@ -137,7 +138,8 @@ class _Shaper:
 
     # ---- running text ----------------------------------------------------------------
     def prose(self, best: int) -> Shaped:
-        """The best sentence, then the ones after it in its paragraph (then before)."""
+        """The best sentence, then the ones after it in its paragraph (then before), then
+        the list right after the paragraph when the paragraph's end is shown."""
         doc = self.doc
         block = doc.blocks[doc.units[best].block]
         chosen = [best]
@@ -153,14 +155,41 @@ class _Shaper:
         if length > self.prose_limit:  # one sentence longer than the budget
             return Shaped([Part(best, "cut", self.prose_limit)], "prose", True)
         chosen.sort()
-        return Shaped(
-            [Part(u, self.kind(u)) for u in chosen], "prose", len(chosen) < len(block.units)
-        )
+        parts = [Part(u, self.kind(u)) for u in chosen]
+        more = len(chosen) < len(block.units)
+        if chosen[-1] == block.units[-1]:
+            listed = self.list_after(doc.units[best].block, length)
+            parts += listed
+            more = more or bool(listed)
+        return Shaped(parts, "prose", more)
+
+    def list_after(self, b: int, length: int) -> list[Part]:
+        """The items of the list right after paragraph ``b`` in its section, whole, in the
+        list budget: "... hold free help sessions every January and February." goes on
+        with "- When: Tuesdays and Thursdays, ..." (nothing if not one item fits)."""
+        doc = self.doc
+        after = b + 1
+        if (
+            after >= len(doc.blocks)
+            or doc.blocks[after].kind != "list"
+            or doc.blocks[after].section != doc.blocks[b].section
+        ):
+            return []
+        items: list[Part] = []
+        for u in doc.blocks[after].units:
+            piece = Part(u, self.kind(u))
+            length += self.piece_length(piece)
+            if length > self.limit:
+                break
+            items.append(piece)
+        return items
 
     # ---- a section's lists -------------------------------------------------------------
     def lists(self, best: int) -> Shaped | None:
         """The section's opening sentence, its lists (sub-headings as labels) item by item,
-        and a sentence after a list that bears on the question, while they fit."""
+        and a sentence after a list that bears on the question, while they fit; the best
+        sentence wherever it stands in the section, and the best item first among its
+        list's items when the list does not fit."""
         doc = self.doc
         section = doc.section_of(best)
         blocks = scope_blocks(doc, section)

@@ -160,3 +160,39 @@ def test_the_item_that_answers_goes_first_when_the_list_does_not_fit() -> None:
     # With room for the whole list, it keeps the page's order.
     whole = shape_answer(doc, scores, best, question, limit=600, prose=300)
     assert _texts(doc, whole.parts)[0].startswith("Loud parties")
+
+
+SESSIONS = b"""---
+title: Property tax help for older homeowners
+---
+
+# Property tax help for older homeowners
+
+## Free application help sessions
+
+Volunteers trained by the Department of Finance hold free help sessions every January and February.
+
+- When: Tuesdays and Thursdays, 10:00 a.m. to 2:00 p.m., from the second week of January
+- Where: Senior Resource Center, 210 Maple Avenue, Fairhaven
+- What to bring: your photo ID, last year's tax return and your property tax bill
+
+You do not need an appointment, but people who book ahead are seen first. If you cannot leave home, a volunteer can help you by phone or visit you at home.
+"""
+
+
+def test_running_text_goes_on_with_the_list_its_paragraph_leads_to() -> None:
+    doc = outline(load_bytes("markdown", SESSIONS, "property-tax-help-for-older-homeowners"))
+    best = _unit(doc, "Volunteers trained")
+    scores = np.zeros(len(doc.units), dtype=np.float32)
+    scores[best] = 3.0
+    question = "what days are the help sessions?"
+    shaped = shape_answer(doc, scores, best, question, limit=400, prose=320)
+    texts = _texts(doc, shaped.parts)
+    assert shaped.shape == "prose" and shaped.more
+    assert texts[0].startswith("Volunteers trained")
+    assert texts[1].startswith("When: Tuesdays and Thursdays")
+    assert [p.kind for p in shaped.parts[1:]] == ["item"] * (len(texts) - 1)
+    assert not any(t.startswith("You do not need") for t in texts)
+    # Whole items only, in the list budget.
+    short = shape_answer(doc, scores, best, question, limit=200, prose=200)
+    assert _texts(doc, short.parts)[1:] == [texts[1]]
