@@ -15,7 +15,8 @@ check can prove it. What the composer decides is *what answers*:
 3. The shape around the best unit (``assistant.answer_shapes``): every fee line, the
    ways or steps, the whole section when it fits, the section's lists, or the sentence
    and the ones after it. A message that asks two things ("how much is it and when do
-   I renew?") gets a part for each, from the same page.
+   I renew?") gets a part for each, from the same page, each in an equal share of the
+   room; a part cut short then takes the room another part left.
 
 Answers are at most ``max_chars`` long, ``prose_chars`` for running text cut out of a
 longer section; ``ComposedAnswer.more`` says when the section holds more than fits.
@@ -84,39 +85,32 @@ class ExtractiveComposer:
             return None
         asked = question_parts(question)
         share = len(asked)
-        parts: list[Part] = []
-        shapes: list[str] = []
-        more = False
-        uncovered: list[str] = []
-        first: ScoredPage | None = None
+        scored_parts: list[ScoredPage] = []
         for part in asked:
             # A later part ("when do I renew it?") is scored on its own words: the page is
             # already chosen by the whole message, and the first part's words would pull
             # it to the first part's section.
-            scored = self.score(
-                question=part,
-                retrieval=retrieval,
-                context=context,
-            )
+            scored = self.score(question=part, retrieval=retrieval, context=context)
             if scored is None:
                 return None
-            first = first or scored
-            shaped = shape_answer(
-                scored.outline,
-                scored.scores,
-                scored.best,
-                part,
-                limit=self.max_chars // share,
-                prose=self.prose_chars if share == 1 else self.max_chars // share,
-            )
-            shapes.append(shaped.shape)
-            more = more or shaped.more
-            if share > 1 and _names_the_unknown(part, snapshot):
-                uncovered.append(part)
-                continue
-            parts.extend(p for p in shaped.parts if p not in parts)
-            if share == 1:
-                parts.extend(self._runner_up(scored, parts, part))
+            scored_parts.append(scored)
+        first = scored_parts[0] if scored_parts else None
+        budgets = [self.max_chars // share] * share
+        parts, shapes, more, uncovered, used = self._shape_parts(
+            asked, scored_parts, budgets, snapshot
+        )
+        # A part that added little leaves room a part cut short can use ("when does the
+        # city declare a snow emergency, and how will I find out?": the second part's
+        # section is the first's, so the first may take the whole answer's room).
+        left = self.max_chars - sum(used)
+        short = [i for i, shape in enumerate(shapes) if shape.endswith("+more")]
+        if share > 1 and short and left >= self.runner_up_room:
+            for i in short:
+                budgets[i] = used[i] + left // len(short)
+            wider = self._shape_parts(asked, scored_parts, budgets, snapshot)
+            if sum(wider[4]) <= self.max_chars:
+                parts, shapes, more, uncovered, used = wider
+        shapes = [shape.removesuffix("+more") for shape in shapes]
         if first is None or not parts:
             return None
         answer = self._assemble(
@@ -130,6 +124,43 @@ class ExtractiveComposer:
         )
         answer.signals["phrase_count"] = math.log1p(len(phrases))
         return replace(answer, uncovered=tuple(uncovered)) if uncovered else answer
+
+    def _shape_parts(
+        self,
+        asked: list[str],
+        scored_parts: list[ScoredPage],
+        budgets: list[int],
+        snapshot: IndexSnapshot,
+    ) -> tuple[list[Part], list[str], bool, list[str], list[int]]:
+        """Each part of the message shaped in its budget: the answer's pieces, each part's
+        shape (with "+more" when it was cut short), whether any was, the parts that name
+        something no page mentions, and the characters each part added."""
+        share = len(asked)
+        parts: list[Part] = []
+        shapes: list[str] = []
+        more = False
+        uncovered: list[str] = []
+        used: list[int] = []
+        for part, scored, budget in zip(asked, scored_parts, budgets, strict=True):
+            shaped = shape_answer(
+                scored.outline,
+                scored.scores,
+                scored.best,
+                part,
+                limit=budget,
+                prose=self.prose_chars if share == 1 else budget,
+            )
+            shapes.append(shaped.shape + ("+more" if shaped.more else ""))
+            more = more or shaped.more
+            added = [p for p in shaped.parts if p not in parts]
+            if share > 1 and _names_the_unknown(part, snapshot):
+                uncovered.append(part)
+                added = []
+            parts.extend(added)
+            if share == 1:
+                parts.extend(self._runner_up(scored, parts, part))
+            used.append(sum(piece_length(scored.outline, p) for p in added))
+        return parts, shapes, more, uncovered, used
 
     def score(
         self, *, question: str, retrieval: RetrievalResult, context: str = ""

@@ -176,7 +176,8 @@ Volunteers trained by the Department of Finance hold free help sessions every Ja
 - Where: Senior Resource Center, 210 Maple Avenue, Fairhaven
 - What to bring: your photo ID, last year's tax return and your property tax bill
 
-You do not need an appointment, but people who book ahead are seen first. If you cannot leave home, a volunteer can help you by phone or visit you at home.
+You do not need an appointment, but people who book ahead are seen first. If you
+cannot leave home, a volunteer can help you by phone or visit you at home.
 """
 
 

@@ -166,6 +166,20 @@ def test_a_message_asking_two_things_gets_both(container: Container) -> None:
     assert "December" in reply.text
 
 
+def test_a_part_cut_short_takes_the_room_another_part_left(container: Container) -> None:
+    # Each part gets half the answer's room; the second part's answer is one paragraph,
+    # so the first part's list of ways goes on in the room it left.
+    (reply,) = ask(
+        container,
+        "Can I apply for Medicaid and food stamps at the same time, and what should I have ready?",
+    )
+    assert reply.status is Status.ANSWERED
+    text = plain(reply.text)
+    assert "on the same application" in text and "Have ready" in text
+    assert all(way in text for way in ("- Online:", "- By phone:", "- In person:", "- By mail:"))
+    assert len(text) <= container.settings.answer_max_chars
+
+
 def test_every_piece_of_an_answer_is_quoted_from_the_passage_it_cites(
     container: Container,
 ) -> None:
