@@ -106,7 +106,7 @@ class ExtractiveComposer:
         short = [i for i, shape in enumerate(shapes) if shape.endswith("+more")]
         if share > 1 and short and left >= self.runner_up_room:
             for i in short:
-                budgets[i] = used[i] + left // len(short)
+                budgets[i] = max(budgets[i], used[i] + left // len(short))
             wider = self._shape_parts(asked, scored_parts, budgets, snapshot)
             if sum(wider[4]) <= self.max_chars:
                 parts, shapes, more, uncovered, used = wider
