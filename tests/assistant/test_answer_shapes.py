@@ -41,6 +41,17 @@ def _texts(doc: Outline, parts: list) -> list[str]:
     return [doc.unit_text(p.index) for p in parts]
 
 
+def _best_only(
+    page: bytes, doc_id: str, starts: str, score: float
+) -> tuple[Outline, int, np.ndarray]:
+    """A page's outline, its unit starting ``starts``, and scores where only that unit scores."""
+    doc = outline(load_bytes("markdown", page, doc_id))
+    best = _unit(doc, starts)
+    scores = np.zeros(len(doc.units), dtype=np.float32)
+    scores[best] = score
+    return doc, best, scores
+
+
 def test_a_sentence_after_the_list_that_bears_on_the_question_is_kept() -> None:
     doc = _page()
     best = _unit(doc, "you lost your job")
@@ -98,10 +109,7 @@ def test_the_best_sentence_below_the_lists_is_part_of_a_list_answer() -> None:
     # "Do I need a permit ..." asks a list kind of question (who or what qualifies), the
     # section is longer than the budget and has a list; the sentence that answers stands
     # two paragraphs below it.
-    doc = outline(load_bytes("markdown", PERMIT, "get-a-building-permit"))
-    best = _unit(doc, "You do not need a permit")
-    scores = np.zeros(len(doc.units), dtype=np.float32)
-    scores[best] = 4.0
+    doc, best, scores = _best_only(PERMIT, "get-a-building-permit", "You do not need a", 4.0)
     scores[_unit(doc, "You need a building permit")] = 2.2
     shaped = shape_answer(
         doc, scores, best, "do i need a permit to redo my kitchen cabinets", limit=260, prose=260
@@ -114,10 +122,7 @@ def test_the_best_sentence_below_the_lists_is_part_of_a_list_answer() -> None:
 
 
 def test_a_best_sentence_that_does_not_fit_beside_the_list_takes_the_lists_tail() -> None:
-    doc = outline(load_bytes("markdown", PERMIT, "get-a-building-permit"))
-    best = _unit(doc, "You do not need a permit")
-    scores = np.zeros(len(doc.units), dtype=np.float32)
-    scores[best] = 4.0
+    doc, best, scores = _best_only(PERMIT, "get-a-building-permit", "You do not need a", 4.0)
     shaped = shape_answer(
         doc, scores, best, "do i need a permit for cabinets", limit=230, prose=230
     )
@@ -147,10 +152,7 @@ Call 311.
 
 
 def test_the_item_that_answers_goes_first_when_the_list_does_not_fit() -> None:
-    doc = outline(load_bytes("markdown", NOISE, "report-a-noise-complaint"))
-    best = _unit(doc, "Dogs barking")
-    scores = np.zeros(len(doc.units), dtype=np.float32)
-    scores[best] = 4.0
+    doc, best, scores = _best_only(NOISE, "report-a-noise-complaint", "Dogs barking", 4.0)
     question = "my neighbor's dog barks all night, who do I call"
     shaped = shape_answer(doc, scores, best, question, limit=300, prose=300)
     texts = _texts(doc, shaped.parts)
@@ -182,10 +184,9 @@ cannot leave home, a volunteer can help you by phone or visit you at home.
 
 
 def test_running_text_goes_on_with_the_list_its_paragraph_leads_to() -> None:
-    doc = outline(load_bytes("markdown", SESSIONS, "property-tax-help-for-older-homeowners"))
-    best = _unit(doc, "Volunteers trained")
-    scores = np.zeros(len(doc.units), dtype=np.float32)
-    scores[best] = 3.0
+    doc, best, scores = _best_only(
+        SESSIONS, "property-tax-help-for-older-homeowners", "Volunteers trained", 3.0
+    )
     question = "what days are the help sessions?"
     shaped = shape_answer(doc, scores, best, question, limit=400, prose=320)
     texts = _texts(doc, shaped.parts)
