@@ -63,6 +63,11 @@ class Part:
     kind: str  # "sentence" | "lead" | "item" | "heading" | "way" | "cut"
     limit: int = 0
 
+    @property
+    def heads(self) -> bool:
+        """A heading or a way's label: its index is a section's, not a unit's."""
+        return self.kind in ("heading", "way")
+
 
 @dataclass(frozen=True, slots=True)
 class Shaped:
@@ -219,7 +224,7 @@ class _Shaper:
                 if float(self.scores[top]) >= float(self.scores[best]) - 0.25:
                     pieces.append(Part(top, "sentence"))
                     bearing = bearing or pieces[-1]
-        if doc.blocks[own].kind != "list" and all(p.index != best or _heads(p) for p in pieces):
+        if doc.blocks[own].kind != "list" and all(p.index != best or p.heads for p in pieces):
             # The best sentence itself stands elsewhere in the section ("You do not need a
             # permit for ... kitchen cabinets" two paragraphs below the list of what does):
             # it is the answer, the lists its setting.
@@ -404,7 +409,7 @@ class _Shaper:
 
     def position(self, part: Part) -> int:
         """Where a piece stands on the page, as a unit index (a heading: its first unit)."""
-        if _heads(part):
+        if part.heads:
             unit = first_unit(self.doc, self.doc.sections[part.index])
             return part.index if unit is None else unit
         return part.index
@@ -427,11 +432,6 @@ def piece_length(doc: Outline, part: Part) -> int:
     if part.kind == "cut":
         text = min(text, part.limit)
     return text + (_ITEM_COST if part.kind == "item" else _SENTENCE_COST)
-
-
-def _heads(part: Part) -> bool:
-    """A heading or a way's label: its index is a section's, not a unit's."""
-    return part.kind in ("heading", "way")
 
 
 def _terms(text: str) -> frozenset[str]:

@@ -103,16 +103,6 @@ class _Tree:
     right: tuple[int, ...]
     value: tuple[float, ...]
 
-    def __call__(self, x: list[float]) -> float:
-        node = 0
-        while self.left[node] != -1:
-            node = (
-                self.left[node]
-                if x[self.feature[node]] <= self.threshold[node]
-                else self.right[node]
-            )
-        return self.value[node]
-
 
 @dataclass(frozen=True, slots=True)
 class _Forest:

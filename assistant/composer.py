@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -45,6 +45,17 @@ from knowledge_base.terms import content_terms, word_pairs
 __all__ = ["ExtractiveComposer", "render"]
 
 _CITE_SNIPPET_CHARS = 240
+
+
+@dataclass(slots=True)
+class _Shaping:
+    """A message's parts shaped, each in its budget."""
+
+    parts: list[Part] = field(default_factory=list)  # the answer's pieces, in order
+    shapes: list[str] = field(default_factory=list)  # per part, the shape it took
+    cut: list[bool] = field(default_factory=list)  # per part, whether it was cut short
+    uncovered: list[str] = field(default_factory=list)  # parts naming what no page has
+    used: list[int] = field(default_factory=list)  # per part, the characters it added
 
 
 class ExtractiveComposer:
@@ -94,27 +105,28 @@ class ExtractiveComposer:
             if scored is None:
                 return None
             scored_parts.append(scored)
-        first = scored_parts[0] if scored_parts else None
+        first = scored_parts[0]  # a message is always at least one part
         budgets = [self.max_chars // share] * share
-        parts, shapes, more, uncovered, used = self._shape_parts(
-            asked, scored_parts, budgets, snapshot
-        )
+        shaping = self._shape_parts(asked, scored_parts, budgets, snapshot)
         # A part that added little leaves room a part cut short can use ("when does the
         # city declare a snow emergency, and how will I find out?": the second part's
         # section is the first's, so the first may take the whole answer's room).
-        left = self.max_chars - sum(used)
-        short = [i for i, shape in enumerate(shapes) if shape.endswith("+more")]
+        left = self.max_chars - sum(shaping.used)
+        short = [i for i, cut in enumerate(shaping.cut) if cut]
         if share > 1 and short and left >= self.runner_up_room:
             for i in short:
-                budgets[i] = max(budgets[i], used[i] + left // len(short))
+                budgets[i] = max(budgets[i], shaping.used[i] + left // len(short))
             wider = self._shape_parts(asked, scored_parts, budgets, snapshot)
-            if sum(wider[4]) <= self.max_chars:
-                parts, shapes, more, uncovered, used = wider
-        shapes = [shape.removesuffix("+more") for shape in shapes]
-        if first is None or not parts:
+            if sum(wider.used) <= self.max_chars:
+                shaping = wider
+        if not shaping.parts:
             return None
         answer = self._assemble(
-            first, parts, snapshot, shape=shapes[0] if share == 1 else "parts", more=more
+            first,
+            shaping.parts,
+            snapshot,
+            shape=shaping.shapes[0] if share == 1 else "parts",
+            more=any(shaping.cut),
         )
         # The question's phrases ("rent control") found together on the page, for the
         # answerability decision: the page's pairs are worked out once, with its outline.
@@ -123,7 +135,8 @@ class ExtractiveComposer:
             sum(map(first.page.together, phrases)) / len(phrases) if phrases else 1.0
         )
         answer.signals["phrase_count"] = math.log1p(len(phrases))
-        return replace(answer, uncovered=tuple(uncovered)) if uncovered else answer
+        uncovered = tuple(shaping.uncovered)
+        return replace(answer, uncovered=uncovered) if uncovered else answer
 
     def _shape_parts(
         self,
@@ -131,16 +144,10 @@ class ExtractiveComposer:
         scored_parts: list[ScoredPage],
         budgets: list[int],
         snapshot: IndexSnapshot,
-    ) -> tuple[list[Part], list[str], bool, list[str], list[int]]:
-        """Each part of the message shaped in its budget: the answer's pieces, each part's
-        shape (with "+more" when it was cut short), whether any was, the parts that name
-        something no page mentions, and the characters each part added."""
+    ) -> _Shaping:
+        """Each part of the message shaped in its budget."""
         share = len(asked)
-        parts: list[Part] = []
-        shapes: list[str] = []
-        more = False
-        uncovered: list[str] = []
-        used: list[int] = []
+        shaping = _Shaping()
         for part, scored, budget in zip(asked, scored_parts, budgets, strict=True):
             shaped = shape_answer(
                 scored.outline,
@@ -150,17 +157,17 @@ class ExtractiveComposer:
                 limit=budget,
                 prose=self.prose_chars if share == 1 else budget,
             )
-            shapes.append(shaped.shape + ("+more" if shaped.more else ""))
-            more = more or shaped.more
-            added = [p for p in shaped.parts if p not in parts]
+            shaping.shapes.append(shaped.shape)
+            shaping.cut.append(shaped.more)
+            added = [p for p in shaped.parts if p not in shaping.parts]
             if share > 1 and _names_the_unknown(part, snapshot):
-                uncovered.append(part)
+                shaping.uncovered.append(part)
                 added = []
-            parts.extend(added)
+            shaping.parts.extend(added)
             if share == 1:
-                parts.extend(self._runner_up(scored, parts, part))
-            used.append(sum(piece_length(scored.outline, p) for p in added))
-        return parts, shapes, more, uncovered, used
+                shaping.parts.extend(self._runner_up(scored, shaping.parts, part))
+            shaping.used.append(sum(piece_length(scored.outline, p) for p in added))
+        return shaping
 
     def score(
         self, *, question: str, retrieval: RetrievalResult, context: str = ""
@@ -189,8 +196,8 @@ class ExtractiveComposer:
         room = self.max_chars - sum(piece_length(doc, p) for p in parts)
         if room < self.runner_up_room:
             return []
-        shown = {doc.blocks[doc.units[p.index].block].section for p in parts if not _heads(p)}
-        shown |= {p.index for p in parts if _heads(p)}
+        shown = {doc.blocks[doc.units[p.index].block].section for p in parts if not p.heads}
+        shown |= {p.index for p in parts if p.heads}
         floor = float(scored.section_scores[scored.best_section]) - self.runner_up_margin
         ranked = sorted(range(len(doc.sections)), key=lambda s: -scored.section_scores[s])
         for s in ranked:
@@ -213,7 +220,7 @@ class ExtractiveComposer:
             added = [p for p in shaped.parts if p not in parts]
             if not added or any(p.kind == "cut" for p in added):
                 return []
-            return added if _heads(added[0]) else label + added
+            return added if added[0].heads else label + added
         return []
 
     def _assemble(
@@ -307,11 +314,6 @@ def render(sentences: Sequence[AnswerSentence]) -> str:
         else:
             lines[-1] = f"{last} {sentence.text}{mark}"
     return "\n".join(lines)
-
-
-def _heads(part: Part) -> bool:
-    """A heading or a way's label: its index is a section's, not a unit's."""
-    return part.kind in ("heading", "way")
 
 
 def _names_the_unknown(asked: str, snapshot: IndexSnapshot) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -137,6 +138,16 @@ def test_the_trees_walked_together_give_each_probability_to_the_bit() -> None:
                 for name in model.signals
             }
             x = [signals[name] for name in model.signals]
-            z = model.bias + model.learning_rate * sum(tree(x) for tree in model.trees)
+            z = model.bias + model.learning_rate * sum(_leaf(tree, x) for tree in model.trees)
             one_by_one = 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
             assert model.probability(signals) == one_by_one
+
+
+def _leaf(tree: Any, x: list[float]) -> float:
+    """One tree walked from its root to a leaf, one node at a time."""
+    node = 0
+    while tree.left[node] != -1:
+        node = (
+            tree.left[node] if x[tree.feature[node]] <= tree.threshold[node] else tree.right[node]
+        )
+    return float(tree.value[node])
