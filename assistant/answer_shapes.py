@@ -4,14 +4,17 @@ A citizen who asks "how much" needs every fee line, the one for them first; "how
 pay" the ways to pay; "what do I need" the list of documents; "when is it due" the
 section with the dates. Tried in this order:
 
-1. fees, for a cost question: every fee line of the fee section;
+1. fees, for a cost question: every fee line of the fee section (for "is it free?", only
+   when the section chosen for the question has one);
 2. ways, for a how-to (or a question of no particular kind): each way's or step's
    heading and first sentence;
 3. an overview, for a problem stated to the page's opening ("my water bill is way too
    high"): its first sentence, then the page's best sections as what can be done, each
    its heading and first sentence;
 4. the whole section of the best unit, sub-sections included, when it fits;
-5. the section's lists, item by item, for what the list kinds of question ask;
+5. the section's lists, item by item, for what the list kinds of question ask, with the
+   sentence that answers (before the lists when it fits nowhere else), the room left
+   filled from the same section;
 6. prose: the best sentence, then the ones after it in its paragraph, and the list
    that paragraph leads to.
 
@@ -26,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.answer_types import AnswerType, Situation, expected_types, situation
+from assistant.answer_types import AnswerType, expected_types, situation
 from knowledge_base.lexical_index import tokenize
 from knowledge_base.outline import Outline, Section
 from knowledge_base.terms import filler_words
@@ -40,6 +43,12 @@ _LIST_KINDS = frozenset(
 _AMOUNT = re.compile(
     r"\$\s?\d|\b(free|no (extra |additional )?(charge|fee|cost)|costs? nothing|nothing extra|"
     r"at no cost|waived)\b",
+    re.I,
+)
+# A question that asks what something costs, not only whether it is free.
+_PRICE = re.compile(
+    r"\b(how much|costs?|fees?|prices?|charges?|pay|dollars?|cu[aá]nto|costos?|precios?|"
+    r"tarifas?)\b",
     re.I,
 )
 # A sub-section that is one way of doing the thing its parent is about.
@@ -94,7 +103,7 @@ class _Shaper:
         doc = self.doc
         kinds = expected_types(question)
         if AnswerType.COST in kinds:
-            fees = self.fees(best, situation(question))
+            fees = self.fees(best, question)
             if fees is not None:
                 return fees
         if AnswerType.STEPS in kinds or not kinds - {AnswerType.PROBLEM}:
@@ -246,9 +255,48 @@ class _Shaper:
         if bearing is not None and bearing not in parts:
             parts, _ = self.fit(self.room_for(pieces[: pieces.index(bearing) + 1]))
             more = True
+            if bearing not in parts:
+                # Not even beside two items: the sentence that answers goes before the
+                # lists ("If you have an eviction court date within the next 14 days,
+                # apply to WERA first"), and they keep the room left, if any.
+                ahead = [p for p in pieces if p != bearing]
+                opens = opening is not None and ahead[0] == Part(opening, self.kind(opening))
+                ahead.insert(1 if opens else 0, bearing)
+                fitted, _ = self.fit(ahead)
+                if any(p.kind == "item" for p in fitted):
+                    parts = fitted
         if not any(p.kind == "item" for p in parts):
             return None
-        return Shaped(parts, "list", more)
+        return Shaped(self.filled(parts, section, opening), "list", more)
+
+    def filled(self, parts: list[Part], section: Section, opening: int | None) -> list[Part]:
+        """The room a list answer leaves, filled from its own section before the
+        composer looks to another: the rest of the opening paragraph ("Request one
+        through Fairhaven 311"), then what follows the last piece shown ("Low-cost rabies
+        vaccinations ... A vaccination costs $10."), whole sentences in the page's order."""
+        doc = self.doc
+        room = self.limit - sum(self.piece_length(p) for p in parts)
+        if opening is not None and parts[0] == Part(opening, self.kind(opening)):
+            rest = [u for u in doc.blocks[doc.units[opening].block].units if u > opening]
+            room = self.insert(parts, 1, rest, room)
+        last = max(self.position(p) for p in parts)
+        after = [u for b in section.blocks for u in doc.blocks[b].units if u > last]
+        self.insert(parts, len(parts), after, room)
+        return parts
+
+    def insert(self, parts: list[Part], at: int, units: list[int], room: int) -> int:
+        """``units`` into ``parts`` from ``at`` on, in order, while they fit in ``room``
+        and are not shown already; a list's lead stops it (its items may not follow).
+        The room left."""
+        for u in units:
+            piece = Part(u, self.kind(u))
+            cost = self.piece_length(piece)
+            if piece in parts or piece.kind == "lead" or cost > room:
+                break
+            parts.insert(at, piece)
+            at += 1
+            room -= cost
+        return room
 
     # ---- ways and steps --------------------------------------------------------------
     def ways(self, best: int, question: str) -> Shaped | None:
@@ -340,15 +388,24 @@ class _Shaper:
         return bool(asked & (_terms(self.doc.sections[way].heading) - others))
 
     # ---- fees --------------------------------------------------------------------------
-    def fees(self, best: int, who: Situation) -> Shaped | None:
+    def fees(self, best: int, question: str) -> Shaped | None:
         """Every fee line of the section that best answers a cost question, the line for
-        the citizen's situation first."""
+        the citizen's situation first. A question that only asks whether something is
+        free gets them only if the section chosen for it has a fee line too."""
+        who = situation(question)
         doc = self.doc
         fees_in: dict[int, list[int]] = {}
         for u in range(len(doc.units)):
             if _AMOUNT.search(doc.unit_text(u)):
                 fees_in.setdefault(doc.blocks[doc.units[u].block].section, []).append(u)
         if not fees_in:
+            return None
+        chosen = set(scope_blocks(doc, outermost(doc, doc.section_of(best))))
+        if not _PRICE.search(question) and not any(
+            doc.units[u].block in chosen for units in fees_in.values() for u in units
+        ):
+            # "Can someone help me file a VA claim for free?" asks about the help the
+            # chosen section describes, not for the page's fees elsewhere.
             return None
         # Where the best-scoring fee line is, widened to the outermost heading below the
         # title ("Fees", not just "Fees › Late fees").

@@ -86,6 +86,10 @@ SECTION_FEATURES = (
     "help_section",  # a generic "Get help" section, for a question not asking for contact
     "passage_cosine",  # the best cosine of its passages to the question
     "length",  # its characters, over 600
+    # A question that names only the page's subject ("How do we get a marriage license?")
+    # has no word to choose a section by; the kind of answer it asks for has to:
+    "subject_type",  # heading_type, for such a question
+    "subject_opening",  # opening, for such a question
 )
 
 
@@ -133,6 +137,7 @@ class Page:
     leads: frozenset[int]  # the first unit of each section
     pairs: frozenset[tuple[str, str]]  # adjacent terms anywhere on the page, its title too
     lines: tuple[frozenset[str], ...]  # the terms of each unit and of each heading path
+    title_terms: frozenset[str]
     # Per kind of answer, the units that look like one (worked out on first use).
     _gives: dict[AnswerType, frozenset[int]] = field(default_factory=dict, repr=False)
     _suits: dict[AnswerType, frozenset[int]] = field(default_factory=dict, repr=False)
@@ -183,6 +188,7 @@ class Page:
             leads=frozenset(u for u in (first_unit(doc, s) for s in doc.sections) if u is not None),
             pairs=word_pairs_of([*tokens, *headings]),
             lines=(*unit_terms, *(frozenset(t) for t in headings)),
+            title_terms=_terms(doc.sections[0].path[0]) if doc.sections else frozenset(),
         )
 
     def together(self, pair: tuple[str, str]) -> bool:
@@ -286,6 +292,7 @@ def score_units(
     share_around = _Shares(around, rarity)
     share_local = _Shares(asked, _local_rarity(asked, with_headings).__getitem__)
     in_headings = [share(terms) for terms in page.heading_terms]
+    subject_only = bool(asked) and asked <= page.title_terms
     giving = frozenset().union(*(page.giving(k) for k in kinds))
     suited = frozenset().union(*(page.suited(k) for k in kinds))
     helps = frozenset() if asks_contact else page.suited(AnswerType.CONTACT)
@@ -330,6 +337,8 @@ def score_units(
             float(s in helps and heading_suits(AnswerType.CONTACT, section.heading)),
             float(passage_cos[chunks].max()),
             (doc.units[units.stop - 1].end - doc.units[units.start].start) / 600,
+            float(subject_only and s in suited),
+            float(subject_only and len(section.path) == 1),
         )
     section_scores = sections @ np.asarray(weights.section, dtype=np.float32)
     section_scores[[not units for units in page.section_units]] = -np.inf

@@ -198,3 +198,113 @@ def test_running_text_goes_on_with_the_list_its_paragraph_leads_to() -> None:
     # Whole items only, in the list budget.
     short = shape_answer(doc, scores, best, question, limit=200, prose=200)
     assert _texts(doc, short.parts)[1:] == [texts[1]]
+
+
+RENT = b"""---
+title: Get help paying rent
+---
+
+# Get help paying rent
+
+## Rent Relief or state emergency help?
+
+There are two main programs for renters who are behind on rent.
+
+- Rent Relief is for city renters on low incomes. It pays up to $6,000 in 3 to 4 weeks.
+- WERA is for renters anywhere in the state with court papers. It pays up to $4,500.
+
+If your eviction court date is within 14 days, apply to WERA first and call a lawyer.
+"""
+
+
+def test_a_best_sentence_that_does_not_fit_even_beside_two_items_goes_before_the_list() -> None:
+    doc, best, scores = _best_only(RENT, "get-help-paying-rent", "If your eviction", 4.0)
+    question = "I have an eviction court date next week, can I get help with back rent?"
+    shaped = shape_answer(doc, scores, best, question, limit=250, prose=250)
+    texts = _texts(doc, shaped.parts)
+    assert shaped.shape == "list" and shaped.more
+    assert texts[0].startswith("There are two main programs")
+    assert texts[1].startswith("If your eviction court date")
+    assert texts[2].startswith("Rent Relief is") and len(texts) == 3
+    assert sum(len(t) for t in texts) <= 250
+
+
+PETS = b"""---
+title: License your dog or cat
+---
+
+# License your dog or cat
+
+## What you need
+
+Bring these to the licensing counter. We check them while you wait.
+
+- a current rabies vaccination certificate signed by a veterinarian
+- proof of spaying or neutering, if you are paying the lower fee
+- your name, address and phone number
+
+Your pet's license cannot be issued if the rabies vaccination has expired.
+
+Low-cost rabies shots are given on the first Saturday of every month. A shot costs $10.
+Bring your pet on a leash or in a carrier, and come early because the line is long.
+
+## How to get a license
+
+Apply online or at the counter.
+"""
+
+
+def test_a_list_answer_fills_its_room_from_its_own_section() -> None:
+    """The rest of the opening paragraph, and what follows the last piece shown, before
+    the composer looks to another section; whole sentences, in the page's order."""
+    doc, best, scores = _best_only(PETS, "license-your-dog-or-cat", "Your pet's license", 4.0)
+    question = "my dogs rabies shot expired can i still get his licence"
+    shaped = shape_answer(doc, scores, best, question, limit=420, prose=320)
+    texts = _texts(doc, shaped.parts)
+    assert shaped.shape == "list"
+    assert texts[:2] == ["Bring these to the licensing counter.", "We check them while you wait."]
+    assert texts[-3:] == [
+        "Your pet's license cannot be issued if the rabies vaccination has expired.",
+        "Low-cost rabies shots are given on the first Saturday of every month.",
+        "A shot costs $10.",
+    ]  # the next sentence would not fit
+    assert sum(len(t) + 1 for t in texts) <= 420
+
+
+VETERANS = b"""---
+title: Benefits for veterans
+---
+
+# Benefits for veterans
+
+Our help is always free.
+
+## Free help from a Veterans Service Officer
+
+A Veterans Service Officer can help you file a claim for VA disability compensation.
+
+Veterans Service Officers work at 80 Liberty Street. Walk-ins are welcome.
+
+## Property tax exemption
+
+- every qualifying veteran gets a $15,000 reduction in assessed value
+- veterans who served in a combat zone get an extra $10,000 reduction
+"""
+
+
+def test_asking_whether_help_is_free_keeps_the_section_chosen_for_it() -> None:
+    doc, best, scores = _best_only(
+        VETERANS, "benefits-for-veterans", "A Veterans Service Officer can", 4.0
+    )
+    scores[_unit(doc, "every qualifying veteran")] = 3.0  # a fee line elsewhere scores too
+    free = shape_answer(
+        doc, scores, best, "Can someone help me file a VA claim for free?", limit=600, prose=320
+    )
+    assert free.shape != "fees"
+    assert _texts(doc, free.parts)[-1] == "Walk-ins are welcome."
+    # Asked what something costs, the page's fee lines answer wherever they stand.
+    cost = shape_answer(
+        doc, scores, best, "How much is the veterans reduction?", limit=600, prose=320
+    )
+    assert cost.shape == "fees"
+    assert any(t.startswith("every qualifying veteran") for t in _texts(doc, cost.parts))

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 
 from assistant import canned
 from assistant.answerability import answer_signals, page_first, rival_pages
 from assistant.container import Container
 from assistant.turns import InboundMessage, OutboundReply, Status, TurnContext
+from assistant.unit_scoring import SECTION_FEATURES
 
 ITEM = re.compile(r"^- ", re.MULTILINE)
 
@@ -408,3 +410,29 @@ def test_a_phrase_counts_as_on_the_page_when_its_words_share_a_line(
     (reply,) = ask(container, "How do I apply for SNAP?")
     assert reply.status is Status.ANSWERED
     assert reply.citations[0].doc_id == "apply-for-food-assistance-snap"
+
+
+def test_a_question_naming_only_the_pages_subject_chooses_its_section_by_kind(
+    container: Container,
+) -> None:
+    """Every word of "How do I apply for unemployment?" is in the page's title, so none of
+    them tells the page's sections apart: the section for the kind of answer asked for
+    (how to) are marked, and so is the opening; a question with a word of its own is not."""
+    features = list(SECTION_FEATURES)
+    kind, opening = features.index("subject_type"), features.index("subject_opening")
+    for question, subject_only in (
+        ("How do I apply for unemployment?", True),
+        ("How do I apply for unemployment after I quit?", False),
+    ):
+        ctx = _composed(container, question)
+        assert ctx.retrieval is not None
+        scored = container.composer.score(question=question, retrieval=ctx.retrieval)
+        assert scored is not None and scored.outline.doc_id == "apply-for-unemployment-benefits"
+        headings = [s.heading for s in scored.outline.sections]
+        marked = {headings[s] for s in np.flatnonzero(scored.section_features[:, kind])}
+        opened = {headings[s] for s in np.flatnonzero(scored.section_features[:, opening])}
+        if subject_only:
+            assert "How to apply" in marked and "After you apply" not in marked
+            assert opened == {headings[0]}
+        else:
+            assert not marked and not opened
