@@ -359,9 +359,10 @@ def situation(question: str) -> Situation:
     return Situation(age=age, numbers=numbers)
 
 
+# "... and can I ..." starts another question; "... and can't drive anymore" does not.
 _PART_BREAK = re.compile(
     r"\?\s+(?=\S)|[,;]?\s+(?:and|also|plus)\s+(?=(?:how|what|when|where|who|which|why|can|could|"
-    r"do|does|is|are|will|would|should|must|if)\b)",
+    r"do|does|is|are|will|would|should|must|if)\b(?!['’]))",
     re.I,
 )
 

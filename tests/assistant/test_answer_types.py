@@ -72,6 +72,13 @@ def test_a_message_that_asks_two_things_is_two_questions() -> None:
     assert question_parts("Can I apply for Medicaid and food stamps together?") == [
         "Can I apply for Medicaid and food stamps together?"
     ]
+    # Nor is "can't" after "and" the start of another question.
+    mom = "my mom is 80 and can't drive anymore, how can she get to her doctor"
+    assert question_parts(mom) == [mom]
+    assert question_parts("Can I pay online and can I pay by phone?") == [
+        "Can I pay online",
+        "can I pay by phone?",
+    ]
 
 
 @pytest.mark.parametrize(
