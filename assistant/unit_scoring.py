@@ -137,7 +137,7 @@ class Page:
     leads: frozenset[int]  # the first unit of each section
     pairs: frozenset[tuple[str, str]]  # adjacent terms anywhere on the page, its title too
     lines: tuple[frozenset[str], ...]  # the terms of each unit and of each heading path
-    title_terms: frozenset[str]
+    title_terms: frozenset[str]  # the terms of the page title
     # Per kind of answer, the units that look like one (worked out on first use).
     _gives: dict[AnswerType, frozenset[int]] = field(default_factory=dict, repr=False)
     _suits: dict[AnswerType, frozenset[int]] = field(default_factory=dict, repr=False)
