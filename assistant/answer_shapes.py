@@ -190,12 +190,7 @@ class _Shaper:
         ):
             return []
         items: list[Part] = []
-        for u in doc.blocks[after].units:
-            piece = Part(u, self.kind(u))
-            length += self.piece_length(piece)
-            if length > self.limit:
-                break
-            items.append(piece)
+        self.insert(items, 0, list(doc.blocks[after].units), self.limit - length)
         return items
 
     # ---- a section's lists -------------------------------------------------------------
@@ -215,9 +210,15 @@ class _Shaper:
             return None
         pieces: list[Part] = []
         bearing: Part | None = None  # the first such sentence after a list
-        opening = first_unit(doc, section)
-        if opening is not None and doc.units[opening].block not in lists:
-            pieces.append(Part(opening, self.kind(opening)))
+        first = first_unit(doc, section)
+        # The section's opening sentence, when it is not one of the lists' own units.
+        opening = (
+            Part(first, self.kind(first))
+            if first is not None and doc.units[first].block not in lists
+            else None
+        )
+        if opening is not None:
+            pieces.append(opening)
         for b in lists:
             block = doc.blocks[b]
             under = doc.sections[block.section]
@@ -260,8 +261,7 @@ class _Shaper:
                 # lists ("If you have an eviction court date within the next 14 days,
                 # apply to WERA first"), and they keep the room left, if any.
                 ahead = [p for p in pieces if p != bearing]
-                opens = opening is not None and ahead[0] == Part(opening, self.kind(opening))
-                ahead.insert(1 if opens else 0, bearing)
+                ahead.insert(1 if opening is not None and ahead[0] == opening else 0, bearing)
                 fitted, _ = self.fit(ahead)
                 if any(p.kind == "item" for p in fitted):
                     parts = fitted
@@ -269,15 +269,15 @@ class _Shaper:
             return None
         return Shaped(self.filled(parts, section, opening), "list", more)
 
-    def filled(self, parts: list[Part], section: Section, opening: int | None) -> list[Part]:
+    def filled(self, parts: list[Part], section: Section, opening: Part | None) -> list[Part]:
         """The room a list answer leaves, filled from its own section before the
         composer looks to another: the rest of the opening paragraph ("Request one
         through Fairhaven 311"), then what follows the last piece shown ("Low-cost rabies
         vaccinations ... A vaccination costs $10."), whole sentences in the page's order."""
         doc = self.doc
         room = self.limit - sum(self.piece_length(p) for p in parts)
-        if opening is not None and parts[0] == Part(opening, self.kind(opening)):
-            rest = [u for u in doc.blocks[doc.units[opening].block].units if u > opening]
+        if opening is not None and parts[0] == opening:
+            rest = [u for u in doc.blocks[self.block(opening)].units if u > opening.index]
             room = self.insert(parts, 1, rest, room)
         last = max(self.position(p) for p in parts)
         after = [u for b in section.blocks for u in doc.blocks[b].units if u > last]

@@ -308,3 +308,14 @@ def test_asking_whether_help_is_free_keeps_the_section_chosen_for_it() -> None:
     )
     assert cost.shape == "fees"
     assert any(t.startswith("every qualifying veteran") for t in _texts(doc, cost.parts))
+
+
+def test_in_a_section_that_opens_with_its_list_the_answering_sentence_comes_first() -> None:
+    page = RENT.replace(b"There are two main programs for renters who are behind on rent.\n\n", b"")
+    doc, best, scores = _best_only(page, "get-help-paying-rent", "If your eviction", 4.0)
+    question = "I have an eviction court date next week, can I get help with back rent?"
+    shaped = shape_answer(doc, scores, best, question, limit=250, prose=250)
+    texts = _texts(doc, shaped.parts)
+    assert shaped.shape == "list" and shaped.more
+    assert texts[0].startswith("If your eviction court date")
+    assert texts[1].startswith("Rent Relief is") and len(texts) == 2
