@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from assistant.answer_shapes import shape_answer
+from assistant.answer_shapes import Shaped, shape_answer
 from knowledge_base.loaders import load_bytes
 from knowledge_base.outline import Outline, outline
 
@@ -217,11 +217,17 @@ If your eviction court date is within 14 days, apply to WERA first and call a la
 """
 
 
-def test_a_best_sentence_that_does_not_fit_even_beside_two_items_goes_before_the_list() -> None:
-    doc, best, scores = _best_only(RENT, "get-help-paying-rent", "If your eviction", 4.0)
+def _eviction_answer(page: bytes) -> tuple[Shaped, list[str]]:
+    """The rent page asked about a court date, in 250 characters: room for the answering
+    sentence and one item, or for two items without it."""
+    doc, best, scores = _best_only(page, "get-help-paying-rent", "If your eviction", 4.0)
     question = "I have an eviction court date next week, can I get help with back rent?"
     shaped = shape_answer(doc, scores, best, question, limit=250, prose=250)
-    texts = _texts(doc, shaped.parts)
+    return shaped, _texts(doc, shaped.parts)
+
+
+def test_a_best_sentence_that_does_not_fit_even_beside_two_items_goes_before_the_list() -> None:
+    shaped, texts = _eviction_answer(RENT)
     assert shaped.shape == "list" and shaped.more
     assert texts[0].startswith("There are two main programs")
     assert texts[1].startswith("If your eviction court date")
@@ -312,10 +318,7 @@ def test_asking_whether_help_is_free_keeps_the_section_chosen_for_it() -> None:
 
 def test_in_a_section_that_opens_with_its_list_the_answering_sentence_comes_first() -> None:
     page = RENT.replace(b"There are two main programs for renters who are behind on rent.\n\n", b"")
-    doc, best, scores = _best_only(page, "get-help-paying-rent", "If your eviction", 4.0)
-    question = "I have an eviction court date next week, can I get help with back rent?"
-    shaped = shape_answer(doc, scores, best, question, limit=250, prose=250)
-    texts = _texts(doc, shaped.parts)
+    shaped, texts = _eviction_answer(page)
     assert shaped.shape == "list" and shaped.more
     assert texts[0].startswith("If your eviction court date")
     assert texts[1].startswith("Rent Relief is") and len(texts) == 2
