@@ -110,7 +110,8 @@ def retention_erase(
     conversation_id: Annotated[
         str,
         typer.Argument(
-            help="The conversation id (as the console shows it), or the citizen's session id."
+            help="The conversation id (as the console shows it), or the citizen's session id "
+            "(one issued before 2026-12-07 may start with '-': put '--' before it)."
         ),
     ],
 ) -> None:

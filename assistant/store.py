@@ -95,8 +95,12 @@ def take_seq(connection: Connection | Session, conversation_id: str, *, n: int =
 
 
 def new_session_id() -> str:
-    """Unguessable: 192 random bits."""
-    return secrets.token_urlsafe(24)
+    """Unguessable: 192 random bits, less the draws that start with "-": a citizen may
+    quote the id for erasure, and a command line reads "-…" as an option (one id in 64,
+    `citizen-assistant retention erase` failed on it)."""
+    while (session_id := secrets.token_urlsafe(24)).startswith("-"):
+        pass
+    return session_id
 
 
 # Domain separation: the same session id hashed for another purpose gives another value.
