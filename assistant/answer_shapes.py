@@ -415,7 +415,13 @@ class _Shaper:
         fees = [u for s, us in sorted(fees_in.items()) for u in us if doc.units[u].block in scope]
         pieces: list[Part] = []
         opening = first_unit(doc, section)
-        if opening is not None and opening not in fees and not who:
+        if (
+            opening is not None
+            and opening not in fees
+            and not who
+            # a list's lead ("... at five senior centers:") only before its own items
+            and (self.kind(opening) != "lead" or opening + 1 in fees)
+        ):
             pieces.append(Part(opening, self.kind(opening)))
         fitting = [u for u in fees if who and who.fits(doc.unit_text(u))]
         ordered = fitting + [u for u in fees if u not in fitting]

@@ -57,6 +57,8 @@ _ASKS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
         re.compile(
             r"\b(how much|costs?|fees?|price|prices|charges?|pay for|expensive|cheap|"
             r"dollars?)\b|\b(is|are) (it|this|that|they|there) free\b|\bfor free\b"
+            # "Is lunch at the senior center free or do I have to pay something?"
+            r"|^\s*(is|are)\s+(\S+\s+){1,6}free\b|\bpay (anything|something)\b"
             r"|\b(cu[aá]nto (cuesta|cuestan|es|pago|hay que pagar)|costos?|precios?|tarifas?|"
             r"cargos?|multas? (de|por)|gratis|gratuit[oa])\b",
             re.I,
@@ -294,7 +296,7 @@ def without_street_names(text: str) -> str:
 
 
 _AGE = re.compile(
-    r"\b(?:i am|i'm|im|i’m|aged?|turning|turned|who is|who's|he is|she is|my \w+ is)\s*"
+    r"\b(?:i am|i'm|im|i’m|aged?|turns?|turning|turned|who is|who's|he is|she is|my \w+ is)\s*"
     r"(\d{1,3})\b|\b(\d{1,3})\s*(?:years? old|yrs? old|yo\b|-year-old|and over|or older|plus)",
     re.I,
 )
@@ -306,6 +308,11 @@ _RANGE = re.compile(
     rf"|\b(?:under|younger than|below|less than)\s+(?:age\s+)?{_N}\b"
     rf"|\b{_N}\s*(?:[a-z]+\s+)?(?:or less|or fewer|or under)\b",
     re.I,
+)
+
+# A range is an age rule only beside a word about age: "30 to 60 days" is not one.
+_AGE_WORDS = re.compile(
+    r"\b(?:aged?|ages|older|younger|years?[ -]old|under 1[0-9]|under 2[01])\b", re.I
 )
 
 
@@ -340,6 +347,14 @@ class Situation:
                     return True
         mentioned = {float(n.replace(",", "")) for n in _NUMBER.findall(text)}
         return any(n in mentioned for n in self.numbers)
+
+    def age_rule(self, text: str) -> int:
+        """1 when the line states an age rule the citizen's age is within ("Drivers
+        under 18 must ..." for "I'm 17"), -1 when it states only rules for other ages
+        ("Drivers aged 18 and over ..."), 0 when it states none or no age was given."""
+        if self.age is None or not _AGE_WORDS.search(text) or not _RANGE.search(text):
+            return 0
+        return 1 if Situation(self.age, ()).fits(text) else -1
 
 
 @lru_cache(maxsize=2048)

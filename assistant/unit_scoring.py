@@ -34,10 +34,12 @@ import numpy as np
 from assistant.answer_shapes import first_unit
 from assistant.answer_types import (
     AnswerType,
+    Situation,
     asks_what_it_is,
     expected_types,
     gives,
     heading_suits,
+    situation,
 )
 from knowledge_base.documents import Chunk
 from knowledge_base.index_store import IndexSnapshot
@@ -69,6 +71,8 @@ UNIT_FEATURES = (
     "length",  # characters, up to 300, over 300
     "section_lead",  # the first sentence of its section
     "list_item",  # a list item or the sentence introducing a list
+    "age_rule",  # 1: states an age rule for the citizen's age ("under 18" for a 17-year-old);
+    # -1: only rules for other ages; a sentence after one in its paragraph reads as it does
 )
 
 # A section is chosen first, then the unit in it: the facts of an answer are often spread
@@ -93,6 +97,11 @@ SECTION_FEATURES = (
 )
 
 
+# Unit features added since the first fitted weights files, with the weight such a file
+# is read with.
+_ADDED_LATER = {"age_rule": 0.0}
+
+
 @dataclass(frozen=True, slots=True)
 class UnitWeights:
     """One weight per feature of :data:`UNIT_FEATURES`, and per feature of
@@ -113,6 +122,8 @@ class UnitWeights:
     def from_mapping(
         cls, values: dict[str, float], section: dict[str, float] | None = None
     ) -> UnitWeights:
+        # A weights file written before a feature was added reads as not using it.
+        values = {**_ADDED_LATER, **values}
         missing = [name for name in UNIT_FEATURES if name not in values]
         missing += [name for name in SECTION_FEATURES if section and name not in section]
         if missing:
@@ -296,6 +307,7 @@ def score_units(
     giving = frozenset().union(*(page.giving(k) for k in kinds))
     suited = frozenset().union(*(page.suited(k) for k in kinds))
     helps = frozenset() if asks_contact else page.suited(AnswerType.CONTACT)
+    ages = _age_rules(doc, situation(question) if situation(question).age else situation(context))
     features = np.zeros((len(doc.units), len(UNIT_FEATURES)), dtype=np.float32)
     for i, unit in enumerate(doc.units):
         section_index = doc.blocks[unit.block].section
@@ -315,6 +327,7 @@ def score_units(
             min(unit.end - unit.start, 300) / 300,
             float(i in page.leads),
             float(unit.kind != "sentence"),
+            ages[i],
         )
     scores = features @ np.asarray(weights.weights, dtype=np.float32)
     sections = np.zeros((len(doc.sections), len(SECTION_FEATURES)), dtype=np.float32)
@@ -343,6 +356,19 @@ def score_units(
     section_scores = sections @ np.asarray(weights.section, dtype=np.float32)
     section_scores[[not units for units in page.section_units]] = -np.inf
     return ScoredPage(page, features, scores, sections, section_scores)
+
+
+def _age_rules(doc: Outline, who: Situation) -> list[float]:
+    """Each unit's age rule for the citizen (``Situation.age_rule``); a sentence that
+    states none reads as the last one before it in its paragraph: "Drivers under 18 must
+    hold the permit for 6 months. In that time you must complete 40 hours ..." """
+    rules: list[float] = []
+    for i, unit in enumerate(doc.units):
+        rule = who.age_rule(doc.unit_text(i)) if who.age is not None else 0
+        if not rule and i and doc.units[i - 1].block == unit.block and unit.kind == "sentence":
+            rule = rules[-1]
+        rules.append(float(rule))
+    return rules
 
 
 def _units_of(doc: Outline, blocks: range) -> range:

@@ -30,6 +30,12 @@ from assistant.answer_types import (
         ("my water bill is way too high", {AnswerType.PROBLEM}, set()),
         # A free library card is about who gets one, not about a price.
         ("Can I get a free library card if I work here?", set(), {AnswerType.COST}),
+        (
+            "Is lunch at the senior center free or do I have to pay something?",
+            {AnswerType.COST},
+            set(),
+        ),
+        ("Do I have to pay anything to apply?", {AnswerType.COST}, set()),
     ],
 )
 def test_what_a_question_asks_for(
@@ -58,6 +64,31 @@ def test_what_a_question_asks_for(
 )
 def test_the_line_for_the_citizens_situation(question: str, line: str, fits: bool) -> None:
     assert situation(question).fits(line) is fits
+
+
+@pytest.mark.parametrize(
+    ("question", "line", "rule"),
+    [
+        (
+            "how many hours do i need before my road test im 17",
+            "Drivers under 18 must hold the permit for at least 6 months.",
+            1,
+        ),
+        (
+            "how many hours do i need before my road test im 17",
+            "Drivers aged 18 and over must hold the permit for at least 30 days.",
+            -1,
+        ),
+        ("My dad turns 81 next month", "Drivers aged 80 and over must renew in person.", 1),
+        # A range of days is not an age rule; a question without an age has none.
+        ("I'm 70, when do I pay?", "You have 30 to 60 days to pay.", 0),
+        ("when do I pay?", "Drivers aged 80 and over must renew in person.", 0),
+    ],
+)
+def test_a_line_states_an_age_rule_for_the_citizen_or_for_others(
+    question: str, line: str, rule: int
+) -> None:
+    assert situation(question).age_rule(line) == rule
 
 
 def test_a_message_that_asks_two_things_is_two_questions() -> None:

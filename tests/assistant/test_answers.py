@@ -97,6 +97,24 @@ def test_the_fee_line_for_the_citizens_age_comes_first(container: Container) -> 
     assert "$21" in first_item and "65 to 79" in first_item
 
 
+def test_a_rule_for_the_citizens_age_is_the_one_given(container: Container) -> None:
+    # Both paragraphs of the page's practice section say how long to practise; the
+    # 17-year-old's is the one under 18 (the 18-and-over one was given before).
+    (reply,) = ask(
+        container, "how many hours of practice driving do i need before my road test im 17"
+    )
+    assert reply.status is Status.ANSWERED
+    assert "40 hours" in reply.text and "aged 18 and over" not in reply.text
+
+
+def test_a_question_whether_something_is_free_gets_the_price_lines(container: Container) -> None:
+    (reply,) = ask(container, "Is lunch at the senior center free or do I have to pay something?")
+    assert reply.status is Status.ANSWERED
+    assert "$7" in reply.text
+    # Without its list, the list's lead ("... at five senior centers:") is left out.
+    assert not re.search(r":\s*(\[\d+\])?\s*$", plain(reply.text).split("\n")[0])
+
+
 def test_a_problem_statement_gets_what_to_do_about_it(container: Container) -> None:
     (reply,) = ask(container, "There's a pothole on Elm Street")
     assert reply.status is Status.ANSWERED
