@@ -56,7 +56,8 @@ _ASKS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
         AnswerType.COST,
         re.compile(
             r"\b(how much|costs?|fees?|price|prices|charges?|pay for|expensive|cheap|"
-            r"dollars?)\b|\b(is|are) (it|this|that|they|there) free\b|\bfor free\b"
+            r"dollars?|penalty|penalties|fines)\b"
+            r"|\b(is|are) (it|this|that|they|there) free\b|\bfor free\b"
             # "Is lunch at the senior center free or do I have to pay something?"
             r"|^\s*(is|are)\s+(\S+\s+){1,6}free\b|\bpay (anything|something)\b"
             r"|\b(cu[aá]nto (cuesta|cuestan|es|pago|hay que pagar)|costos?|precios?|tarifas?|"

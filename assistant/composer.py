@@ -98,10 +98,14 @@ class ExtractiveComposer:
         share = len(asked)
         scored_parts: list[ScoredPage] = []
         for part in asked:
-            # A later part ("when do I renew it?") is scored on its own words: the page is
-            # already chosen by the whole message, and the first part's words would pull
-            # it to the first part's section.
-            scored = self.score(question=part, retrieval=retrieval, context=context)
+            # Each part ("when do I renew it?") is scored on its own words and its own
+            # meaning: the page is already chosen by the whole message, whose words and
+            # vector would pull every part to the section of the part that dominates it.
+            own = retrieval
+            if share > 1 and retrieval.query_vector is not None:
+                mixed = retrieval.query_vector + self.embedder.embed_query(part)
+                own = replace(retrieval, query_vector=mixed / np.linalg.norm(mixed))
+            scored = self.score(question=part, retrieval=own, context=context)
             if scored is None:
                 return None
             scored_parts.append(scored)

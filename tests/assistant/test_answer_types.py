@@ -36,6 +36,7 @@ from assistant.answer_types import (
             set(),
         ),
         ("Do I have to pay anything to apply?", {AnswerType.COST}, set()),
+        ("is there a penalty if I renew it now?", {AnswerType.COST}, set()),
     ],
 )
 def test_what_a_question_asks_for(

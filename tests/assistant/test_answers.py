@@ -186,6 +186,19 @@ def test_a_message_asking_two_things_gets_both(container: Container) -> None:
     assert "December" in reply.text
 
 
+def test_each_part_of_a_message_chooses_its_section_by_its_own_meaning(
+    container: Container,
+) -> None:
+    # Scored with the whole message's vector, the second part went to the first part's
+    # section ("How to apply") and the renewal rule was never given.
+    (reply,) = ask(
+        container,
+        "What do I need to send in with form FIN-SE, and do I have to apply again every year?",
+    )
+    assert reply.status is Status.ANSWERED
+    assert "proof of age" in reply.text and "every year by March 1" in reply.text
+
+
 def test_a_part_cut_short_takes_the_room_another_part_left(container: Container) -> None:
     # Each part gets half the answer's room; the second part's answer is one paragraph,
     # so the first part's list of ways goes on in the room it left.
