@@ -101,10 +101,14 @@ class ExtractiveComposer:
             # Each part ("when do I renew it?") is scored on its own words and its own
             # meaning: the page is already chosen by the whole message, whose words and
             # vector would pull every part to the section of the part that dominates it.
+            # A part of few words ("how long does it take to clear?") keeps the message's
+            # meaning beside its own, or it has no topic.
             own = retrieval
             if share > 1 and retrieval.query_vector is not None:
-                mixed = retrieval.query_vector + self.embedder.embed_query(part)
-                own = replace(retrieval, query_vector=mixed / np.linalg.norm(mixed))
+                vector = self.embedder.embed_query(part)
+                if len(content_terms(part)) < 3:
+                    vector = vector + retrieval.query_vector
+                own = replace(retrieval, query_vector=vector / np.linalg.norm(vector))
             scored = self.score(question=part, retrieval=own, context=context)
             if scored is None:
                 return None
