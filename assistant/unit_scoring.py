@@ -307,7 +307,8 @@ def score_units(
     giving = frozenset().union(*(page.giving(k) for k in kinds))
     suited = frozenset().union(*(page.suited(k) for k in kinds))
     helps = frozenset() if asks_contact else page.suited(AnswerType.CONTACT)
-    ages = _age_rules(doc, situation(question) if situation(question).age else situation(context))
+    who = situation(question)
+    ages = _age_rules(doc, who if who.age is not None else situation(context))
     features = np.zeros((len(doc.units), len(UNIT_FEATURES)), dtype=np.float32)
     for i, unit in enumerate(doc.units):
         section_index = doc.blocks[unit.block].section
@@ -364,10 +365,10 @@ def _age_rules(doc: Outline, who: Situation) -> list[float]:
     hold the permit for 6 months. In that time you must complete 40 hours ..." """
     rules: list[float] = []
     for i, unit in enumerate(doc.units):
-        rule = who.age_rule(doc.unit_text(i)) if who.age is not None else 0
+        rule = float(who.age_rule(doc.unit_text(i))) if who.age is not None else 0.0
         if not rule and i and doc.units[i - 1].block == unit.block and unit.kind == "sentence":
             rule = rules[-1]
-        rules.append(float(rule))
+        rules.append(rule)
     return rules
 
 
