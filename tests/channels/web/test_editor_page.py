@@ -284,10 +284,20 @@ def publish_all(page: Page) -> None:
 
 def undo_last_publish(page: Page) -> None:
     open_tab(page, "History")
-    # The tab reloads the history when opened; a click before that lands can have its
-    # confirmation replaced by the reload (seen once in CI).
-    page.wait_for_load_state("networkidle")
-    page.get_by_role("button", name="Undo last publish").click()
+    # The tab reloads the history when opened; wait until it shows the version that is
+    # live now, so the click lands on the page as reloaded.
+    live = re.search(r"version (\S+?)\.?$", page.locator("#live-version").inner_text())
+    assert live is not None
+    expect(page.locator("#versions .row--live")).to_contain_text(live.group(1))
+    undo = page.get_by_role("button", name="Undo last publish")
+    expect(undo).to_be_enabled()
+    undo.click()
+    # Twice in CI the click landed and no confirmation opened (the reload had just moved
+    # the panel); opening it again is harmless, a second click only reopens it.
+    try:
+        expect(page.locator(".confirm")).to_be_visible(timeout=3_000)
+    except AssertionError:
+        undo.click()
     confirm(page, "Yes, undo the last publish")
     expect(page.locator("#history-status")).to_contain_text("Citizens now get answers from version")
 
