@@ -62,6 +62,17 @@ LOW_CONFIDENCE: Final = N_(
     "Sorry, I'm not sure I have the right information to answer that. You could try "
     "asking in a different way, or to talk to a person, {contact}."
 )
+# Not sure enough to answer, but one page may be what the citizen means: {title} is its
+# title, in quotes. A "yes" (the web page has a button for it) gets that page's answer.
+OFFER_PAGE: Final = N_(
+    "Sorry, I'm not sure I have the right information to answer that. Did you mean "
+    "{title}? Reply yes to see what that page says, or try asking in a different way. "
+    "To talk to a person, {contact}."
+)
+# The citizen said the page offered was not what they meant.
+OFFER_DECLINED: Final = N_(
+    "Sorry about that. Could you ask in a different way? To talk to a person, {contact}."
+)
 # After an answer the assistant is not sure covers the whole question.
 MAYBE_NOT_COMPLETE: Final = N_(
     "If this doesn't answer your question, a person can help: {contact}."

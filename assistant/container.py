@@ -31,6 +31,7 @@ from assistant.stages import (
     Compose,
     Contextualise,
     Escalate,
+    FollowOffer,
     InputGuardrails,
     NotePrivacy,
     OutputGuardrails,
@@ -159,6 +160,7 @@ class Container:
             [
                 ChooseLanguage(self.language_detector, replies),
                 InputGuardrails(replies),
+                FollowOffer(self.language_detector, replies),
                 Contextualise(turns=s.history_turns, vector_model=self.embedder.name),
                 *([self.rephrase] if self.rephrase is not None else []),
                 RouteMessage(replies),
@@ -272,6 +274,7 @@ class Container:
             ),
             spanish_min_confidence=self.spanish_min_confidence,
             composer=self.composer,
+            offer_above=self.settings.offer_min_confidence,
         )
 
     def pipeline_over(self, store: IndexStore) -> TurnPipeline:

@@ -129,6 +129,33 @@ OFF_TOPIC_EXAMPLES: tuple[str, ...] = (
     "How do I lose weight fast?",
 )
 
+# A whole message that says yes or no to a question the assistant asked ("Did you mean
+# ...?"); a yes with more words after it ("yes, but what about fees?") is a new question.
+_YES = re.compile(
+    rf"^{_WORDS}(yes|yeah|yea|yep|yup|y|sure|ok(ay)?|correct|right|exactly|please|"
+    rf"s[ií]|claro|correcto|eso es|s[ií],? por favor|"
+    rf"(yes|yeah|ok|sure),? (please|that('s| is)( it| (the )?one| right)?|"
+    rf"show me|go ahead)|that('s| is) (it|the one|right|what i (meant|mean|want(ed)?))|"
+    rf"show me( that| it)?)( please)?{_WORDS}$",
+    re.IGNORECASE,
+)
+_NO = re.compile(
+    rf"^{_WORDS}(no|nope|nah|n|not really|no,? (thanks|thank you|that('s| is) not it|"
+    rf"not that|wrong( one)?)|not that( one)?|wrong( one)?|that('s| is) not (it|what i "
+    rf"(meant|mean|want(ed)?))|no,? gracias|no es eso)( please)?{_WORDS}$",
+    re.IGNORECASE,
+)
+
+
+def says_yes(text: str) -> bool:
+    """A message that only agrees ("yes", "yes please", "that's it", "sí")."""
+    return bool(_YES.match(text))
+
+
+def says_no(text: str) -> bool:
+    """A message that only disagrees ("no", "nope", "not that one")."""
+    return bool(_NO.match(text))
+
 
 def route(text: str) -> Route:
     """Greeting, thanks, a request for a person, or a question."""

@@ -94,6 +94,9 @@ class Message(Base):
     # replaced by the quoted one ("timeout", "invented_citation", ...), when it was.
     composer: Mapped[str | None] = mapped_column(String(16), nullable=True)
     fallback_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # A reply not sure of its answer that offered a page ("Did you mean ...?"): the page's
+    # doc_id, title and url, so the citizen's yes on the next turn is answered from it.
+    offer: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     # 1, 2, 3 … within the conversation: a page that saw up to n asks for what came after.
     seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -109,6 +109,9 @@ class AssistantService:
         )
         self.pipeline.run(ctx)
         assert ctx.status is not None
+        if ctx.status is not Status.UNANSWERABLE_LOW_CONFIDENCE:
+            # A person was brought in after the offer was made: the reply is about them.
+            ctx.offer = None
         choice = LanguageChoice(ctx.language, chosen=ctx.language_chosen)
         if self.store is not None and choice != (remembered or _ENGLISH_GUESSED):
             self.store.set_language(conversation_id, choice)
@@ -134,6 +137,7 @@ class AssistantService:
                 if ctx.answer is not None and ctx.status is Status.ANSWERED
                 else None,
                 fallback_reason=ctx.fallback_reason,
+                offer=ctx.offer.to_json() if ctx.offer is not None else None,
             )
             if stored is None and message.external_id:
                 # A retry raced this delivery and stored first: answer as it did.
@@ -173,6 +177,7 @@ class AssistantService:
             seq=stored,
             said=ctx.said or ctx.text,
             language=ctx.language,
+            offer=ctx.offer,
         )
 
     def leave_callback(self, session_id: str, *, message: str, contact: str) -> HandoffView:

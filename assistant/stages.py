@@ -26,7 +26,7 @@ from assistant.answerability import (
 from assistant.language import LanguageDetector
 from assistant.llm import SYSTEM_PROMPT
 from assistant.redaction import question_part, redact
-from assistant.turns import Route, Status, TurnContext
+from assistant.turns import PageOffer, Route, Status, TurnContext
 from knowledge_base.documents import Chunk
 from knowledge_base.embeddings import Embedder
 from knowledge_base.retriever import HybridRetriever, RetrievalQuery
@@ -74,13 +74,7 @@ class ChooseLanguage:
         self.replies = replies
 
     def __call__(self, ctx: TurnContext) -> None:
-        choice = language.choose(
-            ctx.text,
-            requested=ctx.message.language,
-            remembered=ctx.remembered_language,
-            detector=self.detector,
-        )
-        ctx.language, ctx.language_chosen = choice.language, choice.chosen
+        _choose_language(ctx, self.detector)
         if language.keyword_language(ctx.text) is not None:
             ctx.finish(
                 Status.SMALLTALK_LANGUAGE,
@@ -130,6 +124,55 @@ class InputGuardrails:
                     self.replies(canned.ATTACK, language=ctx.language),
                     confidence=1.0,
                 )
+
+
+class FollowOffer:
+    """A yes or a no to the last reply's "Did you mean ...?".
+
+    Yes: the question the citizen asked before it is asked again, in its own language and
+    with the conversation as it was then, and answered from the page they chose
+    (``Answerability`` gives that answer whatever its confidence, with the offer of a person
+    after it when it is low). No: they are asked to put it another way, or to talk to a
+    person. Anything else is a new message.
+    """
+
+    name = "follow_offer"
+
+    def __init__(self, detector: LanguageDetector, replies: Replies) -> None:
+        self.detector = detector
+        self.replies = replies
+
+    def __call__(self, ctx: TurnContext) -> None:
+        history = ctx.history
+        if (
+            len(history) < 2
+            or history[-1].role != "assistant"
+            or history[-1].offered is None
+            or history[-2].role != "citizen"
+        ):
+            return
+        if intents.says_no(ctx.text):
+            ctx.finish(
+                Status.UNANSWERABLE_LOW_CONFIDENCE,
+                self.replies(canned.OFFER_DECLINED, language=ctx.language),
+            )
+        elif intents.says_yes(ctx.text):
+            ctx.confirmed_doc = history[-1].offered
+            ctx.text = question_part(history[-2].text)  # stored redacted, as said
+            ctx.history = history[:-2]
+            # "yes" names no language; the question does (a Spanish one, Spanish pages).
+            _choose_language(ctx, self.detector)
+
+
+def _choose_language(ctx: TurnContext, detector: LanguageDetector) -> None:
+    """The turn's language, read from its text (see ``language.choose``)."""
+    choice = language.choose(
+        ctx.text,
+        requested=ctx.message.language,
+        remembered=ctx.remembered_language,
+        detector=detector,
+    )
+    ctx.language, ctx.language_chosen = choice.language, choice.chosen
 
 
 class Contextualise:
@@ -284,6 +327,15 @@ class Compose:
 
     def __call__(self, ctx: TurnContext) -> None:
         assert ctx.retrieval is not None
+        if ctx.confirmed_doc is not None:
+            # The page the citizen chose is answered from, if the search still finds it.
+            if not any(h.chunk.doc_id == ctx.confirmed_doc for h in ctx.retrieval.hits):
+                ctx.finish(
+                    Status.UNANSWERABLE_LOW_CONFIDENCE,
+                    self.replies(canned.LOW_CONFIDENCE, language=ctx.language),
+                )
+                return
+            ctx.retrieval = page_first(ctx.retrieval, ctx.confirmed_doc)
         answer = self.composer.compose(
             question=ctx.text,
             retrieval=ctx.retrieval,
@@ -327,6 +379,7 @@ class Answerability:
         composer: Composer | None = None,
         rival_margin: float = 1.0,
         rival_below: float = 0.7,
+        offer_above: float = 1.0,
     ) -> None:
         self.model = model
         # Spanish turns have trees of their own: the English ones, fitted on signals from
@@ -349,6 +402,9 @@ class Answerability:
         self.composer = composer
         self.rival_margin = rival_margin
         self.rival_below = rival_below
+        # A declined answer's page is offered ("Did you mean ...?") from this estimate up
+        # (above 1: never).
+        self.offer_above = offer_above
 
     def __call__(self, ctx: TurnContext) -> None:
         assert ctx.retrieval is not None and ctx.answer is not None
@@ -356,18 +412,17 @@ class Answerability:
         spanish = ctx.retrieval_query is not None and ctx.retrieval_query.language == "es"
         model = self.spanish_model if spanish else self.model
         confidence = model.probability(signals)
-        if self.composer is not None and confidence < self.rival_below:
+        confirmed = ctx.confirmed_doc is not None and ctx.answer.doc_id == ctx.confirmed_doc
+        if self.composer is not None and confidence < self.rival_below and not confirmed:
             signals, confidence = self._weigh_rivals(ctx, model, signals, confidence)
         ctx.scores.update(signals)
         ctx.scores["confidence"] = confidence
         ctx.confidence = confidence
-        if confidence < (self.spanish_min_confidence if spanish else self.min_confidence):
-            ctx.declined, ctx.answer = ctx.answer, None
-            ctx.citations = []
-            ctx.finish(
-                Status.UNANSWERABLE_LOW_CONFIDENCE,
-                self.replies(canned.LOW_CONFIDENCE, language=ctx.language),
-            )
+        if confirmed:
+            # The citizen chose this page: its answer is given, and a person offered after.
+            ctx.scores["offer_taken"] = 1.0
+        elif confidence < (self.spanish_min_confidence if spanish else self.min_confidence):
+            self._decline(ctx, confidence)
             return
         missing = ctx.answer.uncovered
         if missing:
@@ -379,6 +434,22 @@ class Answerability:
             ctx.reply_text += "\n\n" + self.replies(
                 canned.MAYBE_NOT_COMPLETE, language=ctx.language
             )
+
+    def _decline(self, ctx: TurnContext, confidence: float) -> None:
+        """Not sure enough to answer: said plainly, and the page the answer would have come
+        from offered by its title when the estimate is at least ``offer_above``."""
+        assert ctx.answer is not None
+        declined, ctx.declined, ctx.answer = ctx.answer, ctx.answer, None
+        ctx.citations = []
+        source = declined.citations[0] if declined.citations else None
+        if source is not None and confidence >= self.offer_above:
+            ctx.offer = PageOffer(doc_id=source.doc_id, title=source.title, url=source.url)
+            reply = self.replies(
+                canned.OFFER_PAGE, language=ctx.language, title=f"“{source.title}”"
+            )
+        else:
+            reply = self.replies(canned.LOW_CONFIDENCE, language=ctx.language)
+        ctx.finish(Status.UNANSWERABLE_LOW_CONFIDENCE, reply)
 
     def _weigh_rivals(
         self, ctx: TurnContext, model: Estimator, signals: dict[str, float], confidence: float

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.language import LanguageChoice
 from assistant.models import AnswerFeedback, Conversation, Message, aware, utcnow
-from assistant.turns import PastTurn
+from assistant.turns import PageOffer, PastTurn
 
 # A turn's own reads and writes, built once: SQLAlchemy then neither rebuilds them nor
 # recomputes their cache keys, and no ORM bookkeeping runs (measured under a profiler:
@@ -66,6 +66,7 @@ _RECENT_MESSAGES = (
         _messages.c.citations,
         _messages.c.vector,
         _messages.c.vector_model,
+        _messages.c.offer,
     )
     .where(_messages.c.conversation_id == bindparam("conversation_id"))
     .order_by(_messages.c.id.desc())
@@ -385,8 +386,9 @@ class ConversationStore:
                 cited_docs=tuple(dict.fromkeys(c["doc_id"] for c in citations or [])),
                 vector=_vector_from(vector),
                 vector_model=vector_model,
+                offered=page.doc_id if (page := PageOffer.from_json(offer)) is not None else None,
             )
-            for role, text_, status, citations, vector, vector_model in reversed(rows)
+            for role, text_, status, citations, vector, vector_model, offer in reversed(rows)
         ]
 
     def transcript(
@@ -435,6 +437,7 @@ class ConversationStore:
         signals: dict[str, float] | None = None,
         composer: str | None = None,
         fallback_reason: str | None = None,
+        offer: dict[str, Any] | None = None,
     ) -> int | None:
         """Store a citizen message and its reply: the reply's sequence number (the citizen's
         is one less), or None if ``external_id`` was already stored.
@@ -442,7 +445,8 @@ class ConversationStore:
         ``reply_vector`` is the composed answer's vector (kept as float16), made by the
         embedder named ``reply_vector_model``; ``timings_ms`` and ``signals`` record how the
         turn went (see ``Message.timings_ms``); ``composer`` says who wrote an answer and
-        ``fallback_reason`` why a generated one was replaced."""
+        ``fallback_reason`` why a generated one was replaced; ``offer`` is the page a
+        reply not sure of its answer offered (``PageOffer.to_json``)."""
         try:
             return self._add_turn(
                 conversation_id,
@@ -459,6 +463,7 @@ class ConversationStore:
                 signals=signals,
                 composer=composer,
                 fallback_reason=fallback_reason,
+                offer=offer,
             )
         except IntegrityError:
             if external_id is None:
@@ -559,6 +564,7 @@ class ConversationStore:
         signals: dict[str, float] | None,
         composer: str | None,
         fallback_reason: str | None,
+        offer: dict[str, Any] | None,
     ) -> int:
         now = utcnow()
         with self.engine.begin() as connection:
@@ -594,6 +600,7 @@ class ConversationStore:
                     "signals": _finite(signals, 4),
                     "composer": composer,
                     "fallback_reason": fallback_reason,
+                    "offer": offer,
                     "created_at": now,
                 },
             )

@@ -94,6 +94,8 @@ class PastTurn:
     vector: np.ndarray | None = field(default=None, compare=False, repr=False)
     # The embedder that made ``vector`` (None: not recorded, stored before migration 0007).
     vector_model: str | None = field(default=None, compare=False, repr=False)
+    # A reply that was not sure: the page it asked the citizen about ("Did you mean ...?").
+    offered: str | None = None
 
 
 @dataclass(slots=True)
@@ -124,6 +126,10 @@ class TurnContext:
     # Why a generated answer was not sent ("timeout", "invented_citation", ...), when a
     # model was asked and the quoted answer went instead.
     fallback_reason: str | None = None
+    # A declined answer's page, offered to the citizen ("Did you mean ...?"); and, on the
+    # turn where they say yes, the page they chose, answered from whatever its confidence.
+    offer: PageOffer | None = None
+    confirmed_doc: str | None = None
     reply_text: str = ""
     citations: list[Citation] = field(default_factory=list)
     confidence: float = 0.0
@@ -172,6 +178,30 @@ class ReadMore:
 
     def to_json(self) -> dict[str, Any]:  # part of OutboundReply.to_json
         return {"url": self.url, "section": self.section}
+
+
+@dataclass(frozen=True, slots=True)
+class PageOffer:
+    """The page a declined answer came from, offered to the citizen by its title: they
+    know whether it is what they asked about, and a yes gets them its answer."""
+
+    doc_id: str
+    title: str
+    url: str | None
+
+    def to_json(self) -> dict[str, Any]:  # stored in ``messages.offer`` and sent
+        return {"doc_id": self.doc_id, "title": self.title, "url": self.url}
+
+    @classmethod
+    def from_json(cls, data: object) -> PageOffer | None:
+        if not isinstance(data, dict) or not isinstance(data.get("doc_id"), str):
+            return None
+        url = data.get("url")
+        return cls(
+            doc_id=data["doc_id"],
+            title=str(data.get("title") or ""),
+            url=url if isinstance(url, str) else None,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +256,8 @@ class OutboundReply:
     # ``session_id`` (their key, which only they hold); not part of the JSON body.
     conversation_id: str = ""
     language: str = DEFAULT_LANGUAGE  # the language the reply is in ("en", "es")
+    # Not sure of the answer: the page it may be on, which the citizen can confirm.
+    offer: PageOffer | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The ``POST /api/chat`` response body (and ``ask --json``).
@@ -248,4 +280,9 @@ class OutboundReply:
             "fallback_reason": self.fallback_reason,
             "message": self.said,
             "language": self.language,
+            "offer": (
+                {"title": self.offer.title, "url": self.offer.url}
+                if self.offer is not None
+                else None
+            ),
         }

@@ -240,7 +240,9 @@ def answers(
                     f"{name}{split}: useful {part['useful']:.3f} of {part['answerable']} "
                     f"answerable (answered {part['answered']:.3f}), refused "
                     f"{part['refused_unanswerable']:.3f} of {part['unanswerable']} it should "
-                    "not answer"
+                    f'not answer; with a yes to "Did you mean ...?" useful '
+                    f"{part['useful_with_yes']:.3f} (offered to {part['offered_unanswerable']:.3f}"
+                    " of the unanswerable)"
                 )
     else:
         typer.echo(

@@ -191,17 +191,21 @@ def _bundled_section(data: dict[str, Any]) -> list[str]:
         f"{data['questions']} questions (`eval/datasets/sample_kb_answers.jsonl`), each in a "
         f"fresh conversation; `min_confidence` = {data['min_confidence']:.2f}. A useful answer "
         "is answered, from a right page, with every key fact. `dev` is what the weights were "
-        "fitted on; `heldout` was never looked at.",
+        "fitted on; `heldout` was never looked at. *With a yes*: useful directly, or after "
+        'the citizen says yes to the page a refusal offered ("Did you mean ...?"; they '
+        "say yes exactly when it is a right page); *offered*: refusals of an unanswerable "
+        "question that offered a page (the citizen says no).",
         "",
         "| Split | Answerable | Useful | Answered | Right page | Right page, a fact missing "
-        "| Unanswerable | Refused |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| With a yes | Unanswerable | Refused | Offered |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, v in [("all", data["summary"]), *data["splits"].items()]:
         lines.append(
             f"| {name} | {v['answerable']} | {v['useful']:.3f} | {v['answered']:.3f} "
             f"| {v['right_page']:.3f} | {v['right_page_missing_facts']:.3f} "
-            f"| {v['unanswerable']} | {v['refused_unanswerable']:.3f} |"
+            f"| {v['useful_with_yes']:.3f} | {v['unanswerable']} "
+            f"| {v['refused_unanswerable']:.3f} | {v['offered_unanswerable']:.3f} |"
         )
     styles = data["summary"]["by_style"]
     lines += ["", "Useful answers by style of question (all splits):", ""]

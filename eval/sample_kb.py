@@ -64,6 +64,11 @@ class KbOutcome:
     cited: tuple[str, ...]
     signals: dict[str, float] = field(default_factory=dict)
     context: TurnContext | None = field(default=None, repr=False)
+    # A refusal that offered a page ("Did you mean ...?"): the page, and, when it is a
+    # right one (the citizen, knowing what they asked, says yes), what the yes got them.
+    offered: str | None = None
+    confirmed_reply: str | None = None
+    confirmed_cited: tuple[str, ...] = ()
 
     @property
     def answered(self) -> bool:
@@ -86,6 +91,17 @@ class KbOutcome:
     def useful(self) -> bool:
         """Answered, from a right page, with every key fact."""
         return self.answered and self.right_page and self.facts_present
+
+    @property
+    def useful_after_yes(self) -> bool:
+        """Not answered, but the page offered is a right one and the citizen's yes got an
+        answer from it with every key fact."""
+        return (
+            self.confirmed_reply is not None
+            and bool(self.confirmed_cited)
+            and self.confirmed_cited[0] in self.question.doc_ids
+            and has_facts(self.confirmed_reply, self.question.facts)
+        )
 
 
 def normalise(text: str) -> str:
@@ -148,6 +164,7 @@ def converse(pipeline: TurnPipeline, messages: Iterable[str]) -> tuple[TurnConte
                 cited_docs=tuple(dict.fromkeys(c.doc_id for c in ctx.citations)),
                 vector=ctx.answer.vector if ctx.answer is not None else None,
                 vector_model=ctx.answer.vector_model if ctx.answer is not None else None,
+                offered=ctx.offer.doc_id if ctx.offer is not None else None,
             )
         )
     assert ctx is not None, "a conversation needs at least one message"
@@ -165,7 +182,12 @@ def run(
     pipeline = pipeline or container.pipeline
     outcomes = []
     for question in questions if questions is not None else load_questions():
-        ctx, _ = converse(pipeline, [*question.history, question.question])
+        ctx, history = converse(pipeline, [*question.history, question.question])
+        offered = ctx.offer.doc_id if ctx.offer is not None else None
+        confirmed: TurnContext | None = None
+        if offered is not None and offered in question.doc_ids:
+            # The citizen knows what they asked about: a right page offered gets a yes.
+            confirmed = ask(pipeline, "yes", history)
         outcomes.append(
             KbOutcome(
                 question=question,
@@ -177,9 +199,18 @@ def run(
                 cited=tuple(c.doc_id for c in ctx.citations),
                 signals=dict(ctx.scores),
                 context=ctx if keep_context else None,
+                offered=offered,
+                confirmed_reply=_answer_text(confirmed)
+                if confirmed is not None and confirmed.status is Status.ANSWERED
+                else None,
+                confirmed_cited=tuple(c.doc_id for c in confirmed.citations) if confirmed else (),
             )
         )
     return outcomes
+
+
+def _answer_text(ctx: TurnContext) -> str:
+    return ctx.answer.text if ctx.answer is not None else ctx.reply_text
 
 
 def summarise(outcomes: Sequence[KbOutcome]) -> dict[str, Any]:
@@ -203,6 +234,16 @@ def summarise(outcomes: Sequence[KbOutcome]) -> dict[str, Any]:
             sum(o.right_page and not o.facts_present for o in answered) / n, 4
         ),
         "refused_unanswerable": round(sum(not o.answered for o in other) / max(len(other), 1), 4),
+        # "Did you mean ...?": the useful answers a yes adds, and how often a refusal of a
+        # question nothing answers offered a page (the citizen says no to it).
+        "useful_with_yes": round(sum(o.useful or o.useful_after_yes for o in answerable) / n, 4),
+        "offered_right_page": round(
+            sum(o.offered is not None and o.offered in o.question.doc_ids for o in answerable) / n,
+            4,
+        ),
+        "offered_unanswerable": round(
+            sum(o.offered is not None for o in other) / max(len(other), 1), 4
+        ),
         "median_answer_chars": _median([len(normalise(o.reply)) for o in answered]),
         "by_style": {
             style: round(

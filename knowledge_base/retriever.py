@@ -342,8 +342,10 @@ def _result(
 ) -> RetrievalResult:
     """The fused top rows as hits: each with its cosine to ``vector`` (the query as
     searched) and where it stood in the dense and lexical rankings of the question alone."""
+    # Shaped by the index's width: with no rows (every candidate filtered out) a -1 has
+    # nothing to infer from.
     hit_vectors = np.asarray(snapshot.vectors[[row for row, _ in best]], dtype=np.float32).reshape(
-        len(best), -1
+        len(best), snapshot.vectors.shape[1]
     )
     cosines = hit_vectors @ vector if best else np.empty(0)
     dense_rank = {row: rank for rank, row in enumerate(dense_rows.tolist())}

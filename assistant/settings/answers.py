@@ -47,6 +47,14 @@ class AnswerSettings(BaseModel):
         "chosen with the Spanish answer model (`python -m eval.answer_model`), the lowest "
         "at which 90% of the Spanish question set's dev unanswerable questions are refused.",
     )
+    offer_min_confidence: float = Field(
+        0.05,
+        ge=0,
+        le=1.01,
+        description="Below the answer threshold, estimated chance of a right answer from "
+        'which the page it would have come from is offered by its title ("Did you mean '
+        "...?\"); the citizen's yes gets that page's answer. Above 1: never offered.",
+    )
     answer_caveat_below: float = Field(
         0.5,
         ge=0,

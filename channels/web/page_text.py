@@ -99,6 +99,11 @@ SCRIPT: Final = {
         "try again."
     ),
     "suggestPerson": N_("If this did not answer your question, you can talk to a person."),
+    "offerLabel": N_("Is this the page you mean?"),
+    "offerYes": N_("Yes, show me"),
+    "offerNo": N_("No"),
+    "offerYesMessage": N_("yes"),
+    "offerNoMessage": N_("no"),
     "talkToPerson": N_("Talk to a person"),
     "handoffTitle": N_("Your request to talk to a person"),
     "handoffNow": N_("Talking to a person"),

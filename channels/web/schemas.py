@@ -83,6 +83,11 @@ class HandoffOut(Out):
     position: int | None = Field(description="Place in the queue while waiting.")
 
 
+class PageOfferOut(Out):
+    title: str = Field(description="The page's title, as the reply names it.")
+    url: str | None = Field(description="The official page.")
+
+
 class ChatResponse(Out):
     session_id: str
     reply: ReplyOut
@@ -108,6 +113,12 @@ class ChatResponse(Out):
         "en",
         description="The language the message was read in and the reply is written in "
         "(`en`, `es`): a page marks the exchange with it (`lang`).",
+    )
+    offer: PageOfferOut | None = Field(
+        None,
+        description="Set when the assistant was not sure enough to answer but one page may "
+        'be what the citizen means: the reply asks "Did you mean ...?", and a next '
+        "message of `yes` gets that page's answer (`no`: asked to put it another way).",
     )
 
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
@@ -16,7 +13,6 @@ from assistant.handoffs import HandoffError, HandoffQueue
 from assistant.models import AnswerProposal, Message
 from assistant.staff import Role, Staff
 from assistant.store import ConversationStore, take_seq
-from tests.assistant.db import postgres_engine, sqlite_engine
 
 PASSWORD = "a long enough password"
 
@@ -66,14 +62,6 @@ def test_the_answer_itself_is_kept() -> None:
 
 
 # ---------------------------------------------------------------- offered on resolving
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        yield sqlite_engine(tmp_path)
-    else:
-        yield from postgres_engine()
 
 
 def _said(engine: Engine, conversation_id: str, *turns: tuple[str, str, str | None]) -> None:

@@ -49,6 +49,7 @@ def test_ask_json_does_not_invent_an_answer(env: dict[str, str]) -> None:
         "fallback_reason",
         "message",
         "language",
+        "offer",
     }
     assert body["status"] != "answered" and body["reply"]["citations"] == []
     assert body["composer"] == "extractive" and body["fallback_reason"] is None

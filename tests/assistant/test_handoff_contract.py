@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -15,17 +13,8 @@ from assistant.events import InProcessEventBus
 from assistant.handoffs import AlreadyClaimedError, HandoffQueue, NotHolderError
 from assistant.staff import Role, Staff
 from assistant.store import ConversationStore
-from tests.assistant.db import postgres_engine, sqlite_engine
 
 PASSWORD = "a long enough password"
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        yield sqlite_engine(tmp_path)
-    else:
-        yield from postgres_engine()
 
 
 @pytest.fixture

@@ -16,17 +16,9 @@ from sqlalchemy.engine import Engine
 
 from assistant.store import ConversationStore, conversation_id_for, migrate
 from channels.sms.answers import AnswerLinks
-from tests.assistant.db import postgres_engine, sqlite_engine
+from tests.assistant.db import postgres_engine
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "assistant" / "migrations"
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        yield sqlite_engine(tmp_path)
-    else:
-        yield from postgres_engine()
 
 
 @pytest.fixture

@@ -47,6 +47,14 @@ def test_filters_restrict_results_to_matching_metadata(shared_container: Contain
         assert hits and {h.chunk.agency for h in hits} == {agency}
 
 
+def test_a_filter_nothing_matches_finds_nothing(shared_container: Container) -> None:
+    # It raised (numpy could not shape an empty set of vectors): a turn's retrieve failed.
+    result = shared_container.retriever.retrieve(
+        RetrievalQuery("How do I renew my driver's license?", filters={"doc_id": ["no-such-page"]})
+    )
+    assert result.hits == []
+
+
 def test_the_langchain_retriever_returns_documents_with_sources(
     shared_container: Container,
 ) -> None:

@@ -48,6 +48,12 @@
     keptInBox: ' Your question is still in the box.',
     tooMany: 'You are sending messages faster than we can answer them. Please wait a minute and try again.',
     suggestPerson: 'If this did not answer your question, you can talk to a person.',
+    offerLabel: 'Is this the page you mean?',
+    offerYes: 'Yes, show me',
+    offerNo: 'No',
+    // What the buttons send, as if typed: the assistant reads them as a yes or a no.
+    offerYesMessage: 'yes',
+    offerNoMessage: 'no',
     talkToPerson: 'Talk to a person',
     handoffTitle: 'Your request to talk to a person',
     handoffNow: 'Talking to a person',
@@ -272,6 +278,9 @@
     if (message.handoff && typeof message.handoff === 'object') {
       item.append(renderHandoff(message.handoff));
     }
+    if (message.offer && index === state.messages.length - 1) {
+      item.append(renderOffer(message.offer));
+    }
     if (isUnanswered(message.status)) item.append(renderPersonSuggestion());
     if (index === latestAnswerIndex()) item.append(renderFeedback(message, index));
     return item;
@@ -389,6 +398,42 @@
       : value.replace(/_/g, ' ');
   }
 
+  // "Did you mean ...?": the page the assistant was not sure of, and a yes or a no to it,
+  // sent as the citizen's next message. Only under the latest reply: any new message
+  // takes it away.
+  function validOffer(offer) {
+    if (!offer || typeof offer !== 'object' || typeof offer.title !== 'string') return null;
+    return { title: offer.title, url: safeWebUrl(offer.url) };
+  }
+
+  function renderOffer(offer) {
+    const box = el('div', 'suggestion offer');
+    box.setAttribute('role', 'group');
+    const label = el('p', 'suggestion__text', TEXT.offerLabel + ' ');
+    label.id = `offer-${state.messages.length}`;
+    if (offer.url) {
+      const link = el('a', null, offer.title);
+      link.href = offer.url;
+      link.target = '_blank';
+      link.rel = 'noopener';
+      link.append(visuallyHidden(TEXT.newTab));
+      label.append(link);
+    } else {
+      label.append(offer.title);
+    }
+    box.setAttribute('aria-labelledby', label.id);
+    box.append(label);
+    const yes = el('button', 'button js-offer', TEXT.offerYes);
+    const no = el('button', 'button button--secondary js-offer', TEXT.offerNo);
+    for (const [button, text] of [[yes, TEXT.offerYesMessage], [no, TEXT.offerNoMessage]]) {
+      button.type = 'button';
+      button.disabled = state.inFlight;
+      button.addEventListener('click', () => send(text, { fromBox: false }));
+      box.append(button);
+    }
+    return box;
+  }
+
   function renderPersonSuggestion() {
     const box = el('div', 'suggestion');
     box.append(el('p', 'suggestion__text', TEXT.suggestPerson));
@@ -404,6 +449,7 @@
     if (message.role === 'assistant') {
       for (const control of ui.messages.querySelectorAll('.feedback')) control.remove();
     }
+    for (const offer of ui.messages.querySelectorAll('.offer')) offer.remove();
     const item = renderMessage(message, index);
     ui.messages.append(item);
     updateChrome();
@@ -604,7 +650,9 @@
     ui.status.classList.toggle('status--busy', busy);
     ui.sendButton.disabled = busy;
     ui.restartButton.disabled = busy;
-    for (const button of document.querySelectorAll('.js-handoff')) button.disabled = busy;
+    for (const button of document.querySelectorAll('.js-handoff, .js-offer')) {
+      button.disabled = busy;
+    }
   }
 
   function showError(message, { invalid }) {
@@ -858,6 +906,7 @@
       more: validMore(data.reply.more),
       status: typeof data.status === 'string' ? data.status : null,
       handoff: data.handoff || null,
+      offer: validOffer(data.offer),
     };
     // The language the turn was read and answered in: each message says it (lang), so a
     // screen reader reads a Spanish exchange on the English page with Spanish voices.

@@ -20,6 +20,7 @@ KEYS = {
     "fallback_reason",
     "message",
     "language",
+    "offer",
 }
 
 
