@@ -3,10 +3,13 @@
 A citizen's question counts as answered well when the reply was ``answered`` with
 citations, the citizen did not say "No" to "was this helpful?", and no person was
 brought in next (the next reply was not a ``handoff_*`` one and no handoff was opened
-before it). The question is paired with the first cited passage as it stands in the
-live index (found by document and snippet; a passage edited since is skipped), and the
-query is built as the turn pipeline built it: the stored recent turns, contextualised
-by :class:`~assistant.stages.Contextualise`. Stored text is already redacted.
+before it). An answer given after a yes to "Did you mean …?" counts for the question the
+offer was made to, not for the "yes": a question the model was unsure of and the citizen
+confirmed is the pair most worth learning. The question is paired with the first cited
+passage as it stands in the live index (found by document and snippet; a passage edited
+since is skipped), and the query is built as the turn pipeline built it: the stored
+recent turns, contextualised by :class:`~assistant.stages.Contextualise`. Stored text is
+already redacted.
 
 Read-only: nothing in the store is changed.
 """
@@ -40,6 +43,7 @@ class PairsFromLogs:
     unhelpful: int = 0
     handed_off: int = 0
     passage_gone: int = 0
+    offers_taken: int = 0  # of ``pairs``: answers given after a yes to "Did you mean …?"
 
 
 def _past_turn(message: Message) -> PastTurn:
@@ -107,7 +111,8 @@ def pairs_from_logs(
         replies = [i for i, m in enumerate(messages) if m.role == "assistant"]
         for position, index in enumerate(replies):
             reply = messages[index]
-            question = messages[index - 1] if index > 0 else None
+            asked = _asked_at(messages, index)
+            question = messages[asked] if asked >= 0 else None
             if (
                 question is None
                 or question.role != "citizen"
@@ -128,7 +133,7 @@ def pairs_from_logs(
             if row is None:
                 found.passage_gone += 1
                 continue
-            earlier = [_past_turn(m) for m in messages[: index - 1]]
+            earlier = [_past_turn(m) for m in messages[:asked]]
             ctx = TurnContext(
                 message=InboundMessage(channel=question.channel or "web", text=question.text),
                 text=question.text.strip(),
@@ -154,4 +159,17 @@ def pairs_from_logs(
                     negative=negative,
                 )
             )
+            found.offers_taken += asked != index - 1
     return found
+
+
+def _asked_at(messages: Sequence[Message], index: int) -> int:
+    """Where the question answered by ``messages[index]`` stands: the message before it,
+    or, for an answer to a yes to "Did you mean …?", the question the offer was made to."""
+    if (
+        (messages[index].signals or {}).get("offer_taken")
+        and index >= 3
+        and messages[index - 2].offer is not None
+    ):
+        return index - 3
+    return index - 1

@@ -70,7 +70,8 @@ def _pairs_from_logs(settings: Settings, *, hard_negatives: bool) -> list[Traini
     )
     typer.echo(
         f"{found.answered} answered questions in the conversation store: "
-        f"{len(found.pairs)} pairs; left out {found.unhelpful} marked not helpful, "
+        f'{len(found.pairs)} pairs ({found.offers_taken} after a yes to "Did you mean …?"); '
+        f"left out {found.unhelpful} marked not helpful, "
         f"{found.handed_off} followed by a handoff, {found.passage_gone} whose cited "
         "passage has changed since."
     )

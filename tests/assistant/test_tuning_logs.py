@@ -86,6 +86,23 @@ def test_answered_cited_turns_are_kept_and_unhelpful_or_handed_off_ones_are_not(
     assert follow_up.history_weight > 0
 
 
+def test_an_answer_after_a_yes_pairs_the_question_not_the_yes(container: Container) -> None:
+    # Every answer declined and its page offered: "yes" gets the renewal page's answer.
+    container.settings = container.settings.model_copy(
+        update={"min_confidence": 1.0, "offer_min_confidence": 0.0}
+    )
+    service = container.assistant
+    offered = service.handle(InboundMessage("web", "How do I renew my driver's license?"))
+    assert offered.offer is not None
+    taken = service.handle(InboundMessage("web", "yes"), session_id=offered.session_id)
+    assert taken.status is Status.ANSWERED
+
+    found = _pairs(container)
+    assert [p.query for p in found.pairs] == ["How do I renew my driver's license?"]
+    assert found.offers_taken == 1 and found.pairs[0].history == ()
+    assert found.pairs[0].positive.startswith(taken.citations[0].snippet.rstrip("…").rstrip())
+
+
 def test_tune_says_so_when_the_store_has_no_usable_pairs(data_dir: Path) -> None:
     result = runner.invoke(app, ["tune"], env={**os.environ, "CA_DATA_DIR": str(data_dir)})
     assert result.exit_code == 1
