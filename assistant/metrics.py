@@ -47,6 +47,13 @@ EVENTS_PUBLISHED = Counter(
     "because Redis could not be reached (outcome=failed).",
     ["outcome"],
 )
+OFFERS = Counter(
+    "citizen_assistant_offers_total",
+    'Replies not sure enough to answer that offered a page ("Did you mean ...?", '
+    "outcome=made), and the citizens' answers to them (taken: a yes, answered from that "
+    "page; declined: a no).",
+    ["outcome"],
+)
 INDEX_PUBLICATIONS = Counter(
     "citizen_assistant_index_publications_total",
     "Knowledge base versions made live from this replica (publish or restore).",
@@ -65,3 +72,10 @@ def record_turn(*, status: str, channel: str, timings_ms: Mapping[str, float]) -
         TURN_SECONDS.labels(stage=stage).observe(ms / 1000)
         total += ms
     TURN_SECONDS.labels(stage="total").observe(total / 1000)
+
+
+def record_offer(*, made: bool, taken: bool, declined: bool) -> None:
+    """Count a turn's part in "Did you mean ...?": an offer made, or the answer to one."""
+    for outcome, happened in (("made", made), ("taken", taken), ("declined", declined)):
+        if happened:
+            OFFERS.labels(outcome=outcome).inc()

@@ -13,7 +13,7 @@ from assistant import canned
 from assistant.escalation import PRIORITY, Reason
 from assistant.handoffs import HandoffView
 from assistant.language import LanguageChoice, keyword_language
-from assistant.metrics import record_turn
+from assistant.metrics import record_offer, record_turn
 from assistant.models import utcnow
 from assistant.people import People
 from assistant.pipeline import TurnPipeline
@@ -147,6 +147,11 @@ class AssistantService:
                 if earlier is not None:
                     return _replay(earlier)
         record_turn(status=str(ctx.status), channel=message.channel, timings_ms=ctx.timings_ms)
+        record_offer(
+            made=ctx.offer is not None,
+            taken="offer_taken" in ctx.scores,
+            declined="offer_declined" in ctx.scores,
+        )
         log.info(
             "turn channel=%s status=%s composer=%s fallback=%s confidence=%.3f redacted=%s "
             "handoff=%s timings_ms=%s",

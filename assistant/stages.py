@@ -152,6 +152,7 @@ class FollowOffer:
         ):
             return
         if intents.says_no(ctx.text):
+            ctx.scores["offer_declined"] = 1.0
             ctx.finish(
                 Status.UNANSWERABLE_LOW_CONFIDENCE,
                 self.replies(canned.OFFER_DECLINED, language=ctx.language),

@@ -9,6 +9,7 @@ question's confidence falls on this CPU.
 from __future__ import annotations
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy.engine import Engine
 
 from assistant import canned
@@ -96,6 +97,18 @@ def test_a_no_asks_for_other_words(unsure: Container) -> None:
     assert ctx.status is Status.UNANSWERABLE_LOW_CONFIDENCE
     assert ctx.offer is None and ctx.citations == []
     assert ctx.reply_text == unsure.replies(canned.OFFER_DECLINED)
+
+
+def test_offers_and_their_answers_are_counted_for_the_operator(unsure: Container) -> None:
+    def count(outcome: str) -> float:
+        return (
+            REGISTRY.get_sample_value("citizen_assistant_offers_total", {"outcome": outcome}) or 0
+        )
+
+    before = {o: count(o) for o in ("made", "taken", "declined")}
+    conversation(unsure, "How do I renew my driver's license?", "yes")
+    conversation(unsure, "How do I register to vote?", "no")
+    assert {o: count(o) - before[o] for o in before} == {"made": 2, "taken": 1, "declined": 1}
 
 
 def test_a_no_after_the_offer_brings_in_a_person(unsure: Container) -> None:
