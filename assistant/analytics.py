@@ -76,6 +76,9 @@ class Figures(_View):
     helpful_share: float | None
     helpful_responses: int
     content_gaps: int
+    # "Did you mean ...?": replies that offered a page, and the share the citizen took.
+    offers: int
+    offers_taken_share: float | None
 
 
 class ServiceCount(_View):
@@ -160,6 +163,12 @@ class _Dialect:
             f"WHEN {seconds} < 3600 THEN {step(300)} "
             f"WHEN {seconds} < 86400 THEN {step(3600)} ELSE {step(86400)} END"
         )
+
+    def json_key(self, column: str, key: str) -> str:
+        """One key of a JSON object column, or NULL."""
+        if self.name == "postgresql":
+            return f"({column}->>'{key}')"
+        return f"json_extract({column}, '$.{key}')"
 
     def cited(self, column: str) -> tuple[str, str, str]:
         """(FROM item expanding a JSON array of citations, its doc_id, its title)."""
@@ -368,6 +377,16 @@ class Analytics:
                 GROUP BY 1, 2, 3, 5"""
                 for kind, end in (("wait", "h.claimed_at"), ("resolve", "h.resolved_at"))
             ),
+            # "Did you mean ...?": offers made, and answers given after a yes to one.
+            f"""SELECT {d.period("m.created_at", "day")} AS day, c.channel AS channel,
+                       {lang} AS language, 'offer' AS kind,
+                       CASE WHEN m.offer IS NOT NULL THEN 'made' ELSE 'taken' END AS key,
+                       NULL AS title, COUNT(*) AS n
+                FROM messages m JOIN conversations c ON c.id = m.conversation_id
+                WHERE m.role = 'assistant'
+                  AND (m.offer IS NOT NULL OR {d.json_key("m.signals", "offer_taken")} IS NOT NULL)
+                  AND m.created_at >= :since AND m.created_at < :until{filters}
+                GROUP BY 1, 2, 3, 5""",
             f"""SELECT {d.period("f.created_at", "day")} AS day, c.channel AS channel,
                        {lang} AS language, 'helpful' AS kind,
                        CASE WHEN f.helpful THEN 'yes' ELSE 'no' END AS key,
@@ -669,6 +688,8 @@ class _Scope:
             helpful_share=_share(int(yes or 0), int(answers)),
             helpful_responses=int(answers),
             content_gaps=int(g.get("gaps", 0)),
+            offers=int(g.get("offer_made", 0)),
+            offers_taken_share=_share(int(g.get("offer_taken", 0)), int(g.get("offer_made", 0))),
         )
 
     def empty(self, key: str) -> Figures:
@@ -773,6 +794,8 @@ def _add(g: dict[str, Any], r: DayRow) -> None:
         bins[float(r.key)] = bins.get(float(r.key), 0) + r.n
     elif r.kind == "helpful":
         g[r.key] = g.get(r.key, 0) + r.n
+    elif r.kind == "offer":
+        g[f"offer_{r.key}"] = g.get(f"offer_{r.key}", 0) + r.n
 
 
 def _percentiles(bins: dict[float, int]) -> tuple[float | None, float | None, int]:

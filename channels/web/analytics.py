@@ -150,6 +150,8 @@ FIGURE_COLUMNS: list[tuple[str, str]] = [
     ("csat_satisfied", "Satisfied %"),
     ("helpful", "Helpful %"),
     ("content_gaps", "Content gaps"),
+    ("offers", "Offered a page"),
+    ("offers_taken", "Offers taken %"),
 ]
 
 
@@ -169,6 +171,8 @@ def figure_cells(f: Figures) -> list[str]:
         _percent(f.csat_satisfied_share),
         _percent(f.helpful_share),
         str(f.content_gaps),
+        str(f.offers),
+        _percent(f.offers_taken_share),
     ]
 
 

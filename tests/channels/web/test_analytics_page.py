@@ -145,11 +145,11 @@ def test_a_manager_sees_the_charts_with_tables_that_match_the_csv(
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="How the assistant is serving people")).to_be_focused()
     expect(page.locator("#analytics-status")).to_contain_text("Showing the last 30 days")
-    # Six charts, each drawn (a canvas), each with its table and a CSV link.
+    # Seven charts, each drawn (a canvas), each with its table and a CSV link.
     figures = page.locator("#charts figure.chart")
-    expect(figures).to_have_count(6)
-    expect(page.locator("#charts figure.chart canvas")).to_have_count(6)
-    assert page.locator("#charts figure.chart a[download]").count() == 6
+    expect(figures).to_have_count(7)
+    expect(page.locator("#charts figure.chart canvas")).to_have_count(7)
+    assert page.locator("#charts figure.chart a[download]").count() == 7
     assert serious_violations(page) == []
 
     # The table under the first chart, opened by keyboard, against the CSV it links to.

@@ -39,6 +39,9 @@
       (f) => pct(f.csat_satisfied_share)],
     helpful: ['Helpful %', (f) => percent(f.helpful_share), (f) => pct(f.helpful_share)],
     content_gaps: ['Content gaps', (f) => count(f.content_gaps), (f) => f.content_gaps],
+    offers: ['Offered a page', (f) => count(f.offers), (f) => f.offers],
+    offers_taken: ['Offers taken %', (f) => percent(f.offers_taken_share),
+      (f) => pct(f.offers_taken_share)],
   };
   for (const reason of REASONS) {
     COLUMNS[`reason_${reason}`] = [`Reason: ${reason.replace(/_/g, ' ')}`,
@@ -46,7 +49,8 @@
   }
   const ALL_COLUMNS = ['conversations', 'turns', 'answered', 'unknown', 'handoffs',
     'handoff_share', ...REASONS.map((r) => `reason_${r}`), 'wait_median', 'wait_p90',
-    'resolution_median', 'csat_average', 'csat_satisfied', 'helpful', 'content_gaps'];
+    'resolution_median', 'csat_average', 'csat_satisfied', 'helpful', 'content_gaps', 'offers',
+    'offers_taken'];
 
   function pct(v) { return v === null || v === undefined ? null : v * 100; }
   function per(v, unit) { return v === null || v === undefined ? null : v / unit; }
@@ -66,6 +70,8 @@
       unit: '%', series: ['csat_satisfied', 'helpful'] },
     { id: 'gaps', title: 'Content gaps (questions the knowledge base could not answer)',
       unit: 'count', series: ['content_gaps'] },
+    { id: 'offers', title: 'Not sure: "Did you mean …?" offers, and the share a citizen took',
+      unit: '%', series: ['offers_taken'] },
   ];
   const COLOURS = ['#1d70b8', '#d4351c', '#00703c', '#4c2c92', '#b58840'];
   const DASHES = [[], [8, 4], [2, 3], [12, 3, 2, 3], [4, 4]];
@@ -176,6 +182,7 @@
       ['Median wait for a person', withUnit(minutes(total.wait_median_seconds), ' min')],
       ['Satisfied (rated 4 or 5)', withUnit(percent(total.csat_satisfied_share), '%')],
       ['Answers marked helpful', withUnit(percent(total.helpful_share), '%')],
+      ['"Did you mean …?" offers taken', withUnit(percent(total.offers_taken_share), '%')],
     ];
     for (const [term, value] of items) {
       const item = el('div');
