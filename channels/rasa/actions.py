@@ -25,7 +25,7 @@ from assistant.handoffs import HandoffView
 from assistant.settings import Settings
 from assistant.turns import InboundMessage, OutboundReply, PastTurn, Status
 from channels.phone import Address, hash_address, phone_hash_key
-from channels.rasa.tracker import DOC_IDS_KEY, STATUS_KEY, past_turns, transcript
+from channels.rasa.tracker import DOC_IDS_KEY, OFFERED_KEY, STATUS_KEY, past_turns, transcript
 from channels.text import plain_text
 
 log = logging.getLogger(__name__)
@@ -115,8 +115,10 @@ def _replies(settings: Settings, template: str) -> str:
 class ActionAnswerFromKnowledgeBase(Action):
     """Answers the latest user message with a short, cited answer from official pages.
 
-    Slots: ``ca_status``, ``ca_confidence``, ``ca_sources`` (URLs); when the assistant
-    could not answer, it also offers a person and sets ``ca_handoff_proposed``.
+    Slots: ``ca_status``, ``ca_confidence``, ``ca_sources`` (URLs), ``ca_offer_made``;
+    when the assistant could not answer, it also offers a person and sets
+    ``ca_handoff_proposed`` — unless it asked "Did you mean …?" about a page
+    (``ca_offer_made``: the citizen's yes or no comes back to this action).
     """
 
     def name(self) -> str:
@@ -143,16 +145,21 @@ class ActionAnswerFromKnowledgeBase(Action):
                 **{
                     STATUS_KEY: str(reply.status),
                     DOC_IDS_KEY: list(dict.fromkeys(c.doc_id for c in reply.citations)),
+                    **({OFFERED_KEY: reply.offer.doc_id} if reply.offer is not None else {}),
                 },
             )
         events: list[EventType] = [
             SlotSet("ca_status", str(reply.status)),
             SlotSet("ca_confidence", round(float(reply.confidence), 4)),
             SlotSet("ca_sources", sources),
+            SlotSet("ca_offer_made", reply.offer is not None),
         ]
         if reply.handoff:
             events.append(SlotSet("ca_handoff_id", reply.handoff.id))
-        if reply.status.unanswered or reply.status is Status.ERROR_INTERNAL:
+        if reply.offer is not None:
+            # The offer's own words say how to reach a person; a yes must mean the page.
+            events.append(SlotSet("ca_handoff_proposed", False))
+        elif reply.status.unanswered or reply.status is Status.ERROR_INTERNAL:
             dispatcher.utter_message(text=_replies(settings, canned.HANDOFF_OFFER))
             events.append(SlotSet("ca_handoff_proposed", True))
         return events

@@ -3,7 +3,8 @@
 The answer action tags its own utterances with ``ca_status`` and ``ca_doc_ids`` (Rasa
 keeps extra ``utter_message`` keys as the BotUttered event's metadata), so a later turn
 knows which bot messages were answers and which document they quoted — as the
-conversation store knows on the other channels.
+conversation store knows on the other channels — and, with ``ca_offered``, which page a
+"Did you mean …?" offered, so the citizen's yes is answered from it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from assistant.turns import PastTurn
 
 STATUS_KEY = "ca_status"
 DOC_IDS_KEY = "ca_doc_ids"
+OFFERED_KEY = "ca_offered"
 
 
 @dataclass(slots=True)
@@ -50,12 +52,14 @@ def past_turns(events: Iterable[Mapping[str, Any]], *, limit: int) -> list[PastT
         elif kind == "bot":
             metadata = _bot_metadata(event)
             doc_ids = metadata.get(DOC_IDS_KEY) or []
+            offered = metadata.get(OFFERED_KEY)
             turns.append(
                 PastTurn(
                     role="assistant",
                     text=redact(text).text,
                     status=metadata.get(STATUS_KEY),
                     cited_docs=tuple(str(d) for d in doc_ids),
+                    offered=offered if isinstance(offered, str) else None,
                 )
             )
     last_citizen = max((i for i, t in enumerate(turns) if t.role == "citizen"), default=None)

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -31,16 +32,19 @@ DOMAIN: dict[str, Any] = {
             "ca_handoff_proposed",
             "ca_handoff_requested",
             "ca_handoff_id",
+            "ca_offer_made",
         )
     },
     "actions": ["action_answer_from_knowledge_base", "action_handoff_to_caseworker"],
 }
 
 
-@pytest.fixture(scope="module")
-def action_server(
-    sample_data_dir: Path, tmp_path_factory: pytest.TempPathFactory
+@contextmanager
+def _action_server(
+    sample_data_dir: Path, tmp_path_factory: pytest.TempPathFactory, **settings: str
 ) -> Iterator[tuple[str, Path]]:
+    """A real rasa-sdk action server over a copy of the sample data dir (``settings``: more
+    ``CA_`` variables)."""
     data_dir = tmp_path_factory.mktemp("rasa") / "data"
     shutil.copytree(sample_data_dir, data_dir)
     port = free_port()
@@ -51,6 +55,7 @@ def action_server(
         "CA_ENVIRONMENT": "test",
         "HF_HUB_OFFLINE": "1",
         "TRANSFORMERS_OFFLINE": "1",
+        **settings,
     }
     process = subprocess.Popen(
         [
@@ -82,6 +87,14 @@ def action_server(
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def action_server(
+    sample_data_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, Path]]:
+    with _action_server(sample_data_dir, tmp_path_factory) as server:
+        yield server
 
 
 def user(text: str, message_id: str | None = None) -> dict[str, Any]:
@@ -161,6 +174,38 @@ def test_an_unanswerable_question_offers_a_person(action_server: tuple[str, Path
     assert slots(body)["ca_handoff_proposed"] is True
     texts = [r["text"] for r in body["responses"]]
     assert texts[-1] == "Would you like to talk to a person about this?"
+
+
+@pytest.fixture(scope="module")
+def unsure_action_server(
+    sample_data_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """An action server that declines every answer and offers each page."""
+    with _action_server(
+        sample_data_dir, tmp_path_factory, CA_MIN_CONFIDENCE="1", CA_OFFER_MIN_CONFIDENCE="0"
+    ) as (url, _):
+        yield url
+
+
+def test_did_you_mean_and_the_yes_go_through_the_tracker(unsure_action_server: str) -> None:
+    url = unsure_action_server
+    question = user("How do I renew my driver's license?")
+    offered = call(url, "action_answer_from_knowledge_base", [question])
+    [said] = offered["responses"]  # no "Would you like to talk to a person?" beside it
+    assert 'Did you mean "Renew your driver\'s license"?' in said["text"]  # plain text
+    assert said["ca_offered"] == "renew-drivers-license"
+    assert slots(offered)["ca_offer_made"] is True
+    assert slots(offered)["ca_handoff_proposed"] is False
+
+    bot = {
+        "event": "bot",
+        "text": said["text"],
+        "metadata": {k: said[k] for k in ("ca_status", "ca_doc_ids", "ca_offered")},
+    }
+    taken = call(url, "action_answer_from_knowledge_base", [question, bot, user("yes")])
+    assert slots(taken)["ca_status"] == "answered"
+    assert slots(taken)["ca_sources"] == [RENEW_URL]
+    assert slots(taken)["ca_offer_made"] is False
 
 
 def test_a_message_rasa_sends_again_is_answered_again_but_stored_once(
