@@ -443,7 +443,9 @@ class Answerability:
         declined, ctx.declined, ctx.answer = ctx.answer, ctx.answer, None
         ctx.citations = []
         source = declined.citations[0] if declined.citations else None
-        if source is not None and confidence >= self.offer_above:
+        # A bare "yes" or "no" with no offer before it asks about nothing: no page for it.
+        bare = intents.says_yes(ctx.text) or intents.says_no(ctx.text)
+        if source is not None and confidence >= self.offer_above and not bare:
             ctx.offer = PageOffer(doc_id=source.doc_id, title=source.title, url=source.url)
             reply = self.replies(
                 canned.OFFER_PAGE, language=ctx.language, title=f"“{source.title}”"

@@ -140,10 +140,11 @@ def test_a_new_question_after_the_offer_is_asked_as_itself(unsure: Container) ->
     assert ctx.offer is not None and ctx.offer.title == "Register to vote"
 
 
-def test_a_yes_with_no_offer_before_it_is_an_ordinary_message(container: Container) -> None:
-    (reply,) = conversation(container, "yes")
-    assert reply.offer is None
-    assert reply.status is not Status.ANSWERED
+def test_a_yes_with_no_offer_before_it_gets_no_offer(unsure: Container) -> None:
+    # Every answer declined and any page offered, but "yes" alone asks about nothing.
+    for text in ("yes", "no"):
+        (reply,) = conversation(unsure, text)
+        assert reply.offer is None and reply.status is not Status.ANSWERED
 
 
 def test_no_offer_below_the_floor(unsure: Container) -> None:
