@@ -193,9 +193,7 @@ def run(
                 question=question,
                 status=str(ctx.status),
                 confidence=float(ctx.confidence),
-                # The answer itself: a note the assistant adds ("a person can help:
-                # call 311") must not count as a key fact.
-                reply=ctx.answer.text if ctx.answer is not None else ctx.reply_text,
+                reply=_answer_text(ctx),
                 cited=tuple(c.doc_id for c in ctx.citations),
                 signals=dict(ctx.scores),
                 context=ctx if keep_context else None,
@@ -210,6 +208,8 @@ def run(
 
 
 def _answer_text(ctx: TurnContext) -> str:
+    """The answer itself: a note the assistant adds ("a person can help: call 311") must
+    not count as a key fact."""
     return ctx.answer.text if ctx.answer is not None else ctx.reply_text
 
 
