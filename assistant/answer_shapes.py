@@ -4,18 +4,21 @@ A citizen who asks "how much" needs every fee line, the one for them first; "how
 pay" the ways to pay; "what do I need" the list of documents; "when is it due" the
 section with the dates. Tried in this order:
 
-1. fees, for a cost question: every fee line of the fee section (for "is it free?", only
-   when the section chosen for the question has one);
+1. fees, for a cost question: every fee line of the fee section, the one the question
+   names kept if they do not all fit (for "is it free?", only when the section chosen
+   for the question has one);
 2. ways, for a how-to (or a question of no particular kind): each way's or step's
    heading and first sentence;
 3. an overview, for a problem stated to the page's opening ("my water bill is way too
    high"): its first sentence, then the page's best sections as what can be done, each
    its heading and first sentence;
 4. the whole section of the best unit, sub-sections included, when it fits;
-5. the section's lists, item by item, for what the list kinds of question ask, with the
+5. for "what do I need", a documents section's sub-sections in brief (each kind of
+   document's heading and first ones) when its lists would leave a kind out;
+6. the section's lists, item by item, for what the list kinds of question ask, with the
    sentence that answers (before the lists when it fits nowhere else), the room left
    filled from the same section;
-6. prose: the best sentence, then the ones after it in its paragraph, and the list
+7. prose: the best sentence, then the ones after it in its paragraph, and the list
    that paragraph leads to.
 
 Each shape picks units of the outline (never rewriting them) within a character budget,
@@ -29,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.answer_types import AnswerType, expected_types, situation
+from assistant.answer_types import AnswerType, expected_types, heading_suits, situation
 from knowledge_base.lexical_index import tokenize
 from knowledge_base.outline import Outline, Section
 from knowledge_base.terms import filler_words
@@ -81,7 +84,7 @@ class Part:
 @dataclass(frozen=True, slots=True)
 class Shaped:
     parts: list[Part]
-    shape: str  # "fees" | "ways" | "overview" | "section" | "list" | "prose"
+    shape: str  # "fees" | "ways" | "overview" | "section" | "digest" | "list" | "prose"
     more: bool  # the section holds more than the answer shows
 
 
@@ -121,11 +124,14 @@ class _Shaper:
         has_list = any(
             doc.blocks[b].kind == "list" for b in scope_blocks(doc, doc.section_of(best))
         )
+        listed = None
         if block.kind == "list" or (kinds & _LIST_KINDS and has_list):
             listed = self.lists(best)
-            if listed is not None:
-                return listed
-        return self.prose(best)
+        if AnswerType.NEEDS in kinds:
+            digest = self.digest(best)
+            if digest is not None and _labels(digest) > (_labels(listed) if listed else 0):
+                return digest
+        return listed if listed is not None else self.prose(best)
 
     # ---- a whole section ----------------------------------------------------------------
     def section(self, best: int) -> Shaped | None:
@@ -268,6 +274,63 @@ class _Shaper:
         if not any(p.kind == "item" for p in parts):
             return None
         return Shaped(self.filled(parts, section, opening), "list", more)
+
+    # ---- a section's sub-sections, each in brief -------------------------------------------
+    def digest(self, best: int) -> Shaped | None:
+        """A section whose sub-sections do not all fit ("Documents you need": proof of
+        identity, of Social Security number, of address, name change documents): its first
+        sentence, then each sub-section's heading and first sentence or item, then their
+        second ones, and so on while they fit, so that every kind of document is named
+        before any one list is whole. Shown in the page's order."""
+        doc = self.doc
+        section = doc.section_of(best)
+        if not heading_suits(AnswerType.NEEDS, section.heading):
+            return None  # "What to bring" beside "The knowledge test": only the first answers
+        depth = len(section.path)
+        subs = [
+            s
+            for s in doc.sections
+            if len(s.path) == depth + 1 and s.path[:depth] == section.path and s.heading
+        ]
+        if len(subs) < 2:
+            return None
+        parts: list[Part] = []
+        room = self.limit
+        first = first_unit(doc, section)
+        if first is not None and self.kind(first) == "sentence":
+            parts.append(Part(first, "sentence"))
+            room -= self.piece_length(parts[0])
+        # Each sub-section's units as turns: its heading comes with its first unit, and a
+        # list's lead ("Send the form with:") with its first item.
+        queues: list[list[list[Part]]] = []
+        for sub in subs:
+            turns: list[list[Part]] = []
+            for b in scope_blocks(doc, sub):
+                for u in doc.blocks[b].units:
+                    if turns and turns[-1][-1].kind == "lead":
+                        turns[-1].append(Part(u, self.kind(u)))
+                    else:
+                        turns.append([Part(u, self.kind(u))])
+            if turns:
+                turns[0].insert(0, Part(doc.sections.index(sub), "heading"))
+                queues.append(turns)
+        shown = [0] * len(queues)
+        growing = set(range(len(queues)))  # a sub-section stops at its first turn not fitting
+        while growing:
+            for i in sorted(growing):
+                turn = queues[i][shown[i]] if shown[i] < len(queues[i]) else []
+                cost = sum(self.piece_length(p) for p in turn)
+                if not turn or cost > room:
+                    growing.discard(i)
+                    continue
+                parts.extend(turn)
+                room -= cost
+                shown[i] += 1
+        if sum(n > 0 for n in shown) < 2:
+            return None
+        more = any(n < len(q) for n, q in zip(shown, queues, strict=True))
+        parts.sort(key=lambda p: (self.position(p), not p.heads))
+        return Shaped(parts, "digest", more)
 
     def filled(self, parts: list[Part], section: Section, opening: Part | None) -> list[Part]:
         """The room a list answer leaves, filled from its own section before the
@@ -424,7 +487,10 @@ class _Shaper:
         ):
             pieces.append(Part(opening, self.kind(opening)))
         fitting = [u for u in fees if who and who.fits(doc.unit_text(u))]
-        ordered = fitting + [u for u in fees if u not in fitting]
+        # The line the question names ("the late fee", last of seven) is never the one the
+        # budget cuts: it is fitted first, then shown in the page's order.
+        named = [] if fitting else [max(fees, key=lambda u: float(self.scores[u]))]
+        ordered = fitting + named + [u for u in fees if u not in fitting and u not in named]
         pieces.extend(
             Part(u, "item" if doc.units[u].kind == "item" else "sentence") for u in ordered
         )
@@ -483,6 +549,11 @@ class _Shaper:
 
     def kind(self, unit: int) -> str:
         return self.doc.units[unit].kind
+
+
+def _labels(shaped: Shaped) -> int:
+    """How many sub-section headings an answer shows."""
+    return sum(p.kind == "heading" for p in shaped.parts)
 
 
 def piece_length(doc: Outline, part: Part) -> int:

@@ -322,3 +322,131 @@ def test_in_a_section_that_opens_with_its_list_the_answering_sentence_comes_firs
     assert shaped.shape == "list" and shaped.more
     assert texts[0].startswith("If your eviction court date")
     assert texts[1].startswith("Rent Relief is") and len(texts) == 2
+
+
+DOCUMENTS = b"""---
+title: Get a REAL ID
+---
+
+# Get a REAL ID
+
+## Documents you need
+
+Bring original documents or certified copies.
+
+### Proof of identity (one document)
+
+- a certified US birth certificate issued by a state or local vital records office
+- a valid US passport or passport card
+- a valid permanent resident card or employment authorization document
+
+### Proof of Social Security number (one document)
+
+- your Social Security card
+- a W-2 form, or a 1099 form showing your full Social Security number
+
+### Proof of address (two documents)
+
+Both must be dated within the last 90 days. Examples include a utility bill or a lease.
+
+## How to apply
+
+Book an appointment and visit the office.
+"""
+
+
+def test_a_documents_section_too_long_for_the_budget_names_every_kind_of_document() -> None:
+    doc, best, scores = _best_only(DOCUMENTS, "get-a-real-id", "Bring original", 3.0)
+    shaped = shape_answer(
+        doc, scores, best, "What documents do I need for a REAL ID?", limit=330, prose=330
+    )
+    texts = _texts(doc, [p for p in shaped.parts if not p.heads])
+    headings = [doc.sections[p.index].heading for p in shaped.parts if p.heads]
+    assert shaped.shape == "digest" and shaped.more
+    assert headings == [
+        "Proof of identity (one document)",
+        "Proof of Social Security number (one document)",
+        "Proof of address (two documents)",
+    ]
+    # Each kind's first document, in the page's order; the first list is not whole.
+    assert texts[0] == "Bring original documents or certified copies."
+    assert texts[1].startswith("a certified US birth certificate")
+    assert "a valid permanent resident card or employment authorization document" not in texts
+    assert texts.index("your Social Security card") > texts.index(texts[1])
+    assert texts[-1].startswith("Both must be dated")
+    assert sum(len(t) + 3 for t in texts) + sum(len(h) + 4 for h in headings) <= 330
+
+
+def test_a_documents_section_that_fits_is_given_whole() -> None:
+    doc, best, scores = _best_only(DOCUMENTS, "get-a-real-id", "Bring original", 3.0)
+    shaped = shape_answer(
+        doc, scores, best, "What documents do I need for a REAL ID?", limit=800, prose=320
+    )
+    assert shaped.shape == "section" and not shaped.more
+
+
+def test_a_list_question_outside_a_documents_section_keeps_its_list() -> None:
+    # "What to bring" sits beside "The road test": only the list answers.
+    page = b"""---
+title: Get a learner permit
+---
+
+# Get a learner permit
+
+## Get a learner permit
+
+You can apply at age 16 or older.
+
+### What to bring
+
+- proof of identity, such as a certified US birth certificate or a US passport
+- proof of your Social Security number, such as your Social Security card
+- two documents showing your address, such as a utility bill or a bank statement
+- if you are under 18, a parent or guardian, who must sign the consent form
+
+### The knowledge test
+
+The knowledge test has 30 multiple-choice questions about road signs and traffic laws.
+"""
+    doc, best, scores = _best_only(page, "learner", "You can apply", 3.0)
+    shaped = shape_answer(
+        doc, scores, best, "What do I need to bring for a learner permit?", limit=420, prose=320
+    )
+    texts = _texts(doc, shaped.parts)
+    assert shaped.shape == "list"
+    assert any(t.startswith("if you are under 18") for t in texts)
+    assert not any(t.startswith("The knowledge test") for t in texts)
+
+
+FEES = b"""---
+title: Renew your driver's license
+---
+
+# Renew your driver's license
+
+## Fees
+
+The renewal fee depends on your age.
+
+- Drivers aged 21 to 64 pay $42 to renew for 8 years.
+- Drivers aged 65 to 79 pay $21 to renew for 4 years.
+- Drivers aged 80 and over pay $12 to renew for 2 years.
+- A motorcycle endorsement adds $8 to any renewal.
+
+### Late fees
+
+If your license expired more than 60 days ago, you pay a $15 late fee.
+"""
+
+
+def test_the_fee_line_a_question_names_survives_the_budget_in_the_pages_order() -> None:
+    doc = outline(load_bytes("markdown", FEES, "renew"))
+    late = _unit(doc, "If your license expired")
+    scores = np.full(len(doc.units), 1.0, dtype=np.float32)
+    scores[late] = 3.0
+    shaped = shape_answer(doc, scores, late, "how much is the late fee?", limit=230, prose=230)
+    texts = _texts(doc, shaped.parts)
+    assert shaped.shape == "fees" and shaped.more
+    assert texts[-1].startswith("If your license expired")  # shown where the page has it
+    assert any(t.startswith("Drivers aged 21 to 64") for t in texts)
+    assert not any(t.startswith("A motorcycle endorsement") for t in texts)  # gave way

@@ -53,6 +53,8 @@ def test_a_documents_question_gets_the_list_not_a_sentence_about_it(
     assert reply.citations[0].doc_id == "get-a-real-id"
     assert len(ITEM.findall(reply.text)) >= 3
     assert "birth certificate" in reply.text and "Social Security card" in reply.text
+    # The page has a sub-section per kind of proof; none is left out for a longer list.
+    assert "Proof of Westmark address" in reply.text and "90 days" in reply.text
     assert len(reply.text) <= container.settings.answer_max_chars + 40  # + markers
 
 
@@ -88,6 +90,17 @@ def test_a_fee_follow_up_gets_every_tier_and_the_same_answer_when_asked_again(
     # The same answer; asked again, it may add how to reach a person (a repeat is a sign
     # the answer did not help).
     assert again.text.split("\n\n")[0] == cost.text.split("\n\n")[0]
+
+
+def test_the_fee_the_question_names_is_given_though_it_is_the_pages_last(
+    container: Container,
+) -> None:
+    # Seven fee lines in the page's "Fees" section; the late fee is the last and did not
+    # fit after the age tiers.
+    (reply,) = ask(container, "how much is the late fee for renewing my license")
+    assert reply.status is Status.ANSWERED
+    assert reply.citations[0].doc_id == "renew-drivers-license"
+    assert "$15 late fee" in reply.text and "$42" in reply.text
 
 
 def test_the_fee_line_for_the_citizens_age_comes_first(container: Container) -> None:
