@@ -392,18 +392,21 @@ class _Shaper:
         more = False
         shown = 0
         for way in ways:
-            first = first_sentence(doc, doc.sections[way])
-            if first is None:
+            words = self.first_words(doc.sections[way])
+            if not words:
                 continue
-            extra = len(doc.sections[way].heading) + self.length(first) + 2 + _ITEM_COST
+            extra = len(doc.sections[way].heading) + 2 + _ITEM_COST
+            extra += sum(self.length(u) + _SENTENCE_COST for u in words) - _SENTENCE_COST
             if length + extra > self.limit:
                 more = True
                 continue
-            pieces.extend([Part(way, "way"), Part(first, "sentence")])
+            pieces.append(Part(way, "way"))
+            pieces.extend(Part(u, "sentence") for u in words)
             length += extra
             shown += 1
             # Each way shows its first sentence: the rest of it is on the page.
-            more = more or sum(len(doc.blocks[b].units) for b in doc.sections[way].blocks) > 1
+            units = sum(len(doc.blocks[b].units) for b in doc.sections[way].blocks)
+            more = more or units > len(words)
         if shown < 2:
             return None
         return Shaped(pieces, "ways", more)
@@ -422,15 +425,16 @@ class _Shaper:
         for i, section in enumerate(doc.sections):
             if len(section.path) != 2 or not section.heading:
                 continue
-            first = first_sentence(doc, section)
+            first = self.first_words(section)
             units = [u for b in scope_blocks(doc, section) for u in doc.blocks[b].units]
-            if first is None or not units:
+            if not first or not units:
                 continue
             tops.append((max(float(self.scores[u]) for u in units), i, first))
         length = self.length(lead) + _SENTENCE_COST
         chosen = []
         for _, i, first in sorted(tops, reverse=True):
-            extra = len(doc.sections[i].heading) + self.length(first) + 2 + _ITEM_COST
+            extra = len(doc.sections[i].heading) + 2 + _ITEM_COST
+            extra += sum(self.length(u) + _SENTENCE_COST for u in first) - _SENTENCE_COST
             if length + extra > self.limit:
                 continue
             chosen.append((i, first))
@@ -439,8 +443,28 @@ class _Shaper:
             return None
         pieces = [Part(lead, "sentence")]
         for i, first in sorted(chosen):
-            pieces.extend([Part(i, "way"), Part(first, "sentence")])
+            pieces.append(Part(i, "way"))
+            pieces.extend(Part(u, "sentence") for u in first)
         return Shaped(pieces, "overview", True)
+
+    def first_words(self, section: Section) -> list[int]:
+        """A section's first sentence, with what it introduces when it ends in a colon
+        ("... and a stamped self-addressed envelope to:" and the address after it): a
+        sentence ending in a colon never stands alone."""
+        doc = self.doc
+        first = first_sentence(doc, section)
+        if first is None:
+            return []
+        after = first + 1
+        if (
+            doc.unit_text(first).rstrip().endswith(":")
+            and after < len(doc.units)
+            and doc.units[after].kind == "sentence"
+            and doc.blocks[doc.units[after].block].section
+            == doc.blocks[doc.units[first].block].section
+        ):
+            return [first, after]
+        return [first]
 
     def singles_out(self, question: str, way: int, ways: list[int]) -> bool:
         """Whether the question names this way ("autopay") and none of the others."""

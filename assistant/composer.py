@@ -166,8 +166,9 @@ class ExtractiveComposer:
                 prose=self.prose_chars if share == 1 else budget,
             )
             shaping.shapes.append(shaped.shape)
-            shaping.cut.append(shaped.more)
-            added = [p for p in shaped.parts if p not in shaping.parts]
+            pieces, dropped = _labelled(scored, shaped.parts, budget)
+            shaping.cut.append(shaped.more or dropped)
+            added = [p for p in pieces if p not in shaping.parts]
             if share > 1 and _names_the_unknown(part, snapshot):
                 shaping.uncovered.append(part)
                 added = []
@@ -292,6 +293,31 @@ class ExtractiveComposer:
                 },
             },
         )
+
+
+def _labelled(scored: ScoredPage, parts: list[Part], budget: int) -> tuple[list[Part], bool]:
+    """``parts`` with their section's heading first when they open with a list item and
+    nothing says what the list is ("Other street problems you can report to 311", "What
+    we do not collect": without it a citizen may read the list as its opposite). The
+    label takes the room of the list's last items if need be, one item at least staying.
+    Also whether an item gave way."""
+    doc = scored.outline
+    if not parts or parts[0].kind != "item":
+        return parts, False
+    s = doc.blocks[doc.units[parts[0].index].block].section
+    section = doc.sections[s]
+    passage = scored.page.chunks[scored.page.chunk_at(section.start)]
+    if len(section.path) < 2 or section.heading not in passage.section_path:
+        return parts, False  # the output check must find the label in the passage cited
+    labelled = [Part(s, "heading"), *parts]
+    dropped = False
+    while sum(piece_length(doc, p) for p in labelled) > budget:
+        items = [i for i, p in enumerate(labelled) if p.kind == "item"]
+        if len(items) < 2:
+            return parts, False
+        del labelled[items[-1]]
+        dropped = True
+    return labelled, dropped
 
 
 def render(sentences: Sequence[AnswerSentence]) -> str:

@@ -450,3 +450,33 @@ def test_the_fee_line_a_question_names_survives_the_budget_in_the_pages_order() 
     assert texts[-1].startswith("If your license expired")  # shown where the page has it
     assert any(t.startswith("Drivers aged 21 to 64") for t in texts)
     assert not any(t.startswith("A motorcycle endorsement") for t in texts)  # gave way
+
+
+def test_a_ways_first_sentence_ending_in_a_colon_keeps_what_it_introduces() -> None:
+    page = b"""---
+title: Get a birth certificate
+---
+
+# Get a birth certificate
+
+## Ways to get a copy
+
+### In person
+
+Visit the City Clerk at City Hall, Room 110.
+
+### By mail
+
+Send the request form and a check for $18 to:
+
+Fairhaven City Clerk, Vital Records, 100 Harbor Street, Fairhaven
+
+Mail requests are processed within 2 weeks.
+"""
+    doc, best, scores = _best_only(page, "birth", "Visit the City Clerk", 3.0)
+    shaped = shape_answer(doc, scores, best, "How do I get a copy?", limit=400, prose=320)
+    texts = _texts(doc, [p for p in shaped.parts if not p.heads])
+    assert shaped.shape == "ways"
+    at = texts.index("Send the request form and a check for $18 to:")
+    assert texts[at + 1].startswith("Fairhaven City Clerk, Vital Records")
+    assert not any(t.startswith("Mail requests") for t in texts)  # a way shows its opening

@@ -92,6 +92,19 @@ def test_a_fee_follow_up_gets_every_tier_and_the_same_answer_when_asked_again(
     assert again.text.split("\n\n")[0] == cost.text.split("\n\n")[0]
 
 
+def test_a_list_is_given_under_its_heading_when_nothing_else_says_what_it_is(
+    container: Container,
+) -> None:
+    # The section opens with its list: without the heading the items read as a list of
+    # repairs, not as what to report to 311.
+    (reply,) = ask(container, "How do I report a streetlight that is out?")
+    assert reply.status is Status.ANSWERED
+    lines = plain(reply.text).splitlines()
+    assert lines[0] == "Other street problems you can report to 311:"
+    assert lines[1].startswith("- A streetlight that is out")
+    assert len(reply.text) <= container.settings.answer_max_chars + 40  # + markers
+
+
 def test_the_fee_the_question_names_is_given_though_it_is_the_pages_last(
     container: Container,
 ) -> None:
