@@ -168,7 +168,7 @@ class ExtractiveComposer:
             shaping.shapes.append(shaped.shape)
             pieces, dropped = _labelled(scored, shaped.parts, budget)
             shaping.cut.append(shaped.more or dropped)
-            added = [p for p in pieces if p not in shaping.parts]
+            added = _without_bare_labels([p for p in pieces if p not in shaping.parts])
             if share > 1 and _names_the_unknown(part, snapshot):
                 shaping.uncovered.append(part)
                 added = []
@@ -318,6 +318,16 @@ def _labelled(scored: ScoredPage, parts: list[Part], budget: int) -> tuple[list[
         del labelled[items[-1]]
         dropped = True
     return labelled, dropped
+
+
+def _without_bare_labels(parts: list[Part]) -> list[Part]:
+    """A part's pieces less those an earlier part showed can leave a label with nothing
+    under it ("- By mail:" when the first part quoted the mail address): it goes too."""
+    return [
+        p
+        for i, p in enumerate(parts)
+        if not p.heads or (i + 1 < len(parts) and not parts[i + 1].heads)
+    ]
 
 
 def render(sentences: Sequence[AnswerSentence]) -> str:

@@ -105,6 +105,20 @@ def test_a_list_is_given_under_its_heading_when_nothing_else_says_what_it_is(
     assert len(reply.text) <= container.settings.answer_max_chars + 40  # + markers
 
 
+def test_a_way_an_earlier_part_already_quoted_leaves_no_label_behind(
+    container: Container,
+) -> None:
+    # The first part quotes the mail address (the "By mail" way's first sentence); the
+    # second part's ways must not end on a bare "- By mail:".
+    (reply,) = ask(
+        container, "where do I mail my property tax check and who do I make it payable to?"
+    )
+    assert reply.status is Status.ANSWERED
+    lines = plain(reply.text).splitlines()
+    assert "PO Box 1000" in lines[0] and any(line.startswith("- Online:") for line in lines)
+    assert not lines[-1].endswith(":")
+
+
 def test_the_fee_the_question_names_is_given_though_it_is_the_pages_last(
     container: Container,
 ) -> None:
