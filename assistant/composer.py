@@ -226,7 +226,7 @@ class ExtractiveComposer:
                 return []
             best = units.start + int(np.argmax(scored.scores[units.start : units.stop]))
             shaped = shape_answer(doc, scored.scores, best, question, limit=budget, prose=budget)
-            added = [p for p in shaped.parts if p not in parts]
+            added = _without_bare_labels([p for p in shaped.parts if p not in parts])
             if not added or any(p.kind == "cut" for p in added):
                 return []
             return added if added[0].heads else label + added
@@ -321,13 +321,18 @@ def _labelled(scored: ScoredPage, parts: list[Part], budget: int) -> tuple[list[
 
 
 def _without_bare_labels(parts: list[Part]) -> list[Part]:
-    """A part's pieces less those an earlier part showed can leave a label with nothing
-    under it ("- By mail:" when the first part quoted the mail address): it goes too."""
-    return [
-        p
-        for i, p in enumerate(parts)
-        if not p.heads or (i + 1 < len(parts) and not parts[i + 1].heads)
-    ]
+    """``parts`` less any label with nothing under it and any list lead with no item
+    after it: pieces an earlier part showed, or a budget too small for a list's first
+    item, can leave "- By mail:" or "Bring these to the DMV office:" standing alone."""
+    kept: list[Part] = []
+    for part in reversed(parts):
+        after = kept[-1] if kept else None
+        if part.heads and (after is None or after.heads):
+            continue
+        if part.kind == "lead" and (after is None or after.kind != "item"):
+            continue
+        kept.append(part)
+    return kept[::-1]
 
 
 def render(sentences: Sequence[AnswerSentence]) -> str:

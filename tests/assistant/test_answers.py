@@ -119,6 +119,28 @@ def test_a_way_an_earlier_part_already_quoted_leaves_no_label_behind(
     assert not lines[-1].endswith(":")
 
 
+def test_no_answer_ends_on_a_list_lead_or_a_label_without_its_items(
+    container: Container,
+) -> None:
+    # "what do I need to register my car" once ended with the next-best section's label
+    # and its list's lead, "What you need: / Bring these to the DMV office:", and no item:
+    # the room left was too small for the first one.
+    questions = [
+        "what do I need to register my car",
+        "where do I mail my property tax check and who do I make it payable to?",
+        "What documents do I need for a REAL ID?",
+        "How do I report a streetlight that is out?",
+    ]
+    for question in questions:
+        (reply,) = ask(container, question)
+        lines = plain(reply.text).split("\n\n")[0].splitlines()
+        for at, line in enumerate(lines):
+            if line.endswith(":"):
+                assert at + 1 < len(lines), (question, reply.text)
+                if not line.startswith("- "):  # a lead or a label: something follows
+                    assert not lines[at + 1].endswith(":") or lines[at + 2 :], (question, line)
+
+
 def test_the_fee_the_question_names_is_given_though_it_is_the_pages_last(
     container: Container,
 ) -> None:
