@@ -8,7 +8,8 @@ section with the dates. Tried in this order:
    names kept if they do not all fit (for "is it free?", only when the section chosen
    for the question has one);
 2. ways, for a how-to (or a question of no particular kind): each way's or step's
-   heading and first sentence;
+   heading and first sentence, or, when every way then fits, a way that opens with a
+   list's lead with its whole list (who may renew online is part of how to renew);
 3. an overview, for a problem stated to the page's opening ("my water bill is way too
    high"): its first sentence, then the page's best sections as what can be done, each
    its heading and first sentence;
@@ -409,7 +410,39 @@ class _Shaper:
             more = more or units > len(words)
         if shown < 2:
             return None
+        fuller = self.ways_with_lists(pieces, ways)
+        if fuller is not None:
+            return Shaped(fuller, "ways", more)
         return Shaped(pieces, "ways", more)
+
+    def ways_with_lists(self, pieces: list[Part], ways: list[int]) -> list[Part] | None:
+        """The ways, each under its heading, a way that opens with a list's lead ("You can
+        renew online at ... if all of these are true:") with that whole list: who may use
+        which way is part of the answer. None unless every way so fits and one has a list.
+        ``pieces`` are the ways as :meth:`ways` shapes them, after the group's opening."""
+        doc = self.doc
+        fuller = pieces[:1] if pieces and not pieces[0].heads else []
+        listed = False
+        for way in ways:
+            section = doc.sections[way]
+            first = first_unit(doc, section)
+            items: list[int] = []
+            while first is not None and self.kind(first) == "lead":
+                after = first + len(items) + 1
+                if after >= len(doc.units) or self.kind(after) != "item":
+                    break
+                if doc.section_of(after) is not section:
+                    break
+                items.append(after)
+            if first is not None and items:
+                fuller += [Part(way, "heading"), Part(first, "lead")]
+                fuller += [Part(u, "item") for u in items]
+                listed = True
+            elif words := self.first_words(section):
+                fuller += [Part(way, "heading"), *(Part(u, "sentence") for u in words)]
+        if not listed or sum(self.piece_length(p) for p in fuller) > self.limit:
+            return None
+        return fuller
 
     def overview(self, best: int) -> Shaped | None:
         """For a problem stated to a page's opening ("my water bill is way higher than

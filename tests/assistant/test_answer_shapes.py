@@ -480,3 +480,45 @@ Mail requests are processed within 2 weeks.
     at = texts.index("Send the request form and a check for $18 to:")
     assert texts[at + 1].startswith("Fairhaven City Clerk, Vital Records")
     assert not any(t.startswith("Mail requests") for t in texts)  # a way shows its opening
+
+
+RENEW = b"""---
+title: Renew your driver's license
+---
+
+# Renew your driver's license
+
+## Who can renew online
+
+You can renew online at dmv.example if all of these are true:
+
+- you are aged 21 to 79
+- your license is not suspended or revoked
+
+To renew online you need your license number.
+
+## Renew in person
+
+You can renew in person at the DMV Office, 700 Industrial Parkway.
+"""
+
+
+def test_a_way_that_opens_with_a_list_is_given_with_its_list_when_every_way_fits() -> None:
+    doc, best, scores = _best_only(RENEW, "renew", "You can renew online", 3.0)
+    question = "How do I renew my driver's license?"
+    shaped = shape_answer(doc, scores, best, question, limit=400, prose=320)
+    assert shaped.shape == "ways"
+    labels = [doc.sections[p.index].heading for p in shaped.parts if p.heads]
+    assert labels == ["Who can renew online", "Renew in person"]
+    assert all(p.kind == "heading" for p in shaped.parts if p.heads)
+    texts = _texts(doc, [p for p in shaped.parts if not p.heads])
+    assert texts[:3] == [
+        "You can renew online at dmv.example if all of these are true:",
+        "you are aged 21 to 79",
+        "your license is not suspended or revoked",
+    ]
+    assert texts[-1].startswith("You can renew in person")
+    # Too little room for the list: each way's heading and first sentence, as before.
+    compact = shape_answer(doc, scores, best, question, limit=200, prose=200)
+    assert compact.shape == "ways"
+    assert [p.kind for p in compact.parts] == ["way", "sentence", "way", "sentence"]

@@ -43,6 +43,9 @@ def test_how_to_renew_gives_the_ways_and_who_may_use_them(container: Container) 
     assert reply.citations[0].doc_id == "renew-drivers-license"
     text = plain(reply.text).lower()
     assert "online" in text and "in person" in text
+    # Who may use which: the online way's conditions, whole, under its heading.
+    assert "who can renew online:\n" in text and "dmv.westmark.example" in text
+    assert "- you are aged 21 to 79" in text and "- you renewed in person last time" in text
 
 
 def test_a_documents_question_gets_the_list_not_a_sentence_about_it(
