@@ -211,6 +211,9 @@ class TranscriptMessage:
     # undelivered or failed (with why); None otherwise.
     delivery_status: str | None
     delivery_error: str | None
+    # An assistant reply not sure of its answer: the page it offered ("Did you mean ...?"),
+    # its title and link.
+    offer: dict[str, str | None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -416,6 +419,11 @@ class ConversationStore:
                 at=aware(m.created_at).isoformat(),
                 delivery_status=m.delivery_status,
                 delivery_error=m.delivery_error,
+                offer=(
+                    {"title": page.title, "url": page.url}
+                    if (page := PageOffer.from_json(m.offer)) is not None
+                    else None
+                ),
             )
             for m in rows
         ]

@@ -188,6 +188,11 @@ class TranscriptMessageOut(Out):
         "delivered, read, undelivered or failed; null otherwise."
     )
     delivery_error: str | None
+    offer: PageOfferOut | None = Field(
+        None,
+        description='An assistant reply not sure of its answer: the page it offered ("Did '
+        'you mean ...?"); null otherwise.',
+    )
 
 
 class HandoffDetailOut(HandoffSummaryOut):

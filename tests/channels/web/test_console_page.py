@@ -496,3 +496,35 @@ def test_the_transcript_shows_an_answer_s_list_items_apart(
     problems = serious_violations(sam)
     assert not problems, "transcript with a list:\n" + "\n".join(problems)
     sam.screenshot(path="/tmp/console-list-answer.png", full_page=True)
+
+
+def test_the_transcript_names_the_page_a_reply_offered(
+    pages: Pages, staff: dict[str, str], live_server: LiveServer
+) -> None:
+    sam = pages.new()
+    sign_in(sam, "sam")
+    # Refused at 0.20 here, the trash page offered ("Did you mean ...?"); the citizen asks
+    # for a person instead of saying yes.
+    unsure = httpx.post(
+        live_server.url + "/api/chat",
+        json={"message": "my trash wasn't picked up today", "session_id": None},
+        timeout=60,
+    ).json()
+    assert unsure["offer"], unsure
+    asked = httpx.post(
+        live_server.url + "/api/chat",
+        json={"message": ASK_FOR_PERSON, "session_id": unsure["session_id"]},
+        timeout=60,
+    ).json()
+    assert asked["handoff"], asked
+
+    expect(waiting_cards(sam)).to_have_count(1)
+    sam.locator("#panel-waiting .handoff-card__open").first.click()
+    entry = sam.locator("#transcript .entry--assistant").first
+    offered = entry.locator(".entry__offer")
+    expect(offered).to_contain_text("Page offered: " + unsure["offer"]["title"])
+    expect(offered.get_by_role("link")).to_have_attribute("href", unsure["offer"]["url"])
+    # A reply that offered nothing says nothing of it.
+    expect(sam.locator("#transcript .entry__offer")).to_have_count(1)
+    problems = serious_violations(sam)
+    assert not problems, "transcript with an offer:\n" + "\n".join(problems)

@@ -794,6 +794,26 @@
       sources.append(list);
       item.append(sources);
     }
+    const offer = message.offer && typeof message.offer === 'object' ? message.offer : null;
+    if (role === 'assistant' && offer) {
+      // "Did you mean ...?": the page the citizen was offered, so the caseworker can
+      // open it (or see at once that it was not what they asked about).
+      const offered = el('p', 'entry__offer');
+      offered.append(el('strong', null, 'Page offered: '));
+      const url = safeWebUrl(offer.url);
+      const title = String(offer.title || '');
+      if (url) {
+        const link = el('a', null, title);
+        link.href = url.href;
+        link.target = '_blank';
+        link.rel = 'noopener noreferrer';
+        link.append(visuallyHidden(' (opens in a new tab)'));
+        offered.append(link);
+      } else {
+        offered.append(title);
+      }
+      item.append(offered);
+    }
     return item;
   }
 
