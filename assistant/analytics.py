@@ -76,9 +76,11 @@ class Figures(_View):
     helpful_share: float | None
     helpful_responses: int
     content_gaps: int
-    # "Did you mean ...?": replies that offered a page, and the share the citizen took.
+    # "Did you mean ...?": replies that offered a page, and the shares the citizen took
+    # (a yes) and declined (a no: the page offered was not what they meant).
     offers: int
     offers_taken_share: float | None
+    offers_declined_share: float | None
 
 
 class ServiceCount(_View):
@@ -377,14 +379,19 @@ class Analytics:
                 GROUP BY 1, 2, 3, 5"""
                 for kind, end in (("wait", "h.claimed_at"), ("resolve", "h.resolved_at"))
             ),
-            # "Did you mean ...?": offers made, and answers given after a yes to one.
+            # "Did you mean ...?": offers made, and the replies to a yes or a no to one.
             f"""SELECT {d.period("m.created_at", "day")} AS day, c.channel AS channel,
                        {lang} AS language, 'offer' AS kind,
-                       CASE WHEN m.offer IS NOT NULL THEN 'made' ELSE 'taken' END AS key,
+                       CASE WHEN m.offer IS NOT NULL THEN 'made'
+                            WHEN {d.json_key("m.signals", "offer_taken")} IS NOT NULL
+                            THEN 'taken'
+                            ELSE 'declined' END AS key,
                        NULL AS title, COUNT(*) AS n
                 FROM messages m JOIN conversations c ON c.id = m.conversation_id
                 WHERE m.role = 'assistant'
-                  AND (m.offer IS NOT NULL OR {d.json_key("m.signals", "offer_taken")} IS NOT NULL)
+                  AND (m.offer IS NOT NULL
+                       OR {d.json_key("m.signals", "offer_taken")} IS NOT NULL
+                       OR {d.json_key("m.signals", "offer_declined")} IS NOT NULL)
                   AND m.created_at >= :since AND m.created_at < :until{filters}
                 GROUP BY 1, 2, 3, 5""",
             f"""SELECT {d.period("f.created_at", "day")} AS day, c.channel AS channel,
@@ -690,6 +697,9 @@ class _Scope:
             content_gaps=int(g.get("gaps", 0)),
             offers=int(g.get("offer_made", 0)),
             offers_taken_share=_share(int(g.get("offer_taken", 0)), int(g.get("offer_made", 0))),
+            offers_declined_share=_share(
+                int(g.get("offer_declined", 0)), int(g.get("offer_made", 0))
+            ),
         )
 
     def empty(self, key: str) -> Figures:

@@ -152,6 +152,7 @@ FIGURE_COLUMNS: list[tuple[str, str]] = [
     ("content_gaps", "Content gaps"),
     ("offers", "Offered a page"),
     ("offers_taken", "Offers taken %"),
+    ("offers_declined", "Offers declined %"),
 ]
 
 
@@ -173,6 +174,7 @@ def figure_cells(f: Figures) -> list[str]:
         str(f.content_gaps),
         str(f.offers),
         _percent(f.offers_taken_share),
+        _percent(f.offers_declined_share),
     ]
 
 

@@ -204,7 +204,8 @@ def test_a_channel_filter_and_languages(engine: Engine) -> None:
 
 def test_offers_made_and_the_share_taken(engine: Engine) -> None:
     # Three "Did you mean ...?" offers: one taken (the yes is answered from the page,
-    # stored with offer_taken among its signals), one refused, one left unanswered.
+    # stored with offer_taken among its signals), one declined (the no, offer_declined),
+    # one left unanswered.
     h = History(engine)
     taken = h.conversation(DAY1, statuses=("unanswerable_low_confidence", "answered"))
     refused = h.conversation(DAY1, statuses=("unanswerable_low_confidence", "handoff_offered"))
@@ -218,10 +219,14 @@ def test_offers_made_and_the_share_taken(engine: Engine) -> None:
         session.query(Message).filter_by(conversation_id=taken, seq=4).one().signals = {
             "offer_taken": 1.0
         }
+        session.query(Message).filter_by(conversation_id=refused, seq=4).one().signals = {
+            "offer_declined": 1.0
+        }
         assert session.query(Message).filter_by(conversation_id=plain, seq=2).one().offer is None
     total = Analytics(engine).report(since=DAY1, until=DAY2).total
     assert total.offers == 3
     assert total.offers_taken_share == pytest.approx(1 / 3, abs=1e-3)
+    assert total.offers_declined_share == pytest.approx(1 / 3, abs=1e-3)
 
 
 def test_languages_once_conversations_record_one(engine: Engine) -> None:

@@ -42,6 +42,8 @@
     offers: ['Offered a page', (f) => count(f.offers), (f) => f.offers],
     offers_taken: ['Offers taken %', (f) => percent(f.offers_taken_share),
       (f) => pct(f.offers_taken_share)],
+    offers_declined: ['Offers declined %', (f) => percent(f.offers_declined_share),
+      (f) => pct(f.offers_declined_share)],
   };
   for (const reason of REASONS) {
     COLUMNS[`reason_${reason}`] = [`Reason: ${reason.replace(/_/g, ' ')}`,
@@ -50,7 +52,7 @@
   const ALL_COLUMNS = ['conversations', 'turns', 'answered', 'unknown', 'handoffs',
     'handoff_share', ...REASONS.map((r) => `reason_${r}`), 'wait_median', 'wait_p90',
     'resolution_median', 'csat_average', 'csat_satisfied', 'helpful', 'content_gaps', 'offers',
-    'offers_taken'];
+    'offers_taken', 'offers_declined'];
 
   function pct(v) { return v === null || v === undefined ? null : v * 100; }
   function per(v, unit) { return v === null || v === undefined ? null : v / unit; }
@@ -70,8 +72,9 @@
       unit: '%', series: ['csat_satisfied', 'helpful'] },
     { id: 'gaps', title: 'Content gaps (questions the knowledge base could not answer)',
       unit: 'count', series: ['content_gaps'] },
-    { id: 'offers', title: 'Not sure: "Did you mean …?" offers, and the share a citizen took',
-      unit: '%', series: ['offers_taken'] },
+    { id: 'offers',
+      title: 'Not sure: "Did you mean …?" offers, and the shares a citizen took and declined',
+      unit: '%', series: ['offers_taken', 'offers_declined'] },
   ];
   const COLOURS = ['#1d70b8', '#d4351c', '#00703c', '#4c2c92', '#b58840'];
   const DASHES = [[], [8, 4], [2, 3], [12, 3, 2, 3], [4, 4]];
@@ -183,6 +186,8 @@
       ['Satisfied (rated 4 or 5)', withUnit(percent(total.csat_satisfied_share), '%')],
       ['Answers marked helpful', withUnit(percent(total.helpful_share), '%')],
       ['"Did you mean …?" offers taken', withUnit(percent(total.offers_taken_share), '%')],
+      ['"Did you mean …?" offers declined',
+        withUnit(percent(total.offers_declined_share), '%')],
     ];
     for (const [term, value] of items) {
       const item = el('div');
