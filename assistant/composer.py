@@ -247,12 +247,19 @@ class ExtractiveComposer:
         citations: list[Citation] = []
         sentences: list[AnswerSentence] = []
         quoted_rows: list[int] = []
-        for part in parts:
+        for i, part in enumerate(parts):
             kind = part.kind
             if kind in ("heading", "way"):
                 section = doc.sections[part.index]
                 c = scored.page.chunk_at(section.start)
                 text = section.heading
+                # A label is cited with what it labels when that passage carries it too
+                # ("Fees:" over a line of "Fees › Registration fees"): no "Fees: [1]".
+                after = parts[i + 1] if i + 1 < len(parts) else None
+                if after is not None and not after.heads:
+                    theirs = scored.page.unit_chunk[after.index]
+                    if text in scored.page.chunks[theirs].section_path:
+                        c = theirs
             else:
                 c = scored.page.unit_chunk[part.index]
                 text = doc.unit_text(part.index)
@@ -304,10 +311,20 @@ def _labelled(scored: ScoredPage, parts: list[Part], budget: int) -> tuple[list[
     doc = scored.outline
     if not parts or parts[0].kind != "item":
         return parts, False
-    s = doc.blocks[doc.units[parts[0].index].block].section
+    # The label covers the list items the answer opens with: fee lines from
+    # "Registration fees" and "Other fees" go under "Fees", the heading they share.
+    run = next((i for i, p in enumerate(parts) if p.kind != "item"), len(parts))
+    paths = [doc.section_of(p.index).path for p in parts[:run]]
+    depth = next(
+        (d for d in range(min(map(len, paths))) if len({path[d] for path in paths}) > 1),
+        min(map(len, paths)),
+    )
+    s = next((i for i, x in enumerate(doc.sections) if x.path == paths[0][:depth]), None)
+    if s is None or depth < 2:
+        return parts, False
     section = doc.sections[s]
     passage = scored.page.chunks[scored.page.chunk_at(section.start)]
-    if len(section.path) < 2 or section.heading not in passage.section_path:
+    if section.heading not in passage.section_path:
         return parts, False  # the output check must find the label in the passage cited
     labelled = [Part(s, "heading"), *parts]
     dropped = False

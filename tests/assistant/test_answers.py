@@ -108,6 +108,24 @@ def test_a_list_is_given_under_its_heading_when_nothing_else_says_what_it_is(
     assert len(reply.text) <= container.settings.answer_max_chars + 40  # + markers
 
 
+def test_fee_lines_from_two_sub_sections_come_under_the_heading_they_share(
+    container: Container,
+) -> None:
+    # "Registration fees (for 2 years)" and "Other fees" are both under "Fees": the title
+    # and plates lines must not read as registration fees. The label is cited with the
+    # lines it labels, not on a line of its own.
+    (reply,) = ask(
+        container,
+        "I bought a used pickup (about 5,000 lbs) from a private seller. "
+        "What will it cost to register it?",
+    )
+    assert reply.status is Status.ANSWERED
+    lines = reply.text.splitlines()
+    assert lines[0] == "Fees:"
+    assert lines[1].startswith("- A passenger vehicle or pickup weighing 4,001 to 6,000 pounds")
+    assert any(line.startswith("- A new Westmark title costs $35.") for line in lines)
+
+
 def test_a_way_an_earlier_part_already_quoted_leaves_no_label_behind(
     container: Container,
 ) -> None:
