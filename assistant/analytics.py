@@ -379,17 +379,19 @@ class Analytics:
                 GROUP BY 1, 2, 3, 5"""
                 for kind, end in (("wait", "h.claimed_at"), ("resolve", "h.resolved_at"))
             ),
-            # "Did you mean ...?": offers made, and the replies to a yes or a no to one.
+            # "Did you mean ...?": offers made, and the replies to a yes or a no to one. An
+            # offer is one naming a page: replies stored before the twelfth sitting's fix
+            # hold "no offer" as the JSON value null, which IS NOT NULL would count.
             f"""SELECT {d.period("m.created_at", "day")} AS day, c.channel AS channel,
                        {lang} AS language, 'offer' AS kind,
-                       CASE WHEN m.offer IS NOT NULL THEN 'made'
+                       CASE WHEN {d.json_key("m.offer", "doc_id")} IS NOT NULL THEN 'made'
                             WHEN {d.json_key("m.signals", "offer_taken")} IS NOT NULL
                             THEN 'taken'
                             ELSE 'declined' END AS key,
                        NULL AS title, COUNT(*) AS n
                 FROM messages m JOIN conversations c ON c.id = m.conversation_id
                 WHERE m.role = 'assistant'
-                  AND (m.offer IS NOT NULL
+                  AND ({d.json_key("m.offer", "doc_id")} IS NOT NULL
                        OR {d.json_key("m.signals", "offer_taken")} IS NOT NULL
                        OR {d.json_key("m.signals", "offer_declined")} IS NOT NULL)
                   AND m.created_at >= :since AND m.created_at < :until{filters}

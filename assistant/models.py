@@ -96,7 +96,9 @@ class Message(Base):
     fallback_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
     # A reply not sure of its answer that offered a page ("Did you mean ...?"): the page's
     # doc_id, title and url, so the citizen's yes on the next turn is answered from it.
-    offer: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # none_as_null: no offer is SQL NULL, not the JSON value null (a reply without one
+    # was stored as JSON null before, which "offer IS NOT NULL" counted as an offer).
+    offer: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
     # 1, 2, 3 … within the conversation: a page that saw up to n asks for what came after.
     seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

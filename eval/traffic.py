@@ -70,6 +70,9 @@ def generate(
 
     started = time.perf_counter()
     rng = np.random.default_rng(seed)
+    # "Did you mean ...?" offers draw from their own stream, so every other figure of a
+    # seed stays what it was before offers were generated.
+    offers = np.random.default_rng(seed + 1)
     start = end - timedelta(days=days)
     hours = days * 24
     hour_starts = np.array([start + timedelta(hours=h) for h in range(hours)])
@@ -148,6 +151,7 @@ def generate(
                 }
             )
             moment = at
+            offered: str | None = None  # the page the last reply offered, if it did
             for t in range(length):
                 status = statuses[rng.choice(len(statuses), p=status_p)]
                 moment += timedelta(seconds=float(rng.uniform(20, 120)))
@@ -167,8 +171,23 @@ def generate(
                         "citations": None,
                         "seq": 2 * t + 1,
                         "created_at": moment,
+                        "offer": None,
+                        "signals": None,
                     }
                 )
+                # An unsure reply offers a page about half the time; the citizen's next
+                # message is a yes (answered from it) or a no (still not known).
+                signals = None
+                if offered is not None and status == "answered" and offers.random() < 0.7:
+                    signals = {"offer_taken": 1.0}
+                elif offered is not None and status == "unanswerable_low_confidence":
+                    signals = {"offer_declined": 1.0}
+                offered = None
+                offer = None
+                unsure = status == "unanswerable_low_confidence" and signals is None
+                if unsure and offers.random() < 0.5:
+                    offered = docs[offers.choice(len(docs), p=doc_p)]
+                    offer = {"doc_id": offered, "title": offered, "url": None}
                 msg_rows.append(
                     {
                         "id": message_id,
@@ -185,6 +204,8 @@ def generate(
                         if cited
                         else [],
                         "created_at": moment,
+                        "offer": offer,
+                        "signals": signals,
                     }
                 )
                 written_turns += 1

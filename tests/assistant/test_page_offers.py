@@ -111,6 +111,31 @@ def test_offers_and_their_answers_are_counted_for_the_operator(unsure: Container
     assert {o: count(o) - before[o] for o in before} == {"made": 2, "taken": 1, "declined": 1}
 
 
+def test_the_managers_analytics_count_only_replies_that_offered_a_page(
+    unsure: Container,
+) -> None:
+    # Through the real service and store: a reply with no offer must not count as one (it
+    # was stored as the JSON value null, which "offer IS NOT NULL" counted).
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import text
+
+    from assistant.analytics import Analytics
+
+    conversation(unsure, "How do I renew my driver's license?", "yes")
+    conversation(unsure, "How do I register to vote?", "no")
+    conversation(unsure, "hello")  # small talk: no offer
+    with unsure.engine.connect() as connection:
+        nulls = connection.execute(
+            text("SELECT COUNT(*) FROM messages WHERE role = 'assistant' AND offer IS NULL")
+        ).scalar_one()
+    assert nulls == 3  # the yes's answer, the no's reply and the greeting's
+    now = datetime.now(UTC)
+    total = Analytics(unsure.engine).report(since=now - timedelta(days=1), until=now).total
+    assert total.offers == 2
+    assert total.offers_taken_share == 0.5 and total.offers_declined_share == 0.5
+
+
 def test_a_no_after_the_offer_brings_in_a_person(unsure: Container) -> None:
     # Two turns without an answer: the conversation service offers a person, as after any
     # two unanswered questions (a call-back out of hours).
