@@ -315,12 +315,12 @@ def _labelled(scored: ScoredPage, parts: list[Part], budget: int) -> tuple[list[
     # "Registration fees" and "Other fees" go under "Fees", the heading they share.
     run = next((i for i, p in enumerate(parts) if p.kind != "item"), len(parts))
     paths = [doc.section_of(p.index).path for p in parts[:run]]
-    depth = next(
-        (d for d in range(min(map(len, paths))) if len({path[d] for path in paths}) > 1),
-        min(map(len, paths)),
-    )
-    s = next((i for i, x in enumerate(doc.sections) if x.path == paths[0][:depth]), None)
-    if s is None or depth < 2:
+    shared = paths[0]
+    for path in paths[1:]:
+        while path[: len(shared)] != shared:
+            shared = shared[:-1]
+    s = next((i for i, x in enumerate(doc.sections) if x.path == shared), None)
+    if s is None or len(shared) < 2:
         return parts, False
     section = doc.sections[s]
     passage = scored.page.chunks[scored.page.chunk_at(section.start)]

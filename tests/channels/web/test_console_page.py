@@ -136,11 +136,16 @@ def citizen_says(page: Page, text: str, *, expect_reply: bool = True) -> None:
         expect(page.locator("#status")).to_have_text("Your message was sent to the caseworker.")
 
 
+def chat(base_url: str, message: str, session_id: str | None = None) -> dict:
+    """One citizen message over the chat API; the reply as JSON."""
+    return httpx.post(
+        base_url + "/api/chat", json={"message": message, "session_id": session_id}, timeout=60
+    ).json()
+
+
 def ask_for_person_by_api(base_url: str) -> str:
     """A citizen on another device asks for a person; returns the handoff id."""
-    reply = httpx.post(
-        base_url + "/api/chat", json={"message": ASK_FOR_PERSON, "session_id": None}, timeout=60
-    ).json()
+    reply = chat(base_url, ASK_FOR_PERSON)
     assert reply["handoff"], reply
     return str(reply["handoff"]["id"])
 
@@ -470,19 +475,11 @@ def test_the_transcript_shows_an_answer_s_list_items_apart(
     sam = pages.new()
     sign_in(sam, "sam")  # someone is in, so a person can be asked for
     # A citizen gets an answer with lists, then asks for a person in the same conversation.
-    answered = httpx.post(
-        live_server.url + "/api/chat",
-        json={"message": "What documents do I need for a REAL ID?", "session_id": None},
-        timeout=60,
-    ).json()
+    answered = chat(live_server.url, "What documents do I need for a REAL ID?")
     lines = answered["reply"]["text"].splitlines()
     items = [line[2:] for line in lines if line.startswith("- ")]
     assert answered["status"] == "answered" and len(items) >= 3, answered
-    asked = httpx.post(
-        live_server.url + "/api/chat",
-        json={"message": ASK_FOR_PERSON, "session_id": answered["session_id"]},
-        timeout=60,
-    ).json()
+    asked = chat(live_server.url, ASK_FOR_PERSON, answered["session_id"])
     assert asked["handoff"], asked
 
     expect(waiting_cards(sam)).to_have_count(1)
@@ -505,17 +502,9 @@ def test_the_transcript_names_the_page_a_reply_offered(
     sign_in(sam, "sam")
     # Refused at 0.20 here, the trash page offered ("Did you mean ...?"); the citizen asks
     # for a person instead of saying yes.
-    unsure = httpx.post(
-        live_server.url + "/api/chat",
-        json={"message": "my trash wasn't picked up today", "session_id": None},
-        timeout=60,
-    ).json()
+    unsure = chat(live_server.url, "my trash wasn't picked up today")
     assert unsure["offer"], unsure
-    asked = httpx.post(
-        live_server.url + "/api/chat",
-        json={"message": ASK_FOR_PERSON, "session_id": unsure["session_id"]},
-        timeout=60,
-    ).json()
+    asked = chat(live_server.url, ASK_FOR_PERSON, unsure["session_id"])
     assert asked["handoff"], asked
 
     expect(waiting_cards(sam)).to_have_count(1)

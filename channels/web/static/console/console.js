@@ -778,17 +778,7 @@
         const li = el('li');
         if (Number.isInteger(citation.n)) li.value = citation.n;
         const label = citation.section ? `${citation.title}: ${citation.section}` : String(citation.title || citation.doc_id || '');
-        const url = safeWebUrl(citation.url);
-        if (url) {
-          const link = el('a', null, label);
-          link.href = url.href;
-          link.target = '_blank';
-          link.rel = 'noopener noreferrer';
-          link.append(visuallyHidden(' (opens in a new tab)'));
-          li.append(link);
-        } else {
-          li.textContent = label;
-        }
+        li.append(pageLink(label, citation.url));
         list.append(li);
       }
       sources.append(list);
@@ -799,22 +789,23 @@
       // "Did you mean ...?": the page the citizen was offered, so the caseworker can
       // open it (or see at once that it was not what they asked about).
       const offered = el('p', 'entry__offer');
-      offered.append(el('strong', null, 'Page offered: '));
-      const url = safeWebUrl(offer.url);
-      const title = String(offer.title || '');
-      if (url) {
-        const link = el('a', null, title);
-        link.href = url.href;
-        link.target = '_blank';
-        link.rel = 'noopener noreferrer';
-        link.append(visuallyHidden(' (opens in a new tab)'));
-        offered.append(link);
-      } else {
-        offered.append(title);
-      }
+      offered.append(el('strong', null, 'Page offered: '), pageLink(String(offer.title || ''), offer.url));
       item.append(offered);
     }
     return item;
+  }
+
+  // An official page named in a transcript: a link opening in a new tab when its address is
+  // a web one, else just its name.
+  function pageLink(label, address) {
+    const url = safeWebUrl(address);
+    if (!url) return document.createTextNode(label);
+    const link = el('a', null, label);
+    link.href = url.href;
+    link.target = '_blank';
+    link.rel = 'noopener noreferrer';
+    link.append(visuallyHidden(' (opens in a new tab)'));
+    return link;
   }
 
   // A reply sent by text shows how far it got: sent, delivered, or failed and why.
