@@ -33,12 +33,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from assistant.answer_parts import (
+    ITEM_COST,
+    SENTENCE_COST,
+    Part,
+    first_sentence,
+    first_unit,
+    outermost,
+    piece_length,
+    scope_blocks,
+    way_groups,
+)
 from assistant.answer_types import AnswerType, expected_types, heading_suits, situation
 from knowledge_base.lexical_index import tokenize
 from knowledge_base.outline import Outline, Section
 from knowledge_base.terms import filler_words
 
-__all__ = ["Part", "Shaped", "piece_length", "shape_answer"]
+__all__ = ["Shaped", "shape_answer"]
 
 # Questions that read best as a section's list rather than as running text.
 _LIST_KINDS = frozenset(
@@ -55,31 +66,6 @@ _PRICE = re.compile(
     r"tarifas?)\b",
     re.I,
 )
-# A sub-section that is one way of doing the thing its parent is about.
-_WAY = re.compile(
-    r"\b(online|in person|by (mail|phone|post|fax|email|text|telephone|app)|at an? |"
-    r"through|automatic|autopay|drop box|kiosk)\b|^(step \d+|first|second|third|then)\b",
-    re.I,
-)
-_WAYS_PARENT = re.compile(r"\b(ways?|options)\b", re.I)
-_ITEM_COST = 3  # "- " and a line break
-_SENTENCE_COST = 1
-
-
-@dataclass(frozen=True, slots=True)
-class Part:
-    """A piece of an answer: unit ``index`` of the outline or, for a heading (``kind``
-    "heading" or "way"), section ``index``. A "cut" is a sentence longer than the budget,
-    cut at a word to ``limit`` characters."""
-
-    index: int
-    kind: str  # "sentence" | "lead" | "item" | "heading" | "way" | "cut"
-    limit: int = 0
-
-    @property
-    def heads(self) -> bool:
-        """A heading or a way's label: its index is a section's, not a unit's."""
-        return self.kind in ("heading", "way")
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +154,7 @@ class _Shaper:
         following = [u for u in block.units if u > best]
         preceding = [u for u in reversed(block.units) if u < best]
         for unit in [*following, *preceding]:
-            extra = self.length(unit) + _SENTENCE_COST
+            extra = self.length(unit) + SENTENCE_COST
             if length + extra > self.prose_limit:
                 break
             chosen.append(unit)
@@ -389,15 +375,15 @@ class _Shaper:
         opening = first_unit(doc, doc.sections[parent])
         if opening is not None and (len(doc.sections[parent].path) > 1 or here == parent):
             pieces.append(Part(opening, "sentence"))
-        length = sum(self.length(p.index) + _SENTENCE_COST for p in pieces)
+        length = sum(self.length(p.index) + SENTENCE_COST for p in pieces)
         more = False
         shown = 0
         for way in ways:
             words = self.first_words(doc.sections[way])
             if not words:
                 continue
-            extra = len(doc.sections[way].heading) + 2 + _ITEM_COST
-            extra += sum(self.length(u) + _SENTENCE_COST for u in words) - _SENTENCE_COST
+            extra = len(doc.sections[way].heading) + 2 + ITEM_COST
+            extra += sum(self.length(u) + SENTENCE_COST for u in words) - SENTENCE_COST
             if length + extra > self.limit:
                 more = True
                 continue
@@ -463,11 +449,11 @@ class _Shaper:
             if not first or not units:
                 continue
             tops.append((max(float(self.scores[u]) for u in units), i, first))
-        length = self.length(lead) + _SENTENCE_COST
+        length = self.length(lead) + SENTENCE_COST
         chosen = []
         for _, i, first in sorted(tops, reverse=True):
-            extra = len(doc.sections[i].heading) + 2 + _ITEM_COST
-            extra += sum(self.length(u) + _SENTENCE_COST for u in first) - _SENTENCE_COST
+            extra = len(doc.sections[i].heading) + 2 + ITEM_COST
+            extra += sum(self.length(u) + SENTENCE_COST for u in first) - SENTENCE_COST
             if length + extra > self.limit:
                 continue
             chosen.append((i, first))
@@ -613,79 +599,5 @@ def _labels(shaped: Shaped) -> int:
     return sum(p.kind == "heading" for p in shaped.parts)
 
 
-def piece_length(doc: Outline, part: Part) -> int:
-    """What a piece adds to the rendered answer: its text (a cut one up to its limit), and
-    the "- " and line break of an item or label, or the space before a sentence."""
-    if part.kind in ("heading", "way"):
-        return len(doc.sections[part.index].heading) + 1 + _ITEM_COST
-    unit = doc.units[part.index]
-    text = unit.end - unit.start
-    if part.kind == "cut":
-        text = min(text, part.limit)
-    return text + (_ITEM_COST if part.kind == "item" else _SENTENCE_COST)
-
-
 def _terms(text: str) -> frozenset[str]:
     return frozenset(tokenize([text])[0]) - filler_words()
-
-
-def way_groups(doc: Outline) -> dict[int, list[int]]:
-    """Sections whose sub-sections are ways (or steps) of doing one thing: under a heading
-    like "Ways to pay" all of them, elsewhere those whose headings name a way ("Online",
-    "By mail", "Replace your license in person", "Step 2: ..."), if two or more do."""
-    index_of = {s.path: i for i, s in enumerate(doc.sections)}
-    children: dict[int, list[int]] = {}
-    for i, section in enumerate(doc.sections):
-        parent = index_of.get(section.path[:-1]) if len(section.path) > 1 else None
-        if parent is not None:
-            children.setdefault(parent, []).append(i)
-    groups: dict[int, list[int]] = {}
-    for parent, kids in children.items():
-        heading = doc.sections[parent].heading
-        if heading and _WAYS_PARENT.search(heading):
-            ways = kids
-        else:
-            ways = [k for k in kids if _WAY.search(doc.sections[k].heading)]
-        if len(ways) >= 2:
-            groups[parent] = ways
-    return groups
-
-
-def outermost(doc: Outline, section: Section) -> Section:
-    """The section's outermost ancestor below the page title (itself at that level)."""
-    if len(section.path) <= 2:
-        return section
-    for candidate in doc.sections:
-        if candidate.path == section.path[:2]:
-            return candidate
-    return section
-
-
-def scope_blocks(doc: Outline, section: Section) -> list[int]:
-    """Blocks of ``section`` and of the sections nested under it, in order (the page's
-    opening, which has no heading, holds only its own blocks)."""
-    path = section.path
-    blocks: list[int] = []
-    for s in doc.sections:
-        if s is section or (
-            len(path) > 1 and len(s.path) > len(path) and s.path[: len(path)] == path
-        ):
-            blocks.extend(s.blocks)
-    return blocks
-
-
-def first_sentence(doc: Outline, section: Section) -> int | None:
-    """The section's first unit that reads alone: not a list's lead ("... if all of these
-    are true:") nor an item."""
-    for b in section.blocks:
-        for u in doc.blocks[b].units:
-            if doc.units[u].kind == "sentence":
-                return u
-    return first_unit(doc, section)
-
-
-def first_unit(doc: Outline, section: Section) -> int | None:
-    for b in section.blocks:
-        if doc.blocks[b].units:
-            return doc.blocks[b].units[0]
-    return None

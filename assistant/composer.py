@@ -33,7 +33,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from assistant.answer import AnswerSentence, Citation, ComposedAnswer
-from assistant.answer_shapes import Part, piece_length, shape_answer
+from assistant.answer_parts import Part, piece_length
+from assistant.answer_shapes import shape_answer
 from assistant.answer_types import question_parts
 from assistant.unit_scoring import UNIT_FEATURES, PageOutlines, ScoredPage, UnitWeights, score_units
 from knowledge_base.embeddings import Embedder

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from assistant.answer_shapes import first_unit
+from assistant.answer_parts import first_unit
 from assistant.answer_types import (
     AnswerType,
     Situation,
