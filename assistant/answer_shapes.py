@@ -20,7 +20,8 @@ section with the dates. Tried in this order:
    sentence that answers (before the lists when it fits nowhere else), the room left
    filled from the same section;
 7. prose: the best sentence, then the ones after it in its paragraph, and the list
-   that paragraph leads to.
+   that paragraph leads to or else the section's next paragraphs, while they fit ("park
+   for free in the Market Street Garage" goes on with where towed cars are taken).
 
 Each shape picks units of the outline (never rewriting them) within a character budget,
 whole units only: a list is trimmed item by item, never mid-item.
@@ -145,8 +146,9 @@ class _Shaper:
 
     # ---- running text ----------------------------------------------------------------
     def prose(self, best: int) -> Shaped:
-        """The best sentence, then the ones after it in its paragraph (then before), then
-        the list right after the paragraph when the paragraph's end is shown."""
+        """The best sentence, then the ones after it in its paragraph (then before), then,
+        when the paragraph's end is shown, the list right after it or, with no list
+        there, the section's next paragraphs."""
         doc = self.doc
         block = doc.blocks[doc.units[best].block]
         chosen = [best]
@@ -168,7 +170,28 @@ class _Shaper:
             listed = self.list_after(doc.units[best].block, length)
             parts += listed
             more = more or bool(listed)
+            if not listed:
+                parts += self.paragraphs_after(doc.units[best].block, length)
         return Shaped(parts, "prose", more)
+
+    def paragraphs_after(self, b: int, length: int) -> list[Part]:
+        """The sentences of the paragraphs after block ``b`` in its own section (not its
+        sub-sections), in order, while they fit the running-text budget: a short answer
+        should not end where the page goes on about the same thing."""
+        doc = self.doc
+        section = doc.blocks[b].section
+        added: list[Part] = []
+        for nb in range(b + 1, len(doc.blocks)):
+            block = doc.blocks[nb]
+            if block.section != section or block.kind != "paragraph":
+                break
+            for u in block.units:
+                extra = self.length(u) + SENTENCE_COST
+                if length + extra > self.prose_limit:
+                    return added
+                added.append(Part(u, self.kind(u)))
+                length += extra
+        return added
 
     def list_after(self, b: int, length: int) -> list[Part]:
         """The items of the list right after paragraph ``b`` in its section, whole, in the

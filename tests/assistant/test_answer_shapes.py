@@ -522,3 +522,40 @@ def test_a_way_that_opens_with_a_list_is_given_with_its_list_when_every_way_fits
     compact = shape_answer(doc, scores, best, question, limit=200, prose=200)
     assert compact.shape == "ways"
     assert [p.kind for p in compact.parts] == ["way", "sentence", "way", "sentence"]
+
+
+SNOW = b"""---
+title: Snow emergencies
+---
+
+# Snow emergencies
+
+## Parking in a snow emergency
+
+During a snow emergency, residents can park for free in the Market Street Garage.
+
+Cars left on a snow emergency route are towed to the City Impound Lot, 900 Mill Street.
+
+- The towing fee is $175.
+
+## Sidewalks
+
+Clear your sidewalk within 24 hours after the snow stops.
+"""
+
+
+def test_running_text_goes_on_into_its_sections_next_paragraph_while_it_fits() -> None:
+    doc, best, scores = _best_only(SNOW, "snow-emergencies", "During a snow emergency", 3.0)
+    question = "where do I park during a snow emergency?"
+    # The whole section (about 200 characters) does not fit; its two paragraphs do.
+    shaped = shape_answer(doc, scores, best, question, limit=180, prose=180)
+    texts = _texts(doc, shaped.parts)
+    assert shaped.shape == "prose"
+    assert texts == [
+        "During a snow emergency, residents can park for free in the Market Street Garage.",
+        "Cars left on a snow emergency route are towed to the City Impound Lot, 900 Mill Street.",
+    ]
+    # Never past a list, a heading or the budget.
+    assert not any(t.startswith(("The towing fee", "Clear your")) for t in texts)
+    short = shape_answer(doc, scores, best, question, limit=180, prose=120)
+    assert _texts(doc, short.parts) == texts[:1]
