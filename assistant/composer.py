@@ -157,6 +157,7 @@ class ExtractiveComposer:
         """Each part of the message shaped in its budget."""
         share = len(asked)
         shaping = _Shaping()
+        bests: set[int] = set()
         for part, scored, budget in zip(asked, scored_parts, budgets, strict=True):
             shaped = shape_answer(
                 scored.outline,
@@ -170,6 +171,12 @@ class ExtractiveComposer:
             pieces, dropped = _labelled(scored, shaped.parts, budget)
             shaping.cut.append(shaped.more or dropped)
             added = _without_bare_labels([p for p in pieces if p not in shaping.parts])
+            if share > 1 and not added and scored.best in bests:
+                # Both parts picked the same sentence ("when does the city declare a snow
+                # emergency, and how will I find out?"): the later one, which has no
+                # word of its own to choose by, gets its best sentence not yet shown.
+                added = self._next_unshown(scored, shaping.parts, part, budget)
+            bests.add(scored.best)
             if share > 1 and _names_the_unknown(part, snapshot):
                 shaping.uncovered.append(part)
                 added = []
@@ -178,6 +185,21 @@ class ExtractiveComposer:
                 shaping.parts.extend(self._runner_up(scored, shaping.parts, part))
             shaping.used.append(sum(piece_length(scored.outline, p) for p in added))
         return shaping
+
+    def _next_unshown(
+        self, scored: ScoredPage, parts: list[Part], question: str, budget: int
+    ) -> list[Part]:
+        """A part's best unit not already in the answer, shaped in the part's budget."""
+        shown = {p.index for p in parts if not p.heads}
+        for unit in np.argsort(-scored.scores, kind="stable"):
+            if int(unit) in shown:
+                continue
+            shaped = shape_answer(
+                scored.outline, scored.scores, int(unit), question, limit=budget, prose=budget
+            )
+            pieces, _ = _labelled(scored, shaped.parts, budget)
+            return _without_bare_labels([p for p in pieces if p not in parts])
+        return []
 
     def score(
         self, *, question: str, retrieval: RetrievalResult, context: str = ""

@@ -269,6 +269,21 @@ def test_a_message_asking_two_things_gets_both(container: Container) -> None:
     assert "December" in reply.text
 
 
+def test_a_part_that_picks_the_sentence_another_part_gave_gets_its_next_best(
+    container: Container,
+) -> None:
+    # "how will I find out about it?" has no word of its own: by meaning it picked the
+    # first part's sentence, and the answer said nothing about how a citizen hears of it.
+    (reply,) = ask(
+        container,
+        "When does the city declare a snow emergency and how will I find out about it?",
+    )
+    assert reply.status is Status.ANSWERED
+    text = plain(reply.text)
+    assert "4 inches" in text and "FairhavenAlert" in text
+    assert len(text) <= container.settings.answer_max_chars
+
+
 def test_each_part_of_a_message_chooses_its_section_by_its_own_meaning(
     container: Container,
 ) -> None:
