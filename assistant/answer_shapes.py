@@ -77,18 +77,31 @@ class Shaped:
 
 
 def shape_answer(
-    doc: Outline, scores: np.ndarray, best: int, question: str, *, limit: int, prose: int
+    doc: Outline,
+    scores: np.ndarray,
+    best: int,
+    question: str,
+    *,
+    limit: int,
+    prose: int,
+    own_section: bool = False,
 ) -> Shaped:
-    """The answer's pieces, in the shape ``question`` asks for (see the module docstring)."""
-    return _Shaper(doc, scores, limit=limit, prose=min(prose, limit)).shape(best, question)
+    """The answer's pieces, in the shape ``question`` asks for (see the module docstring).
+    ``own_section``: only from the best unit's section and those under it (a page's
+    runner-up section, after an answer that already gave the page's fees or ways)."""
+    shaper = _Shaper(doc, scores, limit=limit, prose=min(prose, limit), own_section=own_section)
+    return shaper.shape(best, question)
 
 
 class _Shaper:
-    def __init__(self, doc: Outline, scores: np.ndarray, *, limit: int, prose: int) -> None:
+    def __init__(
+        self, doc: Outline, scores: np.ndarray, *, limit: int, prose: int, own_section: bool
+    ) -> None:
         self.doc = doc
         self.scores = scores
         self.limit = limit
         self.prose_limit = prose
+        self.own_section = own_section
 
     def shape(self, best: int, question: str) -> Shaped:
         doc = self.doc
@@ -97,11 +110,15 @@ class _Shaper:
             fees = self.fees(best, question)
             if fees is not None:
                 return fees
-        if AnswerType.STEPS in kinds or not kinds - {AnswerType.PROBLEM}:
+        if not self.own_section and (AnswerType.STEPS in kinds or not kinds - {AnswerType.PROBLEM}):
             ways = self.ways(best, question)
             if ways is not None:
                 return ways
-        if AnswerType.PROBLEM in kinds and len(doc.section_of(best).path) == 1:
+        if (
+            AnswerType.PROBLEM in kinds
+            and len(doc.section_of(best).path) == 1
+            and not self.own_section
+        ):
             overview = self.overview(best)
             if overview is not None:
                 return overview
@@ -524,7 +541,10 @@ class _Shaper:
         who = situation(question)
         doc = self.doc
         fees_in: dict[int, list[int]] = {}
+        allowed = set(scope_blocks(doc, doc.section_of(best))) if self.own_section else None
         for u in range(len(doc.units)):
+            if allowed is not None and doc.units[u].block not in allowed:
+                continue
             if _AMOUNT.search(doc.unit_text(u)):
                 fees_in.setdefault(doc.blocks[doc.units[u].block].section, []).append(u)
         if not fees_in:

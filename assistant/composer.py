@@ -248,7 +248,9 @@ class ExtractiveComposer:
             if budget < self.runner_up_room // 2:
                 return []
             best = units.start + int(np.argmax(scored.scores[units.start : units.stop]))
-            shaped = shape_answer(doc, scored.scores, best, question, limit=budget, prose=budget)
+            shaped = shape_answer(
+                doc, scored.scores, best, question, limit=budget, prose=budget, own_section=True
+            )
             added = _without_bare_labels([p for p in shaped.parts if p not in parts])
             if not added or any(p.kind == "cut" for p in added):
                 return []

@@ -559,3 +559,37 @@ def test_running_text_goes_on_into_its_sections_next_paragraph_while_it_fits() -
     assert not any(t.startswith(("The towing fee", "Clear your")) for t in texts)
     short = shape_answer(doc, scores, best, question, limit=180, prose=120)
     assert _texts(doc, short.parts) == texts[:1]
+
+
+TICKET = b"""---
+title: Pay a parking ticket
+---
+
+# Pay a parking ticket
+
+## Payment plans
+
+If you owe $300 or more in parking tickets, you can set up a payment plan.
+
+## Late penalties
+
+- If a ticket is not paid within 30 days, a $20 late penalty is added.
+- If a ticket is still unpaid after 60 days, a second penalty of $40 is added.
+"""
+
+
+def test_a_section_shaped_on_its_own_gives_its_own_fee_lines() -> None:
+    doc = outline(load_bytes("markdown", TICKET, "pay-a-parking-ticket"))
+    plan, late = _unit(doc, "If you owe"), _unit(doc, "If a ticket is not paid")
+    scores = np.zeros(len(doc.units), dtype=np.float32)
+    scores[plan], scores[late] = 3.0, 2.0
+    question = "how much do I owe now?"
+    # Asked of the page, the fee shape goes where the best fee line is ...
+    page = shape_answer(doc, scores, late, question, limit=300, prose=300)
+    assert _texts(doc, page.parts) == [doc.unit_text(plan)]
+    # ... asked of the late penalties alone (the page's runner-up section, after an
+    # answer that gave the payment plan), it gives their lines.
+    own = shape_answer(doc, scores, late, question, limit=300, prose=300, own_section=True)
+    texts = _texts(doc, own.parts)
+    assert own.shape == "fees" and doc.unit_text(plan) not in texts
+    assert any("$20 late penalty" in t for t in texts) and any("$40" in t for t in texts)

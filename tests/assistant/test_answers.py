@@ -239,6 +239,23 @@ def test_an_answer_with_room_left_goes_on_with_the_pages_next_best_section(
     assert len(answer) <= container.settings.answer_max_chars + 20  # citation marks
 
 
+def test_the_next_best_section_gives_its_own_lines_not_the_ones_already_given(
+    container: Container,
+) -> None:
+    # "how much do I owe now?" went to the payment plans ("If you owe $300 or more ...");
+    # the late penalties scored next, but shaped as a fee answer they went back to the
+    # page's best fee line, already given, and the $20 penalty was never said.
+    _, reply = ask(
+        container,
+        "I got a $35 expired meter ticket about five weeks ago and forgot to pay it.",
+        "how much do I owe now?",
+    )
+    assert reply.status is Status.ANSWERED
+    text = plain(reply.text)
+    assert "$20 late penalty" in text
+    assert text.count("If you owe $300 or more") <= 1
+
+
 @pytest.mark.parametrize(
     "question",
     ["How do I get a passport?", "How do I get a gun permit?", "How do I register my boat?"],
