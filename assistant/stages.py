@@ -445,7 +445,11 @@ class Answerability:
         source = declined.citations[0] if declined.citations else None
         # A bare "yes" or "no" with no offer before it asks about nothing: no page for it.
         bare = intents.says_yes(ctx.text) or intents.says_no(ctx.text)
-        if source is not None and confidence >= self.offer_above and not bare:
+        # A page only the word search found, with nothing of the question's meaning
+        # ("I got laid off yesterday": the one page that says "got"), is no guess worth
+        # naming.
+        unheard = ctx.scores.get("dense_agrees", 1.0) <= 0
+        if source is not None and confidence >= self.offer_above and not bare and not unheard:
             ctx.offer = PageOffer(doc_id=source.doc_id, title=source.title, url=source.url)
             reply = self.replies(
                 canned.OFFER_PAGE, language=ctx.language, title=f"“{source.title}”"

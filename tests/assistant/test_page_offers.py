@@ -82,6 +82,20 @@ def test_an_unsure_reply_offers_the_page_and_a_yes_answers_from_it(unsure: Conta
     ]
 
 
+def test_a_page_only_the_word_search_found_is_not_offered(unsure: Container) -> None:
+    # The one page that says "got" (a contested parking ticket) topped the word search;
+    # the dense ranking did not have it at all, so naming it would be a guess at random.
+    ctx, _ = converse(unsure.pipeline, ["I got laid off yesterday"])
+    assert ctx.status is Status.UNANSWERABLE_LOW_CONFIDENCE
+    assert ctx.declined is not None and ctx.declined.doc_id == "contest-a-parking-ticket"
+    assert ctx.scores["dense_agrees"] == 0
+    assert ctx.offer is None
+    assert ctx.reply_text == unsure.replies(canned.LOW_CONFIDENCE, language="en")
+    # A page the meaning of the question found too is offered as before.
+    ctx, _ = converse(unsure.pipeline, ["How do I renew my driver's license?"])
+    assert ctx.scores["dense_agrees"] > 0 and ctx.offer is not None
+
+
 def test_a_follow_up_after_the_yes_is_read_with_the_answer(unsure: Container) -> None:
     asked, _, follow_up = conversation(
         unsure, "How do I renew my driver's license?", "yes", "how much does it cost?"
