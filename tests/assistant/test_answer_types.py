@@ -37,6 +37,13 @@ from assistant.answer_types import (
         ),
         ("Do I have to pay anything to apply?", {AnswerType.COST}, set()),
         ("is there a penalty if I renew it now?", {AnswerType.COST}, set()),
+        # "can I" after where, when or how asks for a place, a time or the steps.
+        ("Where can I get a REAL ID?", {AnswerType.PLACE}, {AnswerType.ELIGIBILITY}),
+        ("When can I renew my registration?", {AnswerType.TIME}, {AnswerType.ELIGIBILITY}),
+        ("How can I pay my water bill?", {AnswerType.STEPS}, {AnswerType.ELIGIBILITY}),
+        ("¿Dónde puedo pagar mi factura?", {AnswerType.PLACE}, {AnswerType.ELIGIBILITY}),
+        ("Can I renew online?", {AnswerType.ELIGIBILITY}, set()),
+        ("¿Puedo votar por correo?", {AnswerType.ELIGIBILITY}, set()),
     ],
 )
 def test_what_a_question_asks_for(
