@@ -37,6 +37,15 @@ def plain(text: str) -> str:
     return re.sub(r"\s*\[\d+\]", "", text)
 
 
+def answered(container: Container, message: str) -> str:
+    """A first message's answer, without citation marks: answered, and within the budget."""
+    (reply,) = ask(container, message)
+    assert reply.status is Status.ANSWERED
+    text = plain(reply.text)
+    assert len(text) <= container.settings.answer_max_chars
+    return text
+
+
 def test_how_to_renew_gives_the_ways_and_who_may_use_them(container: Container) -> None:
     (reply,) = ask(container, "How do I renew my driver's license?")
     assert reply.status is Status.ANSWERED
@@ -291,14 +300,10 @@ def test_a_part_that_picks_the_sentence_another_part_gave_gets_its_next_best(
 ) -> None:
     # "how will I find out about it?" has no word of its own: by meaning it picked the
     # first part's sentence, and the answer said nothing about how a citizen hears of it.
-    (reply,) = ask(
-        container,
-        "When does the city declare a snow emergency and how will I find out about it?",
+    text = answered(
+        container, "When does the city declare a snow emergency and how will I find out about it?"
     )
-    assert reply.status is Status.ANSWERED
-    text = plain(reply.text)
     assert "4 inches" in text and "FairhavenAlert" in text
-    assert len(text) <= container.settings.answer_max_chars
 
 
 def test_each_part_of_a_message_chooses_its_section_by_its_own_meaning(
@@ -324,15 +329,12 @@ _FIN_SE = "What do I need to send in with form FIN-SE, and do I have to apply ag
 def test_a_part_cut_short_takes_the_room_another_part_left(container: Container) -> None:
     # Each part gets half the answer's room; the second part's answer is one paragraph,
     # so the first part's list of ways goes on in the room it left.
-    (reply,) = ask(
+    text = answered(
         container,
         "Can I apply for Medicaid and food stamps at the same time, and what should I have ready?",
     )
-    assert reply.status is Status.ANSWERED
-    text = plain(reply.text)
     assert "on the same application" in text and "Have ready" in text
     assert all(way in text for way in ("- Online:", "- By phone:", "- In person:", "- By mail:"))
-    assert len(text) <= container.settings.answer_max_chars
 
 
 def test_every_piece_of_an_answer_is_quoted_from_the_passage_it_cites(
