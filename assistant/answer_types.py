@@ -110,8 +110,10 @@ _ASKS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
         AnswerType.ELIGIBILITY,
         re.compile(
             r"\b(who can|who is|who qualifies|eligible|eligibility|qualify|qualifies|allowed|"
-            # "where can I", "when can I", "how can I" ask for a place, a time, the steps
-            r"(?<!where )(?<!when )(?<!how )(?<!what )can i|am i|do i have to|do i need|must i|"
+            # "where can I", "when can I", "how can I" ask for a place, a time, the steps;
+            # "what do I need" for the documents
+            r"(?<!where )(?<!when )(?<!how )(?<!what )can i|am i|do i have to|"
+            r"(?<!what )do i need|must i|"
             r"income limit|limits?|how old|what age|old enough|minimum age|age limit)\b"
             r"|\b(qui[eé]n puede|qui[eé]nes pueden|califico|calificar|l[ií]mites? de ingresos|"
             r"(?<!d[oó]nde )(?<!cu[aá]ndo )(?<!c[oó]mo )puedo|a qu[eé] edad|requisitos)\b",

@@ -43,6 +43,8 @@ from assistant.answer_types import (
         ("How can I pay my water bill?", {AnswerType.STEPS}, {AnswerType.ELIGIBILITY}),
         ("¿Dónde puedo pagar mi factura?", {AnswerType.PLACE}, {AnswerType.ELIGIBILITY}),
         ("Can I renew online?", {AnswerType.ELIGIBILITY}, set()),
+        ("What do I need to apply for Medicaid?", {AnswerType.NEEDS}, {AnswerType.ELIGIBILITY}),
+        ("Do I need a permit for a fence?", {AnswerType.ELIGIBILITY}, set()),
         ("¿Puedo votar por correo?", {AnswerType.ELIGIBILITY}, set()),
     ],
 )

@@ -70,6 +70,18 @@ def test_a_documents_question_gets_the_list_not_a_sentence_about_it(
     assert len(reply.text) <= container.settings.answer_max_chars + 40  # + markers
 
 
+def test_what_do_i_need_gets_the_documents_not_who_is_eligible(container: Container) -> None:
+    # "do I need" read as an eligibility question sent these to "Who can get …" sections
+    # and to the in-person paragraph; "what do I need" asks for the list. The car's
+    # answer is checked as composed: its confidence sits near the threshold.
+    car = _composed(container, "what do I need to register my car").answer
+    assert car is not None and car.doc_id == "register-a-vehicle"
+    assert "bill of sale" in car.text and "proof of insurance" in car.text
+    (reply,) = ask(container, "what do I need to apply for Medicaid")
+    assert reply.status is Status.ANSWERED
+    assert "Have ready your Social Security number" in plain(reply.text)
+
+
 def test_a_how_to_gets_the_ways_not_what_happens_after(container: Container) -> None:
     (reply,) = ask(container, "How do I register to vote?")
     assert reply.status is Status.ANSWERED
