@@ -188,27 +188,32 @@ class _Shaper:
             parts += listed
             more = more or bool(listed)
             if not listed:
-                parts += self.paragraphs_after(doc.units[best].block, length)
+                following_paragraphs, left = self.paragraphs_after(doc.units[best].block, length)
+                parts += following_paragraphs
+                more = more or left
         return Shaped(parts, "prose", more)
 
-    def paragraphs_after(self, b: int, length: int) -> list[Part]:
+    def paragraphs_after(self, b: int, length: int) -> tuple[list[Part], bool]:
         """The sentences of the paragraphs after block ``b`` in its own section (not its
         sub-sections), in order, while they fit the running-text budget: a short answer
-        should not end where the page goes on about the same thing."""
+        should not end where the page goes on about the same thing. And whether the
+        section holds more after them."""
         doc = self.doc
         section = doc.blocks[b].section
         added: list[Part] = []
         for nb in range(b + 1, len(doc.blocks)):
             block = doc.blocks[nb]
-            if block.section != section or block.kind != "paragraph":
+            if block.section != section:
                 break
+            if block.kind != "paragraph":
+                return added, True
             for u in block.units:
                 extra = self.length(u) + SENTENCE_COST
                 if length + extra > self.prose_limit:
-                    return added
+                    return added, True
                 added.append(Part(u, self.kind(u)))
                 length += extra
-        return added
+        return added, False
 
     def list_after(self, b: int, length: int) -> list[Part]:
         """The items of the list right after paragraph ``b`` in its section, whole, in the

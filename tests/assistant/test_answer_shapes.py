@@ -555,8 +555,9 @@ def test_running_text_goes_on_into_its_sections_next_paragraph_while_it_fits() -
         "During a snow emergency, residents can park for free in the Market Street Garage.",
         "Cars left on a snow emergency route are towed to the City Impound Lot, 900 Mill Street.",
     ]
-    # Never past a list, a heading or the budget.
+    # Never past a list, a heading or the budget; the list left out is "more" to read.
     assert not any(t.startswith(("The towing fee", "Clear your")) for t in texts)
+    assert shaped.more
     short = shape_answer(doc, scores, best, question, limit=180, prose=120)
     assert _texts(doc, short.parts) == texts[:1]
 
