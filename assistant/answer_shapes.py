@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import takewhile
 
 import numpy as np
 
@@ -199,21 +200,12 @@ class _Shaper:
         should not end where the page goes on about the same thing. And whether the
         section holds more after them."""
         doc = self.doc
-        section = doc.blocks[b].section
+        rest = [nb for nb in doc.sections[doc.blocks[b].section].blocks if nb > b]
+        paragraphs = list(takewhile(lambda nb: doc.blocks[nb].kind == "paragraph", rest))
+        units = [u for nb in paragraphs for u in doc.blocks[nb].units]
         added: list[Part] = []
-        for nb in range(b + 1, len(doc.blocks)):
-            block = doc.blocks[nb]
-            if block.section != section:
-                break
-            if block.kind != "paragraph":
-                return added, True
-            for u in block.units:
-                extra = self.length(u) + SENTENCE_COST
-                if length + extra > self.prose_limit:
-                    return added, True
-                added.append(Part(u, self.kind(u)))
-                length += extra
-        return added, False
+        self.insert(added, 0, units, self.prose_limit - length)
+        return added, len(added) < len(units) or len(paragraphs) < len(rest)
 
     def list_after(self, b: int, length: int) -> list[Part]:
         """The items of the list right after paragraph ``b`` in its section, whole, in the

@@ -191,15 +191,15 @@ class ExtractiveComposer:
     ) -> list[Part]:
         """A part's best unit not already in the answer, shaped in the part's budget."""
         shown = {p.index for p in parts if not p.heads}
-        for unit in np.argsort(-scored.scores, kind="stable"):
-            if int(unit) in shown:
-                continue
-            shaped = shape_answer(
-                scored.outline, scored.scores, int(unit), question, limit=budget, prose=budget
-            )
-            pieces, _ = _labelled(scored, shaped.parts, budget)
-            return _without_bare_labels([p for p in pieces if p not in parts])
-        return []
+        ranked = (int(u) for u in np.argsort(-scored.scores, kind="stable"))
+        unit = next((u for u in ranked if u not in shown), None)
+        if unit is None:
+            return []
+        shaped = shape_answer(
+            scored.outline, scored.scores, unit, question, limit=budget, prose=budget
+        )
+        pieces, _ = _labelled(scored, shaped.parts, budget)
+        return _without_bare_labels([p for p in pieces if p not in parts])
 
     def score(
         self, *, question: str, retrieval: RetrievalResult, context: str = ""
