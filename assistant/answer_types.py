@@ -238,6 +238,17 @@ _HEADINGS: dict[AnswerType, re.Pattern[str]] = {
     ),
 }
 
+# "Can I pay it over the phone?", "can I vote by mail?", "can I buy it at the vet?": whether
+# there is such a way and how it goes (the ways), as much as who may use it.
+_ASKS_FOR_A_WAY = re.compile(
+    r"\b(can|could|may) (i|we)\b.*\b(online|on the web|by (mail|phone|text|email|app)|"
+    r"over the phone|through 311|in person|in installments|with a (credit|debit) card|"
+    r"at (the |a |an |my |our )?(city hall|vets?|veterinar\w+|library|dmv|post office|bank|"
+    r"\w+ (office|center|centre)))\b"
+    r"|\b(puedo|podemos)\b.*\b(por internet|en l[ií]nea|por correo|por tel[eé]fono|"
+    r"en persona|a plazos)\b",
+    re.I,
+)
 _AFTER_THE_STEPS = re.compile(
     r"^\s*(after|once|what happens|what to expect|despu[eé]s|qu[eé] pasa)\b", re.I
 )
@@ -251,6 +262,8 @@ def expected_types(question: str) -> frozenset[AnswerType]:
     way too high") states a problem: what to do about it is the answer.
     """
     found = {kind for kind, asks in _ASKS if asks.search(question)}
+    if _ASKS_FOR_A_WAY.search(question):
+        found = (found - {AnswerType.CONTACT}) | {AnswerType.STEPS}
     if not _QUESTION_WORD.search(question) and not found - {AnswerType.CONTACT}:
         found.add(AnswerType.PROBLEM)
     if AnswerType.COST in found or AnswerType.NEEDS in found:

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from assistant.answer import AnswerSentence, Citation, ComposedAnswer
+from assistant.answer_contact import contact_line
 from assistant.answer_parts import Part, piece_length
 from assistant.answer_shapes import shape_answer
 from assistant.answer_types import question_parts
@@ -130,6 +131,12 @@ class ExtractiveComposer:
                 shaping = wider
         if not shaping.parts:
             return None
+        # "Call us" with no number is a dead end: the page's line that gives it, if it fits,
+        # comes before the page's next-best section.
+        room = self.max_chars - sum(piece_length(first.outline, p) for p in shaping.parts)
+        shaping.parts.extend(contact_line(first.outline, shaping.parts, room))
+        if share == 1:
+            shaping.parts.extend(self._runner_up(first, shaping.parts, asked[0]))
         answer = self._assemble(
             first,
             shaping.parts,
@@ -181,8 +188,6 @@ class ExtractiveComposer:
                 shaping.uncovered.append(part)
                 added = []
             shaping.parts.extend(added)
-            if share == 1:
-                shaping.parts.extend(self._runner_up(scored, shaping.parts, part))
             shaping.used.append(sum(piece_length(scored.outline, p) for p in added))
         return shaping
 

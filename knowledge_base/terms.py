@@ -129,7 +129,8 @@ class Speller:
 
     Only a stemmed term the index has never seen, of 5 letters or more, is corrected,
     and only to a known term one edit away with the same first letter ("licenc" →
-    "licens", "expird" → "expir", "cabnet" → "cabinet"): a word nobody wrote about
+    "licens", "expird" → "expir", "cabnet" → "cabinet"; two neighbouring letters swapped,
+    "senoir" → "senior", count as one edit): a word nobody wrote about
     ("handgun", "compost") must stay unknown, since that is how the assistant knows
     it cannot answer.
     """
@@ -155,7 +156,7 @@ class Speller:
             candidates = process.extract(
                 term,
                 self._by_letter.get(term[0], []),
-                scorer=distance.Levenshtein.distance,
+                scorer=distance.OSA.distance,
                 score_cutoff=1,
                 limit=8,
             )

@@ -34,11 +34,29 @@ def sample_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return data_dir
 
 
+# The exported model and the index's versions are written once, then only ever replaced
+# whole (a new version is a new folder; the model lands by os.replace), so each test's
+# copy links to them instead of copying tens of MB: CI once ran out of disk part-way
+# through a run. What a test may change in place (the database, settings) is copied.
+_LINKED = (("models",), ("index", "versions"))
+
+
 @pytest.fixture
 def data_dir(sample_data_dir: Path, tmp_path: Path) -> Path:
     """A private copy of the sample data dir: tests may change it freely."""
+
+    def link_or_copy(source: str, target: str) -> object:
+        parts = Path(source).relative_to(sample_data_dir).parts
+        if any(parts[: len(shared)] == shared for shared in _LINKED):
+            try:
+                os.link(source, target)
+                return target
+            except OSError:  # another file system, or links not allowed: copy
+                pass
+        return shutil.copy2(source, target)
+
     target = tmp_path / "data"
-    shutil.copytree(sample_data_dir, target)
+    shutil.copytree(sample_data_dir, target, copy_function=link_or_copy)
     return target
 
 

@@ -42,10 +42,14 @@ from assistant.answer_types import (
         ("When can I renew my registration?", {AnswerType.TIME}, {AnswerType.ELIGIBILITY}),
         ("How can I pay my water bill?", {AnswerType.STEPS}, {AnswerType.ELIGIBILITY}),
         ("¿Dónde puedo pagar mi factura?", {AnswerType.PLACE}, {AnswerType.ELIGIBILITY}),
-        ("Can I renew online?", {AnswerType.ELIGIBILITY}, set()),
+        # "can I" with a way asks for the way as much as for who may use it
+        ("Can I renew online?", {AnswerType.ELIGIBILITY, AnswerType.STEPS}, set()),
+        ("can I pay my parking ticket over the phone?", {AnswerType.STEPS}, {AnswerType.CONTACT}),
+        ("could we get the dog license at our vet?", {AnswerType.STEPS}, set()),
+        ("Can I get a free library card if I work here?", set(), {AnswerType.STEPS}),
         ("What do I need to apply for Medicaid?", {AnswerType.NEEDS}, {AnswerType.ELIGIBILITY}),
         ("Do I need a permit for a fence?", {AnswerType.ELIGIBILITY}, set()),
-        ("¿Puedo votar por correo?", {AnswerType.ELIGIBILITY}, set()),
+        ("¿Puedo votar por correo?", {AnswerType.ELIGIBILITY, AnswerType.STEPS}, set()),
     ],
 )
 def test_what_a_question_asks_for(

@@ -226,6 +226,23 @@ def test_a_problem_statement_gets_what_to_do_about_it(container: Container) -> N
     assert "311" in reply.text
 
 
+def test_can_i_with_a_way_gets_that_way(container: Container) -> None:
+    """ "Can I pay it over the phone?" asks whether there is such a way, and how: the phone
+    line, not the page's late penalties."""
+    text = answered(container, "can I pay a parking ticket over the phone late in the evening?")
+    assert text.startswith("Call the automated payment line at (555) 010-2501")
+
+
+def test_an_answer_that_says_call_us_gives_the_number_to_call(container: Container) -> None:
+    """ "Call us with your order number" is a dead end by text message: the page's own
+    line with the number follows, cited like the rest."""
+    text = answered(container, "it's been 8 weeks since I mailed my birth certificate order")
+    assert "call us with your order number" in text
+    assert "(555) 020-2000" in text
+    text = answered(container, "what if my renewed license never arrives in the mail")
+    assert "call the DMV Contact Center" in text and "(555) 020-1000" in text
+
+
 def test_a_problem_stated_to_a_pages_overview_gets_what_can_be_done(
     container: Container,
 ) -> None:
