@@ -69,8 +69,14 @@ _ASKS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
         AnswerType.TIME,
         re.compile(
             r"\b(how long|when|what time|deadlines?|due|how soon|how early|how late|how far in "
-            r"advance|how many (days|weeks|months|years)|hours|open|close|closes|last|expire|"
+            r"advance|how many (days|weeks|months|years)|hours|close|closes|expire|"
             r"expires|until|by what date|how often|what date|what day)\b"
+            # "is it open on Sundays", "how long does it last"; not "open a business" nor
+            # "last week", which say when the citizen's story happened
+            r"|\bopen\b(?!\s+(a|an|my|our|the|up)\b)"
+            r"|\blast\b(?!\s+(week|night|year|month|time|weekend|few|"
+            r"\d|monday|tuesday|wednesday|thursday|friday|saturday|sunday|spring|summer|fall|"
+            r"autumn|winter)\b)"
             r"|\b(cu[aá]ndo|cu[aá]nto tiempo|cu[aá]nto tardan?|plazo|fecha l[ií]mite|horario|"
             r"cada cu[aá]nto|qu[eé] d[ií]a|a qu[eé] hora|vence)\b",
             re.I,
@@ -249,6 +255,11 @@ _ASKS_FOR_A_WAY = re.compile(
     r"en persona|a plazos)\b",
     re.I,
 )
+# "Who can get a free card", "Who can renew online": who may, though it names the verb.
+_WHO_MAY = re.compile(
+    r"^\s*(who (can|may|qualifies|is eligible)|eligib|qui[eé]n(es)? (puede|pueden|califica))",
+    re.I,
+)
 _AFTER_THE_STEPS = re.compile(
     r"^\s*(after|once|what happens|what to expect|despu[eé]s|qu[eé] pasa)\b", re.I
 )
@@ -291,8 +302,11 @@ def gives(kind: AnswerType, text: str) -> bool:
 def heading_suits(kind: AnswerType, heading: str, innermost: str = "") -> bool:
     """Whether a section called ``heading`` (its path below the title, ``innermost`` its
     own heading if that differs) is where answers of this kind usually are. "After you
-    apply" or "What happens next" names the apply verb but tells what follows the steps."""
-    if kind is AnswerType.STEPS and _AFTER_THE_STEPS.search(innermost or heading):
+    apply" or "What happens next" names the apply verb but tells what follows the steps;
+    "Who can get a free card" names it but tells who may."""
+    if kind is AnswerType.STEPS and (
+        _AFTER_THE_STEPS.search(innermost or heading) or _WHO_MAY.search(innermost or heading)
+    ):
         return False
     return bool(heading) and bool(_HEADINGS[kind].search(heading))
 

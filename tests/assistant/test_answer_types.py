@@ -27,6 +27,15 @@ from assistant.answer_types import (
         ("How do I pay my water bill?", {AnswerType.STEPS}, set()),
         ("How old do you have to be to get a permit?", {AnswerType.ELIGIBILITY}, set()),
         ("There's a pothole on Elm Street", {AnswerType.PROBLEM}, set()),
+        # "last night" and "open a business" tell the story, they do not ask when
+        (
+            "my car got towed in the snow emergency last night",
+            {AnswerType.PROBLEM},
+            {AnswerType.TIME},
+        ),
+        ("Do I need a license to open a bakery?", {AnswerType.ELIGIBILITY}, {AnswerType.TIME}),
+        ("is the library open on Sundays", {AnswerType.TIME}, set()),
+        ("how long does a learner permit last?", {AnswerType.TIME}, set()),
         ("my water bill is way too high", {AnswerType.PROBLEM}, set()),
         # A free library card is about who gets one, not about a price.
         ("Can I get a free library card if I work here?", set(), {AnswerType.COST}),
@@ -134,6 +143,9 @@ def test_a_message_that_asks_two_things_is_two_questions() -> None:
         ("After you register", "", False),  # what follows the steps, not the steps
         ("How to apply What happens next", "What happens next", False),
         ("Once you apply", "", False),
+        ("Who can get a free card", "", False),  # who may, though it says "get"
+        ("How to get a card Who can renew online", "Who can renew online", False),
+        ("How to get a card", "", True),
     ],
 )
 def test_a_heading_about_what_follows_the_steps_does_not_suit_a_how_to(

@@ -233,6 +233,14 @@ def test_can_i_with_a_way_gets_that_way(container: Container) -> None:
     assert text.startswith("Call the automated payment line at (555) 010-2501")
 
 
+def test_a_how_to_starts_with_the_ways_not_who_may(container: Container) -> None:
+    """ "Who can get a free card" names the verb of "get a card" but tells who may: the
+    steps come first, the rules after them if there is room."""
+    text = answered(container, "what's the process to get a library card")
+    assert text.startswith("In person:")
+    assert text.index("proof of your Fairhaven address") < text.index("You can get a free")
+
+
 def test_an_answer_that_says_call_us_gives_the_number_to_call(container: Container) -> None:
     """ "Call us with your order number" is a dead end by text message: the page's own
     line with the number follows, cited like the rest."""
