@@ -53,6 +53,14 @@ from knowledge_base.terms import filler_words
 
 __all__ = ["Shaped", "shape_answer"]
 
+# A sentence that reads only after the one before it: "They ...", "This means ...".
+_LEANS_BACK = re.compile(
+    r"^\W*(it|its|this|that|these|those|they|them|their|he|she|his|her|then|also|however|"
+    r"but|and|so|otherwise|if so|if not|instead|both|each|such|there|here|the same|"
+    r"esto|eso|estos|estas|ellos|ellas|tambi[eé]n|sin embargo|pero|entonces|as[ií])\b",
+    re.I,
+)
+
 # Questions that read best as a section's list rather than as running text.
 _LIST_KINDS = frozenset(
     {AnswerType.STEPS, AnswerType.NEEDS, AnswerType.ELIGIBILITY, AnswerType.PROBLEM}
@@ -173,9 +181,19 @@ class _Shaper:
         length = self.length(best)
         following = [u for u in block.units if u > best]
         preceding = [u for u in reversed(block.units) if u < best]
-        for unit in [*following, *preceding]:
+        for unit in following:
             extra = self.length(unit) + SENTENCE_COST
             if length + extra > self.prose_limit:
+                break
+            chosen.append(unit)
+            length += extra
+        # A sentence before the best one comes only when the best leans on it ("They
+        # ..."): "If your EBT card is lost, call ..." needs no list of what EBT buys.
+        for unit in preceding:
+            extra = self.length(unit) + SENTENCE_COST
+            if length + extra > self.prose_limit or not _LEANS_BACK.match(
+                doc.unit_text(min(chosen))
+            ):
                 break
             chosen.append(unit)
             length += extra

@@ -594,3 +594,43 @@ def test_a_section_shaped_on_its_own_gives_its_own_fee_lines() -> None:
     texts = _texts(doc, own.parts)
     assert own.shape == "fees" and doc.unit_text(plan) not in texts
     assert any("$20 late penalty" in t for t in texts) and any("$40" in t for t in texts)
+
+
+EBT = b"""---
+title: Food assistance
+---
+
+# Food assistance
+
+## Using your benefits
+
+You can buy most food, including fruit, vegetables, meat, dairy and bread. You cannot buy
+alcohol, tobacco or hot prepared food. The Fresh Match program doubles your EBT spending at
+farmers markets. If your EBT card is lost or stolen, call EBT Customer Service at
+(555) 020-3200 to cancel it. They send a new card within 5 days.
+
+## Other help
+
+Food banks give free groceries to anyone who needs them, with no questions asked. Find one
+near you at food.example, or call 211 at any time of the day or night.
+"""
+
+
+def test_running_text_starts_at_the_answer_not_at_the_paragraphs_start() -> None:
+    """The sentences before the best one come only when it leans on them: "If your EBT
+    card is lost" needs no list of what EBT buys; "They send a new card" needs its
+    subject."""
+    doc, best, scores = _best_only(EBT, "food", "If your EBT card", 3.0)
+    shaped = shape_answer(doc, scores, best, "I lost my EBT card", limit=200, prose=200)
+    assert shaped.shape == "prose"
+    assert _texts(doc, shaped.parts)[0].startswith("If your EBT card is lost")
+    assert not any(
+        t.startswith(("You can buy", "The Fresh Match")) for t in _texts(doc, shaped.parts)
+    )
+    doc, leaning, scores = _best_only(EBT, "food", "They send", 3.0)
+    shaped = shape_answer(doc, scores, leaning, "when is a new card sent", limit=200, prose=200)
+    assert _texts(doc, shaped.parts) == [
+        "If your EBT card is lost or stolen, call EBT Customer Service at (555) 020-3200 to "
+        "cancel it.",
+        "They send a new card within 5 days.",
+    ]

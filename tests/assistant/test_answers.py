@@ -270,15 +270,15 @@ def test_a_problem_stated_to_a_pages_overview_gets_what_can_be_done(
 def test_an_answer_with_room_left_goes_on_with_the_pages_next_best_section(
     container: Container,
 ) -> None:
-    """How to apply leaves room: who may apply follows under its own heading, every
+    """Registering leaves room: booking a ride follows under its own heading, every
     piece still quoted and cited."""
-    (reply,) = ask(container, "How do I apply for unemployment?")
+    (reply,) = ask(container, "how do I sign up for Senior Ride?")
     assert reply.status is Status.ANSWERED
-    assert {c.doc_id for c in reply.citations} == {"apply-for-unemployment-benefits"}
+    assert {c.doc_id for c in reply.citations} == {"senior-ride-transportation"}
     lines = plain(reply.text).splitlines()
-    assert lines[0].startswith("Apply online at labor.westmark.example")
-    assert "Who can get unemployment benefits:" in lines
-    after = lines[lines.index("Who can get unemployment benefits:") + 1 :]
+    assert lines[0].startswith("Register by phone or in person")
+    assert "Book a ride:" in lines
+    after = lines[lines.index("Book a ride:") + 1 :]
     assert any(line.startswith("- ") for line in after)
     # The answer itself (a note after it, offering a person, is not part of its budget).
     answer = canned.without_notes(reply.text)
