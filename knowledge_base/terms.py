@@ -41,8 +41,19 @@ def _english_stop_words() -> frozenset[str]:
 ENGLISH_STOP_WORDS = _english_stop_words()
 
 # The lexical index keeps some function words (e.g. "my", "how"); they name no topic.
+# What is left of a contraction once the tokenizer splits it at the apostrophe ("wasn't"
+# → "wasn", "I'll" → "ll"), and the same written without one: no page has "wasn", so
+# left in, "my trash wasn't picked up" would name a word the knowledge base lacks, the
+# very sign of a service it does not cover.
+CONTRACTIONS = (  # noqa: SIM905 - a word list reads best as words
+    "aren couldn didn doesn don hadn hasn haven isn mightn mustn needn shan shouldn wasn "
+    "weren won wouldn ll ve re arent couldnt didnt doesnt dont hadnt hasnt havent isnt "
+    "shouldnt wasnt werent wont wouldnt cant im ive youre theyre"
+).split()
 FUNCTION_WORDS = frozenset(
-    Stemmer.Stemmer("english").stemWords([*ENGLISH_STOP_WORDS, "does", "did", "doing", "my", "am"])
+    Stemmer.Stemmer("english").stemWords(
+        [*ENGLISH_STOP_WORDS, "does", "did", "doing", "my", "am", *CONTRACTIONS]
+    )
 )
 
 
@@ -58,8 +69,9 @@ FILLER_WORDS = frozenset(
             "having can could would should shall will may might must how what when where "
             "which who whom whose why whether please hi hello thanks thank ok okay so just "
             "also very really actually about any some anyone someone something want wanted "
-            "need needs tell know like get got help im ive id dont cant wont isnt"
+            "need needs tell know like get got help id"
         ).split()
+        + CONTRACTIONS
     )
 )
 

@@ -241,6 +241,15 @@ def test_a_how_to_starts_with_the_ways_not_who_may(container: Container) -> None
     assert text.index("proof of your Fairhaven address") < text.index("You can get a free")
 
 
+def test_a_negative_does_not_make_a_covered_question_look_uncovered(container: Container) -> None:
+    """ "doesn't" leaves "doesn", a word no page has: it must not read as a service the
+    knowledge base does not cover."""
+    (reply,) = ask(container, "my mom doesn't use the internet, can she still get FairhavenAlert?")
+    assert reply.status is Status.ANSWERED
+    assert reply.citations[0].doc_id == "sign-up-for-fairhavenalert"
+    assert "do not use the internet" in plain(reply.text)
+
+
 def test_an_answer_that_says_call_us_gives_the_number_to_call(container: Container) -> None:
     """ "Call us with your order number" is a dead end by text message: the page's own
     line with the number follows, cited like the rest."""
