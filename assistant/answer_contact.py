@@ -29,10 +29,11 @@ _REACHABLE = re.compile(
 # "call us", "contact customer service", "call the Homeless Services Hotline",
 # "call the Office of Vital Records"; "llame a la Oficina ..." in Spanish.
 _NAME = r"[A-Z][\w'&-]*(?:\s+(?:of|for|and|de|del|la|las|los|y)?\s*[A-Z][\w'&-]*)*"
+# The verb in any case ("Call us before ..."), the name only in capitals.
 _ASKS_TO_CALL = re.compile(
-    rf"\b(?:call|contact|phone|ring|llame|comun[ií]quese con)\s+"
-    rf"(?P<us>us\b|customer service\b|nosotros\b)?"
-    rf"(?:(?:the|a la|al|el)\s+)?(?P<name>{_NAME})?"
+    rf"\b(?i:call|contact|phone|ring|llame|comun[ií]quese con)\s+"
+    rf"(?P<us>(?i:us|customer service|nosotros)\b)?"
+    rf"(?:(?i:the|a la|al|el)\s+)?(?P<name>{_NAME})?"
 )
 # The section a page's own contact details are under.
 _HELP_HEADING = re.compile(

@@ -40,7 +40,6 @@ def _english_stop_words() -> frozenset[str]:
 
 ENGLISH_STOP_WORDS = _english_stop_words()
 
-# The lexical index keeps some function words (e.g. "my", "how"); they name no topic.
 # What is left of a contraction once the tokenizer splits it at the apostrophe ("wasn't"
 # → "wasn", "I'll" → "ll"), and the same written without one: no page has "wasn", so
 # left in, "my trash wasn't picked up" would name a word the knowledge base lacks, the
@@ -50,6 +49,7 @@ CONTRACTIONS = (  # noqa: SIM905 - a word list reads best as words
     "weren won wouldn ll ve re arent couldnt didnt doesnt dont hadnt hasnt havent isnt "
     "shouldnt wasnt werent wont wouldnt cant im ive youre theyre"
 ).split()
+# The lexical index keeps some function words (e.g. "my", "how"); they name no topic.
 FUNCTION_WORDS = frozenset(
     Stemmer.Stemmer("english").stemWords(
         [*ENGLISH_STOP_WORDS, "does", "did", "doing", "my", "am", *CONTRACTIONS]

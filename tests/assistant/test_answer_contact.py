@@ -17,6 +17,7 @@ title: Order a birth certificate
 
 If your order has not arrived after 6 weeks, call us with your order number.
 If the mistake was on the original record, contact your hospital first.
+Call us if a name is spelt wrong.
 After 8:00 p.m., call the Records Night Line, and we will help.
 
 ## Other services
@@ -71,3 +72,10 @@ def test_an_answer_that_already_gives_a_number_gets_nothing_more() -> None:
 def test_a_line_that_does_not_fit_is_left_out() -> None:
     doc = _page()
     assert _added(doc, [_sentence(doc, "If your order")], room=40) == []
+
+
+def test_a_sentence_that_opens_with_call_us_is_read_too() -> None:
+    doc = _page()
+    assert _added(doc, [_sentence(doc, "Call us if")]) == [
+        "Call the Office of Vital Records at (555) 020-2000, Monday to Friday."
+    ]
