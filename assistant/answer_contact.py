@@ -36,29 +36,25 @@ _ASKS_TO_CALL = re.compile(
     rf"(?:(?i:the|a la|al|el)\s+)?(?P<name>{_NAME})?"
 )
 # The section a page's own contact details are under.
-_HELP_HEADING = re.compile(
-    r"\b(get help|contact|questions|help|ayuda|comun[ií]quese|preguntas)\b", re.I
-)
+_HELP_HEADING = re.compile(r"\b(help|contact|questions|ayuda|comun[ií]quese|preguntas)\b", re.I)
 _SMALL = {"of", "for", "and", "de", "del", "la", "las", "los", "y", "the"}
 
 
 def contact_line(doc: Outline, parts: list[Part], room: int) -> list[Part]:
     """The page's sentence that reaches whom the answer asks the citizen to call, when
     the answer gives no way to and the sentence fits in ``room`` characters."""
-    shown = [p.index for p in parts if not p.heads]
-    text = " ".join(doc.unit_text(i) for i in shown)
+    units = [p.index for p in parts if not p.heads]
+    text = " ".join(doc.unit_text(i) for i in units)
     if not text or _REACHABLE.search(text):
         return []
-    wanted: list[set[str]] = []
     for ask in _ASKS_TO_CALL.finditer(text):
         if ask.group("us"):
-            wanted.append(set())  # the page's own office
+            words: set[str] = set()  # the page's own office
         elif ask.group("name"):
-            wanted.append({w.lower() for w in ask.group("name").split()} - _SMALL)
-    if not wanted:
-        return []
-    for words in wanted:
-        unit = _reaching(doc, words, set(shown))
+            words = {w.lower() for w in ask.group("name").split()} - _SMALL
+        else:
+            continue
+        unit = _reaching(doc, words, set(units))
         if unit is not None and piece_length(doc, Part(unit, "sentence")) <= room:
             return [Part(unit, "sentence")]
     return []
