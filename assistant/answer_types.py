@@ -265,6 +265,35 @@ _AFTER_THE_STEPS = re.compile(
 )
 
 
+# Question words as they are often typed: "wat do i need to aply", "were can i get a
+# cheap rabies shot", "wen is trash pickup". The knowledge base's speller mends content
+# words only (a page's vocabulary has no "what"), so the kind of answer asked for would be
+# lost: "wat do i need" read as a statement of a problem. English only; "were" and "dose"
+# are words of their own, mended only where nothing else fits.
+_MISTYPED = (
+    (re.compile(r"\b(wat|wht|whta|waht|wut)\b", re.I), "what"),
+    (re.compile(r"\b(wats|whats|wat['’]s)\b", re.I), "what's"),
+    (re.compile(r"\b(wen|whn|wehn|whne)\b", re.I), "when"),
+    (re.compile(r"\b(wher|whre|wehre)\b", re.I), "where"),
+    (re.compile(r"\b(wheres|were['’]s)\b", re.I), "where's"),
+    (
+        re.compile(
+            r"(^\s*|[.?!,;]\s*|\band\s+)were(?=\s+(can|do|does|is|are|should|could)\b)", re.I
+        ),
+        r"\1where",
+    ),
+    (re.compile(r"\b(hw|hwo|howw)\b", re.I), "how"),
+    (re.compile(r"\bdose(?=\s+(it|i|they|this|that|he|she|my|the)\b)", re.I), "does"),
+)
+
+
+def mended_question_words(question: str) -> str:
+    """``question`` with its mistyped question words spelt out (see ``_MISTYPED``)."""
+    for typed, word in _MISTYPED:
+        question = typed.sub(word, question)
+    return question
+
+
 @lru_cache(maxsize=4096)
 def expected_types(question: str) -> frozenset[AnswerType]:
     """The kinds of answer ``question`` asks for (none for a plain "tell me about X").
@@ -272,6 +301,7 @@ def expected_types(question: str) -> frozenset[AnswerType]:
     A message that asks nothing ("there's a pothole on Elm Street", "my water bill is
     way too high") states a problem: what to do about it is the answer.
     """
+    question = mended_question_words(question)
     found = {kind for kind, asks in _ASKS if asks.search(question)}
     if _ASKS_FOR_A_WAY.search(question):
         found = (found - {AnswerType.CONTACT}) | {AnswerType.STEPS}
@@ -291,7 +321,7 @@ _WHAT_IS = re.compile(
 
 def asks_what_it_is(question: str) -> bool:
     """ "What is 311?", "what's WERA": the thing itself, which a page's opening says."""
-    return bool(_WHAT_IS.search(question)) and not expected_types(question)
+    return bool(_WHAT_IS.search(mended_question_words(question))) and not expected_types(question)
 
 
 def gives(kind: AnswerType, text: str) -> bool:
@@ -416,7 +446,8 @@ _PART_BREAK = re.compile(
 def question_parts(question: str, *, most: int = 3) -> list[str]:
     """The questions inside one message: "How much is a vendor license and when do I
     renew it?" asks two things, and the answer should give both."""
-    parts = [p.strip(" ,;") for p in _PART_BREAK.split(question) if p and p.strip(" ,;?")]
+    split = _PART_BREAK.split(mended_question_words(question))
+    parts = [p.strip(" ,;") for p in split if p and p.strip(" ,;?")]
     parts = [p for p in parts if len(p.split()) >= 2]
     if len(parts) < 2:
         return [question]

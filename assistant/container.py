@@ -275,6 +275,7 @@ class Container:
             spanish_min_confidence=self.spanish_min_confidence,
             composer=self.composer,
             offer_above=self.settings.offer_min_confidence,
+            statement_discount=self.settings.statement_confidence_discount,
         )
 
     def pipeline_over(self, store: IndexStore) -> TurnPipeline:

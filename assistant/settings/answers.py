@@ -55,6 +55,14 @@ class AnswerSettings(BaseModel):
         'which the page it would have come from is offered by its title ("Did you mean '
         "...?\"); the citizen's yes gets that page's answer. Above 1: never offered.",
     )
+    statement_confidence_discount: float = Field(
+        0.08,
+        ge=0,
+        le=1,
+        description="How much lower the answer threshold is for a conversation's first "
+        'message that states a problem rather than asks ("my EBT card got stolen"): the '
+        "answer model learnt mostly from questions and trusts a statement's answers less.",
+    )
     answer_caveat_below: float = Field(
         0.5,
         ge=0,

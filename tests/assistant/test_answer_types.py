@@ -59,6 +59,15 @@ from assistant.answer_types import (
         ("What do I need to apply for Medicaid?", {AnswerType.NEEDS}, {AnswerType.ELIGIBILITY}),
         ("Do I need a permit for a fence?", {AnswerType.ELIGIBILITY}, set()),
         ("¿Puedo votar por correo?", {AnswerType.ELIGIBILITY, AnswerType.STEPS}, set()),
+        # Question words as they are often typed ask what the spelt-out ones ask.
+        ("wat do i need to aply for unemployment", {AnswerType.NEEDS}, {AnswerType.PROBLEM}),
+        ("wen is trash pickup", {AnswerType.TIME}, {AnswerType.PROBLEM}),
+        ("were can i get a cheap rabies shot", {AnswerType.PLACE}, {AnswerType.ELIGIBILITY}),
+        ("hw do i renew my registration", {AnswerType.STEPS}, {AnswerType.PROBLEM}),
+        ("how long dose it take", {AnswerType.TIME}, set()),
+        # ... and "were" or "dose" used as themselves are left alone.
+        ("we were charged twice for the same ticket", {AnswerType.PROBLEM}, {AnswerType.PLACE}),
+        ("the dose of rabies vaccine my vet gave", {AnswerType.PROBLEM}, set()),
     ],
 )
 def test_what_a_question_asks_for(
@@ -132,6 +141,11 @@ def test_a_message_that_asks_two_things_is_two_questions() -> None:
     assert question_parts("Can I pay online and can I pay by phone?") == [
         "Can I pay online",
         "can I pay by phone?",
+    ]
+    # A mistyped question word still starts a question of its own.
+    assert question_parts("wheres the housing court help desk and wat time is it open") == [
+        "where's the housing court help desk",
+        "what time is it open",
     ]
 
 
