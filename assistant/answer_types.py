@@ -312,6 +312,12 @@ def expected_types(question: str) -> frozenset[AnswerType]:
     return frozenset(found)
 
 
+def phrased_as_a_question(message: str) -> bool:
+    """Whether ``message`` opens with a question word or ends with a question mark ("my
+    registration expired last week can i still drive" is not)."""
+    return bool(_QUESTION_WORD.search(mended_question_words(message)))
+
+
 _WHAT_IS = re.compile(
     r"^\s*(what|who)(\s+is|\s+are|'s|’s)\s+(an?\s+|the\s+)?[\w()'’.-]+(\s+[\w()'’.-]+){0,3}"
     r"\s*\??\s*$",

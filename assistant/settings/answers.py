@@ -60,8 +60,9 @@ class AnswerSettings(BaseModel):
         ge=0,
         le=1,
         description="How much lower the answer threshold is for a conversation's first "
-        'message that states a problem rather than asks ("my EBT card got stolen"): the '
-        "answer model learnt mostly from questions and trusts a statement's answers less.",
+        'message that is not phrased as a question ("my EBT card got stolen", "food truck '
+        'permit cost"): the answer model learnt mostly from questions and trusts the '
+        "answers to such messages less.",
     )
     answer_caveat_below: float = Field(
         0.5,

@@ -9,6 +9,7 @@ from assistant.answer_types import (
     asks_what_it_is,
     expected_types,
     heading_suits,
+    phrased_as_a_question,
     question_parts,
     situation,
     without_street_names,
@@ -195,3 +196,19 @@ def test_a_question_asking_what_something_is(question: str, defining: bool) -> N
 )
 def test_street_names_are_where_not_what(message: str, left: str) -> None:
     assert " ".join(without_street_names(message).split()) == left
+
+
+@pytest.mark.parametrize(
+    ("message", "question"),
+    [
+        ("How do I renew my license?", True),
+        ("my license expired, can I still drive?", True),
+        ("wen is trash pickup", True),
+        ("¿Cómo solicito SNAP", True),
+        ("my EBT card got stolen out of my purse", False),
+        ("food truck permit cost", False),
+        ("my registration expired last week can i still drive the car", False),
+    ],
+)
+def test_a_message_phrased_as_a_question(message: str, question: bool) -> None:
+    assert phrased_as_a_question(message) is question

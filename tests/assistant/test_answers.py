@@ -568,7 +568,7 @@ def test_a_rival_trusted_only_a_hair_more_does_not_replace_the_first_page(
     assert "$42" in ctx.answer.text and "$21" in ctx.answer.text
 
 
-def test_a_first_message_stating_a_problem_is_answered_a_little_below_the_threshold(
+def test_a_first_message_not_phrased_as_a_question_is_answered_a_little_below_the_threshold(
     container: Container,
 ) -> None:
     stage = copy.copy(container.answerability)
@@ -588,6 +588,9 @@ def test_a_first_message_stating_a_problem_is_answered_a_little_below_the_thresh
     assert decided(statement, threshold=0.01, discount=0.0) is Status.UNANSWERABLE_LOW_CONFIDENCE
     # ... and not further below it than the discount.
     assert decided(statement, threshold=0.03, discount=0.02) is Status.UNANSWERABLE_LOW_CONFIDENCE
+    # A question typed as a statement gets it too.
+    typed = "my registration expired last week can i still drive the car"
+    assert decided(typed, threshold=0.01, discount=0.02) is None
     # A question gets no discount.
     question = "What do I do if my EBT card is stolen?"
     assert decided(question, threshold=0.01, discount=0.02) is Status.UNANSWERABLE_LOW_CONFIDENCE
