@@ -303,6 +303,27 @@ def test_an_answer_with_room_left_goes_on_with_the_pages_next_best_section(
     assert len(answer) <= container.settings.answer_max_chars + 20  # citation marks
 
 
+@pytest.mark.parametrize(
+    ("question", "summary"),
+    [
+        (
+            "When do I need to renew my car registration?",
+            "You can renew up to 90 days before your registration expires.",
+        ),
+        (
+            "How early can I renew my driver's license before it expires?",
+            "You can renew up to 6 months before it expires.",
+        ),
+    ],
+)
+def test_the_pages_opening_as_next_best_section_starts_with_its_summary(
+    container: Container, question: str, summary: str
+) -> None:
+    """The opening's first paragraph says how long a registration lasts and how early to
+    renew; the renewal reminder after it scored a hair higher and had been given alone."""
+    assert summary in answered(container, question)
+
+
 def test_the_next_best_section_gives_its_own_lines_not_the_ones_already_given(
     container: Container,
 ) -> None:
